@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "VectorBlocks",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "KubeKit", targets: ["KubeKit"]),
+        .library(name: "KubeSim", targets: ["KubeSim"]),
+        .executable(name: "kube-sim", targets: ["kube-sim"]),
+        .executable(name: "kube-model-gen", targets: ["kube-model-gen"]),
+        .executable(name: "vectorblocks-bench", targets: ["vectorblocks-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "KubeKit",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(name: "KubeModelGen"),
+        .executableTarget(
+            name: "kube-model-gen",
+            dependencies: ["KubeModelGen", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(
+            name: "KubeSim",
+            dependencies: [
+                "KubeKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/swagger.json")]
+        ),
+        .executableTarget(
+            name: "kube-sim",
+            dependencies: ["KubeSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "vectorblocks-bench",
+            dependencies: ["KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "KubeKitTests", dependencies: ["KubeKit", "KubeSim"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
+        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
