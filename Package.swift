@@ -56,7 +56,17 @@ let package = Package(
             name: "vectorblocks-bench",
             dependencies: ["KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KubeKitTests", dependencies: ["KubeKit", "KubeSim"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "KubeKitTests",
+            dependencies: [
+                "KubeKit", "KubeSim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeKit"]),
     ],

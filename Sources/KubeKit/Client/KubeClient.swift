@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A client of one Kubernetes API server. Typed calls take the generated models (`AppsV1.StatefulSet`); dynamic
+/// calls take a `ResourceDescriptor` and `JSONValue`, for custom resources and kinds known only at run time.
+///
+/// Reads are retried on 429, 5xx and connection errors; writes are sent once. A 401 is retried once after
+/// refreshing a rotating token or an exec credential.
+public final class KubeClient: Sendable {
+    public let configuration: KubeClientConfiguration
+    let logger: Logger
+    private let httpClient: HTTPClient
+    private let credentials: CredentialProvider
+    private let tlsConfiguration: TLSConfiguration?
+    private let metrics: RequestMetrics
+
+    /// Bodies larger than this are refused rather than buffered; a list this large should be paginated.
+    static let maxResponseBytes = 256 * 1024 * 1024
+
+    public init(configuration: KubeClientConfiguration, logger: Logger = Logger(label: "kubekit")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let tls = try configuration.server.hasPrefix("https")
+            ? Self.makeTLSConfiguration(configuration.tls, exec: nil) : nil
+        self.tlsConfiguration = tls
+        var clientConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10)))
+        clientConfiguration.decompression = .disabled
+        self.httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration,
+            backgroundActivityLogger: logger)
+        self.credentials = CredentialProvider(credentials: configuration.credentials)
+        self.metrics = RequestMetrics(factory: configuration.metricsFactory)
+    }
+
+    /// Closes the connection pool. Call it once the client is no longer used.
+    public func shutdown() async throws {
+        try await httpClient.shutdown()
+    }
+
+    /// The namespace calls use when they name none.
+    public var defaultNamespace: String { configuration.namespace }
+
+    // MARK: Requests
+
+    struct Request: Sendable {
+        var method: HTTPMethod
+        var path: String
+        var query: [(String, String)] = []
+        var body: Data?
+        var contentType: String?
+        /// Reads may be sent again after a retriable failure; writes may not.
+        var idempotent: Bool { method == .GET || method == .HEAD }
+
+        var verbLabel: String { method.rawValue }
+    }
+
+    struct Response: Sendable {
+        var code: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    func url(for request: Request) -> String {
+        var url = configuration.server + request.path
+        if !request.query.isEmpty {
+            url += "?" + request.query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        }
+        return url
+    }
+
+    private static let queryAllowed: CharacterSet = {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return allowed
+    }()
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? text
+    }
+
+    /// Sends a request and returns the successful response, or throws `KubeAPIError` with the server's Status.
+    func send(_ request: Request) async throws -> Response {
+        var attempt = 0
+        var refreshedCredentials = false
+        while true {
+            attempt += 1
+            let outcome: Result<Response, any Error>
+            do {
+                outcome = .success(try await sendOnce(request, deadline: .now() + .init(configuration.requestTimeout)))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let response) where response.code < 400:
+                return response
+            case .success(let response):
+                let error = Self.apiError(from: response)
+                if error.code == 401, !refreshedCredentials, await credentials.canRefresh {
+                    // A rejected credential is never applied, so any verb may be sent again with a fresh one.
+                    refreshedCredentials = true
+                    await credentials.invalidate()
+                    attempt -= 1
+                    continue
+                }
+                guard request.idempotent, error.isRetriable, attempt < configuration.retryPolicy.maxAttempts else {
+                    throw error
+                }
+                try await pause(afterAttempt: attempt, retryAfter: error.retryAfter, request: request, cause: "\(error.code)")
+            case .failure(let error as KubeClientError):
+                guard request.idempotent, case .transport = error, attempt < configuration.retryPolicy.maxAttempts
+                else { throw error }
+                try await pause(afterAttempt: attempt, retryAfter: nil, request: request, cause: "\(error)")
+            case .failure(let error):
+                throw error
+            }
+        }
+    }
+
+    private func pause(afterAttempt attempt: Int, retryAfter: Duration?, request: Request, cause: String) async throws {
+        let wait = configuration.retryPolicy.backoff(afterAttempt: attempt, retryAfter: retryAfter)
+        logger.debug(
+            "retrying read", metadata: ["path": "\(request.path)", "attempt": "\(attempt)", "cause": "\(cause)",
+                "wait": "\(wait)"])
+        try await Task.sleep(for: wait)
+    }
+
+    private func sendOnce(_ request: Request, deadline: NIODeadline) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = try await start(request, deadline: deadline)
+        do {
+            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+            metrics.record(verb: request.verbLabel, code: "\(response.status.code)", since: started)
+            return Response(code: Int(response.status.code), headers: response.headers, body: body)
+        } catch {
+            metrics.record(verb: request.verbLabel, code: "<error>", since: started)
+            throw KubeClientError.transport(server: configuration.server, reason: "\(error)")
+        }
+    }
+
+    /// Sends the request and returns once the response head has arrived, leaving the body to the caller (watches
+    /// stream it).
+    func start(_ request: Request, deadline: NIODeadline) async throws -> HTTPClientResponse {
+        let started = ContinuousClock.now
+        let requestCredentials = try await credentials.current()
+        var httpRequest = HTTPClientRequest(url: url(for: request))
+        httpRequest.method = request.method
+        httpRequest.headers.add(name: "User-Agent", value: configuration.userAgent)
+        httpRequest.headers.add(name: "Accept", value: "application/json")
+        if let authorization = requestCredentials.authorization {
+            httpRequest.headers.add(name: "Authorization", value: authorization)
+        }
+        if let body = request.body {
+            httpRequest.headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
+            httpRequest.body = .bytes(ByteBuffer(data: body))
+        }
+        if let certificate = requestCredentials.clientCertificatePEM, let key = requestCredentials.clientKeyPEM {
+            httpRequest.tlsConfiguration = try Self.makeTLSConfiguration(
+                configuration.tls, exec: (certificate, key))
+        }
+        do {
+            return try await httpClient.execute(httpRequest, deadline: deadline, logger: logger)
+        } catch {
+            metrics.record(verb: request.verbLabel, code: "<error>", since: started)
+            throw KubeClientError.transport(server: configuration.server, reason: "\(error)")
+        }
+    }
+
+    static func apiError(from response: Response) -> KubeAPIError {
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+        let data = Data(buffer: response.body)
+        if let status = try? JSONDecoder().decode(MetaV1.Status.self, from: data), status.kind == "Status" {
+            return KubeAPIError(status: status, code: response.code, retryAfter: retryAfter)
+        }
+        return KubeAPIError.synthesized(
+            code: response.code, body: String(decoding: data, as: UTF8.self), retryAfter: retryAfter)
+    }
+
+    static func makeTLSConfiguration(
+        _ material: KubeClientConfiguration.TLSMaterial, exec: (certificate: [UInt8], key: [UInt8])?
+    ) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if material.insecureSkipTLSVerify {
+            tls.certificateVerification = .none
+        } else if let authority = material.certificateAuthorityPEM {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(authority))
+            } catch {
+                throw KubeConfigurationError.invalidCertificate(
+                    field: "certificate-authority", reason: "not a PEM certificate bundle (\(error))")
+            }
+        }
+        let certificate = exec?.certificate ?? material.clientCertificatePEM
+        let key = exec?.key ?? material.clientKeyPEM
+        if let certificate, let key {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+            } catch {
+                throw KubeConfigurationError.invalidCertificate(
+                    field: "client-certificate", reason: "not a PEM certificate (\(error))")
+            }
+            do {
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            } catch {
+                // The key's bytes are secret: only say what kind of problem it is.
+                throw KubeConfigurationError.invalidCertificate(field: "client-key", reason: "not a PEM private key")
+            }
+        }
+        return tls
+    }
+}

