@@ -1,2 +1,44 @@
-// Replaced by this executable's real entry point in the change that builds it.
-print("not built yet")
+import ArgumentParser
+import Foundation
+import KubeModelGen
+
+struct KubeModelGen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kube-model-gen",
+        abstract: "Generates the Swift models of Kubernetes kinds from the API's OpenAPI document.",
+        subcommands: [Strip.self, Generate.self])
+}
+
+struct Strip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes the OpenAPI document without its descriptions, with sorted keys.")
+
+    @Option(help: "The upstream OpenAPI v2 document.")
+    var input: String
+
+    @Option(help: "Where to write the stripped document.")
+    var output: String
+
+    func run() throws {
+        let stripped = try DescriptionStripper.strip(Data(contentsOf: URL(fileURLWithPath: input)))
+        try stripped.write(to: URL(fileURLWithPath: output), options: .atomic)
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Writes the generated Swift models.")
+
+    @Option(help: "The (stripped) OpenAPI v2 document.")
+    var swagger: String
+
+    @Option(help: "The directory of generated sources; other Swift files in it are removed.")
+    var output: String
+
+    func run() throws {
+        let files = try ModelGenerator.generate(swagger: Data(contentsOf: URL(fileURLWithPath: swagger)))
+        try ModelGenerator.write(files, to: URL(fileURLWithPath: output, isDirectory: true))
+        print("wrote \(files.count) files to \(output)")
+    }
+}
+
+KubeModelGen.main()

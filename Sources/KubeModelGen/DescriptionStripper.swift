@@ -1,0 +1,36 @@
+import Foundation
+
+/// Removes the prose from a Kubernetes OpenAPI document.
+///
+/// The upstream document is about half descriptions; the repository keeps a copy without them so that KubeSim can
+/// serve `/openapi/v2` and validate objects without carrying 2 MB of text.
+public enum DescriptionStripper {
+    /// Reads an OpenAPI document and returns it without any string-valued `description` key, pretty-printed with
+    /// sorted keys so that the output depends only on the input.
+    public static func strip(_ document: Data) throws -> Data {
+        let tree = try JSONDecoder().decode(JSONTree.self, from: document)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var output = try encoder.encode(strip(tree))
+        output.append(contentsOf: Array("\n".utf8))
+        return output
+    }
+
+    /// The tree without string-valued `description` keys. A schema *property* named `description` (its value is an
+    /// object, as in `JSONSchemaProps.properties.description`) is part of the API and stays.
+    public static func strip(_ tree: JSONTree) -> JSONTree {
+        switch tree {
+        case .object(let members):
+            var kept: [String: JSONTree] = [:]
+            for (key, value) in members {
+                if key == "description", case .string = value { continue }
+                kept[key] = strip(value)
+            }
+            return .object(kept)
+        case .array(let elements):
+            return .array(elements.map(strip))
+        case .null, .bool, .int, .double, .string:
+            return tree
+        }
+    }
+}
