@@ -303,7 +303,7 @@ extension KubeClient {
 
     func decode<Value: Decodable>(_ type: Value.Type, from response: Response, what: String) throws -> Value {
         do {
-            return try JSONDecoder().decode(Value.self, from: Data(buffer: response.body))
+            return try JSONDecoder().decode(Value.self, from: Data(response.body.readableBytesView))
         } catch let error as DecodingError {
             throw KubeClientError.decoding(what: what, reason: error.fieldDescription)
         }
@@ -312,9 +312,13 @@ extension KubeClient {
     private func decodeUnlessStatus<Value: Decodable>(_ type: Value.Type, from response: Response, what: String)
         throws -> Value?
     {
-        let data = Data(buffer: response.body)
-        struct KindProbe: Decodable { var kind: String? }
+        let data = Data(response.body.readableBytesView)
         if let probe = try? JSONDecoder().decode(KindProbe.self, from: data), probe.kind == "Status" { return nil }
         return try decode(Value.self, from: response, what: what)
     }
+}
+
+/// Reads only an answer's `kind`, to tell a Status from an object.
+private struct KindProbe: Decodable {
+    var kind: String?
 }

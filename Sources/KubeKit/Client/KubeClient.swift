@@ -31,6 +31,9 @@ public final class KubeClient: Sendable {
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10)))
         clientConfiguration.decompression = .disabled
+        // A refused connection fails the attempt at once; the client's own retry policy decides what happens next,
+        // so an unreachable server is reported in moments instead of after the connect timeout.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         self.httpClient = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration,
             backgroundActivityLogger: logger)
@@ -157,7 +160,7 @@ public final class KubeClient: Sendable {
         }
         if let body = request.body {
             httpRequest.headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
-            httpRequest.body = .bytes(ByteBuffer(data: body))
+            httpRequest.body = .bytes(ByteBuffer(bytes: body))
         }
         if let certificate = requestCredentials.clientCertificatePEM, let key = requestCredentials.clientKeyPEM {
             httpRequest.tlsConfiguration = try Self.makeTLSConfiguration(
@@ -173,7 +176,7 @@ public final class KubeClient: Sendable {
 
     static func apiError(from response: Response) -> KubeAPIError {
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
-        let data = Data(buffer: response.body)
+        let data = Data(response.body.readableBytesView)
         if let status = try? JSONDecoder().decode(MetaV1.Status.self, from: data), status.kind == "Status" {
             return KubeAPIError(status: status, code: response.code, retryAfter: retryAfter)
         }

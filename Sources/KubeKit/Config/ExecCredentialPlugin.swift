@@ -148,12 +148,3 @@ struct ExecCredentialPlugin: Sendable {
             token: status.token, clientCertificatePEM: certificate, clientKeyPEM: key, expiration: expiration)
     }
 }
-
-/// RFC 3339 timestamps as the Kubernetes API writes them, with or without fractional seconds.
-enum RFC3339 {
-    static func parse(_ text: String) -> Date? {
-        let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        let plain = Date.ISO8601FormatStyle()
-        return (try? withFraction.parse(text)) ?? (try? plain.parse(text))
-    }
-}
