@@ -45,6 +45,7 @@ let package = Package(
                 "KubeKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("Resources/swagger.json")]
         ),
@@ -58,7 +59,10 @@ let package = Package(
         ),
         .testTarget(name: "KubeKitTests", dependencies: ["KubeKit", "KubeSim"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
-        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeKit"]),
+        .testTarget(
+            name: "KubeSimTests",
+            dependencies: ["KubeSim", "KubeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
