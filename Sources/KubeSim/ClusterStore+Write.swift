@@ -147,14 +147,17 @@ extension ClusterStore {
         let schema = SchemaNavigator(resource: resource)
         let now = Clock.now()
         switch kind {
-        case .strategic:
+        case .strategic where resource.definition == nil:
             throw APIError.unsupportedMediaType("application/strategic-merge-patch+json")
-        case .merge, .json:
+        case .merge, .json, .strategic:
             guard let old else { throw APIError.notFound(resource, name: name) }
             var patched: JSONValue
             if case .merge = kind {
                 guard case .object = patch else { throw APIError.badRequest("merge patch must be a JSON object") }
                 patched = MergePatch.apply(patch, to: present(old, as: resource))
+            } else if case .strategic = kind {
+                guard case .object = patch else { throw APIError.badRequest("strategic merge patch must be a JSON object") }
+                patched = StrategicMergePatch(schema: schema).apply(patch, to: present(old, as: resource))
             } else {
                 do {
                     patched = try JSONPatch.apply(patch, to: present(old, as: resource))
