@@ -3,6 +3,7 @@ import Hummingbird
 import KubeKit
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A running KubeSim API server on loopback. Start one per test:
 ///
@@ -17,13 +18,15 @@ public final class KubeSimServer: Sendable {
     let store: ClusterStore
     let counter: RequestCounter
     private let task: Task<Void, any Error>
+    private let serviceGroup: ServiceGroup
 
-    private init(host: String, port: Int, store: ClusterStore, counter: RequestCounter, task: Task<Void, any Error>) {
+    private init(host: String, port: Int, store: ClusterStore, counter: RequestCounter, task: Task<Void, any Error>, serviceGroup: ServiceGroup) {
         self.host = host
         self.port = port
         self.store = store
         self.counter = counter
         self.task = task
+        self.serviceGroup = serviceGroup
     }
 
     /// Starts a server; `port: 0` picks a free port. Returns once it is listening.
@@ -45,16 +48,17 @@ public final class KubeSimServer: Sendable {
                 portContinuation.finish()
             },
             logger: logger)
+        let serviceGroup = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
             defer { portContinuation.finish() }
-            try await application.run()
+            try await serviceGroup.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let actualPort = await iterator.next() else {
             try await task.value
             throw KubeSimError.notStarted
         }
-        return KubeSimServer(host: host, port: actualPort, store: store, counter: counter, task: task)
+        return KubeSimServer(host: host, port: actualPort, store: store, counter: counter, task: task, serviceGroup: serviceGroup)
     }
 
     public var baseURL: String { "http://\(host):\(port)" }
@@ -101,11 +105,8 @@ public final class KubeSimServer: Sendable {
     /// Ends open watches and stops the server.
     public func shutdown() async throws {
         await store.closeAllWatches()
-        task.cancel()
-        do {
-            try await task.value
-        } catch is CancellationError {
-        }
+        await serviceGroup.triggerGracefulShutdown()
+        try await task.value
     }
 }
 
