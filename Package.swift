@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.7.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -46,6 +47,8 @@ let package = Package(
                 "KubeKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/swagger.json")]
         ),
@@ -71,7 +74,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
-        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeKit"]),
+        .testTarget(
+            name: "KubeSimTests",
+            dependencies: ["KubeSim", "KubeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,97 @@
+import Foundation
+import KubeKit
+
+/// An open watch: which objects it follows and where its events go.
+struct Watcher: Sendable {
+    var resource: APIResource
+    var namespace: String?
+    var labels: LabelSelector
+    var fields: FieldSelector
+    var continuation: AsyncStream<WatchEvent>.Continuation
+
+    func matches(_ object: JSONValue?) -> Bool {
+        guard let object else { return false }
+        if let namespace, object.metadataNamespace != namespace { return false }
+        return labels.matches(object) && fields.matches(object)
+    }
+
+    /// The event this watch sees for a change, if any: an object that starts matching is ADDED, one that stops
+    /// matching is DELETED, as the real watch cache does.
+    func event(for entry: HistoryEntry, presenting: (JSONValue) -> JSONValue) -> WatchEvent? {
+        guard entry.key == resource.key else { return nil }
+        let wasMatching = matches(entry.previous)
+        let isMatching = matches(entry.object)
+        switch entry.type {
+        case "ADDED": return isMatching ? WatchEvent(type: "ADDED", object: presenting(entry.object)) : nil
+        case "DELETED": return wasMatching || isMatching ? WatchEvent(type: "DELETED", object: presenting(entry.object)) : nil
+        default:
+            switch (wasMatching, isMatching) {
+            case (true, true): return WatchEvent(type: "MODIFIED", object: presenting(entry.object))
+            case (false, true): return WatchEvent(type: "ADDED", object: presenting(entry.object))
+            case (true, false): return WatchEvent(type: "DELETED", object: presenting(entry.object))
+            case (false, false): return nil
+            }
+        }
+    }
+}
+
+extension ClusterStore {
+    /// Opens a watch. Without a resourceVersion (or with "0") it starts with ADDED for every current object; from
+    /// `resourceVersion=N` it replays the history after N, or sends one ERROR 410 Expired event when N is older than
+    /// the history. Either way it then follows live changes, with no gap.
+    func watch(
+        _ resource: APIResource, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion from: String?
+    ) throws(APIError) -> (id: UUID, events: AsyncStream<WatchEvent>) {
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
+        let id = UUID()
+        let watcher = Watcher(resource: resource, namespace: namespace, labels: labels, fields: fields, continuation: continuation)
+        let present = { (object: JSONValue) in self.present(object, as: resource) }
+        if let from, !from.isEmpty, from != "0" {
+            guard let start = Int64(from) else {
+                throw APIError.badRequest("invalid resource version: \(from)")
+            }
+            if start < historyFloor {
+                let status = APIError.gone("too old resource version: \(start) (\(historyFloor + 1))").status
+                continuation.yield(WatchEvent(type: "ERROR", object: status))
+                continuation.finish()
+                return (id, stream)
+            }
+            for entry in history where entry.resourceVersion > start {
+                if let event = watcher.event(for: entry, presenting: present) { continuation.yield(event) }
+            }
+        } else {
+            for object in matchingObjects(resource.key, namespace: namespace, labels: labels, fields: fields) {
+                continuation.yield(WatchEvent(type: "ADDED", object: present(object)))
+            }
+        }
+        watchers[id] = watcher
+        return (id, stream)
+    }
+
+    func stopWatch(_ id: UUID) {
+        watchers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// Sends a BOOKMARK carrying the current resourceVersion: every change up to it has already been delivered.
+    func bookmark(_ id: UUID) {
+        guard let watcher = watchers[id] else { return }
+        let object: JSONValue = [
+            "kind": .string(watcher.resource.kind), "apiVersion": .string(watcher.resource.apiVersion),
+            "metadata": ["resourceVersion": .string(String(currentResourceVersion()))],
+        ]
+        watcher.continuation.yield(WatchEvent(type: "BOOKMARK", object: object))
+    }
+
+    func closeAllWatches() {
+        for watcher in watchers.values { watcher.continuation.finish() }
+        watchers.removeAll()
+    }
+
+    func deliver(_ entry: HistoryEntry) {
+        for watcher in watchers.values {
+            if let event = watcher.event(for: entry, presenting: { self.present($0, as: watcher.resource) }) {
+                watcher.continuation.yield(event)
+            }
+        }
+    }
+}

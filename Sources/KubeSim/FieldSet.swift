@@ -1,0 +1,174 @@
+import Foundation
+import KubeKit
+
+/// A field path in the `FieldsV1` vocabulary: `f:spec`, `k:{"name":"app"}` (a list-map item), `v:"x"` (a set
+/// member) and `.` (the item itself).
+typealias FieldPath = [String]
+
+/// Field sets as server-side apply tracks them, computed from an object and its schema.
+enum FieldSet {
+    /// Metadata fields that belong to the server, never to a field manager.
+    private static let serverOwnedMetadata: Set<String> = [
+        "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
+        "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generateName",
+    ]
+
+    /// The leaf paths of an object: every scalar, atomic list and empty map; list-map items as `k:{...}` with `.`.
+    static func paths(of object: JSONValue, schema: SchemaNavigator) -> Set<FieldPath> {
+        var result: Set<FieldPath> = []
+        guard case .object(let top) = object else { return result }
+        for (key, value) in top where key != "apiVersion" && key != "kind" {
+            if key == "metadata", case .object(let metadata) = value {
+                for (field, child) in metadata where !serverOwnedMetadata.contains(field) {
+                    collect(child, steps: [.field("metadata"), .field(field)], prefix: ["f:metadata", "f:" + field], schema: schema, into: &result)
+                }
+                continue
+            }
+            collect(value, steps: [.field(key)], prefix: ["f:" + key], schema: schema, into: &result)
+        }
+        return result
+    }
+
+    private static func collect(
+        _ value: JSONValue, steps: [SchemaNavigator.Step], prefix: FieldPath, schema: SchemaNavigator, into result: inout Set<FieldPath>
+    ) {
+        switch value {
+        case .object(let object) where !object.isEmpty:
+            for (key, child) in object {
+                collect(child, steps: steps + [.field(key)], prefix: prefix + ["f:" + key], schema: schema, into: &result)
+            }
+        case .array(let items):
+            if let keys = schema.listMapKeys(at: steps), let tokens = itemTokens(items, keys: keys) {
+                for (item, token) in zip(items, tokens) {
+                    result.insert(prefix + [token, "."])
+                    collect(item, steps: steps + [.item], prefix: prefix + [token], schema: schema, into: &result)
+                }
+            } else {
+                result.insert(prefix)
+            }
+        default:
+            result.insert(prefix)
+        }
+    }
+
+    /// `k:{"name":"a"}` tokens for each item, or nil when an item lacks its keys (the list is then atomic).
+    static func itemTokens(_ items: [JSONValue], keys: [String]) -> [String]? {
+        var tokens: [String] = []
+        for item in items {
+            var keyObject: [String: JSONValue] = [:]
+            for key in keys {
+                guard let value = item[key] else {
+                    if keys.count > 1 { continue }
+                    return nil
+                }
+                keyObject[key] = value
+            }
+            guard !keyObject.isEmpty, let data = try? JSONValue.object(keyObject).jsonData(), let text = String(data: data, encoding: .utf8) else { return nil }
+            tokens.append("k:" + text)
+        }
+        return Set(tokens).count == tokens.count ? tokens : nil
+    }
+
+    /// The value at a path, or nil when the object does not have it.
+    static func value(at path: FieldPath, in object: JSONValue) -> JSONValue? {
+        var current = object
+        for token in path {
+            if token == "." { continue }
+            if token.hasPrefix("f:") {
+                guard let next = current[String(token.dropFirst(2))] else { return nil }
+                current = next
+            } else if token.hasPrefix("k:") {
+                guard let items = current.arrayValue, let keys = decode(token)?.objectValue,
+                    let match = items.first(where: { item in keys.allSatisfy { item[$0.key] == $0.value } })
+                else { return nil }
+                current = match
+            } else if token.hasPrefix("v:") {
+                guard let items = current.arrayValue, let wanted = decode(token), items.contains(wanted) else { return nil }
+                current = wanted
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// Removes the field (or list-map item, for a path ending in `.`) at a path; unchanged if absent.
+    static func removing(_ path: FieldPath, from object: JSONValue) -> JSONValue {
+        guard let token = path.first else { return object }
+        let rest = Array(path.dropFirst())
+        if token.hasPrefix("f:"), case .object(var map) = object {
+            let key = String(token.dropFirst(2))
+            if rest.isEmpty {
+                map[key] = nil
+            } else if let child = map[key] {
+                map[key] = removing(rest, from: child)
+            }
+            return .object(map)
+        }
+        if token.hasPrefix("k:"), case .array(var items) = object, let keys = decode(token)?.objectValue,
+            let index = items.firstIndex(where: { item in keys.allSatisfy { item[$0.key] == $0.value } })
+        {
+            if rest == ["."] {
+                items.remove(at: index)
+            } else {
+                items[index] = removing(rest, from: items[index])
+            }
+            return .array(items)
+        }
+        return object
+    }
+
+    private static func decode(_ token: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(token.dropFirst(2).utf8))
+    }
+
+    /// `FieldsV1` rendering: nested maps, `{}` at leaves.
+    static func fieldsV1(_ paths: Set<FieldPath>) -> JSONValue {
+        var root: JSONValue = .object([:])
+        for path in paths where !path.isEmpty {
+            root = inserting(path[...], into: root)
+        }
+        return root
+    }
+
+    private static func inserting(_ path: ArraySlice<String>, into node: JSONValue) -> JSONValue {
+        guard let token = path.first else { return node }
+        var map = node.objectValue ?? [:]
+        map[token] = inserting(path.dropFirst(), into: map[token] ?? .object([:]))
+        return .object(map)
+    }
+
+    static func parse(fieldsV1: JSONValue) -> Set<FieldPath> {
+        var result: Set<FieldPath> = []
+        func walk(_ node: JSONValue, _ prefix: FieldPath) {
+            guard let map = node.objectValue, !map.isEmpty else {
+                if !prefix.isEmpty { result.insert(prefix) }
+                return
+            }
+            for (key, child) in map {
+                if key == "." { result.insert(prefix + ["."]) } else { walk(child, prefix + [key]) }
+            }
+        }
+        walk(fieldsV1, [])
+        return result
+    }
+
+    /// `.spec.containers[name="app"].image`, the form conflict messages use.
+    static func describe(_ path: FieldPath) -> String {
+        var text = ""
+        for token in path {
+            if token.hasPrefix("f:") {
+                text += "." + token.dropFirst(2)
+            } else if token.hasPrefix("k:"), let keys = decode(token)?.objectValue {
+                let parts = keys.sorted { $0.key < $1.key }.map { key, value -> String in
+                    let rendered = (try? value.jsonData()).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
+                    return "\(key)=\(rendered)"
+                }
+                text += "[" + parts.joined(separator: ",") + "]"
+            } else if token.hasPrefix("v:") {
+                text += "[=" + token.dropFirst(2) + "]"
+            }
+        }
+        return text
+    }
+}

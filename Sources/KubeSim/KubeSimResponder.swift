@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import KubeKit
+import NIOCore
+
+/// The HTTP front of the API server: authenticates, accounts, routes a request to discovery or to the resource
+/// handlers, and renders every failure as a `Status`.
+struct KubeSimResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let store: ClusterStore
+    let counter: RequestCounter
+    let configuration: KubeSimConfiguration
+
+    static let maxBodySize = 32 * 1024 * 1024
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = APIPath(path: request.uri.path)
+        let query = QueryParameters(request.uri.query)
+        await counter.record(Self.accountingKey(request, path: path, query: query))
+        do {
+            try authenticate(request)
+            return try await route(request, path: path, query: query)
+        } catch let error as APIError {
+            return Self.json(error.status, status: error.code)
+        }
+    }
+
+    private func authenticate(_ request: Request) throws(APIError) {
+        guard !configuration.tokens.isEmpty else { return }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            configuration.tokens[String(header.dropFirst("Bearer ".count))] != nil
+        else { throw APIError.unauthorized }
+    }
+
+    private func route(_ request: Request, path: APIPath, query: QueryParameters) async throws -> Response {
+        let registry = await store.registrySnapshot()
+        if case .resource(let target) = path {
+            return try await ResourceHandler(store: store, configuration: configuration)
+                .handle(request, target: target, query: query, registry: registry)
+        }
+        guard request.method == .get || request.method == .head else { throw APIError.methodNotAllowed() }
+        switch path {
+        case .version: return Self.json(Discovery.version())
+        case .health: return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case .openAPIV3Index: return Self.json(OpenAPIV3.index(registry: registry))
+        case .openAPIV3(let group, let version):
+            guard let document = OpenAPIV3.document(group: group, version: version, registry: registry) else {
+                throw APIError.pathNotFound(request.uri.path)
+            }
+            return Self.json(document)
+        case .openAPIV2:
+            if let accept = request.headers[.accept], accept.contains("protobuf"), !accept.contains("json") {
+                throw APIError(code: 406, reason: "NotAcceptable", message: "only the following media types are accepted: application/json")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Swagger.shared.data)))
+        case .coreVersions: return Self.json(Discovery.coreVersions(serverAddress: request.head.authority ?? "127.0.0.1"))
+        case .groups: return Self.json(Discovery.groupList(registry: registry))
+        case .group(let name):
+            guard let group = Discovery.group(name, registry: registry) else { throw APIError.pathNotFound(request.uri.path) }
+            return Self.json(group)
+        case .resourceList(let group, let version):
+            guard let list = Discovery.resourceList(group: group, version: version, registry: registry) else {
+                throw APIError.pathNotFound(request.uri.path)
+            }
+            return Self.json(list)
+        case .resource, .unknown:
+            throw APIError.pathNotFound(request.uri.path)
+        }
+    }
+
+    static func accountingKey(_ request: Request, path: APIPath, query: QueryParameters) -> RequestKey {
+        guard case .resource(let target) = path else {
+            return RequestKey(verb: request.method.rawValue.lowercased(), resource: request.uri.path)
+        }
+        return RequestKey(verb: ResourceHandler.verb(request.method, target: target, query: query), resource: target.accountingName)
+    }
+
+    static func json(_ value: JSONValue, status: Int = 200) -> Response {
+        let data = (try? value.jsonData(sortedKeys: false)) ?? Data("{}".utf8)
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension APIPath.ResourcePath {
+    /// `pods`, `statefulsets.apps`, `pods/status`: the form request accounting uses.
+    var accountingName: String {
+        let base = group.isEmpty ? plural : "\(plural).\(group)"
+        return subresource.map { "\(base)/\($0)" } ?? base
+    }
+}

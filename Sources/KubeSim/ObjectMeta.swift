@@ -1,0 +1,97 @@
+import Foundation
+import KubeKit
+
+/// Where an object lives inside one resource's store: namespace ("" when cluster-scoped) and name, ordered the way
+/// etcd keys are.
+struct ObjectName: Sendable, Hashable, Comparable {
+    var namespace: String
+    var name: String
+
+    static func < (lhs: ObjectName, rhs: ObjectName) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
+}
+
+/// Small accessors for the metadata of untyped objects.
+extension JSONValue {
+    var metadataName: String? { self["metadata"]?["name"]?.stringValue }
+    var metadataNamespace: String? { self["metadata"]?["namespace"]?.stringValue }
+    var uid: String? { self["metadata"]?["uid"]?.stringValue }
+    var resourceVersionString: String? { self["metadata"]?["resourceVersion"]?.stringValue }
+    var finalizers: [String] { self["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    var isBeingDeleted: Bool {
+        if let timestamp = self["metadata"]?["deletionTimestamp"], timestamp != .null { return true }
+        return false
+    }
+    var ownerReferences: [JSONValue] { self["metadata"]?["ownerReferences"]?.arrayValue ?? [] }
+
+    mutating func setMetadata(_ key: String, _ value: JSONValue?) {
+        if self["metadata"]?.objectValue == nil { self["metadata"] = .object([:]) }
+        self["metadata"]?[key] = value
+    }
+
+    /// The object without server-maintained bookkeeping, to decide whether a write changes anything.
+    var withoutBookkeeping: JSONValue {
+        var copy = self
+        copy["metadata"]?["resourceVersion"] = nil
+        copy["metadata"]?["managedFields"] = nil
+        return copy
+    }
+
+    /// Everything except metadata and status: what `metadata.generation` tracks.
+    var specPart: JSONValue {
+        var copy = self
+        copy["metadata"] = nil
+        copy["status"] = nil
+        copy["apiVersion"] = nil
+        copy["kind"] = nil
+        return copy
+    }
+}
+
+enum Clock {
+    /// RFC 3339 with whole seconds, as Kubernetes writes `metav1.Time`.
+    static func now() -> String {
+        Date.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
+    }
+}
+
+/// Name rules from apimachinery's validation.
+enum NameValidation {
+    static func dns1123Subdomain(_ name: String) -> String? {
+        let pattern = #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"#
+        if name.count > 253 { return "must be no more than 253 characters" }
+        if name.range(of: pattern, options: .regularExpression) == nil {
+            return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        }
+        return nil
+    }
+
+    static func dns1123Label(_ name: String) -> String? {
+        if name.count > 63 { return "must be no more than 63 characters" }
+        if name.range(of: #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"#, options: .regularExpression) == nil {
+            return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+        }
+        return nil
+    }
+
+    static func pathSegment(_ name: String) -> String? {
+        if name == "." || name == ".." { return "may not be '\(name)'" }
+        if name.contains("/") || name.contains("%") { return "may not contain '/' or '%'" }
+        return nil
+    }
+
+    /// The rule a resource's names follow: labels for namespaces, path segments for RBAC, subdomains otherwise.
+    static func problem(with name: String, for resource: APIResource) -> String? {
+        switch (resource.group, resource.plural) {
+        case ("", "namespaces"), ("", "services"): dns1123Label(name)
+        case ("rbac.authorization.k8s.io", _): pathSegment(name)
+        default: dns1123Subdomain(name)
+        }
+    }
+
+    static func generatedSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement() ?? "x" })
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Hummingbird
+import KubeKit
+import NIOCore
+
+/// Serves `/api/v1/...` and `/apis/{group}/{version}/...` resource requests: reads, lists, watches and writes.
+struct ResourceHandler: Sendable {
+    let store: ClusterStore
+    let configuration: KubeSimConfiguration
+
+    static func verb(_ method: HTTPRequest.Method, target: APIPath.ResourcePath, query: QueryParameters) -> String {
+        switch method {
+        case .get, .head:
+            if target.legacyWatch || query.bool("watch") { return "watch" }
+            return target.name == nil ? "list" : "get"
+        case .post: return "create"
+        case .put: return "update"
+        case .patch: return "patch"
+        case .delete: return target.name == nil ? "deletecollection" : "delete"
+        default: return method.rawValue.lowercased()
+        }
+    }
+
+    func handle(_ request: Request, target: APIPath.ResourcePath, query: QueryParameters, registry: ResourceRegistry) async throws -> Response {
+        guard let resource = registry.resource(group: target.group, version: target.version, plural: target.plural) else {
+            throw APIError.pathNotFound(request.uri.path)
+        }
+        if target.namespace != nil, !resource.namespaced { throw APIError.pathNotFound(request.uri.path) }
+        if let subresource = target.subresource, !resource.subresources.contains(subresource) {
+            throw APIError.pathNotFound(request.uri.path)
+        }
+        let namespace = resource.namespaced ? target.namespace : nil
+        let verb = Self.verb(request.method, target: target, query: query)
+        if target.subresource == "scale" {
+            return try await ScaleHandler(store: store).handle(request, resource: resource, namespace: namespace, name: target.name ?? "", verb: verb, query: query)
+        }
+        switch verb {
+        case "get":
+            guard let name = target.name else { throw APIError.methodNotAllowed() }
+            return KubeSimResponder.json(try await store.get(resource, namespace: namespace, name: name))
+        case "list":
+            let list = try await store.list(
+                resource, namespace: namespace, labels: try labels(query), fields: try fields(query, resource),
+                limit: query.int("limit"), continueToken: query["continue"])
+            return KubeSimResponder.json(list)
+        case "watch":
+            return try await watch(resource, namespace: namespace, target: target, query: query)
+        case "create":
+            guard target.name == nil, target.subresource == nil else { throw APIError.methodNotAllowed() }
+            let body = try await decodeBody(request, allowYAML: false)
+            let created = try await store.create(resource, namespace: namespace, body: body, context: try writeContext(request, query))
+            return KubeSimResponder.json(created, status: 201)
+        case "update":
+            guard let name = target.name else { throw APIError.methodNotAllowed() }
+            let body = try await decodeBody(request, allowYAML: false)
+            let updated = try await store.update(resource, namespace: namespace, name: name, body: body,
+                subresource: target.subresource, context: try writeContext(request, query))
+            return KubeSimResponder.json(updated)
+        case "patch":
+            guard let name = target.name else { throw APIError.methodNotAllowed() }
+            let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let kind: PatchKind
+            switch contentType {
+            case "application/merge-patch+json": kind = .merge
+            case "application/json-patch+json": kind = .json
+            case "application/apply-patch+yaml", "application/apply-patch+json", "application/apply-patch+cbor": kind = .apply(force: query.bool("force"))
+            case "application/strategic-merge-patch+json": kind = .strategic
+            default: throw APIError.unsupportedMediaType(contentType)
+            }
+            if case .apply = kind {} else if query["force"] != nil {
+                throw APIError.badRequest("force is only allowed for apply patches")
+            }
+            let isApply: Bool = if case .apply = kind { true } else { false }
+            let body = try await decodeBody(request, allowYAML: isApply)
+            var context = try writeContext(request, query)
+            if isApply { context.manager = query["fieldManager"] ?? "" }
+            let (object, created) = try await store.patch(resource, namespace: namespace, name: name, patch: body, kind: kind,
+                subresource: target.subresource, context: context)
+            return KubeSimResponder.json(object, status: created ? 201 : 200)
+        case "delete":
+            guard let name = target.name, target.subresource == nil else { throw APIError.methodNotAllowed() }
+            let options = try await deleteOptions(request, query)
+            return KubeSimResponder.json(try await store.delete(resource, namespace: namespace, name: name, options: options))
+        case "deletecollection":
+            let options = try await deleteOptions(request, query)
+            let result = try await store.deleteCollection(resource, namespace: namespace, labels: try labels(query),
+                fields: try fields(query, resource), options: options)
+            return KubeSimResponder.json(result)
+        default:
+            throw APIError.methodNotAllowed()
+        }
+    }
+
+    // MARK: Watch
+
+    private func watch(_ resource: APIResource, namespace: String?, target: APIPath.ResourcePath, query: QueryParameters) async throws -> Response {
+        var fieldSelector = try fields(query, resource)
+        if let name = target.name {
+            fieldSelector.requirements.append(.init(path: ["metadata", "name"], value: name, negated: false))
+        }
+        let (id, events) = try await store.watch(resource, namespace: namespace, labels: try labels(query), fields: fieldSelector,
+            resourceVersion: query["resourceVersion"])
+        let timeout: Duration = .seconds(query.int("timeoutSeconds").map { max(0, $0) } ?? 1800)
+        let bookmarkInterval = query.bool("allowWatchBookmarks") ? configuration.bookmarkInterval : nil
+        let store = self.store
+        let body = ResponseBody { writer in
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                await store.stopWatch(id)
+            }
+            let bookmarks = Task {
+                guard let bookmarkInterval else { return }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: bookmarkInterval)
+                    if Task.isCancelled { break }
+                    await store.bookmark(id)
+                }
+            }
+            do {
+                for await event in events {
+                    let line: JSONValue = ["type": .string(event.type), "object": event.object]
+                    var data = (try? line.jsonData(sortedKeys: false)) ?? Data()
+                    data.append(0x0A)
+                    try await writer.write(ByteBuffer(bytes: data))
+                }
+            } catch {
+                // The client went away; fall through to clean up.
+            }
+            timer.cancel()
+            bookmarks.cancel()
+            await store.stopWatch(id)
+            try? await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache, private"], body: body)
+    }
+
+    // MARK: Request parts
+
+    private func labels(_ query: QueryParameters) throws(APIError) -> LabelSelector {
+        guard let text = query["labelSelector"], !text.isEmpty else { return .everything }
+        return try LabelSelector(parsing: text)
+    }
+
+    private func fields(_ query: QueryParameters, _ resource: APIResource) throws(APIError) -> FieldSelector {
+        guard let text = query["fieldSelector"], !text.isEmpty else { return .everything }
+        return try FieldSelector(parsing: text, resource: resource)
+    }
+
+    private func decodeBody(_ request: Request, allowYAML: Bool) async throws -> JSONValue {
+        var request = request
+        let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+        let data = Data(buffer.readableBytesView)
+        if data.isEmpty { throw APIError.badRequest("the request body is empty") }
+        return try RequestBodyDecoder.decode(data, allowYAML: allowYAML)
+    }
+
+    private func writeContext(_ request: Request, _ query: QueryParameters) throws(APIError) -> WriteContext {
+        if let dryRun = query["dryRun"], !dryRun.isEmpty, dryRun != "All" {
+            throw APIError.badRequest("dryRun: Unsupported value: \"\(dryRun)\": supported values: \"All\"")
+        }
+        let manager = query["fieldManager"] ?? Self.defaultManager(userAgent: request.headers[.userAgent])
+        if manager.count > 128 {
+            throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Too long: may not be longer than 128")
+        }
+        return WriteContext(manager: manager, dryRun: query["dryRun"] == "All")
+    }
+
+    /// The real server's default field manager: the User-Agent up to its first `/`.
+    static func defaultManager(userAgent: String?) -> String {
+        guard let userAgent, !userAgent.isEmpty else { return "unknown" }
+        return String(userAgent.prefix { $0 != "/" }.prefix(128))
+    }
+
+    private func deleteOptions(_ request: Request, _ query: QueryParameters) async throws -> DeleteOptions {
+        var options = DeleteOptions()
+        var request = request
+        let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+        if buffer.readableBytes > 0 {
+            let body = try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: false)
+            if let policy = body["propagationPolicy"]?.stringValue { options.propagation = try propagation(policy) }
+            if body["orphanDependents"]?.boolValue == true, options.propagation == nil { options.propagation = .orphan }
+            options.preconditionUID = body["preconditions"]?["uid"]?.stringValue
+            options.preconditionResourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
+            options.gracePeriodSeconds = body["gracePeriodSeconds"]?.intValue
+            if let dryRun = body["dryRun"]?.arrayValue, dryRun.contains("All") { options.dryRun = true }
+        }
+        if let policy = query["propagationPolicy"] { options.propagation = try propagation(policy) }
+        if query["orphanDependents"] == "true", options.propagation == nil { options.propagation = .orphan }
+        if let grace = query.int("gracePeriodSeconds") { options.gracePeriodSeconds = Int64(grace) }
+        if query["dryRun"] == "All" { options.dryRun = true }
+        return options
+    }
+
+    private func propagation(_ text: String) throws(APIError) -> DeleteOptions.Propagation {
+        guard let policy = DeleteOptions.Propagation(rawValue: text) else {
+            throw APIError(code: 422, reason: "Invalid", message: "propagationPolicy: Unsupported value: \"\(text)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        }
+        return policy
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KubeSim
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a KubeSim API server until SIGINT or SIGTERM.
+@main
+struct KubeSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kube-sim", abstract: "An in-memory Kubernetes API server on loopback, for tests and the playground.")
+
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Write a kubeconfig for this server to this file.") var kubeconfig: String?
+    @Option(help: "Require this bearer token (user \"admin\").") var token: String?
+    @Option(help: "Namespace of the kubeconfig's context.") var namespace = "default"
+
+    func run() async throws {
+        var configuration = KubeSimConfiguration()
+        if let token { configuration.tokens[token] = "admin" }
+        let server = try await KubeSimServer.start(host: host, port: port, configuration: configuration)
+        if let kubeconfig {
+            try server.kubeconfigYAML(token: token, namespace: namespace).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            Self.log("wrote kubeconfig to \(kubeconfig)")
+        }
+        Self.log("listening on \(server.baseURL)")
+        let signal = await Self.waitForTerminationSignal()
+        Self.log("received signal \(signal), shutting down")
+        try await server.shutdown()
+    }
+
+    private static func log(_ message: String) {
+        FileHandle.standardOutput.write(Data("kube-sim: \(message)\n".utf8))
+    }
+
+    private static func waitForTerminationSignal() async -> Int32 {
+        let (signals, continuation) = AsyncStream<Int32>.makeStream()
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        var iterator = signals.makeAsyncIterator()
+        let received = await iterator.next() ?? SIGTERM
+        for source in sources { source.cancel() }
+        return received
+    }
+}
