@@ -1,0 +1,34 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Metrics
+
+/// Runs `body` with a KubeSim server on a free port on 127.0.0.1 and a client of it, and stops both afterwards,
+/// whether the body succeeds or throws.
+func withKubeSim<Result: Sendable>(
+    configuration: KubeSimConfiguration = .init(), token: String? = nil, namespace: String = "default",
+    retryPolicy: RetryPolicy = .init(), metricsFactory: (any MetricsFactory)? = nil,
+    _ body: (KubeSimServer, KubeClient) async throws -> Result
+) async throws -> Result {
+    let server = try await KubeSimServer.start(configuration: configuration)
+    let client: KubeClient
+    do {
+        let clientConfiguration = try KubeClientConfiguration(
+            server: server.baseURL, namespace: namespace, credentials: token.map { .bearerToken($0) } ?? .none,
+            retryPolicy: retryPolicy, metricsFactory: metricsFactory)
+        client = try KubeClient(configuration: clientConfiguration)
+    } catch {
+        try await server.shutdown()
+        throw error
+    }
+    do {
+        let result = try await body(server, client)
+        try await client.shutdown()
+        try await server.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        try? await server.shutdown()
+        throw error
+    }
+}
