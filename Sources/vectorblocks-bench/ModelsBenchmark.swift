@@ -19,19 +19,19 @@ struct ModelsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let list = KubernetesList(items: (0..<items).map(Self.statefulSet(ordinal:)))
+        let list = ObjectList(items: (0..<items).map(Self.statefulSet(ordinal:)))
         let encoder = JSONEncoder()
         let decoder = JSONDecoder()
         let json = try encoder.encode(list)
         // One untimed pass each way so that first-use costs (metadata, allocator growth) are not counted.
-        _ = try decoder.decode(KubernetesList<AppsV1.StatefulSet>.self, from: json)
+        _ = try decoder.decode(ObjectList<AppsV1.StatefulSet>.self, from: json)
         _ = try encoder.encode(list)
 
         let clock = ContinuousClock()
         var decoded = list
         let decodeTime = try clock.measure {
             for _ in 0..<iterations {
-                decoded = try decoder.decode(KubernetesList<AppsV1.StatefulSet>.self, from: json)
+                decoded = try decoder.decode(ObjectList<AppsV1.StatefulSet>.self, from: json)
             }
         }
         var encodedBytes = 0

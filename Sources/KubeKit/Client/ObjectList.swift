@@ -1,5 +1,5 @@
-/// A page of a list answer: the items and the list's metadata (its resourceVersion, and the `continue` token when
-/// more pages follow).
+/// A list answer (`StatefulSetList`, `PodList`, a custom resource's list) for typed or JSON items: the items and the
+/// list's metadata (its resourceVersion, and the `continue` token when more pages follow).
 public struct ObjectList<Item: Codable & Sendable>: Codable, Sendable {
     public var apiVersion: String?
     public var kind: String?
@@ -28,4 +28,16 @@ public struct ObjectList<Item: Codable & Sendable>: Codable, Sendable {
     public var resourceVersion: String? { metadata?.resourceVersion }
     /// The token for the next page, nil on the last.
     public var continueToken: String? { metadata?.`continue`.flatMap { $0.isEmpty ? nil : $0 } }
+}
+
+extension ObjectList: Equatable where Item: Equatable {}
+extension ObjectList: Hashable where Item: Hashable {}
+
+extension ObjectList where Item: KubernetesObject {
+    /// A list as the API server writes it, with the item kind's `apiVersion` and `<Kind>List`.
+    public init(items: [Item], metadata: MetaV1.ListMeta? = nil) {
+        self.init(
+            apiVersion: Item.descriptor.apiVersion, kind: Item.descriptor.kind + "List", metadata: metadata,
+            items: items)
+    }
 }

@@ -27,34 +27,3 @@ extension KubernetesObject {
         }
     }
 }
-
-/// The answer to a list request (`StatefulSetList`, `PodList`, …), for any resource kind.
-public struct KubernetesList<Item: KubernetesObject>: Codable, Sendable, Hashable {
-    public var apiVersion: String?
-    public var kind: String?
-    public var metadata: MetaV1.ListMeta?
-    public var items: [Item]
-
-    public init(
-        apiVersion: String? = Item.descriptor.apiVersion, kind: String? = Item.descriptor.kind + "List",
-        metadata: MetaV1.ListMeta? = nil, items: [Item]
-    ) {
-        self.apiVersion = apiVersion
-        self.kind = kind
-        self.metadata = metadata
-        self.items = items
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case apiVersion, kind, metadata, items
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
-        kind = try container.decodeIfPresent(String.self, forKey: .kind)
-        metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: .metadata)
-        // The API sends `"items": null` for an empty list.
-        items = try container.decodeIfPresent([Item].self, forKey: .items) ?? []
-    }
-}
