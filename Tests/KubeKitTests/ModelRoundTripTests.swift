@@ -101,7 +101,7 @@ import Testing
 
     @Test func listsDecodeNullItemsAsEmpty() throws {
         let json: JSONValue = ["apiVersion": "apps/v1", "kind": "StatefulSetList", "metadata": [:], "items": nil]
-        let list = try json.decode(as: KubernetesList<AppsV1.StatefulSet>.self)
+        let list = try json.decode(as: ObjectList<AppsV1.StatefulSet>.self)
         #expect(list.items.isEmpty)
     }
 
