@@ -5,15 +5,11 @@ import Foundation
 /// The upstream document is about half descriptions; the repository keeps a copy without them so that KubeSim can
 /// serve `/openapi/v2` and validate objects without carrying 2 MB of text.
 public enum DescriptionStripper {
-    /// Reads an OpenAPI document and returns it without any string-valued `description` key, pretty-printed with
-    /// sorted keys so that the output depends only on the input.
+    /// Reads an OpenAPI document and returns it without any string-valued `description` key, with sorted keys so
+    /// that the output depends only on the input (see `JSONTree.indentedText`).
     public static func strip(_ document: Data) throws -> Data {
         let tree = try JSONDecoder().decode(JSONTree.self, from: document)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var output = try encoder.encode(strip(tree))
-        output.append(contentsOf: Array("\n".utf8))
-        return output
+        return Data(strip(tree).indentedText.utf8)
     }
 
     /// The tree without string-valued `description` keys. A schema *property* named `description` (its value is an

@@ -39,8 +39,7 @@ import Testing
             Issue.record("componentSpecs.items should be a single schema")
             return
         }
-        let serviceType = component.properties?["services"]?.items
-        guard case .schema(let service)? = serviceType else {
+        guard case .schema(let service)? = component.properties?["services"]?.items else {
             Issue.record("services.items should be a single schema")
             return
         }

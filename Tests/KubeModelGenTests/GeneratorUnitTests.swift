@@ -191,4 +191,24 @@ import Testing
         let reordered = #"{"info": {"version": "v1.36.0", "title": "Kubernetes"}, "definitions": {"Props": {"properties": {"count": {"minimum": 1, "format": "int64", "type": "integer"}, "description": {"type": "string"}}}}}"#
         #expect(try DescriptionStripper.strip(Data(reordered.utf8)) == stripped)
     }
+
+    @Test func writesOneSpaceIndentedSortedASCII() throws {
+        let input = #"{"b": [1, 2.5, true, null, [], {}], "a": {"text": "tab\tquote\" caf\u00e9 \ud83d\ude00"}}"#
+        let expected = """
+            {
+             "a": {
+              "text": "tab\\tquote\\" caf\\u00e9 \\ud83d\\ude00"
+             },
+             "b": [
+              1,
+              2.5,
+              true,
+              null,
+              [],
+              {}
+             ]
+            }
+            """
+        #expect(String(decoding: try DescriptionStripper.strip(Data(input.utf8)), as: UTF8.self) == expected)
+    }
 }
