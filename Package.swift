@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KubeKit", targets: ["KubeKit"]),
         .library(name: "KubeSim", targets: ["KubeSim"]),
+        .library(name: "OperatorKit", targets: ["OperatorKit"]),
         .executable(name: "kube-sim", targets: ["kube-sim"]),
         .executable(name: "kube-model-gen", targets: ["kube-model-gen"]),
         .executable(name: "vectorblocks-bench", targets: ["vectorblocks-bench"]),
@@ -34,6 +35,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "OperatorKit",
+            dependencies: [
+                "KubeKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "KubeModelGen"),
@@ -76,6 +85,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
+        .testTarget(
+            name: "OperatorKitTests",
+            dependencies: [
+                "OperatorKit", "KubeKit", "KubeSim",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "KubeSimTests",
             dependencies: ["KubeSim", "KubeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")]
