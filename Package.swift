@@ -69,10 +69,15 @@ let package = Package(
             name: "vectorblocks-bench",
             dependencies: ["KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["KubeKit", "KubeSim", .product(name: "Metrics", package: "swift-metrics")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "KubeKitTests",
             dependencies: [
-                "KubeKit", "KubeSim",
+                "KubeKit", "KubeSim", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -88,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "OperatorKitTests",
             dependencies: [
-                "OperatorKit", "KubeKit", "KubeSim",
+                "OperatorKit", "KubeKit", "KubeSim", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

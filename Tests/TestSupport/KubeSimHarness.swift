@@ -5,7 +5,7 @@ import Metrics
 
 /// Runs `body` with a KubeSim server on a free port on 127.0.0.1 and a client of it, and stops both afterwards,
 /// whether the body succeeds or throws.
-func withKubeSim<Result: Sendable>(
+public func withKubeSim<Result: Sendable>(
     configuration: KubeSimConfiguration = .init(), token: String? = nil, namespace: String = "default",
     retryPolicy: RetryPolicy = .init(), metricsFactory: (any MetricsFactory)? = nil,
     _ body: (KubeSimServer, KubeClient) async throws -> Result

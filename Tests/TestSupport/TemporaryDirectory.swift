@@ -1,11 +1,11 @@
 import Foundation
 
 /// A directory under the system's temporary folder, removed when the value is released.
-final class TemporaryDirectory: Sendable {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
-        path = NSTemporaryDirectory() + "kubekit-test-" + UUID().uuidString
+    public init() throws {
+        path = NSTemporaryDirectory() + "vectorblocks-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

@@ -1,0 +1,175 @@
+import KubeKit
+import Logging
+
+/// Keeps an `ObjectCache` of one kind in step with the API server, as client-go's reflector does: list (paginated),
+/// then watch from the list's resourceVersion with bookmarks; re-watch from the last version seen when a watch ends;
+/// list again when the server says that version is gone (410); reconnect with jittered backoff on errors.
+///
+/// Scope it by namespace and label selector so the operator caches only what it manages.
+public final class Informer<Object: KubernetesObject>: Sendable {
+    public let cache = ObjectCache<Object>()
+    public let namespace: String?
+    public let labelSelector: String?
+    public let fieldSelector: String?
+
+    private let client: KubeClient
+    private let logger: Logger
+    private let state = InformerState<Object>()
+    private let timing: Timing
+
+    /// How long watches last and how reconnects back off; tests shorten them.
+    public struct Timing: Sendable {
+        /// The server is asked to end each watch after a random time in this range, so many informers do not
+        /// reconnect at once (client-go: 5 to 10 minutes).
+        public var watchTimeout: ClosedRange<Int>
+        public var initialBackoff: Duration
+        public var maxBackoff: Duration
+        public var pageSize: Int
+
+        public init(
+            watchTimeout: ClosedRange<Int> = 300...600, initialBackoff: Duration = .milliseconds(800),
+            maxBackoff: Duration = .seconds(30), pageSize: Int = 500
+        ) {
+            self.watchTimeout = watchTimeout
+            self.initialBackoff = initialBackoff
+            self.maxBackoff = maxBackoff
+            self.pageSize = pageSize
+        }
+    }
+
+    public init(
+        client: KubeClient, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
+        timing: Timing = .init(), logger: Logger = Logger(label: "operatorkit.informer")
+    ) {
+        self.client = client
+        self.namespace = namespace
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.timing = timing
+        var logger = logger
+        logger[metadataKey: "kind"] = "\(Object.descriptor.kind)"
+        self.logger = logger
+    }
+
+    /// Calls `handler` for every change, in order, starting with an `added` for each object of the first list.
+    /// Register handlers before `run`.
+    public func addHandler(_ handler: @escaping @Sendable (InformerEvent<Object>) async -> Void) async {
+        await state.addHandler(handler)
+    }
+
+    /// Whether the first list has been loaded into the cache.
+    public func hasSynced() async -> Bool { await state.synced }
+
+    /// Waits until the first list is in the cache.
+    public func waitForSync() async {
+        await state.waitForSync()
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let resourceVersion = try await relist()
+                failures = 0
+                try await watch(from: resourceVersion, failures: &failures)
+            } catch let error as KubeAPIError where error.isGone {
+                logger.debug("resourceVersion too old, listing again")
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                let wait = backoff(afterFailures: failures)
+                logger.warning("list failed, retrying", metadata: ["error": "\(error)", "wait": "\(wait)"])
+                try? await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    private var listOptions: ListOptions {
+        ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, limit: timing.pageSize)
+    }
+
+    private func relist() async throws -> String {
+        let list = try await client.listAll(Object.self, namespace: namespace, options: listOptions)
+        let events = await cache.replace(with: list.items)
+        await state.deliver(events)
+        await state.markSynced()
+        return list.resourceVersion ?? ""
+    }
+
+    /// Watches from `resourceVersion`, re-watching from the newest version seen each time a stream ends, until the
+    /// version is gone (thrown, to relist) or the task is cancelled.
+    private func watch(from resourceVersion: String, failures: inout Int) async throws {
+        var resourceVersion = resourceVersion
+        while !Task.isCancelled {
+            let options = WatchOptions(
+                labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
+                allowWatchBookmarks: true, timeoutSeconds: Int.random(in: timing.watchTimeout))
+            do {
+                for try await event in client.watch(Object.self, namespace: namespace, options: options) {
+                    failures = 0
+                    switch event {
+                    case .added(let object), .modified(let object):
+                        let previous = await cache.upsert(object)
+                        await state.deliver([previous.map { .updated(old: $0, new: object) } ?? .added(object)])
+                        resourceVersion = object.metadata?.resourceVersion ?? resourceVersion
+                    case .deleted(let object):
+                        await cache.remove(object)
+                        await state.deliver([.deleted(object)])
+                        resourceVersion = object.metadata?.resourceVersion ?? resourceVersion
+                    case .bookmark(let version):
+                        if !version.isEmpty { resourceVersion = version }
+                    case .error(let status):
+                        logger.warning("watch error", metadata: ["status": "\(status.message ?? "")"])
+                    }
+                }
+            } catch let error as KubeAPIError where error.isGone {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                failures += 1
+                let wait = backoff(afterFailures: failures)
+                logger.debug("watch broke, resuming", metadata: ["error": "\(error)", "wait": "\(wait)"])
+                try await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    /// 800 ms doubling to 30 s, with up to 100% jitter, as client-go's reflector backs off.
+    private func backoff(afterFailures failures: Int) -> Duration {
+        let base = min(timing.initialBackoff * (1 << min(max(failures - 1, 0), 16)), timing.maxBackoff)
+        return base + base * Double.random(in: 0...1)
+    }
+}
+
+/// What an informer shares between its loop and its callers.
+private actor InformerState<Object: KubernetesObject> {
+    private var handlers: [@Sendable (InformerEvent<Object>) async -> Void] = []
+    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var synced = false
+
+    func addHandler(_ handler: @escaping @Sendable (InformerEvent<Object>) async -> Void) {
+        handlers.append(handler)
+    }
+
+    func deliver(_ events: [InformerEvent<Object>]) async {
+        for event in events {
+            for handler in handlers { await handler(event) }
+        }
+    }
+
+    func markSynced() {
+        guard !synced else { return }
+        synced = true
+        let waiters = syncWaiters
+        syncWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitForSync() async {
+        if synced { return }
+        await withCheckedContinuation { syncWaiters.append($0) }
+    }
+}

@@ -1,0 +1,103 @@
+import KubeKit
+import KubeSim
+import TestSupport
+import Testing
+
+@testable import OperatorKit
+
+/// Records what handlers receive, for assertions.
+private actor EventLog {
+    var entries: [String] = []
+    func append(_ entry: String) { entries.append(entry) }
+
+    /// Waits, boundedly, until `predicate` holds for the entries.
+    func wait(until predicate: @Sendable ([String]) -> Bool) async -> [String] {
+        for _ in 0..<200 where !predicate(entries) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return entries
+    }
+}
+
+private func describe(_ event: InformerEvent<CoreV1.ConfigMap>) -> String {
+    switch event {
+    case .added(let object): "added \(object.metadata?.name ?? "")"
+    case .updated(_, let new): "updated \(new.metadata?.name ?? "") \(new.data?["v"] ?? "")"
+    case .deleted(let object): "deleted \(object.metadata?.name ?? "")"
+    }
+}
+
+@Suite("Informer")
+struct InformerTests {
+    func configMap(_ name: String, namespace: String = "default", labels: [String: String]? = nil, v: String = "1")
+        -> CoreV1.ConfigMap
+    {
+        CoreV1.ConfigMap(data: ["v": v], metadata: MetaV1.ObjectMeta(labels: labels, name: name, namespace: namespace))
+    }
+
+    @Test func listsThenWatchesAndKeepsTheCacheCurrent() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(configMap("before", labels: ["app": "db"]))
+            let informer = Informer<CoreV1.ConfigMap>(
+                client: client, namespace: "default", timing: .init(watchTimeout: 1...2, pageSize: 2))
+            let log = EventLog()
+            await informer.addHandler { event in await log.append(describe(event)) }
+            let run = Task { await informer.run() }
+            defer { run.cancel() }
+            await informer.waitForSync()
+            #expect(await informer.cache.get(name: "before", namespace: "default") != nil)
+
+            _ = try await client.create(configMap("during", labels: ["app": "db"]))
+            _ = try await client.patch(CoreV1.ConfigMap.self, name: "during", patch: .merge(["data": ["v": "2"]]))
+            try await client.delete(CoreV1.ConfigMap.self, name: "before")
+            let entries = await log.wait { $0.contains("deleted before") }
+            #expect(entries == ["added before", "added during", "updated during 2", "deleted before"])
+            #expect(await informer.cache.keys == [ObjectKey(namespace: "default", name: "during")])
+
+            // Watches end every second or two here; changes after a reconnect are still seen.
+            try await Task.sleep(for: .milliseconds(2500))
+            _ = try await client.create(configMap("after-reconnect"))
+            let later = await log.wait { $0.contains("added after-reconnect") }
+            #expect(later.last == "added after-reconnect")
+        }
+    }
+
+    @Test func cacheIndexesByOwnerAndLabel() async throws {
+        try await withKubeSim { _, client in
+            let owner = try await client.create(configMap("owner"))
+            let ownerUID = try #require(owner.metadata?.uid)
+            var owned = configMap("owned", labels: ["tier": "db", "app": "orders"])
+            owned.metadata?.ownerReferences = [
+                .init(apiVersion: "v1", controller: true, kind: "ConfigMap", name: "owner", uid: ownerUID)
+            ]
+            _ = try await client.create(owned)
+            _ = try await client.create(configMap("other", labels: ["tier": "cache", "app": "orders"]))
+
+            let informer = Informer<CoreV1.ConfigMap>(client: client, namespace: "default")
+            let run = Task { await informer.run() }
+            defer { run.cancel() }
+            await informer.waitForSync()
+            #expect(await informer.cache.owned(by: ownerUID).compactMap(\.metadata?.name) == ["owned"])
+            let databases = await informer.cache.list(namespace: "default", selector: try LabelSelector(parsing: "tier=db"))
+            #expect(databases.compactMap(\.metadata?.name) == ["owned"])
+            let orders = await informer.cache.list(selector: try LabelSelector(parsing: "app=orders,tier!=db"))
+            #expect(orders.compactMap(\.metadata?.name) == ["other"])
+        }
+    }
+
+    @Test func scopedInformersCacheOnlyTheirNamespaceAndLabels() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(CoreV1.Namespace(metadata: .init(name: "team-a")))
+            _ = try await client.create(configMap("mine", namespace: "team-a", labels: ["app.kubernetes.io/managed-by": "vectorblocks"]))
+            _ = try await client.create(configMap("not-managed", namespace: "team-a"))
+            _ = try await client.create(configMap("elsewhere", namespace: "default", labels: ["app.kubernetes.io/managed-by": "vectorblocks"]))
+
+            let informer = Informer<CoreV1.ConfigMap>(
+                client: client, namespace: "team-a", labelSelector: "app.kubernetes.io/managed-by=vectorblocks")
+            let run = Task { await informer.run() }
+            defer { run.cancel() }
+            await informer.waitForSync()
+            #expect(await informer.cache.keys == [ObjectKey(namespace: "team-a", name: "mine")])
+        }
+    }
+}
