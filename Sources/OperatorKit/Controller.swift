@@ -1,0 +1,139 @@
+import KubeKit
+import Logging
+import Metrics
+
+/// Runs a reconciler over a work queue fed by informers, as a controller-runtime controller does: `For` the primary
+/// kind, `Owns` the kinds it creates (events map to the controlling owner), and `Watches` anything else through a
+/// mapping. Workers never process one key at the same time; failures are retried with per-key backoff.
+public final class Controller: Sendable {
+    public let name: String
+    public let queue: WorkQueue<ObjectKey>
+    private let reconciler: any Reconciler
+    private let workers: Int
+    private let logger: Logger
+    private let metrics: ReconcileMetrics
+
+    public init(
+        name: String, reconciler: any Reconciler, workers: Int = 4, backoff: WorkQueue<ObjectKey>.Backoff = .init(),
+        metricsFactory: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "operatorkit.controller")
+    ) {
+        self.name = name
+        self.reconciler = reconciler
+        self.workers = max(1, workers)
+        self.queue = WorkQueue(name: name, backoff: backoff, metricsFactory: metricsFactory)
+        var logger = logger
+        logger[metadataKey: "controller"] = "\(name)"
+        self.logger = logger
+        self.metrics = ReconcileMetrics(controller: name, factory: metricsFactory)
+    }
+
+    /// The primary kind: every change to an object queues that object's key.
+    public func `for`<Object: KubernetesObject>(_ informer: Informer<Object>) async {
+        await watches(informer) { event in ObjectKey(event.object).map { [$0] } ?? [] }
+    }
+
+    /// A kind this controller creates: a change queues the key of the object's controlling owner of `owner`'s kind.
+    public func owns<Object: KubernetesObject, Owner: KubernetesObject>(
+        _ informer: Informer<Object>, ownedBy owner: Owner.Type
+    ) async {
+        let ownerKind = Owner.descriptor
+        await watches(informer) { event in
+            guard
+                let reference = event.object.metadata?.ownerReferences?.first(where: {
+                    $0.controller == true && $0.kind == ownerKind.kind && $0.apiVersion == ownerKind.apiVersion
+                })
+            else { return [] }
+            let namespace = ownerKind.namespaced ? event.object.metadata?.namespace : nil
+            return [ObjectKey(namespace: namespace, name: reference.name)]
+        }
+    }
+
+    /// Any kind, with a mapping from its events to the keys to reconcile.
+    public func watches<Object: KubernetesObject>(
+        _ informer: Informer<Object>, map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
+    ) async {
+        let queue = self.queue
+        await informer.addHandler { event in
+            for key in await map(event) { await queue.add(key) }
+        }
+    }
+
+    /// Runs the workers until the task is cancelled, then stops handing out keys.
+    public func run() async {
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers {
+                    group.addTask { await self.work() }
+                }
+            }
+        } onCancel: {
+            Task { await self.queue.shutDown() }
+        }
+    }
+
+    private func work() async {
+        while let key = await queue.next() {
+            await process(key)
+            await queue.done(key)
+        }
+    }
+
+    private func process(_ key: ObjectKey) async {
+        let started = ContinuousClock.now
+        do {
+            let result = try await reconciler.reconcile(key)
+            await queue.forget(key)
+            if let delay = result.requeueAfter {
+                await queue.add(key, after: delay)
+                metrics.record(.requeueAfter, since: started)
+            } else {
+                metrics.record(.success, since: started)
+            }
+        } catch let error as TerminalError {
+            await queue.forget(key)
+            metrics.record(.terminalError, since: started)
+            logger.error("reconcile failed and will not be retried", metadata: ["key": "\(key)", "error": "\(error)"])
+        } catch {
+            await queue.addRateLimited(key)
+            metrics.record(.error, since: started)
+            logger.warning("reconcile failed, retrying", metadata: ["key": "\(key)", "error": "\(error)"])
+        }
+    }
+}
+
+/// controller-runtime's reconcile metrics: `controller_runtime_reconcile_total{controller,result}`,
+/// `controller_runtime_reconcile_errors_total{controller}`,
+/// `controller_runtime_terminal_reconcile_errors_total{controller}`, `controller_runtime_reconcile_time_seconds`.
+struct ReconcileMetrics: Sendable {
+    enum Outcome: String {
+        case success, error, requeueAfter = "requeue_after", terminalError = "error_terminal"
+    }
+
+    let controller: String
+    let factory: (any MetricsFactory)?
+
+    init(controller: String, factory: (any MetricsFactory)?) {
+        self.controller = controller
+        self.factory = factory
+    }
+
+    func record(_ outcome: Outcome, since started: ContinuousClock.Instant) {
+        let result = outcome == .terminalError ? "error" : outcome.rawValue
+        counter("controller_runtime_reconcile_total", [("controller", controller), ("result", result)]).increment()
+        if outcome == .error || outcome == .terminalError {
+            counter("controller_runtime_reconcile_errors_total", [("controller", controller)]).increment()
+        }
+        if outcome == .terminalError {
+            counter("controller_runtime_terminal_reconcile_errors_total", [("controller", controller)]).increment()
+        }
+        let timer = factory.map {
+            Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)], factory: $0)
+        } ?? Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)])
+        timer.recordNanoseconds(WorkQueue<ObjectKey>.nanoseconds(ContinuousClock.now - started))
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        factory.map { Counter(label: label, dimensions: dimensions, factory: $0) }
+            ?? Counter(label: label, dimensions: dimensions)
+    }
+}
