@@ -1,0 +1,112 @@
+import KubeKit
+import KubeSim
+import MetricsTestKit
+import TestSupport
+import Testing
+
+@testable import OperatorKit
+
+private actor Leadership {
+    var leaders: [String] = []
+    var leading: Set<String> = []
+    var overlaps = 0
+
+    func start(_ identity: String) {
+        if !leading.isEmpty { overlaps += 1 }
+        leading.insert(identity)
+        leaders.append(identity)
+    }
+
+    func stop(_ identity: String) { leading.remove(identity) }
+
+    func wait(forLeaders count: Int) async -> [String] {
+        for _ in 0..<300 where leaders.count < count {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return leaders
+    }
+}
+
+@Suite("Leader election")
+struct LeaderElectorTests {
+    /// Short timings so the test runs in seconds; the algorithm is the same as with 15 s, 10 s and 2 s.
+    func configuration(_ identity: String) -> LeaderElector.Configuration {
+        .init(
+            leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
+            leaseDuration: .seconds(2), renewDeadline: .milliseconds(1200), retryPeriod: .milliseconds(200))
+    }
+
+    fileprivate func candidate(_ elector: LeaderElector, _ log: Leadership, releaseOnCancel: Bool = true) -> Task<Void, any Error> {
+        Task {
+            let identity = elector.configuration.identity
+            try await elector.run(releaseOnCancel: releaseOnCancel) {
+                await log.start(identity)
+                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                await log.stop(identity)
+            }
+        }
+    }
+
+    @Test func oneLeadsAndAStandbyTakesOverAtOnceAfterARelease() async throws {
+        let metrics = TestMetrics()
+        try await withKubeSim { _, client in
+            let log = Leadership()
+            let first = LeaderElector(client: client, configuration: configuration("first"), metricsFactory: metrics)
+            let firstRun = candidate(first, log)
+            #expect(await log.wait(forLeaders: 1) == ["first"])
+            let second = LeaderElector(client: client, configuration: configuration("second"))
+            let secondRun = candidate(second, log)
+            defer { secondRun.cancel() }
+            // The standby keeps waiting while the leader renews.
+            try await Task.sleep(for: .seconds(3))
+            #expect(await log.leaders == ["first"])
+            #expect(try metrics.expectGauge("leader_election_master_status", [("name", "vectorblocks-operator")]).lastValue == 1)
+
+            firstRun.cancel()
+            try await firstRun.value
+            #expect(try metrics.expectGauge("leader_election_master_status", [("name", "vectorblocks-operator")]).lastValue == 0)
+            let released = try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default")
+            // Released with a one-second duration, unless the standby has already taken it.
+            #expect(released.spec?.leaseDurationSeconds == 1 || released.spec?.holderIdentity == "second")
+            #expect(await log.wait(forLeaders: 2) == ["first", "second"])
+            #expect(await log.overlaps == 0)
+            let lease = try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default")
+            #expect(lease.spec?.holderIdentity == "second")
+            #expect(lease.spec?.leaseTransitions == 1)
+        }
+    }
+
+    @Test func aCrashedLeadersLeaseExpiresAndIsTakenOver() async throws {
+        try await withKubeSim { _, client in
+            let log = Leadership()
+            let first = LeaderElector(client: client, configuration: configuration("crashing"))
+            let firstRun = candidate(first, log, releaseOnCancel: false)
+            #expect(await log.wait(forLeaders: 1) == ["crashing"])
+            // Stop without releasing, as a killed process would.
+            firstRun.cancel()
+            try await firstRun.value
+            let second = LeaderElector(client: client, configuration: configuration("survivor"))
+            let secondRun = candidate(second, log)
+            defer { secondRun.cancel() }
+            #expect(await log.wait(forLeaders: 2) == ["crashing", "survivor"])
+        }
+    }
+
+    @Test func aLeaderWhoseLeaseIsTakenStopsLeadingAndReportsIt() async throws {
+        try await withKubeSim { _, client in
+            let log = Leadership()
+            let elector = LeaderElector(client: client, configuration: configuration("usurped"))
+            let run = candidate(elector, log)
+            #expect(await log.wait(forLeaders: 1) == ["usurped"])
+            // Another party rewrites the lease, with a long duration.
+            var lease = try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default")
+            lease.spec?.holderIdentity = "someone-else"
+            lease.spec?.leaseDurationSeconds = 3600
+            lease.spec?.renewTime = .now()
+            _ = try await client.update(lease)
+            await #expect(throws: LeaderElectionError.self) { try await run.value }
+            #expect(await log.leading.isEmpty)
+            #expect(await elector.isLeader == false)
+        }
+    }
+}
