@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Testing
+
+@testable import OperatorKit
+
+private actor Flag {
+    var value = false
+    func set() { value = true }
+}
+
+@Suite("Operator endpoints")
+struct OperatorEndpointsTests {
+    @Test func metricsHealthAndReadinessOnceCachesSync() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let queue = WorkQueue<String>(name: "cluster", metricsFactory: factory)
+        await queue.add("default/orders")
+        await queue.addRateLimited("default/orders")
+
+        let synced = Flag()
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let application = OperatorEndpoints.application(
+            host: "127.0.0.1", port: 0, registry: registry,
+            readinessChecks: ["informers": { await synced.value }],
+            onServerRunning: { port in
+                portContinuation.yield(port)
+                portContinuation.finish()
+            })
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let group = ServiceGroup(services: [application], logger: logger)
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let base = "http://127.0.0.1:\(port)"
+
+        func get(_ path: String) async throws -> (Int, String) {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: body))
+        }
+
+        #expect(try await get("/healthz").0 == 200)
+        let notReady = try await get("/readyz")
+        #expect(notReady.0 == 503)
+        #expect(notReady.1.contains("informers"))
+        await synced.set()
+        #expect(try await get("/readyz").0 == 200)
+
+        let (code, metrics) = try await get("/metrics")
+        #expect(code == 200)
+        #expect(metrics.contains(#"workqueue_adds_total{name="cluster",controller="cluster"} 1"#))
+        #expect(metrics.contains("workqueue_retries_total"))
+        #expect(metrics.contains("workqueue_depth"))
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+}
