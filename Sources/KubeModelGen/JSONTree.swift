@@ -2,7 +2,8 @@ import Foundation
 
 /// A JSON document kept losslessly, for rewriting the OpenAPI document without a schema.
 ///
-/// This library depends on Foundation only, so it carries its own JSON type rather than KubeKit's `JSONValue`.
+/// The generator writes KubeKit's models, so it must not depend on KubeKit: a broken generated file would then stop
+/// the generator that repairs it from building. That is why it carries its own JSON type rather than `JSONValue`.
 /// Integers are kept apart from doubles so that a rewritten document keeps `1` as `1`.
 public enum JSONTree: Sendable, Hashable {
     case null
