@@ -219,6 +219,10 @@ extension ClusterDefinition {
         for index in copy.spec.componentDefs.indices {
             copy.spec.componentDefs[index].configSpecs = copy.spec.componentDefs[index].configSpecs?.map { $0.withDefaults() }
             copy.spec.componentDefs[index].scriptSpecs = copy.spec.componentDefs[index].scriptSpecs?.map { $0.withDefaults() }
+            if var exporter = copy.spec.componentDefs[index].monitor?.exporterConfig {
+                exporter.scrapePath = exporter.scrapePath ?? "/metrics"
+                copy.spec.componentDefs[index].monitor?.exporterConfig = exporter
+            }
         }
         return copy
     }

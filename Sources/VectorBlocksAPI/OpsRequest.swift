@@ -191,7 +191,7 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
         "clusterRef": Schema.string(pattern: ClusterSpec.referencePattern, maxLength: 63)
             .immutable(message: "forbidden to update spec.clusterRef"),
         "type": Schema.string(oneOf: OpsType.self).immutable(message: "forbidden to update spec.type"),
-        "cancel": .boolean,
+        "cancel": Schema.boolean.defaulting(to: false),
         "ttlSecondsAfterSucceed": .integer(minimum: 0),
         "upgrade": .of(Upgrade.self),
         "horizontalScaling": .array(of: .of(HorizontalScaling.self), listMapKeys: ["componentName"]),

@@ -1,0 +1,150 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Testing
+import VectorBlocksAPI
+
+/// Registers the generated CRDs with KubeSim, as `kubectl apply -f crds/` would.
+private func installCRDs(_ client: KubeClient) async throws {
+    for file in try FileManager.default.contentsOfDirectory(atPath: repositoryFile("crds").path).sorted() {
+        for crd in try yamlDocuments("crds/\(file)") {
+            _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
+        }
+    }
+}
+
+/// Installs both addons from deploy/addons into their namespace.
+private func installAddons(_ client: KubeClient) async throws {
+    _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
+    for addon in Addon.all {
+        let objects = try addon.objects()
+        for configMap in objects.configMaps { _ = try await client.create(configMap) }
+        let definition = try await client.create(objects.definition)
+        #expect(definition.spec == objects.definition.withDefaults().spec, "the server stores \(addon.name)'s definition as written")
+        let version = try await client.create(objects.version)
+        #expect(version.spec == objects.version.spec)
+    }
+}
+
+/// The causes of a rejected request, by field.
+private func rejection(_ body: () async throws -> Void) async -> KubeAPIError? {
+    do {
+        try await body()
+        return nil
+    } catch let error as KubeAPIError {
+        return error
+    } catch {
+        Issue.record("expected a KubeAPIError, got \(error)")
+        return nil
+    }
+}
+
+@Suite("The CRDs and examples against KubeSim")
+struct KubeSimAcceptanceTests {
+    @Test("every CRD is accepted and served, with its short names")
+    func crdsAccepted() async throws {
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            let resources = try #require(try await client.serverResources(groupVersion: VectorBlocksAPI.apiVersion))
+            let served = Dictionary(uniqueKeysWithValues: resources.resources.map { ($0.name, $0.shortNames ?? []) })
+            #expect(served["clusters"] == ["vbc"])
+            #expect(served["clusterdefinitions"] == ["cd"])
+            #expect(served["clusterversions"] == ["cv"])
+            #expect(served["opsrequests"] == ["ops"])
+            #expect(served["vectorpipelines"] == ["vp"])
+            #expect(served["clusters/status"] != nil)
+        }
+    }
+
+    @Test("every example is created through KubeKit, and the server's defaults are the library's")
+    func examplesCreated() async throws {
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            try await installAddons(client)
+            for file in ["qdrant-cluster", "pgvector-cluster"] {
+                let cluster = try decodeYAML("examples/\(file).yaml", as: Cluster.self)
+                let stored = try await client.create(cluster)
+                #expect(stored.spec == cluster.withDefaults().spec, "examples/\(file).yaml: no field was pruned or defaulted differently")
+                #expect(stored.metadata?.generation == 1)
+            }
+            let examples = try FileManager.default.contentsOfDirectory(atPath: repositoryFile("examples").path)
+            for file in examples.filter({ $0.hasPrefix("opsrequest-") }).sorted() {
+                let ops = try decodeYAML("examples/\(file)", as: OpsRequest.self)
+                let stored = try await client.create(ops)
+                #expect(stored.spec == ops.withDefaults().spec, "examples/\(file)")
+            }
+            let pipeline = try decodeYAML("examples/vectorpipeline.yaml", as: VectorPipeline.self)
+            let stored = try await client.create(pipeline)
+            #expect(stored.spec == pipeline.withDefaults().spec)
+
+            // A bare Cluster gets every default from the server, and they are the library's.
+            let bare = Cluster(metadata: .init(name: "bare"), spec: ClusterSpec(clusterDefinitionRef: "qdrant",
+                affinity: Affinity(), componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", services: [.init(name: "vpc")])]))
+            let defaulted = try await client.create(bare)
+            #expect(defaulted.spec == bare.withDefaults().spec)
+            #expect(defaulted.spec.terminationPolicy == .delete)
+            #expect(defaulted.spec.componentSpecs.first?.replicas == 1)
+        }
+    }
+
+    @Test("the bad examples are rejected with a message naming the field", arguments: [
+        "cluster-negative-replicas", "cluster-unknown-termination-policy", "cluster-malformed-quantity", "cluster-missing-definition",
+    ])
+    func badExamplesRejected(name: String) async throws {
+        let path = "examples/bad/\(name).yaml"
+        let field = try expectedField(path)
+        let document = try #require(try yamlDocuments(path).first)
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            let error = try #require(await rejection { _ = try await client.create(Cluster.descriptor, document, namespace: "default") })
+            #expect(error.code == 422)
+            #expect(error.causes.map(\.field) == [field])
+            #expect(error.message.contains("\(field): "), "\(error.message)")
+        }
+    }
+
+    @Test("a changed clusterDefinitionRef is rejected on update")
+    func changedDefinitionRejected() async throws {
+        let path = "examples/bad/cluster-changed-definition.yaml"
+        let field = try expectedField(path)
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            let stored = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
+            var changed = try decodeYAML(path, as: Cluster.self)
+            changed.metadata?.resourceVersion = stored.metadata?.resourceVersion
+            let error = try #require(await rejection { _ = try await client.update(changed) })
+            #expect(error.code == 422)
+            #expect(error.causes.map(\.field) == [field])
+            #expect(error.message.hasSuffix("spec.clusterDefinitionRef: Invalid value: \"string\": clusterDefinitionRef is immutable"))
+            #expect(changed.validate(old: stored).map(\.field) == [field], "the library says the same")
+
+            var kept = stored
+            kept.spec.componentSpecs[0].replicas = 5
+            let updated = try await client.update(kept)
+            #expect(updated.spec.componentSpecs[0].replicas == 5)
+            #expect(updated.metadata?.generation == 2)
+        }
+    }
+
+    @Test("an OpsRequest's clusterRef and type cannot change")
+    func opsRequestImmutable() async throws {
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            let stored = try await client.create(try decodeYAML("examples/opsrequest-restart.yaml", as: OpsRequest.self))
+            var changed = stored
+            changed.spec.clusterRef = "embeddings"
+            changed.spec.type = .stop
+            changed.spec.restart = nil
+            let error = try #require(await rejection { _ = try await client.update(changed) })
+            #expect(Set(error.causes.map(\.field)) == ["spec.clusterRef", "spec.type"])
+            #expect(error.message.contains("forbidden to update spec.clusterRef"))
+        }
+    }
+
+    /// The field a bad example names in its `# expect-field:` comment.
+    private func expectedField(_ path: String) throws -> String {
+        let text = try String(contentsOf: repositoryFile(path), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("# expect-field: ") })
+        return String(line.dropFirst("# expect-field: ".count))
+    }
+}
