@@ -148,3 +148,51 @@ struct KubeSimAcceptanceTests {
         return String(line.dropFirst("# expect-field: ".count))
     }
 }
+
+@Suite("Status schemas carry every field the controllers write")
+struct StatusSchemaTests {
+    let now = MetaV1.Time(Date(timeIntervalSince1970: 1_800_000_000))
+
+    func condition(_ type: String) -> MetaV1.Condition {
+        MetaV1.Condition(lastTransitionTime: now, message: "all replicas ready", observedGeneration: 2, reason: "AllReady", status: "True", type: type)
+    }
+
+    @Test("a full status of each kind survives the status subresource unpruned")
+    func statusRoundTrip() async throws {
+        try await withKubeSim { _, client in
+            try await installCRDs(client)
+            var cluster = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
+            cluster.status = ClusterStatus(
+                phase: .running, message: "ok", observedGeneration: 1, clusterDefGeneration: 3,
+                components: ["qdrant": ClusterComponentStatus(phase: .running, message: ["Pod/vectors-qdrant-0": "ready"], podsReady: true, podsReadyTime: now)],
+                conditions: ClusterStatus.ConditionType.allCases.map { condition($0.rawValue) })
+            #expect(try await client.updateStatus(cluster).status == cluster.status)
+
+            var ops = try await client.create(try decodeYAML("examples/opsrequest-horizontal-scaling.yaml", as: OpsRequest.self))
+            ops.status = OpsRequestStatus(
+                clusterGeneration: 2, phase: .running, progress: "1/2",
+                lastConfiguration: .init(clusterVersionRef: "qdrant-1.12.5", components: ["qdrant": .init(
+                    replicas: 3, requests: ["cpu": "500m"], limits: ["cpu": "2"], volumeClaimTemplates: [.init(name: "data", storage: "20Gi")],
+                    services: [.init(name: "vpc", serviceType: .loadBalancer)])]),
+                startTimestamp: now, completionTimestamp: now, cancelTimestamp: now, conditions: [condition("Progressing")])
+            let storedOps = try await client.updateStatus(ops)
+            #expect(storedOps.status == ops.status)
+
+            var pipeline = try await client.create(try decodeYAML("examples/vectorpipeline.yaml", as: VectorPipeline.self))
+            pipeline.status = VectorPipelineStatus(
+                phase: .backfilling, observedGeneration: 1, backlog: 1200, deadLetters: 2,
+                sinks: [.init(name: "qdrant", ready: true, backfillComplete: false, lastError: "timeout")], conditions: [condition("Ready")])
+            #expect(try await client.updateStatus(pipeline).status == pipeline.status)
+
+            var definition = try await client.create(try Addon.qdrant.objects().definition)
+            definition.status = AvailabilityStatus(phase: .available, message: "ok", observedGeneration: 1)
+            #expect(try await client.updateStatus(definition).status == definition.status)
+
+            var badProgress = storedOps
+            badProgress.status?.progress = "half"
+            let rejected = await rejection { _ = try await client.updateStatus(badProgress) }
+            #expect(rejected?.code == 422)
+            #expect(rejected?.causes.map(\.field) == ["status.progress"])
+        }
+    }
+}
