@@ -146,7 +146,6 @@ extension Schema {
         if let defaultValue { node["default"] = defaultValue }
         if let listType { node["x-kubernetes-list-type"] = .string(listType) }
         if !listMapKeys.isEmpty { node["x-kubernetes-list-map-keys"] = .array(listMapKeys.map(JSONValue.string)) }
-        if preserveUnknownFields { node["x-kubernetes-preserve-unknown-fields"] = true }
         if intOrString { node["x-kubernetes-int-or-string"] = true }
         if !anyOf.isEmpty { node["anyOf"] = .array(try anyOf.map { try $0.rendered(with: resolver) }) }
         if !validations.isEmpty {

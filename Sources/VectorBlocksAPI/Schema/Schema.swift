@@ -27,7 +27,6 @@ public struct Schema: Sendable, Hashable {
     public var defaultValue: JSONValue?
     public var listType: String?
     public var listMapKeys: [String] = []
-    public var preserveUnknownFields = false
     public var intOrString = false
     public var anyOf: [Schema] = []
     /// CEL rules; only the transition rule `self == oldSelf` is used (and understood by KubeSim).
@@ -155,12 +154,6 @@ extension Schema {
     public func immutable(message: String) -> Schema {
         var copy = self
         copy.validations.append(ValidationRule(rule: "self == oldSelf", message: message))
-        return copy
-    }
-
-    public func preservingUnknownFields() -> Schema {
-        var copy = self
-        copy.preserveUnknownFields = true
         return copy
     }
 }
