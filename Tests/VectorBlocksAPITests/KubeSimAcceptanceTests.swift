@@ -196,3 +196,35 @@ struct StatusSchemaTests {
         }
     }
 }
+
+@Suite("kubectl, a client we did not write")
+struct KubectlTests {
+    @Test("kubectl applies the CRDs and an example, and shows the field of a rejected one")
+    func kubectlScenario() async throws {
+        let kubectl = ProcessInfo.processInfo.environment["VB_KUBECTL"] ?? "/usr/bin/kubectl"
+        try #require(FileManager.default.isExecutableFile(atPath: kubectl), "kubectl is missing at \(kubectl): install it or set VB_KUBECTL")
+        try await withKubeSim { server, _ in
+            let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("vb-kubeconfig-\(UUID().uuidString).yaml")
+            defer { try? FileManager.default.removeItem(at: kubeconfig) }
+            try Data(server.kubeconfigYAML(token: nil).utf8).write(to: kubeconfig)
+            func kubectlRun(_ arguments: [String]) throws -> ProcessResult {
+                try run(kubectl, ["--kubeconfig", kubeconfig.path] + arguments,
+                    environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path])
+            }
+            let crds = try kubectlRun(["apply", "--server-side", "-f", "crds/"])
+            #expect(crds.status == 0, "\(crds.output)")
+            let created = try kubectlRun(["apply", "-f", "examples/qdrant-cluster.yaml"])
+            #expect(created.status == 0, "\(created.output)")
+            let policy = try kubectlRun(["get", "vbc", "vectors", "-o", "jsonpath={.spec.terminationPolicy}/{.spec.componentSpecs[0].replicas}"])
+            #expect(policy.output == "Delete/3", "\(policy.output)")
+            let rejected = try kubectlRun(["apply", "-f", "examples/bad/cluster-negative-replicas.yaml"])
+            #expect(rejected.status != 0)
+            #expect(rejected.output.contains(
+                "spec.componentSpecs[0].replicas: Invalid value: -1: spec.componentSpecs[0].replicas in body should be greater than or equal to 0"),
+                "\(rejected.output)")
+            let changed = try kubectlRun(["apply", "-f", "examples/bad/cluster-changed-definition.yaml"])
+            #expect(changed.status != 0)
+            #expect(changed.output.contains("spec.clusterDefinitionRef: Invalid value: \"string\": clusterDefinitionRef is immutable"), "\(changed.output)")
+        }
+    }
+}
