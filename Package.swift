@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "kube-sim", targets: ["kube-sim"]),
         .executable(name: "kube-model-gen", targets: ["kube-model-gen"]),
         .executable(name: "vectorblocks-bench", targets: ["vectorblocks-bench"]),
+        .library(name: "VectorBlocksAPI", targets: ["VectorBlocksAPI"]),
+        .executable(name: "vectorblocks-gen", targets: ["vectorblocks-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -93,6 +95,15 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .target(
+            name: "VectorBlocksAPI",
+            dependencies: ["KubeKit", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Addons/Scripts")]
+        ),
+        .executableTarget(
+            name: "vectorblocks-gen",
+            dependencies: ["VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(
             name: "OperatorKitTests",
@@ -102,6 +113,11 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+        .testTarget(
+            name: "VectorBlocksAPITests",
+            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "KubeSimTests",

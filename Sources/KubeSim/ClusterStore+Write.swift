@@ -61,7 +61,7 @@ extension ClusterStore {
 
     /// Stores a prepared new object (shared by POST and by server-side apply of an absent object).
     func finishCreate(_ resource: APIResource, _ objectName: ObjectName, _ prepared: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
-        var object = prepared
+        var object = try admitCustomResource(prepared, old: nil, resource: resource)
         if resource.key == .customResourceDefinitions {
             object = establish(object)
         }
@@ -284,7 +284,7 @@ extension ClusterStore {
     /// Commits an update unless it changes nothing, then removes an object whose last finalizer went while it was
     /// being deleted, and lets the garbage collector react.
     func finishUpdate(_ resource: APIResource, _ objectName: ObjectName, old: JSONValue, new: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
-        var new = new
+        var new = try admitCustomResource(new, old: old, resource: resource)
         if resource.key == .customResourceDefinitions {
             try validateCRD(new, resource: resource)
             new = establish(new)
