@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["KubeKit", "KubeSim", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["KubeKit", "KubeSim", "VectorBlocksAPI", .product(name: "Metrics", package: "swift-metrics")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -100,6 +100,13 @@ let package = Package(
             dependencies: ["KubeKit", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Addons/Scripts")]
         ),
+        .target(
+            name: "VectorBlocksOperator",
+            dependencies: [
+                "KubeKit", "OperatorKit", "VectorBlocksAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "vectorblocks-gen",
             dependencies: ["VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -113,6 +120,10 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+        .testTarget(
+            name: "VectorBlocksOperatorTests",
+            dependencies: ["VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
         ),
         .testTarget(
             name: "VectorBlocksAPITests",
