@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KubeSim", targets: ["KubeSim"]),
         .library(name: "OperatorKit", targets: ["OperatorKit"]),
         .executable(name: "kube-sim", targets: ["kube-sim"]),
+        .executable(name: "vectorblocks-operator", targets: ["vectorblocks-operator"]),
         .executable(name: "kube-model-gen", targets: ["kube-model-gen"]),
         .executable(name: "vectorblocks-bench", targets: ["vectorblocks-bench"]),
         .library(name: "VectorBlocksAPI", targets: ["VectorBlocksAPI"]),
@@ -105,6 +106,19 @@ let package = Package(
             dependencies: [
                 "KubeKit", "OperatorKit", "VectorBlocksAPI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "vectorblocks-operator",
+            dependencies: [
+                "KubeKit", "OperatorKit", "VectorBlocksOperator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -3,16 +3,16 @@ import Logging
 import NIOCore
 import Prometheus
 
-/// The operator's own HTTP endpoints, as controller-runtime's manager serves them: `/metrics` in the Prometheus text
-/// format, `/healthz` (the process is alive and serving) and `/readyz` (every readiness check passes; the operator
-/// is ready once its caches have synced). The result is a swift-service-lifecycle Service: run it in the operator's
-/// ServiceGroup so it stops gracefully with the rest.
+/// The operator's own HTTP endpoints, as controller-runtime's manager serves them on two addresses: metrics
+/// (`/metrics`, Prometheus text format) and health probes (`/healthz`: alive and serving; `/readyz`: every readiness
+/// check passes, which for the operator means its caches have synced). Each is a swift-service-lifecycle Service:
+/// run them in the operator's ServiceGroup so they stop gracefully with the rest.
 public enum OperatorEndpoints {
     public typealias Check = @Sendable () async -> Bool
 
-    public static func application(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, readinessChecks: [String: Check],
-        logger: Logger = Logger(label: "operatorkit.endpoints"),
+    public static func metrics(
+        host: String, port: Int, registry: PrometheusCollectorRegistry,
+        logger: Logger = Logger(label: "operatorkit.metrics"),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -21,6 +21,15 @@ public enum OperatorEndpoints {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
+        return application(router, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
+    }
+
+    public static func health(
+        host: String, port: Int, readinessChecks: [String: Check],
+        logger: Logger = Logger(label: "operatorkit.health"),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ in
             var failing: [String] = []
@@ -32,9 +41,17 @@ public enum OperatorEndpoints {
                     status: .serviceUnavailable, headers: [.contentType: "text/plain"],
                     body: .init(byteBuffer: ByteBuffer(string: "not ready: \(failing.joined(separator: ", "))\n")))
             }
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
-        return Application(
+        return application(router, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
+    }
+
+    private static func application(
+        _ router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        Application(
             router: router, configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

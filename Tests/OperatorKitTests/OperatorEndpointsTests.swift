@@ -23,24 +23,28 @@ struct OperatorEndpointsTests {
         await queue.addRateLimited("default/orders")
 
         let synced = Flag()
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let application = OperatorEndpoints.application(
-            host: "127.0.0.1", port: 0, registry: registry,
-            readinessChecks: ["informers": { await synced.value }],
-            onServerRunning: { port in
-                portContinuation.yield(port)
-                portContinuation.finish()
-            })
+        let (ports, portContinuation) = AsyncStream<(String, Int)>.makeStream()
+        let metricsApplication = OperatorEndpoints.metrics(
+            host: "127.0.0.1", port: 0, registry: registry, onServerRunning: { portContinuation.yield(("metrics", $0)) })
+        let healthApplication = OperatorEndpoints.health(
+            host: "127.0.0.1", port: 0, readinessChecks: ["informers": { await synced.value }],
+            onServerRunning: { portContinuation.yield(("health", $0)) })
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let group = ServiceGroup(services: [application], logger: logger)
+        let group = ServiceGroup(services: [metricsApplication, healthApplication], logger: logger)
         let running = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let base = "http://127.0.0.1:\(port)"
+        var bound: [String: Int] = [:]
+        for await (name, port) in ports {
+            bound[name] = port
+            if bound.count == 2 { break }
+        }
+        let metricsPort = try #require(bound["metrics"])
+        let healthPort = try #require(bound["health"])
 
         func get(_ path: String) async throws -> (Int, String) {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(5))
+            let port = path == "/metrics" ? metricsPort : healthPort
+            let url = "http://127.0.0.1:\(port)" + path
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
             let body = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: body))
         }
