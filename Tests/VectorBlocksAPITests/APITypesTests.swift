@@ -206,6 +206,15 @@ struct ValidationTests {
         #expect(fields(errors).contains("spec.componentDefs[1].name"))
     }
 
+    @Test("the connection credential uses only variables the operator replaces and ports the definition has")
+    func credentialVariables() {
+        var broken = definition
+        broken.spec.connectionCredential = ["port": "$(SVC_PORT_rest)", "token": "$(UUID_B64)", "endpoint": "$(SVC_FQDN):$(SVC_PORT_http)"]
+        let errors = broken.validate()
+        #expect(errors.map(\.field) == ["spec.connectionCredential[port]", "spec.connectionCredential[token]"])
+        #expect(errors.first?.fix == "use one of: $(SVC_PORT_http), $(SVC_PORT_grpc)")
+    }
+
     @Test("scaling requests name existing components; volumes only grow; parameters match the type")
     func opsRequests() throws {
         let target = try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self)
