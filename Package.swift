@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(
             name: "VectorBlocksAPITests",
-            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim", .product(name: "Yams", package: "Yams")],
+            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
