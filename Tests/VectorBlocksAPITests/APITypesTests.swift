@@ -240,6 +240,12 @@ struct ValidationTests {
             "spec.verticalScaling[1].componentName", "spec.verticalScaling[0].requests[memory]", "spec.verticalScaling[1]",
         ])
 
+        var cancelled = scaling
+        cancelled.spec.cancel = true
+        #expect(cancelled.validate(cluster: target).map(\.field) == ["spec.horizontalScaling[1].componentName"], "scaling can be cancelled")
+        let cancelledRestart = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .restart, cancel: true, restart: [.init(componentName: "qdrant")]))
+        #expect(fields(cancelledRestart.validate()) == ["spec.cancel"])
+
         var changed = scaling
         changed.spec.clusterRef = "other"
         changed.spec.type = .restart
