@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksAPITests",
-            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim", .product(name: "Yams", package: "Yams")],
+            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

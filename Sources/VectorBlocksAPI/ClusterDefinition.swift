@@ -239,7 +239,46 @@ extension ClusterDefinition {
             errors += component.validate(at: componentDefs.index(index))
         }
         errors += Check.uniqueNames(spec.componentDefs.map(\.name), at: componentDefs)
+        errors += validateConnectionCredential()
         return errors
+    }
+
+    /// The variables the operator replaces in `connectionCredential` (DESIGN §1), besides `$(SVC_PORT_<port name>)`.
+    public static let credentialVariables = ["RANDOM_PASSWD", "UUID", "SVC_FQDN", "HEADLESS_SVC_FQDN"]
+
+    /// Every `$(...)` of the credential template is a variable the operator knows, and every port it names is a
+    /// service port of the definition; otherwise the Secret would carry the literal text.
+    private func validateConnectionCredential() -> [FieldError] {
+        let portNames = spec.componentDefs.flatMap { ($0.service?.ports ?? []).compactMap(\.name) }
+        var errors: [FieldError] = []
+        for (key, template) in (spec.connectionCredential ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let field = FieldPath("spec.connectionCredential").key(key).description
+            for variable in Self.variables(in: template) {
+                if variable.hasPrefix("SVC_PORT_") {
+                    let port = String(variable.dropFirst("SVC_PORT_".count))
+                    if !portNames.contains(port) {
+                        errors.append(FieldError(field: field, message: "Invalid value: \"$(\(variable))\": no service port is named \"\(port)\"",
+                            fix: "use one of: \(portNames.map { "$(SVC_PORT_\($0))" }.joined(separator: ", "))"))
+                    }
+                } else if !Self.credentialVariables.contains(variable) {
+                    errors.append(FieldError(field: field, message: "Invalid value: \"$(\(variable))\": not a variable the operator replaces",
+                        fix: "use \(Self.credentialVariables.map { "$(\($0))" }.joined(separator: ", ")) or $(SVC_PORT_<port name>)"))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// The names inside `$(...)` in `template`.
+    static func variables(in template: String) -> [String] {
+        var names: [String] = []
+        var rest = template[...]
+        while let start = rest.range(of: "$(") {
+            guard let end = rest[start.upperBound...].firstIndex(of: ")") else { break }
+            names.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
     }
 }
 

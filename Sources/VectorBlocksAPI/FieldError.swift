@@ -59,11 +59,11 @@ enum Check {
         return []
     }
 
-    /// Names in a list must be unique.
+    /// Names in a list must be unique; empty names are left to the checks that require a name.
     static func uniqueNames(_ names: [String], at path: FieldPath, field: String = "name") -> [FieldError] {
         var seen: Set<String> = []
         var errors: [FieldError] = []
-        for (position, name) in names.enumerated() where !seen.insert(name).inserted {
+        for (position, name) in names.enumerated() where !name.isEmpty && !seen.insert(name).inserted {
             errors.append(FieldError(field: path.index(position).child(field).description, message: "Duplicate value: \"\(name)\"",
                 fix: "give each entry a different \(field)"))
         }

@@ -54,8 +54,8 @@ public enum OpsType: String, Codable, Sendable, Hashable, CaseIterable {
 public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var clusterRef: String
     public var type: OpsType
-    /// Set to true to cancel a running VerticalScaling or HorizontalScaling; the Cluster goes back to
-    /// `status.lastConfiguration`.
+    /// Set to true to cancel a running VerticalScaling or HorizontalScaling (the only kinds that can be undone
+    /// halfway); the Cluster goes back to `status.lastConfiguration`.
     public var cancel: Bool?
     /// How long a succeeded OpsRequest is kept before it is deleted; kept forever when unset.
     public var ttlSecondsAfterSucceed: Int32?
@@ -352,6 +352,11 @@ extension OpsRequest {
                         fix: "use one of: \(known.joined(separator: ", "))"))
                 }
             }
+        }
+        if self.spec.cancel == true, ![.horizontalScaling, .verticalScaling].contains(self.spec.type) {
+            errors.append(FieldError(field: spec.child("cancel").description,
+                message: "Forbidden: only a HorizontalScaling or VerticalScaling request can be cancelled",
+                fix: "remove cancel; undo a \(self.spec.type.rawValue) with a new OpsRequest"))
         }
         for (index, scaling) in (self.spec.horizontalScaling ?? []).enumerated() where scaling.replicas < 0 {
             errors.append(FieldError(field: spec.child("horizontalScaling").index(index).child("replicas").description,

@@ -29,7 +29,16 @@ struct VectorBlocksGen: ParsableCommand {
             let relocated = Dictionary(uniqueKeysWithValues: files.map { path, text in
                 (path.replacingOccurrences(of: GeneratedFiles.crdDirectory + "/", with: ""), text)
             })
-            let changed = try GeneratedFiles.write(relocated, under: URL(fileURLWithPath: output))
+            let folder = URL(fileURLWithPath: output)
+            let changed = try GeneratedFiles.write(relocated, under: folder)
+            // A kind that was renamed or removed leaves its old CRD behind; it would still be applied with crds/.
+            let ours = ".\(VectorBlocksAPI.group).yaml"
+            let stale = try FileManager.default.contentsOfDirectory(atPath: output)
+                .filter { $0.hasSuffix(ours) && relocated[$0] == nil }
+            for name in stale {
+                try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+                print("vectorblocks-gen: removed \(output)/\(name), which no kind generates")
+            }
             print("vectorblocks-gen: \(files.count) CRDs in \(output), \(changed.count) changed")
         }
     }

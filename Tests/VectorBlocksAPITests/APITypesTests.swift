@@ -206,6 +206,15 @@ struct ValidationTests {
         #expect(fields(errors).contains("spec.componentDefs[1].name"))
     }
 
+    @Test("the connection credential uses only variables the operator replaces and ports the definition has")
+    func credentialVariables() {
+        var broken = definition
+        broken.spec.connectionCredential = ["port": "$(SVC_PORT_rest)", "token": "$(UUID_B64)", "endpoint": "$(SVC_FQDN):$(SVC_PORT_http)"]
+        let errors = broken.validate()
+        #expect(errors.map(\.field) == ["spec.connectionCredential[port]", "spec.connectionCredential[token]"])
+        #expect(errors.first?.fix == "use one of: $(SVC_PORT_http), $(SVC_PORT_grpc)")
+    }
+
     @Test("scaling requests name existing components; volumes only grow; parameters match the type")
     func opsRequests() throws {
         let target = try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self)
@@ -230,6 +239,12 @@ struct ValidationTests {
         #expect(fields(vertical.validate()) == [
             "spec.verticalScaling[1].componentName", "spec.verticalScaling[0].requests[memory]", "spec.verticalScaling[1]",
         ])
+
+        var cancelled = scaling
+        cancelled.spec.cancel = true
+        #expect(cancelled.validate(cluster: target).map(\.field) == ["spec.horizontalScaling[1].componentName"], "scaling can be cancelled")
+        let cancelledRestart = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .restart, cancel: true, restart: [.init(componentName: "qdrant")]))
+        #expect(fields(cancelledRestart.validate()) == ["spec.cancel"])
 
         var changed = scaling
         changed.spec.clusterRef = "other"

@@ -172,6 +172,12 @@ struct QdrantSetupScriptTests {
         #expect(container.livenessProbe?.httpGet?.path == "/livez")
         #expect(container.startupProbe != nil)
         #expect(container.ports?.map(\.containerPort) == [6333, 6334, 6335])
+        // The Qdrant image has no curl: an init container copies one where the script's $CURL points.
+        let curl = try #require(container.env?.first { $0.name == "CURL" }?.value)
+        let tools = try #require(definition.spec.componentDefs.first?.podSpec?.initContainers?.first)
+        #expect(tools.command?.last == curl)
+        #expect(container.volumeMounts?.contains { curl.hasPrefix($0.mountPath + "/") && $0.name == "tools" } == true)
+        #expect(try Addon.qdrant.objects().version.spec.componentVersions.first?.versionsContext.initContainers?.first?.image == "docker.io/curlimages/curl:8.11.1")
         #expect(definition.spec.componentDefs.first?.service?.ports?.map(\.port) == [6333, 6334], "Raft is never exposed")
     }
 }

@@ -5,9 +5,31 @@ import KubeKit
 /// gets template expressions that read the chart's values.
 struct AddonParameters: Sendable, Hashable {
     var namespace: String
-    var image: String
+    /// Image references by the image's values key (`image`, `tools`).
+    var images: [String: String]
     var imagePullPolicy: String
     var clusterVersionName: String
+
+    /// The reference of the image with this values key. An addon asks only for images it declares; an undeclared
+    /// key gives an empty image, which ClusterVersion validation reports (the tests validate every addon).
+    func image(_ valuesKey: String) -> String {
+        images[valuesKey] ?? ""
+    }
+}
+
+/// A container image an addon runs; `valuesKey` is its section in the chart's values.yaml.
+public struct AddonImage: Sendable, Hashable {
+    public var valuesKey: String
+    public var registry: String
+    public var repository: String
+    public var tag: String
+
+    public var reference: String { "\(registry)/\(repository):\(tag)" }
+
+    /// The same reference as a Helm template expression over the chart's values.
+    var template: String {
+        "{{ .Values.\(valuesKey).registry }}/{{ .Values.\(valuesKey).repository }}:{{ .Values.\(valuesKey).tag }}"
+    }
 }
 
 /// The objects of an engine addon: its script and config ConfigMaps, ClusterDefinition and ClusterVersion.
@@ -39,9 +61,8 @@ public struct Addon: Sendable {
     /// The engine release the ClusterVersion names (`1.12.5`); the chart's appVersion.
     public var appVersion: String
     public var chartVersion: String
-    public var imageRegistry: String
-    public var imageRepository: String
-    public var imageTag: String
+    /// The engine's image (values key `image`) and any helper images.
+    public var images: [AddonImage]
     public var keywords: [String]
     let build: @Sendable (AddonParameters) throws -> AddonObjects
 
@@ -53,7 +74,8 @@ public struct Addon: Sendable {
     /// The objects with concrete values, as `deploy/addons/<name>.yaml` holds them.
     public func objects(namespace: String = Addon.defaultNamespace) throws -> AddonObjects {
         try build(AddonParameters(
-            namespace: namespace, image: "\(imageRegistry)/\(imageRepository):\(imageTag)", imagePullPolicy: "IfNotPresent",
+            namespace: namespace, images: Dictionary(uniqueKeysWithValues: images.map { ($0.valuesKey, $0.reference) }),
+            imagePullPolicy: "IfNotPresent",
             clusterVersionName: "\(name)-\(appVersion)"))
     }
 
@@ -86,8 +108,8 @@ public struct Addon: Sendable {
         // its default values gives the plain manifests back (a test checks it).
         let templated = try build(AddonParameters(
             namespace: "{{ .Release.Namespace }}",
-            image: "{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}",
-            imagePullPolicy: "{{ .Values.image.pullPolicy }}",
+            images: Dictionary(uniqueKeysWithValues: images.map { ($0.valuesKey, $0.template) }),
+            imagePullPolicy: "{{ .Values.imagePullPolicy }}",
             clusterVersionName: "\(name)-{{ .Chart.AppVersion }}"))
         // The plain manifests must hold no "{{" of their own, or Helm would evaluate it and the chart would differ.
         _ = try manifests()
@@ -111,15 +133,11 @@ public struct Addon: Sendable {
             "annotations": ["category": "Database"],
         ]
         files["Chart.yaml"] = try ManifestYAML.render([chart], header: header)
-        let values: JSONValue = [
-            "image": [
-                "registry": .string(imageRegistry),
-                "repository": .string(imageRepository),
-                "tag": .string(imageTag),
-                "pullPolicy": "IfNotPresent",
-            ],
-        ]
-        files["values.yaml"] = try ManifestYAML.render([values], header: header + "\nThe image of the ClusterVersion \(name)-\(appVersion).")
+        var values: [String: JSONValue] = ["imagePullPolicy": "IfNotPresent"]
+        for image in images {
+            values[image.valuesKey] = ["registry": .string(image.registry), "repository": .string(image.repository), "tag": .string(image.tag)]
+        }
+        files["values.yaml"] = try ManifestYAML.render([.object(values)], header: header + "\nThe images of the ClusterVersion \(name)-\(appVersion).")
         return files
     }
 

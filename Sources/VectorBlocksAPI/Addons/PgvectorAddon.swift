@@ -4,8 +4,8 @@ extension Addon {
     /// PostgreSQL with pgvector as a Replication component: a primary and streaming hot standbys (DESIGN §2).
     public static let pgvector = Addon(
         name: "pgvector", summary: "PostgreSQL with the pgvector extension, a primary and streaming hot standbys.",
-        appVersion: "17", chartVersion: "0.1.0", imageRegistry: "docker.io", imageRepository: "pgvector/pgvector",
-        imageTag: "pg17", keywords: ["postgresql", "pgvector", "vector", "database", "vectorblocks"], build: PgvectorAddon.objects)
+        appVersion: "17", chartVersion: "0.1.0",
+        images: [AddonImage(valuesKey: "image", registry: "docker.io", repository: "pgvector/pgvector", tag: "pg17")], keywords: ["postgresql", "pgvector", "vector", "database", "vectorblocks"], build: PgvectorAddon.objects)
 }
 
 enum PgvectorAddon {
@@ -67,7 +67,7 @@ enum PgvectorAddon {
                 PodParts.env("PGDATA", "/var/lib/postgresql/data/pgdata"),
                 PodParts.env("VB_CONFIG_DIR", "/etc/postgresql/vb"),
             ],
-            image: parameters.image,
+            image: parameters.image("image"),
             imagePullPolicy: parameters.imagePullPolicy,
             livenessProbe: CoreV1.Probe(exec: isReady, failureThreshold: 6, periodSeconds: 10, timeoutSeconds: 5),
             name: "postgresql",
@@ -122,7 +122,7 @@ enum PgvectorAddon {
                 clusterDefinitionRef: "pgvector",
                 componentVersions: [ClusterComponentVersion(
                     componentDefRef: "postgresql",
-                    versionsContext: VersionsContext(containers: [CoreV1.Container(image: parameters.image, name: "postgresql")]))]))
+                    versionsContext: VersionsContext(containers: [CoreV1.Container(image: parameters.image("image"), name: "postgresql")]))]))
         return AddonObjects(configMaps: [scripts, config], definition: definition, version: version)
     }
 }

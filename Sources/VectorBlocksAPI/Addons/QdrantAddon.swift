@@ -4,8 +4,12 @@ extension Addon {
     /// Qdrant 1.x as a Stateful component of equal peers joined by Raft (DESIGN §2).
     public static let qdrant = Addon(
         name: "qdrant", summary: "Qdrant vector database clusters (Raft peers that join through any answering peer).",
-        appVersion: "1.12.5", chartVersion: "0.1.0", imageRegistry: "docker.io", imageRepository: "qdrant/qdrant",
-        imageTag: "v1.12.5", keywords: ["qdrant", "vector", "database", "vectorblocks"], build: QdrantAddon.objects)
+        appVersion: "1.12.5", chartVersion: "0.1.0",
+        images: [
+            AddonImage(valuesKey: "image", registry: "docker.io", repository: "qdrant/qdrant", tag: "v1.12.5"),
+            // The Qdrant image has no curl; the setup script asks peers with a static curl copied from this one.
+            AddonImage(valuesKey: "tools", registry: "docker.io", repository: "curlimages/curl", tag: "8.11.1"),
+        ], keywords: ["qdrant", "vector", "database", "vectorblocks"], build: QdrantAddon.objects)
 }
 
 enum QdrantAddon {
@@ -57,8 +61,9 @@ enum QdrantAddon {
                 PodParts.env("QDRANT_INIT_FILE_PATH", "/qdrant/init/.qdrant-initialized"),
                 PodParts.env("QDRANT__TELEMETRY_DISABLED", "true"),
                 PodParts.env("QDRANT_CONFIG_PATH", "/qdrant/config-vb/config.yaml"),
+                PodParts.env("CURL", "/qdrant/tools/curl"),
             ],
-            image: parameters.image,
+            image: parameters.image("image"),
             imagePullPolicy: parameters.imagePullPolicy,
             livenessProbe: CoreV1.Probe(
                 failureThreshold: 3, httpGet: CoreV1.HTTPGetAction(path: "/livez", port: probePort), periodSeconds: 15, timeoutSeconds: 5),
@@ -80,13 +85,22 @@ enum QdrantAddon {
                 PodParts.mount("scripts", at: "/qdrant/scripts", readOnly: true),
                 PodParts.mount("init", at: "/qdrant/init"),
                 PodParts.mount("tmp", at: "/qdrant/tmp"),
+                PodParts.mount("tools", at: "/qdrant/tools", readOnly: true),
             ])
+        let tools = CoreV1.Container(
+            command: ["cp", "/usr/bin/curl", "/qdrant/tools/curl"],
+            image: parameters.image("tools"),
+            imagePullPolicy: parameters.imagePullPolicy,
+            name: "qdrant-tools",
+            securityContext: PodParts.restrictedContainer(user: user),
+            volumeMounts: [PodParts.mount("tools", at: "/qdrant/tools")])
         let podSpec = CoreV1.PodSpec(
             containers: [container],
+            initContainers: [tools],
             securityContext: CoreV1.PodSecurityContext(fsGroup: user, fsGroupChangePolicy: "OnRootMismatch", runAsNonRoot: true),
             // Raft state is flushed on SIGTERM; give a busy peer time to finish.
             terminationGracePeriodSeconds: 60,
-            volumes: [PodParts.emptyDir("init"), PodParts.emptyDir("tmp")])
+            volumes: [PodParts.emptyDir("init"), PodParts.emptyDir("tmp"), PodParts.emptyDir("tools")])
         let definition = ClusterDefinition(
             metadata: MetaV1.ObjectMeta(labels: labels, name: "qdrant"),
             spec: ClusterDefinitionSpec(
@@ -126,7 +140,9 @@ enum QdrantAddon {
                 clusterDefinitionRef: "qdrant",
                 componentVersions: [ClusterComponentVersion(
                     componentDefRef: "qdrant",
-                    versionsContext: VersionsContext(containers: [CoreV1.Container(image: parameters.image, name: "qdrant")]))]))
+                    versionsContext: VersionsContext(
+                        initContainers: [CoreV1.Container(image: parameters.image("tools"), name: "qdrant-tools")],
+                        containers: [CoreV1.Container(image: parameters.image("image"), name: "qdrant")]))]))
         return AddonObjects(configMaps: [scripts, config], definition: definition, version: version)
     }
 }

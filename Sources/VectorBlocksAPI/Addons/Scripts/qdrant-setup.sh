@@ -9,6 +9,7 @@
 #   VB_CLUSTER_NAME, VB_COMP_NAME, VB_NAMESPACE, VB_REPLICA_COUNT   the component
 #   POD_NAME                                                        this pod (<cluster>-<component>-<ordinal>)
 #   QDRANT__SERVICE__API_KEY                                        sent as api-key when asking peers
+#   CURL (curl)                                                     the Qdrant image has none; the pod copies one in
 #   VB_CLUSTER_DOMAIN (cluster.local), VB_JOIN_ATTEMPTS (30), VB_JOIN_RETRY_SECONDS (2)
 #   QDRANT_STORAGE_PATH (/qdrant/storage), QDRANT_CONFIG_PATH (/qdrant/config-vb/config.yaml), QDRANT_BIN (/qdrant/qdrant)
 set -eu
@@ -32,6 +33,7 @@ config="${QDRANT_CONFIG_PATH:-/qdrant/config-vb/config.yaml}"
 qdrant="${QDRANT_BIN:-/qdrant/qdrant}"
 attempts="${VB_JOIN_ATTEMPTS:-30}"
 pause="${VB_JOIN_RETRY_SECONDS:-2}"
+curl_bin="${CURL:-curl}"
 headless="${VB_CLUSTER_NAME}-${VB_COMP_NAME}-headless.${VB_NAMESPACE}.svc.${VB_CLUSTER_DOMAIN:-cluster.local}"
 self_uri="http://${POD_NAME}.${headless}:6335"
 
@@ -46,7 +48,7 @@ answering_peer() {
     while [ "$ordinal" -lt "$replicas" ]; do
         peer="${VB_CLUSTER_NAME}-${VB_COMP_NAME}-${ordinal}"
         if [ "$peer" != "$POD_NAME" ] &&
-            curl --silent --fail --max-time 3 --header "api-key: ${QDRANT__SERVICE__API_KEY:-}" \
+            "$curl_bin" --silent --fail --max-time 3 --header "api-key: ${QDRANT__SERVICE__API_KEY:-}" \
                 "http://${peer}.${headless}:6333/cluster" >/dev/null 2>&1; then
             echo "$peer"
             return 0
