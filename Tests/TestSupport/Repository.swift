@@ -6,17 +6,33 @@ import VectorBlocksAPI
 public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+public func repositoryFile(_ path: String) -> URL {
+    repositoryRoot.appendingPathComponent(path)
+}
+
 /// The documents of a YAML file of the repository.
-public func repositoryYAML(_ path: String) throws -> [JSONValue] {
-    try ManifestYAML.parse(String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8))
+public func yamlDocuments(_ path: String) throws -> [JSONValue] {
+    try ManifestYAML.parse(String(contentsOf: repositoryFile(path), encoding: .utf8))
+}
+
+/// The one document of a YAML file of the repository, decoded.
+public func decodeYAML<T: Decodable>(_ path: String, as type: T.Type = T.self) throws -> T {
+    guard let document = try yamlDocuments(path).first else { throw TestSetupError("\(path) holds no document") }
+    return try document.decode(as: T.self)
 }
 
 /// Registers the committed CRDs (crds/*.yaml), as `kubectl apply -f crds/` would.
 public func installVectorBlocksCRDs(_ client: KubeClient) async throws {
-    let directory = repositoryRoot.appendingPathComponent("crds").path
-    for file in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where file.hasSuffix(".yaml") {
-        for crd in try repositoryYAML("crds/\(file)") {
+    for file in try FileManager.default.contentsOfDirectory(atPath: repositoryFile("crds").path).sorted()
+    where file.hasSuffix(".yaml") {
+        for crd in try yamlDocuments("crds/\(file)") {
             _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
         }
     }
+}
+
+/// A test's environment is missing something; the message says how to provide it.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

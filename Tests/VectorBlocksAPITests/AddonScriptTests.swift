@@ -1,5 +1,6 @@
 import Foundation
 import KubeKit
+import TestSupport
 import Testing
 import VectorBlocksAPI
 
@@ -53,7 +54,7 @@ struct ScriptSandbox {
         var env = environment
         env["PATH"] = "\(bin.path):/usr/bin:/bin"
         env["STUB_LOG"] = log.path
-        return try VectorBlocksAPITests.run("/bin/sh", [file.path], environment: env, directory: root)
+        return try TestSupport.run("/bin/sh", [file.path], environment: env, directory: root)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KubeKit
+import TestSupport
 import Testing
 import VectorBlocksAPI
 

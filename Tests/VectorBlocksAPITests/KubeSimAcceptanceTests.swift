@@ -1,17 +1,9 @@
 import Foundation
 import KubeKit
 import KubeSim
+import TestSupport
 import Testing
 import VectorBlocksAPI
-
-/// Registers the generated CRDs with KubeSim, as `kubectl apply -f crds/` would.
-private func installCRDs(_ client: KubeClient) async throws {
-    for file in try FileManager.default.contentsOfDirectory(atPath: repositoryFile("crds").path).sorted() {
-        for crd in try yamlDocuments("crds/\(file)") {
-            _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
-        }
-    }
-}
 
 /// Installs both addons from deploy/addons into their namespace.
 private func installAddons(_ client: KubeClient) async throws {
@@ -44,7 +36,7 @@ struct KubeSimAcceptanceTests {
     @Test("every CRD is accepted and served, with its short names")
     func crdsAccepted() async throws {
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             let resources = try #require(try await client.serverResources(groupVersion: VectorBlocksAPI.apiVersion))
             let served = Dictionary(uniqueKeysWithValues: resources.resources.map { ($0.name, $0.shortNames ?? []) })
             #expect(served["clusters"] == ["vbc"])
@@ -59,7 +51,7 @@ struct KubeSimAcceptanceTests {
     @Test("every example is created through KubeKit, and the server's defaults are the library's")
     func examplesCreated() async throws {
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             try await installAddons(client)
             for file in ["qdrant-cluster", "pgvector-cluster"] {
                 let cluster = try decodeYAML("examples/\(file).yaml", as: Cluster.self)
@@ -95,7 +87,7 @@ struct KubeSimAcceptanceTests {
         let field = try expectedField(path)
         let document = try #require(try yamlDocuments(path).first)
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             let error = try #require(await rejection { _ = try await client.create(Cluster.descriptor, document, namespace: "default") })
             #expect(error.code == 422)
             #expect(error.causes.map(\.field) == [field])
@@ -108,7 +100,7 @@ struct KubeSimAcceptanceTests {
         let path = "examples/bad/cluster-changed-definition.yaml"
         let field = try expectedField(path)
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             let stored = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
             var changed = try decodeYAML(path, as: Cluster.self)
             changed.metadata?.resourceVersion = stored.metadata?.resourceVersion
@@ -129,7 +121,7 @@ struct KubeSimAcceptanceTests {
     @Test("an OpsRequest's clusterRef and type cannot change")
     func opsRequestImmutable() async throws {
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             let stored = try await client.create(try decodeYAML("examples/opsrequest-restart.yaml", as: OpsRequest.self))
             var changed = stored
             changed.spec.clusterRef = "embeddings"
@@ -160,7 +152,7 @@ struct StatusSchemaTests {
     @Test("a full status of each kind survives the status subresource unpruned")
     func statusRoundTrip() async throws {
         try await withKubeSim { _, client in
-            try await installCRDs(client)
+            try await installVectorBlocksCRDs(client)
             var cluster = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
             cluster.status = ClusterStatus(
                 phase: .running, message: "ok", observedGeneration: 1, clusterDefGeneration: 3,

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The test-time programs scripts/test.sh installs into `.cache/venv` (VB_TEST_VENV).
+public enum TestVenv {
+    public static func program(_ name: String) throws -> String {
+        guard let venv = ProcessInfo.processInfo.environment["VB_TEST_VENV"], !venv.isEmpty else {
+            throw TestSetupError(
+                "VB_TEST_VENV is not set: run the tests with ./scripts/test.sh, which installs \(name) into .cache/venv and sets it")
+        }
+        let path = "\(venv)/bin/\(name)"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestSetupError(
+                "\(path) is missing: delete .cache/venv and run ./scripts/test.sh to reinstall the test-time programs")
+        }
+        return path
+    }
+}
+
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var output: String
+}
+
+/// Runs a program to completion, its stdout and stderr together in `output`.
+public func run(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    directory: URL = repositoryRoot
+) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}
