@@ -1,0 +1,138 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Testing
+
+/// Drives the real `/usr/bin/kubectl` against KubeSim: a client we did not write.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")))
+struct KubectlTests {
+    struct Kubectl {
+        let directory: URL
+
+        init(server: KubeSimServer, token: String?) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubesim-kubectl-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try server.kubeconfigYAML(token: token).write(to: directory.appendingPathComponent("kubeconfig"), atomically: true, encoding: .utf8)
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+
+        /// Runs kubectl; returns exit status, stdout and stderr.
+        func run(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                                 "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            // Read while it runs so a full pipe cannot block it.
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            let errData = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        }
+
+        func cleanUp() {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func kubectlScenario() async throws {
+        // No token: kubectl (clientcmd) only sends credentials over TLS, and KubeSim serves plain HTTP.
+        try await withServer { server, _ in
+            let kubectl = try Kubectl(server: server, token: nil)
+            defer { kubectl.cleanUp() }
+
+            let namespaces = try await kubectl.run(["get", "namespaces"])
+            #expect(namespaces.status == 0, "\(namespaces.err)")
+            #expect(namespaces.out.contains("kube-system"))
+            #expect(namespaces.out.contains("default"))
+
+            let configMapFile = try kubectl.write("cm.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: settings
+                  labels: {app: demo}
+                data:
+                  mode: fast
+                """)
+            let applied = try await kubectl.run(["apply", "-f", configMapFile])
+            #expect(applied.status == 0, "\(applied.err)")
+            #expect(applied.out.contains("configmap/settings created"))
+            // A second client-side apply with a change goes through a strategic merge patch.
+            _ = try kubectl.write("cm.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: settings
+                  labels: {app: demo}
+                data:
+                  mode: slow
+                """)
+            let reapplied = try await kubectl.run(["apply", "-f", configMapFile])
+            #expect(reapplied.status == 0, "\(reapplied.err)")
+            #expect(reapplied.out.contains("configmap/settings configured"))
+
+            let yaml = try await kubectl.run(["get", "cm", "settings", "-o", "yaml"])
+            #expect(yaml.status == 0, "\(yaml.err)")
+            #expect(yaml.out.contains("mode: slow"))
+            #expect(yaml.out.contains("kubectl.kubernetes.io/last-applied-configuration"))
+            #expect(yaml.out.contains("resourceVersion:"))
+
+            let crdFile = try kubectl.write("crd.yaml", """
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata:
+                  name: gadgets.example.com
+                spec:
+                  group: example.com
+                  scope: Namespaced
+                  names: {plural: gadgets, singular: gadget, kind: Gadget, shortNames: [gd]}
+                  versions:
+                  - name: v1
+                    served: true
+                    storage: true
+                    subresources: {status: {}}
+                    schema:
+                      openAPIV3Schema:
+                        type: object
+                        properties:
+                          spec:
+                            type: object
+                            properties:
+                              size: {type: integer}
+                """)
+            let crd = try await kubectl.run(["apply", "--server-side", "-f", crdFile])
+            #expect(crd.status == 0, "\(crd.err)")
+            #expect(crd.out.contains("serverside-applied"))
+
+            let gadgetFile = try kubectl.write("gadget.yaml", """
+                apiVersion: example.com/v1
+                kind: Gadget
+                metadata:
+                  name: g1
+                spec:
+                  size: 3
+                """)
+            let gadget = try await kubectl.run(["apply", "--server-side", "-f", gadgetFile])
+            #expect(gadget.status == 0, "\(gadget.err)")
+            let gadgets = try await kubectl.run(["get", "gd", "g1", "-o", "jsonpath={.spec.size} {.metadata.managedFields[0].manager}"])
+            #expect(gadgets.status == 0, "\(gadgets.err)")
+            #expect(gadgets.out == "3 kubectl")
+
+            let deleted = try await kubectl.run(["delete", "configmap", "settings"])
+            #expect(deleted.status == 0, "\(deleted.err)")
+            let gone = try await kubectl.run(["get", "cm", "settings"])
+            #expect(gone.status != 0)
+            #expect(gone.err.contains("NotFound"))
+        }
+    }
+}
