@@ -54,6 +54,8 @@ struct KubectlTests {
             #expect(namespaces.status == 0, "\(namespaces.err)")
             #expect(namespaces.out.contains("kube-system"))
             #expect(namespaces.out.contains("default"))
+            #expect(namespaces.out.contains("STATUS"))  // served as a Table
+            #expect(namespaces.out.contains("Active"))
 
             let configMapFile = try kubectl.write("cm.yaml", """
                 apiVersion: v1
