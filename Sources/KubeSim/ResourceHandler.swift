@@ -90,7 +90,10 @@ struct ResourceHandler: Sendable {
         case "delete":
             guard let name = target.name, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let options = try await deleteOptions(request, query)
-            return KubeSimResponder.json(try await store.delete(resource, namespace: namespace, name: name, options: options))
+            let result = try await store.delete(resource, namespace: namespace, name: name, options: options)
+            // Like kube-apiserver: 202 when a cascading (foreground) deletion is still pending, 200 otherwise.
+            let pending = result.isBeingDeleted && options.propagation == .foreground && !options.dryRun
+            return KubeSimResponder.json(result, status: pending ? 202 : 200)
         case "deletecollection":
             let options = try await deleteOptions(request, query)
             let result = try await store.deleteCollection(resource, namespace: namespace, labels: try labels(query),
