@@ -168,6 +168,9 @@ struct ResourceHandler: Sendable {
     }
 
     private func decodeBody(_ request: Request, allowYAML: Bool) async throws -> JSONValue {
+        if let contentType = request.headers[.contentType], contentType.contains("protobuf") || contentType.contains("cbor") {
+            throw APIError.unsupportedMediaType(contentType)
+        }
         var request = request
         let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
         let data = Data(buffer.readableBytesView)

@@ -21,22 +21,36 @@ struct KubectlTests {
             return url.path
         }
 
-        /// Runs kubectl; returns exit status, stdout and stderr.
+        /// Runs kubectl; returns exit status, stdout and stderr. The blocking wait happens on a GCD thread, never on
+        /// the cooperative pool the server itself needs (on two cores, blocking it would deadlock the test).
         func run(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
-                                 "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            // Read while it runs so a full pipe cannot block it.
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            let errData = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+            let directory = self.directory
+            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+            let cache = directory.appendingPathComponent("cache").path
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+                    process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments
+                    // Output goes to files, so no pipe can fill up and block kubectl.
+                    let outURL = directory.appendingPathComponent("out-\(UUID().uuidString)")
+                    let errURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
+                    do {
+                        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+                        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+                        process.standardOutput = try FileHandle(forWritingTo: outURL)
+                        process.standardError = try FileHandle(forWritingTo: errURL)
+                        try process.run()
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    process.waitUntilExit()
+                    let out = (try? Data(contentsOf: outURL)) ?? Data()
+                    let err = (try? Data(contentsOf: errURL)) ?? Data()
+                    continuation.resume(returning: (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
+                }
+            }
         }
 
         func cleanUp() {
@@ -136,5 +150,30 @@ struct KubectlTests {
             #expect(gone.status != 0)
             #expect(gone.err.contains("NotFound"))
         }
+    }
+
+    @Test func kubectlWithTokenOverTLS() async throws {
+        var configuration = KubeSimConfiguration()
+        configuration.tokens = ["kubectl-token": "admin"]
+        configuration.tls = true
+        let server = try await KubeSimServer.start(configuration: configuration)
+        let kubectl = try Kubectl(server: server, token: "kubectl-token")
+        defer { kubectl.cleanUp() }
+        #expect(server.baseURL.hasPrefix("https://127.0.0.1:"))
+        let namespaces = try await kubectl.run(["get", "namespaces"])
+        #expect(namespaces.status == 0, "\(namespaces.err)")
+        #expect(namespaces.out.contains("kube-system"))
+        let file = try kubectl.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tls-cm}\ndata: {a: b}\n")
+        let created = try await kubectl.run(["apply", "--server-side", "-f", file])
+        #expect(created.status == 0, "\(created.err)")
+        let fetched = try await kubectl.run(["get", "cm", "tls-cm", "-o", "jsonpath={.data.a}"])
+        #expect(fetched.out == "b")
+
+        let unauthenticated = try Kubectl(server: server, token: "wrong")
+        defer { unauthenticated.cleanUp() }
+        let denied = try await unauthenticated.run(["get", "namespaces"])
+        #expect(denied.status != 0)
+        #expect(denied.err.contains("provide credentials") || denied.err.contains("Unauthorized"))
+        try await server.shutdown()
     }
 }
