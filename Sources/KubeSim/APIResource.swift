@@ -17,6 +17,8 @@ struct APIResource: Sendable, Hashable {
     var definition: String?
     /// The CRD's `openAPIV3Schema` for this version, for custom resources.
     var customSchema: JSONValue?
+    /// The CRD version's `additionalPrinterColumns`, for Table output.
+    var printerColumns: JSONValue? = nil
 
     var key: StorageKey { StorageKey(group: group, plural: plural) }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

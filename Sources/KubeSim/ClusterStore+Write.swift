@@ -109,6 +109,8 @@ extension ClusterStore {
             object["status"] = ["phase": "Active"]
         case ("", "pods"):
             object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
+        case ("", "services"):
+            ServiceDefaults.applyOnCreate(&object, allocator: &serviceAddresses)
         default:
             break
         }
@@ -129,6 +131,9 @@ extension ClusterStore {
         }
         if let given = candidate.resourceVersionString, !given.isEmpty, given != old.resourceVersionString {
             throw APIError.conflict(resource, name: name, detail: "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        if let uid = candidate.uid, !uid.isEmpty, uid != old.uid {
+            throw APIError.conflict(resource, name: name, detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.uid ?? "")")
         }
         var new = merged(candidate: candidate, onto: old, resource: resource, subresource: subresource)
         ManagedFields.recordUpdate(old: old, new: &new, manager: context.manager, apiVersion: resource.apiVersion,
@@ -183,6 +188,9 @@ extension ClusterStore {
             var config = try checkedBody(patch, for: resource, namespace: namespace)
             if config.metadataName != name {
                 throw APIError.badRequest("the name of the object (\(config.metadataName ?? "")) does not match the name on the URL (\(name))")
+            }
+            if config["metadata"]?["managedFields"] != nil {
+                throw APIError.badRequest("metadata.managedFields must be nil")
             }
             if context.manager.isEmpty {
                 throw APIError(code: 400, reason: "BadRequest", message: "PATCH, application/apply-patch+yaml requests must have a fieldManager")
@@ -272,6 +280,7 @@ extension ClusterStore {
             }
         }
         if resource.key == .namespaces, subresource != "status" { new["status"] = old["status"] }
+        if resource.group.isEmpty, resource.plural == "services" { ServiceDefaults.keepAllocated(&new, from: old) }
         var oldComparable = old
         oldComparable["apiVersion"] = new["apiVersion"]
         if new.specPart != oldComparable.specPart {

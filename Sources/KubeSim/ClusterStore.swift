@@ -35,6 +35,8 @@ actor ClusterStore {
     /// Events at or below this resourceVersion have been dropped from the history.
     var historyFloor: Int64 = 0
     var watchers: [UUID: Watcher] = [:]
+    /// Cluster IPs and node ports handed out to Services.
+    var serviceAddresses = ServiceAddressAllocator()
 
     init(configuration: KubeSimConfiguration) {
         self.configuration = configuration

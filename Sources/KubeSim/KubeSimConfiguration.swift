@@ -6,6 +6,9 @@ public struct KubeSimConfiguration: Sendable {
     public var bookmarkInterval: Duration = .seconds(1)
     /// How many events the server keeps for watches that resume from a resourceVersion; older ones get 410 Gone.
     public var watchHistoryLimit = 10_000
+    /// Serve HTTPS with a fresh self-signed certificate (see `KubeSimServer.certificateAuthorityPEM`). kubectl only
+    /// sends bearer tokens over TLS, so turn this on to drive kubectl against a server with `tokens`.
+    public var tls = false
 
     public init() {}
 }

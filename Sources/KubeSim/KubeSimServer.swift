@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import KubeKit
 import Logging
 import NIOCore
@@ -15,13 +17,19 @@ import ServiceLifecycle
 public final class KubeSimServer: Sendable {
     public let port: Int
     public let host: String
+    /// The PEM certificate clients must trust when the server runs with `tls`; nil for plain HTTP.
+    public let certificateAuthorityPEM: String?
     let store: ClusterStore
     let counter: RequestCounter
     private let task: Task<Void, any Error>
     private let serviceGroup: ServiceGroup
 
-    private init(host: String, port: Int, store: ClusterStore, counter: RequestCounter, task: Task<Void, any Error>, serviceGroup: ServiceGroup) {
+    private init(
+        host: String, port: Int, certificateAuthorityPEM: String?, store: ClusterStore, counter: RequestCounter,
+        task: Task<Void, any Error>, serviceGroup: ServiceGroup
+    ) {
         self.host = host
+        self.certificateAuthorityPEM = certificateAuthorityPEM
         self.port = port
         self.store = store
         self.counter = counter
@@ -40,8 +48,11 @@ public final class KubeSimServer: Sendable {
         var logger = Logger(label: "kube-sim")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let identity = configuration.tls ? try TLSIdentity.selfSigned(host: host) : nil
+        let server: HTTPServerBuilder = try identity.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
         let application = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? port)
@@ -58,21 +69,22 @@ public final class KubeSimServer: Sendable {
             try await task.value
             throw KubeSimError.notStarted
         }
-        return KubeSimServer(host: host, port: actualPort, store: store, counter: counter, task: task, serviceGroup: serviceGroup)
+        return KubeSimServer(host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter, task: task, serviceGroup: serviceGroup)
     }
 
-    public var baseURL: String { "http://\(host):\(port)" }
+    public var baseURL: String { "\(certificateAuthorityPEM == nil ? "http" : "https")://\(host):\(port)" }
 
     /// A kubeconfig with cluster `kube-sim`, user `kube-sim-user`, context `kube-sim` as the current context.
     public func kubeconfigYAML(token: String?, namespace: String = "default") -> String {
         let user = token.map { "    token: \($0)" } ?? "    {}"
+        let authority = certificateAuthorityPEM.map { "\n    certificate-authority-data: \(Data($0.utf8).base64EncodedString())" } ?? ""
         return """
             apiVersion: v1
             kind: Config
             clusters:
             - name: kube-sim
               cluster:
-                server: \(baseURL)
+                server: \(baseURL)\(authority)
             users:
             - name: kube-sim-user
               user:

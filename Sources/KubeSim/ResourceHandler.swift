@@ -37,14 +37,24 @@ struct ResourceHandler: Sendable {
         switch verb {
         case "get":
             guard let name = target.name else { throw APIError.methodNotAllowed() }
-            return KubeSimResponder.json(try await store.get(resource, namespace: namespace, name: name))
+            let object = try await store.get(resource, namespace: namespace, name: name)
+            if TableConverter.wantsTable(accept: request.headers[.accept]) {
+                return KubeSimResponder.json(TableConverter(resource: resource).table(for: [object], resourceVersion: object.resourceVersionString))
+            }
+            return KubeSimResponder.json(object)
         case "list":
             let list = try await store.list(
                 resource, namespace: namespace, labels: try labels(query), fields: try fields(query, resource),
                 limit: query.int("limit"), continueToken: query["continue"])
+            if TableConverter.wantsTable(accept: request.headers[.accept]) {
+                var table = TableConverter(resource: resource).table(for: list["items"]?.arrayValue ?? [], resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue)
+                table["metadata"]?["continue"] = list["metadata"]?["continue"]
+                return KubeSimResponder.json(table)
+            }
             return KubeSimResponder.json(list)
         case "watch":
-            return try await watch(resource, namespace: namespace, target: target, query: query)
+            let table = TableConverter.wantsTable(accept: request.headers[.accept]) ? TableConverter(resource: resource) : nil
+            return try await watch(resource, namespace: namespace, target: target, query: query, table: table)
         case "create":
             guard target.name == nil, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let body = try await decodeBody(request, allowYAML: false)
@@ -80,7 +90,10 @@ struct ResourceHandler: Sendable {
         case "delete":
             guard let name = target.name, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let options = try await deleteOptions(request, query)
-            return KubeSimResponder.json(try await store.delete(resource, namespace: namespace, name: name, options: options))
+            let result = try await store.delete(resource, namespace: namespace, name: name, options: options)
+            // Like kube-apiserver: 202 when a cascading (foreground) deletion is still pending, 200 otherwise.
+            let pending = result.isBeingDeleted && options.propagation == .foreground && !options.dryRun
+            return KubeSimResponder.json(result, status: pending ? 202 : 200)
         case "deletecollection":
             let options = try await deleteOptions(request, query)
             let result = try await store.deleteCollection(resource, namespace: namespace, labels: try labels(query),
@@ -93,7 +106,9 @@ struct ResourceHandler: Sendable {
 
     // MARK: Watch
 
-    private func watch(_ resource: APIResource, namespace: String?, target: APIPath.ResourcePath, query: QueryParameters) async throws -> Response {
+    private func watch(
+        _ resource: APIResource, namespace: String?, target: APIPath.ResourcePath, query: QueryParameters, table: TableConverter?
+    ) async throws -> Response {
         var fieldSelector = try fields(query, resource)
         if let name = target.name {
             fieldSelector.requirements.append(.init(path: ["metadata", "name"], value: name, negated: false))
@@ -117,8 +132,14 @@ struct ResourceHandler: Sendable {
                 }
             }
             do {
+                var sentColumns = false
                 for await event in events {
-                    let line: JSONValue = ["type": .string(event.type), "object": event.object]
+                    var object = event.object
+                    if let table, event.type != "ERROR", event.type != "BOOKMARK" {
+                        object = table.table(for: [object], resourceVersion: object.resourceVersionString, includeColumns: !sentColumns)
+                        sentColumns = true
+                    }
+                    let line: JSONValue = ["type": .string(event.type), "object": object]
                     var data = (try? line.jsonData(sortedKeys: false)) ?? Data()
                     data.append(0x0A)
                     try await writer.write(ByteBuffer(bytes: data))
@@ -147,6 +168,9 @@ struct ResourceHandler: Sendable {
     }
 
     private func decodeBody(_ request: Request, allowYAML: Bool) async throws -> JSONValue {
+        if let contentType = request.headers[.contentType], contentType.contains("protobuf") || contentType.contains("cbor") {
+            throw APIError.unsupportedMediaType(contentType)
+        }
         var request = request
         let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
         let data = Data(buffer.readableBytesView)

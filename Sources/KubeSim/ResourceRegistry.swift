@@ -86,7 +86,8 @@ struct ResourceRegistry: Sendable {
                 shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 subresources: subresources, definition: nil,
-                customSchema: version["schema"]?["openAPIV3Schema"])
+                customSchema: version["schema"]?["openAPIV3Schema"],
+                printerColumns: version["additionalPrinterColumns"])
             add(resource)
             added.append(resource)
         }

@@ -51,6 +51,7 @@ enum BuiltinResources {
             if namespaced { partial.namespaced = true }
             for (method, operation) in item.objectValue ?? [:] where method != "parameters" {
                 guard let action = operation["x-kubernetes-action"]?.stringValue else { continue }
+                if segments.count > 3 { continue }  // e.g. pods/{name}/proxy/{path}
                 if segments.count == 3 {
                     if segments[2] == "status" || segments[2] == "scale" { partial.subresources.insert(segments[2]) }
                     continue

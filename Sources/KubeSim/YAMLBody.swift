@@ -5,9 +5,14 @@ import Yams
 /// Request bodies that may be JSON or YAML (server-side apply accepts both), decoded to JSONValue.
 enum RequestBodyDecoder {
     static func decode(_ data: Data, allowYAML: Bool) throws(APIError) -> JSONValue {
-        if let json = try? JSONDecoder().decode(JSONValue.self, from: data) { return json }
+        let jsonError: any Error
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            jsonError = error
+        }
         guard allowYAML else {
-            throw APIError.badRequest("the body of the request was not valid JSON")
+            throw APIError.badRequest("the body of the request was not valid JSON: \(jsonError) (\(data.count) bytes: \(String(decoding: data.prefix(200), as: UTF8.self)))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw APIError.badRequest("the body of the request was not valid UTF-8")

@@ -20,10 +20,12 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Write a kubeconfig for this server to this file.") var kubeconfig: String?
     @Option(help: "Require this bearer token (user \"admin\").") var token: String?
     @Option(help: "Namespace of the kubeconfig's context.") var namespace = "default"
+    @Flag(help: "Serve HTTPS with a self-signed certificate (kubectl only sends tokens over TLS).") var tls = false
 
     func run() async throws {
         var configuration = KubeSimConfiguration()
         if let token { configuration.tokens[token] = "admin" }
+        configuration.tls = tls
         let server = try await KubeSimServer.start(host: host, port: port, configuration: configuration)
         if let kubeconfig {
             try server.kubeconfigYAML(token: token, namespace: namespace).write(toFile: kubeconfig, atomically: true, encoding: .utf8)

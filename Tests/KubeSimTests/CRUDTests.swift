@@ -161,3 +161,37 @@ import Testing
         }
     }
 }
+
+@Suite struct ServiceTests {
+    @Test func clusterIPAllocationIsKeptAcrossUpdates() async throws {
+        try await withServer { _, client in
+            let service: JSONValue = [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "db"],
+                "spec": ["selector": ["app": "db"], "ports": [["name": "pg", "port": 5432]]],
+            ]
+            let created = try await client.post("/api/v1/namespaces/default/services", service)
+            #expect(created.status == 201)
+            let clusterIP = created.body["spec"]?["clusterIP"]?.stringValue
+            #expect(clusterIP?.hasPrefix("10.96.") == true)
+            #expect(created.body["spec"]?["type"] == "ClusterIP")
+            #expect(created.body["spec"]?["ports"]?.arrayValue?.first?["targetPort"] == 5432)
+            #expect(created.body["spec"]?["ports"]?.arrayValue?.first?["protocol"] == "TCP")
+
+            var replacement = service
+            replacement["metadata"]?["labels"] = ["x": "y"]
+            let updated = try await client.put("/api/v1/namespaces/default/services/db", replacement)
+            #expect(updated.status == 200)
+            #expect(updated.body["spec"]?["clusterIP"]?.stringValue == clusterIP)
+
+            var wrongUID = updated.body
+            wrongUID["metadata"]?["uid"] = "00000000-0000-0000-0000-000000000000"
+            #expect(try await client.put("/api/v1/namespaces/default/services/db", wrongUID).status == 409)
+
+            var headless = service
+            headless["metadata"]?["name"] = "db-headless"
+            headless["spec"]?["clusterIP"] = "None"
+            let made = try await client.post("/api/v1/namespaces/default/services", headless)
+            #expect(made.body["spec"]?["clusterIP"] == "None")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+// KubeSim — overview (see also DESIGN.md §6).
+//
+// # KubeSim
+//
+// An in-memory Kubernetes API server (DESIGN.md §6). One file per concept:
+//
+// | file | concept |
+// |---|---|
+// | `KubeSimServer.swift`, `KubeSimConfiguration.swift` | public API: start/stop, kubeconfig, request counts; Hummingbird `Application` in a `ServiceGroup` |
+// | `TLSIdentity.swift` | optional self-signed HTTPS (kubectl only sends tokens over TLS) |
+// | `KubeSimResponder.swift` | authentication, request accounting, discovery routing, `Status` rendering |
+// | `APIRequestInfo.swift` | URL path → what it addresses (like kube-apiserver's RequestInfo); query parsing |
+// | `ResourceHandler.swift`, `ScaleHandler.swift` | verbs on resources: get/list/watch/create/update/patch/delete/deletecollection, `scale` |
+// | `Swagger.swift`, `ResourceRegistry.swift`, `APIResource.swift` | built-in resources read from the bundled swagger `paths`; CRD versions added/removed at run time |
+// | `Discovery.swift`, `OpenAPIV3.swift`, `TableConverter.swift` | `/version`, `/api`, `/apis`, resource lists, `/openapi/v3`, `as=Table` output |
+// | `ClusterStore*.swift` | the store actor: objects, the single resourceVersion counter, history, watches, writes, deletion, GC, namespaces, CRDs |
+// | `MergePatch.swift`, `JSONPatch.swift`, `StrategicMergePatch.swift`, `ServerSideApply.swift` | patch kinds |
+// | `FieldSet.swift`, `ManagedFields.swift`, `SchemaNavigator.swift` | FieldsV1 ownership and list-map keys from the schemas |
+// | `Selectors.swift`, `ObjectMeta.swift`, `ServiceDefaults.swift` | selectors, metadata helpers and name rules, Service allocation |
+//
+// Where later work slots in: schema validation and immutable fields in `ClusterStore.checkedBody`/`merged` (the
+// `SchemaNavigator` already resolves swagger and CRD schemas); RBAC next to `authenticate` in the responder (the token
+// map already yields a user name); fault injection as a wrapper around `KubeSimResponder.respond`; the simulated kubelet
+// and workload controllers as tasks that watch and write through `ClusterStore`, like any client.

@@ -1,0 +1,179 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Testing
+
+/// Drives the real `/usr/bin/kubectl` against KubeSim: a client we did not write.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")))
+struct KubectlTests {
+    struct Kubectl {
+        let directory: URL
+
+        init(server: KubeSimServer, token: String?) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubesim-kubectl-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try server.kubeconfigYAML(token: token).write(to: directory.appendingPathComponent("kubeconfig"), atomically: true, encoding: .utf8)
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+
+        /// Runs kubectl; returns exit status, stdout and stderr. The blocking wait happens on a GCD thread, never on
+        /// the cooperative pool the server itself needs (on two cores, blocking it would deadlock the test).
+        func run(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+            let directory = self.directory
+            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+            let cache = directory.appendingPathComponent("cache").path
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+                    process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments
+                    // Output goes to files, so no pipe can fill up and block kubectl.
+                    let outURL = directory.appendingPathComponent("out-\(UUID().uuidString)")
+                    let errURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
+                    do {
+                        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+                        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+                        process.standardOutput = try FileHandle(forWritingTo: outURL)
+                        process.standardError = try FileHandle(forWritingTo: errURL)
+                        try process.run()
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    process.waitUntilExit()
+                    let out = (try? Data(contentsOf: outURL)) ?? Data()
+                    let err = (try? Data(contentsOf: errURL)) ?? Data()
+                    continuation.resume(returning: (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
+                }
+            }
+        }
+
+        func cleanUp() {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func kubectlScenario() async throws {
+        // No token: kubectl (clientcmd) only sends credentials over TLS, and KubeSim serves plain HTTP.
+        try await withServer { server, _ in
+            let kubectl = try Kubectl(server: server, token: nil)
+            defer { kubectl.cleanUp() }
+
+            let namespaces = try await kubectl.run(["get", "namespaces"])
+            #expect(namespaces.status == 0, "\(namespaces.err)")
+            #expect(namespaces.out.contains("kube-system"))
+            #expect(namespaces.out.contains("default"))
+            #expect(namespaces.out.contains("STATUS"))  // served as a Table
+            #expect(namespaces.out.contains("Active"))
+
+            let configMapFile = try kubectl.write("cm.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: settings
+                  labels: {app: demo}
+                data:
+                  mode: fast
+                """)
+            let applied = try await kubectl.run(["apply", "-f", configMapFile])
+            #expect(applied.status == 0, "\(applied.err)")
+            #expect(applied.out.contains("configmap/settings created"))
+            // A second client-side apply with a change goes through a strategic merge patch.
+            _ = try kubectl.write("cm.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: settings
+                  labels: {app: demo}
+                data:
+                  mode: slow
+                """)
+            let reapplied = try await kubectl.run(["apply", "-f", configMapFile])
+            #expect(reapplied.status == 0, "\(reapplied.err)")
+            #expect(reapplied.out.contains("configmap/settings configured"))
+
+            let yaml = try await kubectl.run(["get", "cm", "settings", "-o", "yaml"])
+            #expect(yaml.status == 0, "\(yaml.err)")
+            #expect(yaml.out.contains("mode: slow"))
+            #expect(yaml.out.contains("kubectl.kubernetes.io/last-applied-configuration"))
+            #expect(yaml.out.contains("resourceVersion:"))
+
+            let crdFile = try kubectl.write("crd.yaml", """
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata:
+                  name: gadgets.example.com
+                spec:
+                  group: example.com
+                  scope: Namespaced
+                  names: {plural: gadgets, singular: gadget, kind: Gadget, shortNames: [gd]}
+                  versions:
+                  - name: v1
+                    served: true
+                    storage: true
+                    subresources: {status: {}}
+                    schema:
+                      openAPIV3Schema:
+                        type: object
+                        properties:
+                          spec:
+                            type: object
+                            properties:
+                              size: {type: integer}
+                """)
+            let crd = try await kubectl.run(["apply", "--server-side", "-f", crdFile])
+            #expect(crd.status == 0, "\(crd.err)")
+            #expect(crd.out.contains("serverside-applied"))
+
+            let gadgetFile = try kubectl.write("gadget.yaml", """
+                apiVersion: example.com/v1
+                kind: Gadget
+                metadata:
+                  name: g1
+                spec:
+                  size: 3
+                """)
+            let gadget = try await kubectl.run(["apply", "--server-side", "-f", gadgetFile])
+            #expect(gadget.status == 0, "\(gadget.err)")
+            let gadgets = try await kubectl.run(["get", "gd", "g1", "-o", "jsonpath={.spec.size} {.metadata.managedFields[0].manager}"])
+            #expect(gadgets.status == 0, "\(gadgets.err)")
+            #expect(gadgets.out == "3 kubectl")
+
+            let deleted = try await kubectl.run(["delete", "configmap", "settings"])
+            #expect(deleted.status == 0, "\(deleted.err)")
+            let gone = try await kubectl.run(["get", "cm", "settings"])
+            #expect(gone.status != 0)
+            #expect(gone.err.contains("NotFound"))
+        }
+    }
+
+    @Test func kubectlWithTokenOverTLS() async throws {
+        var configuration = KubeSimConfiguration()
+        configuration.tokens = ["kubectl-token": "admin"]
+        configuration.tls = true
+        let server = try await KubeSimServer.start(configuration: configuration)
+        let kubectl = try Kubectl(server: server, token: "kubectl-token")
+        defer { kubectl.cleanUp() }
+        #expect(server.baseURL.hasPrefix("https://127.0.0.1:"))
+        let namespaces = try await kubectl.run(["get", "namespaces"])
+        #expect(namespaces.status == 0, "\(namespaces.err)")
+        #expect(namespaces.out.contains("kube-system"))
+        let file = try kubectl.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tls-cm}\ndata: {a: b}\n")
+        let created = try await kubectl.run(["apply", "--server-side", "-f", file])
+        #expect(created.status == 0, "\(created.err)")
+        let fetched = try await kubectl.run(["get", "cm", "tls-cm", "-o", "jsonpath={.data.a}"])
+        #expect(fetched.out == "b")
+
+        let unauthenticated = try Kubectl(server: server, token: "wrong")
+        defer { unauthenticated.cleanUp() }
+        let denied = try await unauthenticated.run(["get", "namespaces"])
+        #expect(denied.status != 0)
+        #expect(denied.err.contains("provide credentials") || denied.err.contains("Unauthorized"))
+        try await server.shutdown()
+    }
+}
