@@ -159,7 +159,11 @@ struct ResourceHandler: Sendable {
 
     private func labels(_ query: QueryParameters) throws(APIError) -> LabelSelector {
         guard let text = query["labelSelector"], !text.isEmpty else { return .everything }
-        return try LabelSelector(parsing: text)
+        do {
+            return try LabelSelector(parsing: text)
+        } catch {
+            throw APIError.badRequest("\(error)")
+        }
     }
 
     private func fields(_ query: QueryParameters, _ resource: APIResource) throws(APIError) -> FieldSelector {

@@ -11,7 +11,7 @@ import Testing
         var legacy = labels
         legacy["metadata"]?["labels"]?["legacy"] = "1"
         #expect(!selector.matches(legacy))
-        #expect(throws: APIError.self) { try LabelSelector(parsing: "a in b") }
+        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "a in b") }
     }
 
     @Test func jsonPatchEdgeCases() throws {
