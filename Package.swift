@@ -140,6 +140,10 @@ let package = Package(
             dependencies: [
                 "OperatorKit", "KubeKit", "KubeSim", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -150,12 +154,17 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksAPITests",
-            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim"],
+            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "KubeSimTests",
-            dependencies: ["KubeSim", "KubeKit", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "KubeSim", "KubeKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
