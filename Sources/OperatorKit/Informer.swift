@@ -17,25 +17,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
     private let state = InformerState<Object>()
     private let timing: Timing
 
-    /// How long watches last and how reconnects back off; tests shorten them.
-    public struct Timing: Sendable {
-        /// The server is asked to end each watch after a random time in this range, so many informers do not
-        /// reconnect at once (client-go: 5 to 10 minutes).
-        public var watchTimeout: ClosedRange<Int>
-        public var initialBackoff: Duration
-        public var maxBackoff: Duration
-        public var pageSize: Int
-
-        public init(
-            watchTimeout: ClosedRange<Int> = 300...600, initialBackoff: Duration = .milliseconds(800),
-            maxBackoff: Duration = .seconds(30), pageSize: Int = 500
-        ) {
-            self.watchTimeout = watchTimeout
-            self.initialBackoff = initialBackoff
-            self.maxBackoff = maxBackoff
-            self.pageSize = pageSize
-        }
-    }
+    public typealias Timing = InformerTiming
 
     public init(
         client: KubeClient, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
@@ -171,5 +153,25 @@ private actor InformerState<Object: KubernetesObject> {
     func waitForSync() async {
         if synced { return }
         await withCheckedContinuation { syncWaiters.append($0) }
+    }
+}
+
+/// How long watches last and how reconnects back off; tests shorten them.
+public struct InformerTiming: Sendable {
+    /// The server is asked to end each watch after a random time in this range, so many informers do not
+    /// reconnect at once (client-go: 5 to 10 minutes).
+    public var watchTimeout: ClosedRange<Int>
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+    public var pageSize: Int
+
+    public init(
+        watchTimeout: ClosedRange<Int> = 300...600, initialBackoff: Duration = .milliseconds(800),
+        maxBackoff: Duration = .seconds(30), pageSize: Int = 500
+    ) {
+        self.watchTimeout = watchTimeout
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.pageSize = pageSize
     }
 }

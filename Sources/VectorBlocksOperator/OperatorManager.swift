@@ -16,15 +16,22 @@ public final class OperatorManager: Service {
         /// nil runs without leader election (one replica, or tests).
         public var leaderElection: LeaderElector.Configuration?
         public var component: String
+        /// Tests shorten the informers' reconnect backoff.
+        public var informerTiming: InformerTiming
+        /// Where credential passwords come from; tests pass a fixed generator.
+        public var secretGenerator: any SecretGenerator
 
         public init(
             namespaces: [String] = [], workers: Int = 4, leaderElection: LeaderElector.Configuration? = nil,
-            component: String = "vectorblocks-operator"
+            component: String = "vectorblocks-operator", informerTiming: InformerTiming = .init(),
+            secretGenerator: any SecretGenerator = SystemSecretGenerator()
         ) {
             self.namespaces = namespaces
             self.workers = workers
             self.leaderElection = leaderElection
             self.component = component
+            self.informerTiming = informerTiming
+            self.secretGenerator = secretGenerator
         }
     }
 
@@ -32,8 +39,7 @@ public final class OperatorManager: Service {
     private let options: Options
     private let logger: Logger
     private let metricsFactory: (any MetricsFactory)?
-    private let definitions: Informer<ClusterDefinition>
-    private let versions: Informer<ClusterVersion>
+    private let caches: ClusterCaches
 
     public init(
         client: KubeClient, options: Options, metricsFactory: (any MetricsFactory)? = nil,
@@ -43,28 +49,24 @@ public final class OperatorManager: Service {
         self.options = options
         self.logger = logger
         self.metricsFactory = metricsFactory
-        definitions = Informer(client: client, logger: logger)
-        versions = Informer(client: client, logger: logger)
+        caches = ClusterCaches(
+            client: client, namespaces: options.namespaces, timing: options.informerTiming, logger: logger)
     }
 
     /// Ready once every informer has loaded its first list.
     public func cachesSynced() async -> Bool {
-        let definitionsSynced = await definitions.hasSynced()
-        let versionsSynced = await versions.hasSynced()
-        return definitionsSynced && versionsSynced
+        await caches.hasSynced()
     }
 
     public func run() async throws {
         let events = EventRecorder(client: client, component: options.component, logger: logger)
         let controllers = await makeControllers(events: events)
-        let definitions = self.definitions
-        let versions = self.versions
+        let caches = self.caches
         // Runs until the service group shuts down (cancelling everything) or leadership is lost (an error that
         // ends the group, and with it the process).
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await definitions.run() }
-                group.addTask { await versions.run() }
+                group.addTask { await caches.run() }
                 group.addTask { try await self.lead { await Self.run(controllers) } }
                 try await group.next()
                 group.cancelAll()
@@ -83,6 +85,8 @@ public final class OperatorManager: Service {
     }
 
     private func makeControllers(events: EventRecorder) async -> [Controller] {
+        let definitions = caches.definitions
+        let versions = caches.versions
         let definitionController = Controller(
             name: "clusterdefinition",
             reconciler: ClusterDefinitionReconciler(client: client, definitions: definitions.cache, events: events),
@@ -99,7 +103,33 @@ public final class OperatorManager: Service {
         await versionController.watches(definitions) { event in
             await ClusterVersionReconciler.affectedVersions(of: event, in: versionCache)
         }
-        return [definitionController, versionController]
+
+        let clusterController = Controller(
+            name: "cluster",
+            reconciler: ClusterReconciler(
+                client: client, caches: caches, events: events, generator: options.secretGenerator, logger: logger),
+            workers: options.workers, metricsFactory: metricsFactory, logger: logger)
+        let caches = self.caches
+        await clusterController.for(caches.clusters)
+        await clusterController.owns(caches.statefulSets, ownedBy: Cluster.self)
+        await clusterController.owns(caches.deployments, ownedBy: Cluster.self)
+        await clusterController.owns(caches.services, ownedBy: Cluster.self)
+        await clusterController.owns(caches.configMaps, ownedBy: Cluster.self)
+        await clusterController.owns(caches.secrets, ownedBy: Cluster.self)
+        await clusterController.owns(caches.podDisruptionBudgets, ownedBy: Cluster.self)
+        // Pods belong to the workloads, not the Cluster; their instance label names it.
+        await clusterController.watches(caches.pods) { event in
+            guard let instance = event.object.metadata?.labels?[ClusterNames.instanceLabel] else { return [] }
+            return [ObjectKey(namespace: event.object.metadata?.namespace, name: instance)]
+        }
+        await clusterController.watches(definitions) { event in
+            guard let name = event.object.metadata?.name else { return [] }
+            return await ClusterReconciler.clusters(usingDefinition: name, in: caches.clusters)
+        }
+        await clusterController.watches(versions) { event in
+            await ClusterReconciler.clusters(usingDefinition: event.object.spec.clusterDefinitionRef, in: caches.clusters)
+        }
+        return [definitionController, versionController, clusterController]
     }
 
     private static func run(_ controllers: [Controller]) async {

@@ -1,0 +1,238 @@
+import Foundation
+import KubeKit
+import Logging
+import OperatorKit
+import VectorBlocksAPI
+
+/// Makes a Cluster's objects exist as DESIGN §2 lists them and reports what its workloads do. Level-triggered: each
+/// run reads the caches, builds the desired objects, applies only what drifted, prunes what is no longer wanted,
+/// and writes the status only when it changed. On deletion it carries out the termination policy.
+public struct ClusterReconciler: Reconciler {
+    let client: KubeClient
+    let caches: ClusterCaches
+    let events: EventRecorder
+    let generator: any SecretGenerator
+    let applier: ObjectApplier
+    let logger: Logger
+
+    public init(
+        client: KubeClient, caches: ClusterCaches, events: EventRecorder,
+        generator: any SecretGenerator = SystemSecretGenerator(), logger: Logger = Logger(label: "vectorblocks.cluster")
+    ) {
+        self.client = client
+        self.caches = caches
+        self.events = events
+        self.generator = generator
+        self.applier = ObjectApplier(client: client, fieldManager: ClusterNames.fieldManager)
+        self.logger = logger
+    }
+
+    public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        guard let stored = await caches.clusters.get(key), let namespace = stored.metadata?.namespace,
+            let name = stored.metadata?.name
+        else { return .done }
+        let names = ClusterNames(cluster: name, namespace: namespace)
+        if stored.metadata?.deletionTimestamp != nil {
+            return try await ClusterTermination(
+                client: client, caches: caches, events: events, status: statusWriter
+            ).terminate(stored, names: names)
+        }
+        if !(stored.metadata?.finalizers ?? []).contains(ClusterNames.finalizer) {
+            // Written before any object, so no object can outlive a deletion that did not see it.
+            try await addFinalizer(to: stored)
+            return .done
+        }
+        let cluster = stored.withDefaults()
+
+        let prepared: ClusterBuildInput
+        do {
+            prepared = try await buildInput(for: cluster, names: names)
+        } catch let failure as PreCheckFailure {
+            await events.record(stored, type: .warning, reason: "PreCheckFailed", message: failure.message)
+            try await statusWriter.publish(
+                ClusterStatusCalculator.status(
+                    for: stored, components: [], outcome: .init(preCheckProblem: failure.message), now: .now()),
+                of: stored)
+            return .done
+        }
+
+        let desired: [DesiredObject]
+        do {
+            desired = try ClusterObjectsBuilder.objects(prepared)
+        } catch let error as ClusterBuildError {
+            await events.record(stored, type: .warning, reason: "PreCheckFailed", message: error.description)
+            try await statusWriter.publish(
+                ClusterStatusCalculator.status(
+                    for: stored, components: [], outcome: .init(preCheckProblem: error.description), now: .now()),
+                of: stored)
+            return .done
+        }
+
+        var observed: [String: JSONValue] = [:]
+        var ownedByCluster: [String: (ResourceDescriptor, String)] = [:]
+        for kind in ClusterCaches.ownedKinds {
+            for object in try await caches.owned(kind, names: names) {
+                guard let objectName = object["metadata"]?["name"]?.stringValue else { continue }
+                observed["\(kind.kind)/\(objectName)"] = object
+                if Self.isControlled(object, by: stored) { ownedByCluster["\(kind.kind)/\(objectName)"] = (kind, objectName) }
+            }
+        }
+        let outcome = await applier.apply(desired, observed: observed)
+        if !outcome.applied.isEmpty {
+            logger.debug("applied", metadata: ["cluster": "\(key)", "objects": "\(outcome.applied.joined(separator: ","))"])
+        }
+        var applyProblems = outcome.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+
+        let wanted = Set(desired.map(\.description))
+        for (objectKey, (kind, objectName)) in ownedByCluster.sorted(by: { $0.key < $1.key }) where !wanted.contains(objectKey) {
+            do {
+                try await client.delete(kind, name: objectName, namespace: namespace,
+                    options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
+                logger.info("pruned", metadata: ["cluster": "\(key)", "object": "\(objectKey)"])
+            } catch let error as KubeAPIError where error.isNotFound {
+                continue
+            } catch {
+                applyProblems.append("\(objectKey): \(ObjectApplier.reason(error))")
+            }
+        }
+        let applyProblem = applyProblems.isEmpty ? nil : applyProblems.joined(separator: "; ")
+        if let applyProblem {
+            await events.record(stored, type: .warning, reason: "ApplyResourcesFailed", message: applyProblem)
+        }
+
+        let components = await observeComponents(cluster, definition: prepared.definition, names: names)
+        let status = ClusterStatusCalculator.status(
+            for: stored, components: components, outcome: .init(applyProblem: applyProblem), now: .now())
+        if status.phase == .running, stored.status?.phase != .running {
+            await events.record(stored, type: .normal, reason: "ClusterReady", message: "every component of the cluster is running")
+        }
+        try await statusWriter.publish(status, of: stored)
+        // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
+        if applyProblem != nil { throw ApplyFailure(message: applyProblem ?? "") }
+        return .done
+    }
+
+    var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
+
+    struct PreCheckFailure: Error {
+        var message: String
+    }
+
+    struct ApplyFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// The definition, version, credential and templates a Cluster's objects are made from, or why the Cluster
+    /// cannot be provisioned, in words that say what to fix.
+    func buildInput(for cluster: Cluster, names: ClusterNames) async throws -> ClusterBuildInput {
+        let definitionName = cluster.spec.clusterDefinitionRef
+        guard let definition = await caches.definitions.cache.get(name: definitionName) else {
+            let installed = await caches.definitions.cache.list().compactMap(\.metadata?.name)
+            throw PreCheckFailure(message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" not found; "
+                + (installed.isEmpty ? "install an addon (kubectl apply -f deploy/addons/qdrant.yaml)" : "installed: \(installed.joined(separator: ", "))"))
+        }
+        if definition.status?.phase == .unavailable {
+            throw PreCheckFailure(message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" is Unavailable: \(definition.status?.message ?? "see its status")")
+        }
+        let version = try await resolveVersion(of: cluster, definition: definitionName)
+        let problems = cluster.validate(definition: definition, version: version)
+        guard problems.isEmpty else {
+            throw PreCheckFailure(message: problems.map(\.description).joined(separator: "; "))
+        }
+
+        var existing: [String: String] = [:]
+        if let secret = await caches.secrets.get(name: names.credentialSecret, namespace: names.namespace) {
+            for (key, value) in secret.data ?? [:] {
+                existing[key] = Data(base64Encoded: value).map { String(decoding: $0, as: UTF8.self) }
+            }
+        }
+        let credential = ConnectionCredential.values(
+            cluster: cluster, definition: definition, names: names, existing: existing, generator: generator)
+
+        var templates: [String: CoreV1.ConfigMap] = [:]
+        let used = Set(cluster.spec.componentSpecs.map(\.componentDefRef))
+        for componentDef in definition.spec.componentDefs where used.contains(componentDef.name) {
+            for spec in (componentDef.configSpecs ?? []) + (componentDef.scriptSpecs ?? []) {
+                let key = ClusterBuildInput.templateKey(spec)
+                guard templates[key] == nil else { continue }
+                do {
+                    templates[key] = try await client.get(
+                        CoreV1.ConfigMap.self, name: spec.templateRef, namespace: spec.namespace ?? "default")
+                } catch let error as KubeAPIError where error.isNotFound {
+                    continue  // The builder names the missing template.
+                }
+            }
+        }
+        return ClusterBuildInput(
+            cluster: cluster, definition: definition, version: version, credential: credential, templates: templates)
+    }
+
+    func resolveVersion(of cluster: Cluster, definition: String) async throws -> ClusterVersion {
+        if let reference = cluster.spec.clusterVersionRef, !reference.isEmpty {
+            guard let version = await caches.versions.cache.get(name: reference) else {
+                throw PreCheckFailure(message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" not found; "
+                    + "available for \(definition): \(await versionNames(of: definition))")
+            }
+            if version.status?.phase == .unavailable {
+                throw PreCheckFailure(message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" is Unavailable: \(version.status?.message ?? "see its status")")
+            }
+            return version
+        }
+        let defaults = await caches.versions.cache.list().filter { $0.spec.clusterDefinitionRef == definition && $0.isDefault }
+        guard defaults.count == 1, let version = defaults.first else {
+            let reason = defaults.isEmpty ? "no ClusterVersion of \"\(definition)\" is marked default" : "several ClusterVersions of \"\(definition)\" are marked default"
+            throw PreCheckFailure(message: "spec.clusterVersionRef: \(reason); set clusterVersionRef to one of: \(await versionNames(of: definition))")
+        }
+        return version
+    }
+
+    private func versionNames(of definition: String) async -> String {
+        let names = await caches.versions.cache.list().filter { $0.spec.clusterDefinitionRef == definition }.compactMap(\.metadata?.name)
+        return names.isEmpty ? "none installed" : names.joined(separator: ", ")
+    }
+
+    func observeComponents(_ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames) async -> [ComponentObservation] {
+        var observations: [ComponentObservation] = []
+        for component in cluster.spec.componentSpecs {
+            let stateless = definition.componentDef(named: component.componentDefRef)?.workloadType == .stateless
+            let workloadName = names.workload(component.name)
+            let workload: WorkloadState?
+            if stateless {
+                workload = await caches.deployments.get(name: workloadName, namespace: names.namespace).map(WorkloadState.init)
+            } else {
+                workload = await caches.statefulSets.get(name: workloadName, namespace: names.namespace).map(WorkloadState.init)
+            }
+            let pods = await caches.pods.list(
+                namespace: names.namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
+            observations.append(ComponentObservation(
+                name: component.name, desiredReplicas: component.replicas ?? 1, workload: workload, pods: pods))
+        }
+        return observations
+    }
+
+    private func addFinalizer(to cluster: Cluster) async throws {
+        guard let name = cluster.metadata?.name, let resourceVersion = cluster.metadata?.resourceVersion else { return }
+        let finalizers = (cluster.metadata?.finalizers ?? []) + [ClusterNames.finalizer]
+        // The resourceVersion makes the merge patch conditional: another writer's finalizer is never dropped.
+        _ = try await client.patch(
+            Cluster.self, name: name, namespace: cluster.metadata?.namespace,
+            patch: .merge(["metadata": ["finalizers": .array(finalizers.map(JSONValue.string)), "resourceVersion": .string(resourceVersion)]]))
+    }
+
+    static func isControlled(_ object: JSONValue, by cluster: Cluster) -> Bool {
+        guard let uid = cluster.metadata?.uid, case .array(let references)? = object["metadata"]?["ownerReferences"] else { return false }
+        return references.contains { $0["uid"]?.stringValue == uid && $0["controller"] == .bool(true) }
+    }
+
+    /// The Clusters to reconcile when a definition changes: those made from it.
+    public static func clusters(
+        usingDefinition name: String, in clusters: NamespacedInformers<Cluster>
+    ) async -> [ObjectKey] {
+        var keys: [ObjectKey] = []
+        for informer in clusters.informers {
+            keys += await informer.cache.list().filter { $0.spec.clusterDefinitionRef == name }.compactMap { ObjectKey($0) }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,30 @@
+import KubeKit
+import VectorBlocksAPI
+
+/// Writes a Cluster's status through the status subresource, only when it differs from the stored one.
+struct ClusterStatusWriter: Sendable {
+    let client: KubeClient
+
+    func publish(_ status: ClusterStatus, of cluster: Cluster) async throws {
+        guard status != cluster.status, let name = cluster.metadata?.name else { return }
+        var body = try JSONValue(encoding: status)
+        // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
+        body = body.withExplicitNulls(for: ["message", "clusterDefGeneration"])
+        if case .object(var fields) = body, let previous = cluster.status?.components {
+            var components = fields["components"]?.objectValue ?? [:]
+            for component in previous.keys where components[component] == nil { components[component] = .null }
+            for (component, value) in components {
+                if let previousComponent = previous[component], case .object = value,
+                    previousComponent.message != nil, status.components?[component]?.message == nil
+                {
+                    components[component] = value.withExplicitNulls(for: ["message"])
+                }
+            }
+            fields["components"] = .object(components)
+            body = .object(fields)
+        }
+        _ = try await client.patch(
+            Cluster.descriptor, name: name, namespace: cluster.metadata?.namespace,
+            patch: .merge(["status": body]), subresource: "status")
+    }
+}

@@ -1,0 +1,89 @@
+import KubeKit
+import Logging
+import OperatorKit
+import VectorBlocksAPI
+
+/// Carries out a deleted Cluster's termination policy before its finalizer goes (KubeBlocks' semantics):
+/// DoNotTerminate refuses and keeps everything; Halt removes workloads, Services and PDBs but keeps PVCs, Secrets
+/// and ConfigMaps (released from the Cluster, so the garbage collector leaves them); Delete removes everything,
+/// PVCs included; WipeOut also removes backups (none are taken yet, so it is Delete).
+struct ClusterTermination: Sendable {
+    let client: KubeClient
+    let caches: ClusterCaches
+    let events: EventRecorder
+    let status: ClusterStatusWriter
+
+    func terminate(_ cluster: Cluster, names: ClusterNames) async throws -> ReconcileResult {
+        guard (cluster.metadata?.finalizers ?? []).contains(ClusterNames.finalizer) else { return .done }
+        let policy = cluster.spec.terminationPolicy ?? .delete
+        if policy == .doNotTerminate {
+            let message = "deletion refused: terminationPolicy is DoNotTerminate; set spec.terminationPolicy to Halt, Delete or WipeOut to delete the cluster"
+            await events.record(cluster, type: .warning, reason: "DeletionRefused", message: message)
+            var refused = cluster.status ?? ClusterStatus()
+            var conditions = refused.conditions ?? []
+            Conditions.set(
+                &conditions, type: ClusterStatus.ConditionType.ready.rawValue, status: .false, reason: "DeletionRefused",
+                message: message, observedGeneration: cluster.metadata?.generation, now: .now())
+            refused.conditions = conditions
+            refused.message = message
+            try await status.publish(refused, of: cluster)
+            return .done
+        }
+
+        let removed: [ResourceDescriptor] = policy == .halt
+            ? [AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, CoreV1.Service.descriptor, PolicyV1.PodDisruptionBudget.descriptor]
+            : ClusterCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
+        for kind in removed {
+            for object in try await caches.owned(kind, names: names) {
+                guard let name = object["metadata"]?["name"]?.stringValue else { continue }
+                do {
+                    try await client.delete(kind, name: name, namespace: names.namespace,
+                        options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
+                } catch let error as KubeAPIError where error.isNotFound {
+                    continue
+                }
+            }
+        }
+        if policy == .halt {
+            try await release([CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.PersistentVolumeClaim.descriptor], of: cluster, names: names)
+        }
+        try await removeFinalizer(from: cluster)
+        return .done
+    }
+
+    /// Drops the Cluster's ownerReference from what Halt keeps, so the garbage collector does not delete it with
+    /// the Cluster; a Cluster made again with the same name adopts it.
+    private func release(_ kinds: [ResourceDescriptor], of cluster: Cluster, names: ClusterNames) async throws {
+        guard let uid = cluster.metadata?.uid else { return }
+        for kind in kinds {
+            for object in try await caches.owned(kind, names: names) {
+                guard let name = object["metadata"]?["name"]?.stringValue,
+                    let references = object["metadata"]?["ownerReferences"]?.arrayValue,
+                    references.contains(where: { $0["uid"]?.stringValue == uid }),
+                    let resourceVersion = object["metadata"]?["resourceVersion"]?.stringValue
+                else { continue }
+                let kept = references.filter { $0["uid"]?.stringValue != uid }
+                _ = try await client.patch(
+                    kind, name: name, namespace: names.namespace,
+                    patch: .merge(["metadata": [
+                        "ownerReferences": kept.isEmpty ? .null : .array(kept), "resourceVersion": .string(resourceVersion),
+                    ]]))
+            }
+        }
+    }
+
+    private func removeFinalizer(from cluster: Cluster) async throws {
+        guard let name = cluster.metadata?.name, let resourceVersion = cluster.metadata?.resourceVersion else { return }
+        let remaining = (cluster.metadata?.finalizers ?? []).filter { $0 != ClusterNames.finalizer }
+        do {
+            _ = try await client.patch(
+                Cluster.self, name: name, namespace: cluster.metadata?.namespace,
+                patch: .merge(["metadata": [
+                    "finalizers": remaining.isEmpty ? .null : .array(remaining.map(JSONValue.string)),
+                    "resourceVersion": .string(resourceVersion),
+                ]]))
+        } catch let error as KubeAPIError where error.isNotFound {
+            return
+        }
+    }
+}

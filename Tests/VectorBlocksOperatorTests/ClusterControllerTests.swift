@@ -1,0 +1,291 @@
+import Foundation
+import KubeKit
+import KubeSim
+import MetricsTestKit
+import OperatorKit
+import TestSupport
+import Testing
+import VectorBlocksAPI
+
+@testable import VectorBlocksOperator
+
+/// The Cluster controller end to end: the operator in this process, KubeSim with its simulated kubelet.
+@Suite("Cluster controller against KubeSim")
+struct ClusterControllerTests {
+    static let componentKinds: [ResourceDescriptor] = [
+        CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.Service.descriptor, AppsV1.StatefulSet.descriptor,
+        PolicyV1.PodDisruptionBudget.descriptor,
+    ]
+
+    @Test func qdrantAndPgvectorClustersReachRunningWithEveryObject() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
+            _ = try await client.create(try exampleCluster("pgvector-cluster.yaml"))
+
+            let qdrant = try await waitForPhase(.running, "vectors", client: client)
+            for condition in ClusterStatus.ConditionType.allCases {
+                #expect(Conditions.isTrue(qdrant.status?.conditions, type: condition.rawValue), "\(condition) in \(qdrant.status?.conditions ?? [])")
+            }
+            #expect(qdrant.status?.components?["qdrant"]?.podsReady == true)
+            #expect(qdrant.metadata?.finalizers?.contains(ClusterNames.finalizer) == true)
+            #expect(try await objectNames(CoreV1.Service.descriptor, cluster: "vectors", client: client)
+                == ["vectors-qdrant", "vectors-qdrant-headless"])
+            #expect(try await objectNames(AppsV1.StatefulSet.descriptor, cluster: "vectors", client: client) == ["vectors-qdrant"])
+            #expect(try await objectNames(CoreV1.Pod.descriptor, cluster: "vectors", client: client)
+                == ["vectors-qdrant-0", "vectors-qdrant-1", "vectors-qdrant-2"])
+            #expect(try await objectNames(CoreV1.PersistentVolumeClaim.descriptor, cluster: "vectors", client: client)
+                == ["data-vectors-qdrant-0", "data-vectors-qdrant-1", "data-vectors-qdrant-2"])
+
+            let pgvector = try await waitForPhase(.running, "pgvectors", client: client)
+            #expect(pgvector.status?.components?["postgresql"]?.podsReady == true)
+            #expect(try await objectNames(CoreV1.Service.descriptor, cluster: "pgvectors", client: client)
+                == ["pgvectors-postgresql", "pgvectors-postgresql-headless", "pgvectors-postgresql-ro"])
+
+            // What the server stores passes the upstream schemas, built-in kinds strictly.
+            let directory = try TemporaryDirectory()
+            var documents: [JSONValue] = []
+            for kind in Self.componentKinds {
+                for cluster in ["vectors", "pgvectors"] {
+                    let list = try await client.list(kind, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=\(cluster)"))
+                    documents += list.items.map { Self.withoutServerFields($0, kind: kind) }
+                }
+            }
+            let file = URL(fileURLWithPath: directory.path).appendingPathComponent("stored.yaml")
+            try ManifestYAML.render(documents, header: "stored").write(to: file, atomically: true, encoding: .utf8)
+            let result = try run(try TestVenv.program("kubernetes-validate"), ["--strict", file.path])
+            #expect(result.status == 0, "\(result.output)")
+            await running.stop()
+        }
+    }
+
+    /// kubernetes-validate checks a manifest as a user would write it: the server's bookkeeping goes.
+    static func withoutServerFields(_ object: JSONValue, kind: ResourceDescriptor) -> JSONValue {
+        guard case .object(var fields) = object, case .object(var metadata)? = fields["metadata"] else { return object }
+        metadata["managedFields"] = nil
+        fields["metadata"] = .object(metadata)
+        fields["apiVersion"] = .string(kind.apiVersion)
+        fields["kind"] = .string(kind.kind)
+        return .object(fields)
+    }
+
+    @Test func replicasAndResourcesInTheClusterSpecReachTheStatefulSet() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            var cluster = try exampleCluster("qdrant-cluster.yaml", name: "scaled")
+            cluster.spec.componentSpecs[0].replicas = 1
+            _ = try await client.create(cluster)
+            _ = try await waitForPhase(.running, "scaled", client: client)
+            #expect(try await objectNames(PolicyV1.PodDisruptionBudget.descriptor, cluster: "scaled", client: client) == [])
+
+            _ = try await client.patch(Cluster.self, name: "scaled", namespace: "default", patch: .json([
+                .replace("/spec/componentSpecs/0/replicas", 2),
+                .replace("/spec/componentSpecs/0/resources/limits/memory", "6Gi"),
+            ]))
+            let statefulSet = try await eventually("the StatefulSet to follow") { () -> AppsV1.StatefulSet? in
+                let statefulSet = try await client.get(AppsV1.StatefulSet.self, name: "scaled-qdrant", namespace: "default")
+                let limit = statefulSet.spec?.template.spec?.containers.first?.resources?.limits?["memory"]
+                return statefulSet.spec?.replicas == 2 && limit == Quantity("6Gi") ? statefulSet : nil
+            }
+            #expect(statefulSet.spec?.template.spec?.containers.first?.resources?.requests?["memory"] == Quantity("1Gi"))
+            let running2 = try await waitForPhase(.running, "scaled", client: client)
+            #expect(running2.status?.components?["qdrant"]?.podsReady == true)
+            let environment = try await client.get(CoreV1.ConfigMap.self, name: "scaled-qdrant-env", namespace: "default")
+            #expect(environment.data?["VB_REPLICA_COUNT"] == "2")
+            // A budget appears once there is more than one replica.
+            #expect(try await objectNames(PolicyV1.PodDisruptionBudget.descriptor, cluster: "scaled", client: client) == ["scaled-qdrant"])
+            await running.stop()
+        }
+    }
+
+    @Test("each termination policy leaves what it promises", arguments: TerminationPolicy.allCases)
+    func terminationPolicy(_ policy: TerminationPolicy) async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            let name = "ended-\(policy.rawValue.lowercased())"
+            var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
+            cluster.spec.terminationPolicy = policy
+            cluster.spec.componentSpecs[0].replicas = 2
+            _ = try await client.create(cluster)
+            _ = try await waitForPhase(.running, name, client: client)
+            let password = try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: "default").data?["password"]
+
+            try await client.delete(Cluster.self, name: name, namespace: "default")
+            switch policy {
+            case .doNotTerminate:
+                let refused = try await eventually("the refusal") { () -> Cluster? in
+                    let stored = try await client.get(Cluster.self, name: name, namespace: "default")
+                    return Conditions.find(stored.status?.conditions, type: "Ready")?.reason == "DeletionRefused" ? stored : nil
+                }
+                #expect(refused.metadata?.deletionTimestamp != nil)
+                #expect(try await objectNames(AppsV1.StatefulSet.descriptor, cluster: name, client: client) == ["\(name)-qdrant"])
+                let events = try await client.list(CoreV1.Event.self, namespace: "default").items
+                #expect(events.contains { $0.reason == "DeletionRefused" && $0.involvedObject.name == name && $0.type == "Warning" })
+                // Changing the policy lets the deletion finish.
+                _ = try await client.patch(Cluster.self, name: name, namespace: "default", patch: .merge(["spec": ["terminationPolicy": "Delete"]]))
+                try await waitForDeletion(name, client: client)
+            case .halt:
+                try await waitForDeletion(name, client: client)
+                try await eventuallyGone(AppsV1.StatefulSet.descriptor, name, client: client)
+                try await eventuallyGone(CoreV1.Service.descriptor, name, client: client)
+                try await eventuallyGone(PolicyV1.PodDisruptionBudget.descriptor, name, client: client)
+                // Kept, and no longer owned, so the garbage collector leaves them.
+                let secret = try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: "default")
+                #expect(secret.metadata?.ownerReferences == nil)
+                #expect(try await objectNames(CoreV1.ConfigMap.descriptor, cluster: name, client: client).count == 3)
+                #expect(try await objectNames(CoreV1.PersistentVolumeClaim.descriptor, cluster: name, client: client).count == 2)
+                // The same name again adopts them: the password is the one it had.
+                _ = try await client.create(cluster)
+                _ = try await waitForPhase(.running, name, client: client)
+                let again = try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: "default")
+                #expect(again.data?["password"] == password)
+                #expect(again.metadata?.ownerReferences?.first?.kind == "Cluster")
+            case .delete, .wipeOut:
+                try await waitForDeletion(name, client: client)
+                for kind in Self.componentKinds + [CoreV1.PersistentVolumeClaim.descriptor] {
+                    try await eventuallyGone(kind, name, client: client)
+                }
+            }
+            await running.stop()
+        }
+    }
+
+    @Test func aNewOperatorFinishesWhatAStoppedOneStartedWithNoDuplicateOrOrphan() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let first = RunningOperator(client: client)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "handover"))
+            // Stopped as soon as it has written part of the cluster.
+            _ = try await eventually("the first objects") {
+                try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "handover", client: client).isEmpty ? nil : true
+            }
+            // Cancelled mid-work: in-flight requests are abandoned, as a crash would leave them.
+            await first.stop()
+            let second = RunningOperator(client: client)
+            let cluster = try await waitForPhase(.running, "handover", client: client)
+            let uid = try #require(cluster.metadata?.uid)
+            #expect(try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "handover", client: client)
+                == ["handover-qdrant-env", "handover-qdrant-qdrant-config", "handover-qdrant-qdrant-scripts"])
+            #expect(try await objectNames(CoreV1.Secret.descriptor, cluster: "handover", client: client) == ["handover-conn-credential"])
+            for kind in Self.componentKinds {
+                let list = try await client.list(kind, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=handover"))
+                for object in list.items {
+                    let owners = object["metadata"]?["ownerReferences"]?.arrayValue ?? []
+                    #expect(owners.count == 1 && owners.first?["uid"]?.stringValue == uid, "\(kind.kind) \(object["metadata"]?["name"] ?? "") owners \(owners)")
+                }
+            }
+            await second.stop()
+        }
+    }
+
+    @Test func anIdleClusterCausesNoWrites() async throws {
+        try await withKubeSim { server, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
+            _ = try await waitForPhase(.running, "vectors", client: client)
+            // Let the last status write and its watch events settle.
+            try await Task.sleep(for: .seconds(2))
+            await server.resetRequestCounts()
+            try await Task.sleep(for: .seconds(30))
+            let writes = await server.requestCounts().filter { $0.key.isWrite }
+            #expect(writes.isEmpty, "writes while idle: \(writes)")
+            await running.stop()
+        }
+    }
+
+    @Test func badInputGetsAConditionAndAnEventAndTheOthersAreServed() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            var unknown = try exampleCluster("qdrant-cluster.yaml", name: "unknown-engine")
+            unknown.spec.clusterDefinitionRef = "milvus"
+            unknown.spec.clusterVersionRef = nil
+            _ = try await client.create(unknown)
+            var wrongComponent = try exampleCluster("qdrant-cluster.yaml", name: "wrong-component")
+            wrongComponent.spec.componentSpecs[0].componentDefRef = "qdrnt"
+            _ = try await client.create(wrongComponent)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "good"))
+
+            for (name, words) in [
+                ("unknown-engine", ["spec.clusterDefinitionRef", "\"milvus\" not found", "installed: pgvector, qdrant"]),
+                ("wrong-component", ["spec.componentSpecs[0].componentDefRef", "\"qdrnt\"", "use one of: qdrant"]),
+            ] {
+                let failed = try await waitForPhase(.failed, name, client: client)
+                let condition = try #require(Conditions.find(failed.status?.conditions, type: "ProvisioningStarted"))
+                #expect(condition.status == "False" && condition.reason == "PreCheckFailed")
+                for word in words { #expect(condition.message.contains(word), "\(condition.message)") }
+                let event = try await eventually("the event of \(name)") {
+                    try await client.list(CoreV1.Event.self, namespace: "default").items.first {
+                        $0.involvedObject.name == name && $0.reason == "PreCheckFailed"
+                    }
+                }
+                #expect(event.type == "Warning")
+                #expect(try await objectNames(AppsV1.StatefulSet.descriptor, cluster: name, client: client) == [])
+            }
+            _ = try await waitForPhase(.running, "good", client: client)
+
+            // Fixing the input is enough: the same Cluster then provisions.
+            _ = try await client.patch(Cluster.self, name: "wrong-component", namespace: "default", patch: .json([
+                .replace("/spec/componentSpecs/0/componentDefRef", "qdrant")
+            ]))
+            _ = try await waitForPhase(.running, "wrong-component", client: client)
+            await running.stop()
+        }
+    }
+
+    @Test func aStandbyOperatorWritesNothingAndTakesOverWhenTheLeaderStops() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let election = { (identity: String) in
+                LeaderElector.Configuration(
+                    leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
+                    leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(2))
+            }
+            let leaderMetrics = TestMetrics()
+            let standbyMetrics = TestMetrics()
+            let leader = RunningOperator(client: client, leaderElection: election("leader"), metricsFactory: leaderMetrics)
+            _ = try await eventually("the leader to hold the lease") {
+                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader" ? true : nil
+            }
+            let standby = RunningOperator(client: client, leaderElection: election("standby"), metricsFactory: standbyMetrics)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "led"))
+            _ = try await waitForPhase(.running, "led", client: client)
+            let reconciles = { (metrics: TestMetrics) in
+                metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")])
+            }
+            #expect(reconciles(leaderMetrics) > 0)
+            #expect(reconciles(standbyMetrics) == 0)
+
+            await leader.stop()
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "after-handover"))
+            _ = try await eventually("the standby to provision the new cluster", timeout: .seconds(60)) {
+                try await objectNames(AppsV1.StatefulSet.descriptor, cluster: "after-handover", client: client).isEmpty ? nil : true
+            }
+            let lease = try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default")
+            #expect(lease.spec?.holderIdentity == "standby")
+            #expect((lease.spec?.leaseTransitions ?? 0) >= 1)
+            await standby.stop()
+        }
+    }
+}
+
+func waitForDeletion(_ name: String, client: KubeClient) async throws {
+    _ = try await eventually("cluster \(name) to be deleted") { () -> Bool? in
+        do {
+            _ = try await client.get(Cluster.self, name: name, namespace: "default")
+            return nil
+        } catch let error as KubeAPIError where error.isNotFound {
+            return true
+        }
+    }
+}
+
+func eventuallyGone(_ kind: ResourceDescriptor, _ cluster: String, client: KubeClient) async throws {
+    _ = try await eventually("\(kind.kind)s of \(cluster) to be gone") {
+        try await objectNames(kind, cluster: cluster, client: client).isEmpty ? true : nil
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Logging
+import Metrics
+import OperatorKit
+import TestSupport
+import Testing
+import VectorBlocksAPI
+
+@testable import VectorBlocksOperator
+
+/// The operator running in this process against a test's KubeSim, as the executable runs it; `stop` cancels it
+/// the way SIGTERM would end the service group, and waits for it to finish.
+final class RunningOperator: Sendable {
+    let manager: OperatorManager
+    private let task: Task<Void, any Error>
+
+    init(
+        client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        var logger = Logger(label: "test.operator")
+        logger.logLevel = .warning
+        let options = OperatorManager.Options(
+            workers: workers, leaderElection: leaderElection,
+            informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)))
+        let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
+        self.manager = manager
+        task = Task { try await manager.run() }
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// Both addons as `kubectl apply -f deploy/addons/` installs them, and the CRDs.
+func installOperatorPrerequisites(_ client: KubeClient) async throws {
+    try await installVectorBlocksCRDs(client)
+    _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
+    for addon in [Addon.qdrant, Addon.pgvector] {
+        let objects = try addon.objects()
+        for configMap in objects.configMaps { _ = try await client.create(configMap) }
+        _ = try await client.create(objects.definition)
+        _ = try await client.create(objects.version)
+    }
+}
+
+func exampleCluster(_ file: String, name: String? = nil, namespace: String = "default") throws -> Cluster {
+    var cluster = try decodeYAML("examples/\(file)", as: Cluster.self)
+    if let name { cluster.metadata?.name = name }
+    cluster.metadata?.namespace = namespace
+    return cluster
+}
+
+/// Polls, boundedly, until `check` returns a value; the last error or nil tells what was seen. Convergence on a
+/// loaded two-core machine can take a while, so the bound is generous and says nothing about speed.
+func eventually<Value: Sendable>(
+    _ what: String, timeout: Duration = .seconds(90), every interval: Duration = .milliseconds(100),
+    _ check: () async throws -> Value?
+) async throws -> Value {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var lastError: (any Error)?
+    while clock.now < deadline {
+        do {
+            if let value = try await check() { return value }
+        } catch {
+            lastError = error
+        }
+        try await Task.sleep(for: interval)
+    }
+    throw TestSetupError("timed out waiting for \(what)\(lastError.map { ": last error \($0)" } ?? "")")
+}
+
+func waitForPhase(_ phase: ClusterPhase, _ name: String, client: KubeClient, namespace: String = "default") async throws -> Cluster {
+    try await eventually("cluster \(name) to be \(phase.rawValue)") {
+        let cluster = try await client.get(Cluster.self, name: name, namespace: namespace)
+        return cluster.status?.phase == phase && cluster.status?.observedGeneration == cluster.metadata?.generation ? cluster : nil
+    }
+}
+
+/// The names of one kind's objects labelled as the cluster's.
+func objectNames(_ resource: ResourceDescriptor, cluster: String, client: KubeClient, namespace: String = "default") async throws -> [String] {
+    let list = try await client.list(
+        resource, namespace: namespace,
+        options: ListOptions(labelSelector: "app.kubernetes.io/instance=\(cluster),app.kubernetes.io/managed-by=vectorblocks"))
+    return list.items.compactMap { $0["metadata"]?["name"]?.stringValue }.sorted()
+}
