@@ -153,7 +153,14 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksOperatorTests",
-            dependencies: ["VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
+            dependencies: [
+                "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            // Read from the repository by path, so a test can also rewrite them (VB_UPDATE_GOLDEN=1).
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "VectorBlocksAPITests",

@@ -87,6 +87,8 @@ public enum ClusterStatusCalculator {
                 reason: "PreCheckFailed", message: problem, observedGeneration: generation, now: now)
             status.phase = cluster.metadata?.deletionTimestamp != nil ? .deleting : .failed
             status.message = problem
+            // The verdict is about this generation: a fix of the spec is a new generation to check.
+            status.observedGeneration = generation
             status.conditions = conditions
             return status
         }

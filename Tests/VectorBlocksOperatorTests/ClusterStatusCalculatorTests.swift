@@ -57,6 +57,7 @@ struct ClusterStatusCalculatorTests {
         #expect(condition(status, .provisioningStarted)?.status == "False")
         #expect(condition(status, .provisioningStarted)?.reason == "PreCheckFailed")
         #expect(condition(status, .ready)?.status == "False")
+        #expect(status.observedGeneration == 1, "the verdict is about the generation that was checked")
     }
 
     @Test func podsComingUpAreCreatingThenRunning() {

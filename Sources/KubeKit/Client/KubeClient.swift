@@ -21,6 +21,8 @@ public final class KubeClient: Sendable {
     /// Bodies larger than this are refused rather than buffered; a list this large should be paginated.
     static let maxResponseBytes = 256 * 1024 * 1024
 
+    static let maxConnections = 512
+
     public init(configuration: KubeClientConfiguration, logger: Logger = Logger(label: "kubekit")) throws {
         self.configuration = configuration
         self.logger = logger
@@ -34,6 +36,9 @@ public final class KubeClient: Sendable {
         // A refused connection fails the attempt at once; the client's own retry policy decides what happens next,
         // so an unreachable server is reported in moments instead of after the connect timeout.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // Over HTTP/1.1 every open watch holds a connection (client-go multiplexes them over HTTP/2): an operator
+        // with a dozen informers per watched namespace, plus its workers' requests, needs far more than the default 8.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.maxConnections
         self.httpClient = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration,
             backgroundActivityLogger: logger)
