@@ -84,7 +84,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "vectorblocks-bench",
-            dependencies: ["KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .target(
             name: "TestSupport",

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import KubeKit
+import Logging
+import MetricsTestKit
+import OperatorKit
+import VectorBlocksAPI
+import VectorBlocksOperator
+
+/// Many Clusters at once: the operator in this process against a `kube-sim` child process (with its simulated
+/// kubelet), so the resident memory printed is the operator's own.
+struct OperatorBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator",
+        abstract: "Creates N Qdrant Clusters on kube-sim; prints time to all Running, reconcile p50/p99, API requests per cluster, idle writes per minute and the operator's resident memory.",
+        discussion: "Build kube-sim first: swift build -c release --product kube-sim; run from the repository root (it reads crds/).")
+
+    @Option(help: "Clusters to create.") var clusters = 1_000
+    @Option(help: "Seconds to count writes once every cluster is Running.") var idleSeconds = 60
+    @Option(help: "Concurrent creates.") var concurrency = 16
+    @Option(help: "Reconcile workers.") var workers = 4
+    @Option(help: "The kube-sim executable; default: next to this one.") var kubeSim: String?
+
+    func run() async throws {
+        let executable = kubeSim ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("kube-sim").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw ValidationError("\(executable) is missing: build it with swift build -c release --product kube-sim, or pass --kube-sim")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vb-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        let simulator = Process()
+        simulator.executableURL = URL(fileURLWithPath: executable)
+        simulator.arguments = ["--port", "0", "--kubeconfig", kubeconfig]
+        simulator.standardOutput = FileHandle.nullDevice
+        try simulator.run()
+        defer { simulator.terminate() }
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: kubeconfig) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        let metrics = TestMetrics()
+        var configuration = try KubeClientConfiguration.load(kubeconfigPath: kubeconfig)
+        configuration.metricsFactory = metrics
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let client = try KubeClient(configuration: configuration, logger: logger)
+        try await install(client)
+
+        let manager = OperatorManager(
+            client: client, options: .init(workers: workers), metricsFactory: metrics, logger: logger)
+        let operatorTask = Task { try await manager.run() }
+        defer { operatorTask.cancel() }
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for index in stride(from: worker, to: clusters, by: concurrency) {
+                        _ = try await client.create(Self.cluster(index))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let created = clock.now - started
+        var running = 0
+        while running < clusters {
+            try await Task.sleep(for: .seconds(1))
+            running = try await client.listAll(Cluster.self, namespace: "default").items.filter { $0.status?.phase == .running }.count
+            if clock.now - started > .seconds(1_800) { throw ValidationError("only \(running) of \(clusters) Running after 30 minutes") }
+        }
+        let allRunning = clock.now - started
+        let requestsToRunning = requestCount(metrics)
+
+        // Settle the last status writes and their watch events, then count writes while nothing changes.
+        try await Task.sleep(for: .seconds(5))
+        let writesBefore = requestCount(metrics, writesOnly: true)
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let idleWrites = requestCount(metrics, writesOnly: true) - writesBefore
+
+        let reconciles = metrics.timers(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", "cluster")])
+            .flatMap(\.values).sorted()
+        print("clusters: \(clusters) Qdrant Clusters of 1 replica, \(workers) workers, created in \(Self.seconds(created)) s")
+        print("all Running after: \(Self.seconds(allRunning)) s")
+        print("cluster reconciles: \(reconciles.count), p50 \(Self.millis(Self.percentile(reconciles, 0.5))) ms, p99 \(Self.millis(Self.percentile(reconciles, 0.99))) ms")
+        print("API requests until all Running: \(requestsToRunning) (\(String(format: "%.1f", Double(requestsToRunning) / Double(clusters))) per cluster, watches and lists included)")
+        print("writes while idle: \(idleWrites) in \(idleSeconds) s (\(String(format: "%.1f", Double(idleWrites) * 60 / Double(idleSeconds))) per minute)")
+        print("operator resident memory: \(Self.residentMiB()) MiB")
+        operatorTask.cancel()
+        _ = await operatorTask.result
+        try await client.shutdown()
+    }
+
+    private func install(_ client: KubeClient) async throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: "crds").sorted() where file.hasSuffix(".yaml") {
+            for crd in try ManifestYAML.parse(String(contentsOfFile: "crds/\(file)", encoding: .utf8)) {
+                _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
+            }
+        }
+        // The API server serves a new CRD's resource a moment after it is stored.
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
+        let qdrant = try Addon.qdrant.objects()
+        for configMap in qdrant.configMaps { _ = try await client.create(configMap) }
+        _ = try await client.create(qdrant.definition)
+        _ = try await client.create(qdrant.version)
+    }
+
+    static func cluster(_ index: Int) -> Cluster {
+        let storage = CoreV1.PersistentVolumeClaimSpec(
+            accessModes: ["ReadWriteOnce"], resources: CoreV1.VolumeResourceRequirements(requests: ["storage": "1Gi"]))
+        return Cluster(
+            metadata: .init(name: "bench-\(index)", namespace: "default"),
+            spec: ClusterSpec(
+                clusterDefinitionRef: "qdrant",
+                componentSpecs: [ClusterComponentSpec(
+                    name: "qdrant", componentDefRef: "qdrant", replicas: 1,
+                    volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate(name: "data", spec: storage)])]))
+    }
+
+    private func requestCount(_ metrics: TestMetrics, writesOnly: Bool = false) -> Int64 {
+        let verbs = writesOnly ? ["POST", "PUT", "PATCH", "DELETE"] : ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        return metrics.counters.filter { counter in
+            counter.label == "rest_client_requests_total"
+                && counter.dimensions.contains { $0.0 == "verb" && verbs.contains($0.1) }
+        }.reduce(0) { $0 + $1.totalValue }
+    }
+
+    static func percentile(_ sorted: [Int64], _ fraction: Double) -> Int64 {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
+    static func millis(_ nanoseconds: Int64) -> String { String(format: "%.1f", Double(nanoseconds) / 1e6) }
+
+    static func residentMiB() -> String {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return "unknown" }
+        return String(kilobytes / 1024)
+    }
+}
