@@ -82,7 +82,7 @@ extension [String: Quantity] {
 extension CoreV1.ResourceRequirements {
     /// Requests must not exceed limits, as the API server checks for Pods; we check it on the Cluster already so the
     /// user hears about it before the StatefulSet fails to make Pods.
-    func validate(at path: FieldPath) -> [FieldError] {
+    public func validate(at path: FieldPath) -> [FieldError] {
         (requests ?? [:]).exceeding(limits ?? [:]).map { resource, request, limit in
             FieldError(field: path.child("requests").key(resource).description,
                 message: "Invalid value: \"\(request)\": must be less than or equal to \(resource) limit of \(limit)",

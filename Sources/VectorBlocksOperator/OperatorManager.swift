@@ -39,7 +39,7 @@ public final class OperatorManager: Service {
     private let options: Options
     private let logger: Logger
     private let metricsFactory: (any MetricsFactory)?
-    private let caches: ClusterCaches
+    private let caches: OperatorCaches
 
     public init(
         client: KubeClient, options: Options, metricsFactory: (any MetricsFactory)? = nil,
@@ -49,7 +49,7 @@ public final class OperatorManager: Service {
         self.options = options
         self.logger = logger
         self.metricsFactory = metricsFactory
-        caches = ClusterCaches(
+        caches = OperatorCaches(
             client: client, namespaces: options.namespaces, timing: options.informerTiming, logger: logger)
     }
 
@@ -129,7 +129,23 @@ public final class OperatorManager: Service {
         await clusterController.watches(versions) { event in
             await ClusterReconciler.clusters(usingDefinition: event.object.spec.clusterDefinitionRef, in: caches.clusters)
         }
-        return [definitionController, versionController, clusterController]
+
+        let opsController = Controller(
+            name: "opsrequest",
+            reconciler: OpsRequestReconciler(client: client, caches: caches, events: events, logger: logger),
+            workers: options.workers, metricsFactory: metricsFactory, logger: logger)
+        await opsController.for(caches.opsRequests)
+        await opsController.watches(caches.clusters) { event in
+            await OpsRequestReconciler.requests(for: event.object, in: caches.opsRequests)
+        }
+        // A request that ends lets the next one waiting on its Cluster start.
+        await opsController.watches(caches.opsRequests) { event in
+            guard let cluster = await caches.clusters.get(
+                name: event.object.spec.clusterRef, namespace: event.object.metadata?.namespace ?? "")
+            else { return [] }
+            return await OpsRequestReconciler.requests(for: cluster, in: caches.opsRequests)
+        }
+        return [definitionController, versionController, clusterController, opsController]
     }
 
     private static func run(_ controllers: [Controller]) async {

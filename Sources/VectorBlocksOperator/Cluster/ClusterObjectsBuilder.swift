@@ -128,6 +128,9 @@ public enum ClusterObjectsBuilder {
         let selector = MetaV1.LabelSelector(matchLabels: names.componentSelector(component.name))
         // Pods restart when their rendered configuration changes, not when the replica count does.
         var podAnnotations: [String: String] = [:]
+        if let restarted = input.cluster.metadata?.annotations?[restartAnnotationPrefix + component.name] {
+            podAnnotations[podRestartAnnotation] = restarted
+        }
         if !renderedTemplates.isEmpty {
             let text = renderedTemplates.sorted { $0.key < $1.key }.map { "\($0.key)\n\($0.value)" }.joined(separator: "\n")
             podAnnotations[configHashAnnotation] = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
@@ -169,6 +172,10 @@ public enum ClusterObjectsBuilder {
     }
 
     public static let configHashAnnotation = "\(VectorBlocksAPI.group)/config-hash"
+    /// `<prefix><component>` on the Cluster (set by a Restart OpsRequest) becomes the pod template's
+    /// `podRestartAnnotation`: a new value rolls the pods.
+    public static let restartAnnotationPrefix = "\(VectorBlocksAPI.group)/restarted-at."
+    public static let podRestartAnnotation = "\(VectorBlocksAPI.group)/restarted-at"
 
     /// The env ConfigMap's variables (DESIGN §2); also the variables templates render with.
     public static func environmentVariables(names: ClusterNames, component: String, replicas: Int32) -> [String: String] {

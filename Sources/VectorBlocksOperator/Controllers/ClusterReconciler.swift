@@ -9,14 +9,14 @@ import VectorBlocksAPI
 /// and writes the status only when it changed. On deletion it carries out the termination policy.
 public struct ClusterReconciler: Reconciler {
     let client: KubeClient
-    let caches: ClusterCaches
+    let caches: OperatorCaches
     let events: EventRecorder
     let generator: any SecretGenerator
     let applier: ObjectApplier
     let logger: Logger
 
     public init(
-        client: KubeClient, caches: ClusterCaches, events: EventRecorder,
+        client: KubeClient, caches: OperatorCaches, events: EventRecorder,
         generator: any SecretGenerator = SystemSecretGenerator(), logger: Logger = Logger(label: "vectorblocks.cluster")
     ) {
         self.client = client
@@ -70,14 +70,19 @@ public struct ClusterReconciler: Reconciler {
 
         var observed: [String: JSONValue] = [:]
         var ownedByCluster: [String: (ResourceDescriptor, String)] = [:]
-        for kind in ClusterCaches.ownedKinds {
+        for kind in OperatorCaches.ownedKinds {
             for object in try await caches.owned(kind, names: names) {
                 guard let objectName = object["metadata"]?["name"]?.stringValue else { continue }
                 observed["\(kind.kind)/\(objectName)"] = object
                 if Self.isControlled(object, by: stored) { ownedByCluster["\(kind.kind)/\(objectName)"] = (kind, objectName) }
             }
         }
-        let outcome = await applier.apply(desired, observed: observed)
+        var recreating: Set<String> = []
+        let resize = VolumeClaimResize(client: client, caches: caches)
+        for object in desired where try await resize.resizeIfGrown(desired: object, observed: observed[object.description], namespace: namespace) {
+            recreating.insert(object.description)
+        }
+        let outcome = await applier.apply(desired.filter { !recreating.contains($0.description) }, observed: observed)
         if !outcome.applied.isEmpty {
             logger.debug("applied", metadata: ["cluster": "\(key)", "objects": "\(outcome.applied.joined(separator: ","))"])
         }
@@ -109,7 +114,8 @@ public struct ClusterReconciler: Reconciler {
         try await statusWriter.publish(status, of: stored)
         // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
         if applyProblem != nil { throw ApplyFailure(message: applyProblem ?? "") }
-        return .done
+        // The old StatefulSet goes once the garbage collector has orphaned its pods; then it is made anew.
+        return recreating.isEmpty ? .done : .requeue(after: .milliseconds(500))
     }
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }

@@ -9,7 +9,7 @@ import VectorBlocksAPI
 /// PVCs included; WipeOut also removes backups (none are taken yet, so it is Delete).
 struct ClusterTermination: Sendable {
     let client: KubeClient
-    let caches: ClusterCaches
+    let caches: OperatorCaches
     let events: EventRecorder
     let status: ClusterStatusWriter
 
@@ -32,7 +32,7 @@ struct ClusterTermination: Sendable {
 
         let removed: [ResourceDescriptor] = policy == .halt
             ? [AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, CoreV1.Service.descriptor, PolicyV1.PodDisruptionBudget.descriptor]
-            : ClusterCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
+            : OperatorCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
         for kind in removed {
             for object in try await caches.owned(kind, names: names) {
                 guard let name = object["metadata"]?["name"]?.stringValue else { continue }

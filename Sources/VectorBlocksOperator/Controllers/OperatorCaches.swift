@@ -3,11 +3,12 @@ import Logging
 import OperatorKit
 import VectorBlocksAPI
 
-/// The informers the Cluster controller reads: Clusters, their definitions and versions, and the objects the
+/// The informers the controllers read: Clusters, OpsRequests, definitions and versions, and the objects the
 /// operator makes, the latter scoped to the `managed-by=vectorblocks` label so the operator never caches every
 /// Secret or Pod of the cluster.
-public struct ClusterCaches: Sendable {
+public struct OperatorCaches: Sendable {
     public let clusters: NamespacedInformers<Cluster>
+    public let opsRequests: NamespacedInformers<OpsRequest>
     public let definitions: Informer<ClusterDefinition>
     public let versions: Informer<ClusterVersion>
     public let statefulSets: NamespacedInformers<AppsV1.StatefulSet>
@@ -28,6 +29,7 @@ public struct ClusterCaches: Sendable {
                 logger: logger)
         }
         clusters = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
+        opsRequests = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
         definitions = Informer(client: client, timing: timing, logger: logger)
         versions = Informer(client: client, timing: timing, logger: logger)
         statefulSets = owned(AppsV1.StatefulSet.self)
@@ -42,7 +44,7 @@ public struct ClusterCaches: Sendable {
 
     public func hasSynced() async -> Bool {
         let checks: [@Sendable () async -> Bool] = [
-            clusters.hasSynced, definitions.hasSynced, versions.hasSynced, statefulSets.hasSynced,
+            clusters.hasSynced, opsRequests.hasSynced, definitions.hasSynced, versions.hasSynced, statefulSets.hasSynced,
             deployments.hasSynced, services.hasSynced, configMaps.hasSynced, secrets.hasSynced,
             podDisruptionBudgets.hasSynced, pods.hasSynced, volumeClaims.hasSynced,
         ]
@@ -53,6 +55,7 @@ public struct ClusterCaches: Sendable {
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await clusters.run() }
+            group.addTask { await opsRequests.run() }
             group.addTask { await definitions.run() }
             group.addTask { await versions.run() }
             group.addTask { await statefulSets.run() }

@@ -1,0 +1,347 @@
+import Foundation
+import KubeKit
+import Logging
+import OperatorKit
+import VectorBlocksAPI
+
+/// Carries out OpsRequests with KubeBlocks' semantics: a request is checked against its Cluster before anything
+/// changes (a bad one fails with what to fix and never half-applies), waits in Pending while another holds the
+/// Cluster, remembers the configuration it changes, edits the Cluster's spec, follows the Cluster controller's work
+/// as "n/m", and ends Succeed, Failed or (for scaling) Cancelled. Each step is recorded in the status before the
+/// next, so an operator that stops at any point is followed by one that finishes the request.
+public struct OpsRequestReconciler: Reconciler {
+    let client: KubeClient
+    let caches: OperatorCaches
+    let events: EventRecorder
+    let logger: Logger
+
+    public init(client: KubeClient, caches: OperatorCaches, events: EventRecorder, logger: Logger = Logger(label: "vectorblocks.opsrequest")) {
+        self.client = client
+        self.caches = caches
+        self.events = events
+        self.logger = logger
+    }
+
+    public static let validatedCondition = "Validated"
+    public static let progressingCondition = "Progressing"
+    public static let succeedCondition = "Succeed"
+    public static let failedCondition = "Failed"
+
+    public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        guard let stored = await caches.opsRequests.get(key), let namespace = stored.metadata?.namespace,
+            let name = stored.metadata?.name
+        else { return .done }
+        let ops = stored.withDefaults()
+        let phase = ops.status?.phase
+        let cluster = await caches.clusters.get(name: ops.spec.clusterRef, namespace: namespace)
+
+        if stored.metadata?.deletionTimestamp != nil || [.succeed, .failed, .cancelled].contains(phase) {
+            if let cluster { try await releaseLock(of: cluster, heldBy: name) }
+            return try await expire(ops)
+        }
+        guard let cluster else {
+            return try await fail(ops, reason: "ClusterNotFound",
+                message: "spec.clusterRef: Cluster \"\(ops.spec.clusterRef)\" not found in namespace \"\(namespace)\"; name an existing Cluster",
+                cluster: nil)
+        }
+
+        switch phase {
+        case nil, .pending:
+            return try await start(ops, cluster: cluster)
+        case .creating:
+            return try await edit(ops, cluster: cluster)
+        case .running:
+            if ops.spec.cancel == true { return try await cancel(ops, cluster: cluster) }
+            return try await follow(ops, cluster: cluster)
+        case .cancelling:
+            return try await followCancel(ops, cluster: cluster)
+        case .succeed, .failed, .cancelled:
+            return .done
+        }
+    }
+
+    // MARK: Steps
+
+    private func start(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        let name = ops.metadata?.name ?? ""
+        let problems = OpsRequestPlan.validate(ops, cluster: cluster, versions: await caches.versions.cache.list())
+        guard problems.isEmpty else {
+            return try await fail(ops, reason: "ValidateFailed", message: problems.map(\.description).joined(separator: "; "), cluster: cluster)
+        }
+        if let holder = cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation], holder != name {
+            if let other = await caches.opsRequests.get(name: holder, namespace: cluster.metadata?.namespace ?? ""),
+                ![.succeed, .failed, .cancelled].contains(other.status?.phase), other.metadata?.deletionTimestamp == nil
+            {
+                try await pending(ops, message: "waiting for OpsRequest \"\(holder)\" to finish on Cluster \"\(ops.spec.clusterRef)\"")
+                return .done
+            }
+        }
+        if cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation] != name {
+            // The oldest waiting request goes first, so requests run in the order they were made.
+            if let earlier = await waiting(for: cluster).first, earlier.metadata?.name != name {
+                try await pending(ops, message: "waiting for OpsRequest \"\(earlier.metadata?.name ?? "")\", made earlier, on Cluster \"\(ops.spec.clusterRef)\"")
+                return .done
+            }
+            var locked = cluster
+            locked.metadata?.annotations = (cluster.metadata?.annotations ?? [:]).merging([OpsRequestPlan.lockAnnotation: name]) { $1 }
+            _ = try await client.update(locked)
+        }
+        var status = ops.status ?? OpsRequestStatus()
+        status.phase = .creating
+        status.lastConfiguration = OpsRequestPlan.lastConfiguration(ops, cluster: cluster)
+        status.startTimestamp = status.startTimestamp ?? .now()
+        status.progress = "0/\(target(ops, cluster: cluster))"
+        var conditions = status.conditions ?? []
+        Conditions.set(&conditions, type: Self.validatedCondition, status: .true, reason: "ValidateOpsRequestPassed",
+            message: "the request fits Cluster \"\(ops.spec.clusterRef)\"", observedGeneration: ops.metadata?.generation)
+        status.conditions = conditions
+        try await publish(status, of: ops)
+        return .done
+    }
+
+    private func edit(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        var status = ops.status ?? OpsRequestStatus()
+        let stamp = (status.startTimestamp ?? .now()).description
+        let wanted = OpsRequestPlan.applied(ops, to: cluster, stamp: stamp)
+        var generation = cluster.metadata?.generation ?? 0
+        if wanted.spec != cluster.spec || wanted.metadata?.annotations != cluster.metadata?.annotations {
+            let updated = try await client.update(wanted)
+            generation = updated.metadata?.generation ?? generation
+        }
+        status.clusterGeneration = generation
+        status.phase = .running
+        var conditions = status.conditions ?? []
+        Conditions.set(&conditions, type: Self.progressingCondition, status: .true, reason: "\(ops.spec.type.rawValue)Started",
+            message: "Cluster \"\(ops.spec.clusterRef)\" is being changed", observedGeneration: ops.metadata?.generation)
+        status.conditions = conditions
+        try await publish(status, of: ops)
+        await events.record(ops, type: .normal, reason: "\(ops.spec.type.rawValue)Started", message: "changed the spec of Cluster \"\(ops.spec.clusterRef)\"")
+        return .done
+    }
+
+    private func follow(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        var status = ops.status ?? OpsRequestStatus()
+        let progress = await self.progress(ops, cluster: cluster)
+        status.progress = "\(progress.done)/\(progress.total)"
+        if progress.complete {
+            status.phase = .succeed
+            status.completionTimestamp = .now()
+            var conditions = status.conditions ?? []
+            Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "Completed",
+                message: progress.message, observedGeneration: ops.metadata?.generation)
+            Conditions.set(&conditions, type: Self.succeedCondition, status: .true, reason: "OpsRequestSucceed",
+                message: progress.message, observedGeneration: ops.metadata?.generation)
+            status.conditions = conditions
+            try await publish(status, of: ops)
+            try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "")
+            await events.record(ops, type: .normal, reason: "OpsRequestSucceed", message: progress.message)
+            return try await expire(ops)
+        }
+        try await publish(status, of: ops)
+        // Load balancer addresses arrive without a change to the Cluster; look again shortly.
+        return ops.spec.type == .expose ? .requeue(after: .seconds(2)) : .done
+    }
+
+    private func cancel(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        var status = ops.status ?? OpsRequestStatus()
+        if let last = status.lastConfiguration {
+            let restored = OpsRequestPlan.restored(last, ops: ops, cluster: cluster)
+            var generation = cluster.metadata?.generation ?? 0
+            if restored.spec != cluster.spec {
+                generation = try await client.update(restored).metadata?.generation ?? generation
+            }
+            status.clusterGeneration = generation
+        }
+        status.phase = .cancelling
+        status.cancelTimestamp = .now()
+        try await publish(status, of: ops)
+        return .done
+    }
+
+    private func followCancel(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        guard reconciled(cluster, generation: ops.status?.clusterGeneration), cluster.status?.phase == .running else { return .done }
+        var status = ops.status ?? OpsRequestStatus()
+        status.phase = .cancelled
+        status.completionTimestamp = .now()
+        var conditions = status.conditions ?? []
+        Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "Cancelled",
+            message: "the last configuration is restored", observedGeneration: ops.metadata?.generation)
+        status.conditions = conditions
+        try await publish(status, of: ops)
+        try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "")
+        await events.record(ops, type: .normal, reason: "OpsRequestCancelled", message: "restored the configuration of Cluster \"\(ops.spec.clusterRef)\"")
+        return .done
+    }
+
+    // MARK: Progress
+
+    struct Progress {
+        var done: Int
+        var total: Int
+        var complete: Bool
+        var message: String
+    }
+
+    func target(_ ops: OpsRequest, cluster: Cluster) -> Int {
+        let wanted = OpsRequestPlan.applied(ops, to: cluster, stamp: "")
+        if ops.spec.type == .stop {
+            return cluster.spec.componentSpecs.reduce(0) { $0 + Int($1.replicas ?? 1) }
+        }
+        return wanted.spec.componentSpecs.filter { OpsRequestPlan.touches(ops, component: $0.name) }
+            .reduce(0) { $0 + Int($1.replicas ?? 1) }
+    }
+
+    func progress(_ ops: OpsRequest, cluster: Cluster) async -> Progress {
+        guard let namespace = cluster.metadata?.namespace, let name = cluster.metadata?.name else {
+            return Progress(done: 0, total: 0, complete: false, message: "")
+        }
+        let names = ClusterNames(cluster: name, namespace: namespace)
+        let stamp = ops.status?.startTimestamp?.description ?? ""
+        var done = 0
+        var total = 0
+        var complete = reconciled(cluster, generation: ops.status?.clusterGeneration)
+        var addresses: [String] = []
+        for component in cluster.spec.componentSpecs where OpsRequestPlan.touches(ops, component: component.name) {
+            let pods = await caches.pods.list(namespace: namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
+                .filter { $0.metadata?.deletionTimestamp == nil }
+            let statefulSet = await caches.statefulSets.get(name: names.workload(component.name), namespace: namespace)
+            let replicas = Int(component.replicas ?? 1)
+            if ops.spec.type == .stop {
+                let before = Int(ops.status?.lastConfiguration?.components?[component.name]?.replicas ?? Int32(pods.count))
+                total += before
+                done += max(before - pods.count, 0)
+                complete = complete && pods.isEmpty
+                continue
+            }
+            total += replicas
+            let current = pods.filter { pod in
+                guard Self.isReady(pod) else { return false }
+                if let revision = statefulSet?.status?.updateRevision, pod.metadata?.labels?["controller-revision-hash"] != nil {
+                    return pod.metadata?.labels?["controller-revision-hash"] == revision
+                }
+                return true
+            }
+            done += min(current.count, replicas)
+            complete = complete && current.count >= replicas
+            if ops.spec.type == .restart {
+                let rolled = statefulSet?.spec?.template.metadata?.annotations?[OpsRequestPlan.podRestartAnnotation] == stamp
+                    && statefulSet?.status?.observedGeneration == statefulSet?.metadata?.generation
+                    && statefulSet?.status?.updatedReplicas == Int32(replicas)
+                complete = complete && rolled
+            }
+            if ops.spec.type == .volumeExpansion {
+                for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
+                    for claim in expansion.volumeClaimTemplates {
+                        for ordinal in 0..<replicas {
+                            let pvc = await caches.volumeClaims.get(
+                                name: names.volumeClaim(claim.name, component: component.name, ordinal: ordinal), namespace: namespace)
+                            let capacity = pvc?.status?.capacity?["storage"]
+                            complete = complete && capacity.map { $0 >= claim.storage } == true
+                        }
+                    }
+                }
+            }
+            if ops.spec.type == .expose {
+                for service in component.services ?? [] where service.serviceType == .loadBalancer {
+                    let serviceName = names.extraService(component.name, service.name)
+                    let ingress = await caches.services.get(name: serviceName, namespace: namespace)?.status?.loadBalancer?.ingress?.first
+                    if let address = ingress?.hostname ?? ingress?.ip {
+                        addresses.append("\(serviceName): \(address)")
+                    } else {
+                        complete = false
+                    }
+                }
+            }
+        }
+        let expected: ClusterPhase = ops.spec.type == .stop ? .stopped : .running
+        complete = complete && cluster.status?.phase == expected
+        var message = "\(ops.spec.type.rawValue) of Cluster \"\(name)\" is done"
+        if !addresses.isEmpty { message += "; load balancers: \(addresses.joined(separator: ", "))" }
+        return Progress(done: complete ? total : min(done, max(total - 1, 0)), total: total, complete: complete, message: message)
+    }
+
+    static func isReady(_ pod: CoreV1.Pod) -> Bool {
+        pod.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } == true
+    }
+
+    func reconciled(_ cluster: Cluster, generation: Int64?) -> Bool {
+        guard let generation else { return false }
+        return (cluster.status?.observedGeneration ?? 0) >= generation
+    }
+
+    // MARK: Bookkeeping
+
+    private func waiting(for cluster: Cluster) async -> [OpsRequest] {
+        await caches.opsRequests.list(namespace: cluster.metadata?.namespace ?? "")
+            .filter { $0.spec.clusterRef == cluster.metadata?.name && $0.metadata?.deletionTimestamp == nil }
+            .filter { [nil, .pending].contains($0.status?.phase) }
+            .sorted { ($0.metadata?.creationTimestamp?.description ?? "", $0.metadata?.name ?? "") < ($1.metadata?.creationTimestamp?.description ?? "", $1.metadata?.name ?? "") }
+    }
+
+    private func pending(_ ops: OpsRequest, message: String) async throws {
+        var status = ops.status ?? OpsRequestStatus()
+        status.phase = .pending
+        var conditions = status.conditions ?? []
+        Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "WaitForProgressing",
+            message: message, observedGeneration: ops.metadata?.generation)
+        status.conditions = conditions
+        try await publish(status, of: ops)
+    }
+
+    private func fail(_ ops: OpsRequest, reason: String, message: String, cluster: Cluster?) async throws -> ReconcileResult {
+        var status = ops.status ?? OpsRequestStatus()
+        status.phase = .failed
+        status.completionTimestamp = .now()
+        var conditions = status.conditions ?? []
+        if reason == "ValidateFailed" {
+            Conditions.set(&conditions, type: Self.validatedCondition, status: .false, reason: reason, message: message,
+                observedGeneration: ops.metadata?.generation)
+        }
+        Conditions.set(&conditions, type: Self.failedCondition, status: .true, reason: reason, message: message,
+            observedGeneration: ops.metadata?.generation)
+        status.conditions = conditions
+        try await publish(status, of: ops)
+        await events.record(ops, type: .warning, reason: reason, message: message)
+        if let cluster { try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "") }
+        return .done
+    }
+
+    private func releaseLock(of cluster: Cluster, heldBy name: String) async throws {
+        guard cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation] == name,
+            let resourceVersion = cluster.metadata?.resourceVersion, let clusterName = cluster.metadata?.name
+        else { return }
+        _ = try await client.patch(
+            Cluster.self, name: clusterName, namespace: cluster.metadata?.namespace,
+            patch: .merge(["metadata": ["annotations": .object([OpsRequestPlan.lockAnnotation: .null]), "resourceVersion": .string(resourceVersion)]]))
+    }
+
+    /// Deletes a finished request once its ttlSecondsAfterSucceed has passed.
+    private func expire(_ ops: OpsRequest) async throws -> ReconcileResult {
+        guard ops.status?.phase == .succeed, let ttl = ops.spec.ttlSecondsAfterSucceed,
+            let completed = ops.status?.completionTimestamp?.date, let name = ops.metadata?.name
+        else { return .done }
+        let remaining = completed.addingTimeInterval(TimeInterval(ttl)).timeIntervalSinceNow
+        if remaining > 0 { return .requeue(after: .milliseconds(Int64(remaining * 1000) + 100)) }
+        do {
+            try await client.delete(OpsRequest.self, name: name, namespace: ops.metadata?.namespace)
+        } catch let error as KubeAPIError where error.isNotFound {}
+        return .done
+    }
+
+    private func publish(_ status: OpsRequestStatus, of ops: OpsRequest) async throws {
+        guard status != ops.status, let name = ops.metadata?.name else { return }
+        _ = try await client.patch(
+            OpsRequest.descriptor, name: name, namespace: ops.metadata?.namespace,
+            patch: .merge(["status": try JSONValue(encoding: status)]), subresource: "status")
+    }
+
+    /// The requests to look at when a Cluster changes: those that act on it and have not ended.
+    public static func requests(
+        for cluster: Cluster, in opsRequests: NamespacedInformers<OpsRequest>
+    ) async -> [ObjectKey] {
+        guard let namespace = cluster.metadata?.namespace else { return [] }
+        return await opsRequests.list(namespace: namespace)
+            .filter { $0.spec.clusterRef == cluster.metadata?.name && ![.succeed, .failed, .cancelled].contains($0.status?.phase) }
+            .compactMap { ObjectKey($0) }
+    }
+}

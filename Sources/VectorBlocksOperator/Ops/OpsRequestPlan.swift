@@ -1,0 +1,176 @@
+import KubeKit
+import VectorBlocksAPI
+
+/// What an OpsRequest does to its Cluster, as pure functions: the checks that need the Cluster, the configuration
+/// to remember, the edited Cluster, and the Cluster restored on cancel. An OpsRequest only edits the Cluster; the
+/// Cluster controller does the work (DESIGN §1).
+public enum OpsRequestPlan {
+    /// The Cluster annotation that says which OpsRequest holds the Cluster: one operation at a time.
+    public static let lockAnnotation = "\(VectorBlocksAPI.group)/ops-request"
+    /// Replicas per component before a Stop, so Start brings the same number back.
+    public static let stoppedReplicasAnnotation = "\(VectorBlocksAPI.group)/stopped-replicas"
+    public static let restartAnnotationPrefix = ClusterObjectsBuilder.restartAnnotationPrefix
+    public static let podRestartAnnotation = ClusterObjectsBuilder.podRestartAnnotation
+
+    /// Every problem that makes the request impossible on this Cluster, before anything is changed.
+    public static func validate(
+        _ ops: OpsRequest, cluster: Cluster, versions: [ClusterVersion]
+    ) -> [FieldError] {
+        var errors = ops.validate(cluster: cluster)
+        let spec = FieldPath("spec")
+        for (index, scaling) in (ops.spec.verticalScaling ?? []).enumerated() {
+            guard let component = cluster.componentSpec(named: scaling.componentName) else { continue }
+            let merged = mergedResources(component.resources, scaling)
+            errors += merged.validate(at: spec.child("verticalScaling").index(index))
+                .filter { error in !errors.contains { $0.field == error.field } }
+        }
+        if ops.spec.type == .upgrade, let upgrade = ops.spec.upgrade {
+            let field = spec.child("upgrade").child("clusterVersionRef").description
+            if let version = versions.first(where: { $0.metadata?.name == upgrade.clusterVersionRef }) {
+                if version.spec.clusterDefinitionRef != cluster.spec.clusterDefinitionRef {
+                    errors.append(FieldError(field: field,
+                        message: "Invalid value: \"\(upgrade.clusterVersionRef)\": a version of \"\(version.spec.clusterDefinitionRef)\", not of \"\(cluster.spec.clusterDefinitionRef)\"",
+                        fix: "name a ClusterVersion of \(cluster.spec.clusterDefinitionRef)"))
+                } else if version.status?.phase == .unavailable {
+                    errors.append(FieldError(field: field,
+                        message: "Invalid value: \"\(upgrade.clusterVersionRef)\": the ClusterVersion is Unavailable: \(version.status?.message ?? "")",
+                        fix: "fix the ClusterVersion or choose another"))
+                }
+            } else {
+                let known = versions.filter { $0.spec.clusterDefinitionRef == cluster.spec.clusterDefinitionRef }.compactMap(\.metadata?.name)
+                errors.append(FieldError(field: field, message: "Not found: ClusterVersion \"\(upgrade.clusterVersionRef)\"",
+                    fix: "use one of: \(known.isEmpty ? "none installed" : known.joined(separator: ", "))"))
+            }
+        }
+        if ops.spec.type == .start, cluster.metadata?.annotations?[stoppedReplicasAnnotation] == nil,
+            cluster.spec.componentSpecs.allSatisfy({ ($0.replicas ?? 1) > 0 })
+        {
+            errors.append(FieldError(field: "spec.type", message: "Invalid value: \"Start\": Cluster \"\(cluster.metadata?.name ?? "")\" is not stopped",
+                fix: "Start only a Cluster that a Stop request stopped"))
+        }
+        return errors
+    }
+
+    /// What the request changes, as it is before the change; cancel restores it.
+    public static func lastConfiguration(_ ops: OpsRequest, cluster: Cluster) -> OpsRequestStatus.LastConfiguration {
+        var components: [String: OpsRequestStatus.LastComponentConfiguration] = [:]
+        for component in cluster.spec.componentSpecs where touches(ops, component: component.name) {
+            components[component.name] = OpsRequestStatus.LastComponentConfiguration(
+                replicas: component.replicas ?? 1, requests: component.resources?.requests, limits: component.resources?.limits,
+                volumeClaimTemplates: component.volumeClaimTemplates?.compactMap { claim in
+                    claim.spec.resources?.requests?["storage"].map { .init(name: claim.name, storage: $0) }
+                },
+                services: component.services)
+        }
+        return OpsRequestStatus.LastConfiguration(
+            clusterVersionRef: cluster.spec.clusterVersionRef, components: components.isEmpty ? nil : components)
+    }
+
+    /// The components the request acts on: those it names, or all for Stop, Start and Upgrade.
+    public static func touches(_ ops: OpsRequest, component: String) -> Bool {
+        let named: [String]
+        switch ops.spec.type {
+        case .horizontalScaling: named = (ops.spec.horizontalScaling ?? []).map(\.componentName)
+        case .verticalScaling: named = (ops.spec.verticalScaling ?? []).map(\.componentName)
+        case .volumeExpansion: named = (ops.spec.volumeExpansion ?? []).map(\.componentName)
+        case .restart: named = (ops.spec.restart ?? []).map(\.componentName)
+        case .expose: named = (ops.spec.expose ?? []).map(\.componentName)
+        case .stop, .start, .upgrade: return true
+        }
+        return named.contains(component)
+    }
+
+    /// The Cluster as the request wants it. `stamp` marks a restart (an RFC 3339 time).
+    public static func applied(_ ops: OpsRequest, to cluster: Cluster, stamp: String) -> Cluster {
+        var result = cluster
+        var annotations = result.metadata?.annotations ?? [:]
+        switch ops.spec.type {
+        case .horizontalScaling:
+            for scaling in ops.spec.horizontalScaling ?? [] {
+                edit(&result, scaling.componentName) { $0.replicas = scaling.replicas }
+            }
+        case .verticalScaling:
+            for scaling in ops.spec.verticalScaling ?? [] {
+                edit(&result, scaling.componentName) { $0.resources = mergedResources($0.resources, scaling) }
+            }
+        case .volumeExpansion:
+            for expansion in ops.spec.volumeExpansion ?? [] {
+                edit(&result, expansion.componentName) { component in
+                    component.volumeClaimTemplates = component.volumeClaimTemplates?.map { claim in
+                        guard let wanted = expansion.volumeClaimTemplates.first(where: { $0.name == claim.name }) else { return claim }
+                        var claim = claim
+                        var resources = claim.spec.resources ?? CoreV1.VolumeResourceRequirements()
+                        resources.requests = (resources.requests ?? [:]).merging(["storage": wanted.storage]) { $1 }
+                        claim.spec.resources = resources
+                        return claim
+                    }
+                }
+            }
+        case .restart:
+            for restart in ops.spec.restart ?? [] { annotations[restartAnnotationPrefix + restart.componentName] = stamp }
+        case .expose:
+            for expose in ops.spec.expose ?? [] {
+                edit(&result, expose.componentName) { $0.services = expose.services.isEmpty ? nil : expose.services }
+            }
+        case .stop:
+            if annotations[stoppedReplicasAnnotation] == nil {
+                annotations[stoppedReplicasAnnotation] = cluster.spec.componentSpecs
+                    .map { "\($0.name)=\($0.replicas ?? 1)" }.joined(separator: ",")
+            }
+            for index in result.spec.componentSpecs.indices { result.spec.componentSpecs[index].replicas = 0 }
+        case .start:
+            let stopped = stoppedReplicas(cluster)
+            for index in result.spec.componentSpecs.indices {
+                let name = result.spec.componentSpecs[index].name
+                result.spec.componentSpecs[index].replicas = stopped[name] ?? max(result.spec.componentSpecs[index].replicas ?? 1, 1)
+            }
+            annotations[stoppedReplicasAnnotation] = nil
+        case .upgrade:
+            result.spec.clusterVersionRef = ops.spec.upgrade?.clusterVersionRef
+        }
+        result.metadata?.annotations = annotations.isEmpty ? nil : annotations
+        return result
+    }
+
+    /// The Cluster with what a cancelled scaling request changed put back.
+    public static func restored(_ last: OpsRequestStatus.LastConfiguration, ops: OpsRequest, cluster: Cluster) -> Cluster {
+        var result = cluster
+        for (name, before) in last.components ?? [:] {
+            edit(&result, name) { component in
+                switch ops.spec.type {
+                case .horizontalScaling: component.replicas = before.replicas
+                case .verticalScaling:
+                    var resources = component.resources ?? CoreV1.ResourceRequirements()
+                    resources.requests = before.requests
+                    resources.limits = before.limits
+                    component.resources = resources
+                default: break
+                }
+            }
+        }
+        return result
+    }
+
+    static func stoppedReplicas(_ cluster: Cluster) -> [String: Int32] {
+        var replicas: [String: Int32] = [:]
+        for pair in (cluster.metadata?.annotations?[stoppedReplicasAnnotation] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let count = Int32(parts[1]) { replicas[String(parts[0])] = count }
+        }
+        return replicas
+    }
+
+    static func mergedResources(
+        _ current: CoreV1.ResourceRequirements?, _ scaling: OpsRequestSpec.VerticalScaling
+    ) -> CoreV1.ResourceRequirements {
+        var resources = current ?? CoreV1.ResourceRequirements()
+        if let requests = scaling.requests { resources.requests = (resources.requests ?? [:]).merging(requests) { $1 } }
+        if let limits = scaling.limits { resources.limits = (resources.limits ?? [:]).merging(limits) { $1 } }
+        return resources
+    }
+
+    private static func edit(_ cluster: inout Cluster, _ name: String, _ change: (inout ClusterComponentSpec) -> Void) {
+        guard let index = cluster.spec.componentSpecs.firstIndex(where: { $0.name == name }) else { return }
+        change(&cluster.spec.componentSpecs[index])
+    }
+}
