@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "vectorblocks-bench", targets: ["vectorblocks-bench"]),
         .library(name: "VectorBlocksAPI", targets: ["VectorBlocksAPI"]),
         .executable(name: "vectorblocks-gen", targets: ["vectorblocks-gen"]),
+        .executable(name: "kbctl", targets: ["kbctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -93,7 +94,11 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["KubeKit", "KubeSim", "VectorBlocksAPI", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksOperator", "OperatorKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -141,6 +146,18 @@ let package = Package(
         .executableTarget(
             name: "vectorblocks-gen",
             dependencies: ["VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "VectorBlocksCLI", dependencies: ["KubeKit", "VectorBlocksAPI"]),
+        .executableTarget(
+            name: "kbctl",
+            dependencies: [
+                "KubeKit", "VectorBlocksAPI", "VectorBlocksCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "VectorBlocksCLITests",
+            dependencies: ["VectorBlocksCLI", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
         ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(

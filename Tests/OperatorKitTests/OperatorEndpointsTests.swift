@@ -44,7 +44,8 @@ struct OperatorEndpointsTests {
         func get(_ path: String) async throws -> (Int, String) {
             let port = path == "/metrics" ? metricsPort : healthPort
             let url = "http://127.0.0.1:\(port)" + path
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+            // Generous: the whole suite shares two cores, and this only guards against a hang.
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
             let body = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: body))
         }

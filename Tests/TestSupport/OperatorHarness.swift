@@ -4,19 +4,17 @@ import KubeSim
 import Logging
 import Metrics
 import OperatorKit
-import TestSupport
-import Testing
 import VectorBlocksAPI
 
-@testable import VectorBlocksOperator
+import VectorBlocksOperator
 
 /// The operator running in this process against a test's KubeSim, as the executable runs it; `stop` cancels it
 /// the way SIGTERM would end the service group, and waits for it to finish.
-final class RunningOperator: Sendable {
-    let manager: OperatorManager
+public final class RunningOperator: Sendable {
+    public let manager: OperatorManager
     private let task: Task<Void, any Error>
 
-    init(
+    public init(
         client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
         metricsFactory: (any MetricsFactory)? = nil
     ) {
@@ -30,14 +28,14 @@ final class RunningOperator: Sendable {
         task = Task { try await manager.run() }
     }
 
-    func stop() async {
+    public func stop() async {
         task.cancel()
         _ = await task.result
     }
 }
 
 /// Both addons as `kubectl apply -f deploy/addons/` installs them, and the CRDs.
-func installOperatorPrerequisites(_ client: KubeClient) async throws {
+public func installOperatorPrerequisites(_ client: KubeClient) async throws {
     try await installVectorBlocksCRDs(client)
     _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
     for addon in [Addon.qdrant, Addon.pgvector] {
@@ -48,7 +46,7 @@ func installOperatorPrerequisites(_ client: KubeClient) async throws {
     }
 }
 
-func exampleCluster(_ file: String, name: String? = nil, namespace: String = "default") throws -> Cluster {
+public func exampleCluster(_ file: String, name: String? = nil, namespace: String = "default") throws -> Cluster {
     var cluster = try decodeYAML("examples/\(file)", as: Cluster.self)
     if let name { cluster.metadata?.name = name }
     cluster.metadata?.namespace = namespace
@@ -57,7 +55,7 @@ func exampleCluster(_ file: String, name: String? = nil, namespace: String = "de
 
 /// Polls, boundedly, until `check` returns a value; the last error or nil tells what was seen. Convergence on a
 /// loaded two-core machine can take a while, so the bound is generous and says nothing about speed.
-func eventually<Value: Sendable>(
+public func eventually<Value: Sendable>(
     _ what: String, timeout: Duration = .seconds(90), every interval: Duration = .milliseconds(100),
     _ check: () async throws -> Value?
 ) async throws -> Value {
@@ -75,7 +73,7 @@ func eventually<Value: Sendable>(
     throw TestSetupError("timed out waiting for \(what)\(lastError.map { ": last error \($0)" } ?? "")")
 }
 
-func waitForPhase(_ phase: ClusterPhase, _ name: String, client: KubeClient, namespace: String = "default") async throws -> Cluster {
+public func waitForPhase(_ phase: ClusterPhase, _ name: String, client: KubeClient, namespace: String = "default") async throws -> Cluster {
     try await eventually("cluster \(name) to be \(phase.rawValue)") {
         let cluster = try await client.get(Cluster.self, name: name, namespace: namespace)
         return cluster.status?.phase == phase && cluster.status?.observedGeneration == cluster.metadata?.generation ? cluster : nil
@@ -83,7 +81,7 @@ func waitForPhase(_ phase: ClusterPhase, _ name: String, client: KubeClient, nam
 }
 
 /// The names of one kind's objects labelled as the cluster's.
-func objectNames(_ resource: ResourceDescriptor, cluster: String, client: KubeClient, namespace: String = "default") async throws -> [String] {
+public func objectNames(_ resource: ResourceDescriptor, cluster: String, client: KubeClient, namespace: String = "default") async throws -> [String] {
     let list = try await client.list(
         resource, namespace: namespace,
         options: ListOptions(labelSelector: "app.kubernetes.io/instance=\(cluster),app.kubernetes.io/managed-by=vectorblocks"))

@@ -1,0 +1,190 @@
+import Foundation
+import KubeKit
+import VectorBlocksAPI
+
+extension Session {
+    /// `kbctl cluster create`: the Cluster, checked against the installed definition first so a typo is named.
+    public func createCluster(_ creation: ClusterCreation) async throws -> Cluster {
+        let definition: ClusterDefinition
+        do {
+            definition = try await client.get(ClusterDefinition.self, name: creation.definition)
+        } catch let error as KubeAPIError where error.isNotFound {
+            let installed = try await call(ClusterDefinition.descriptor, verb: "list") {
+                try await client.list(ClusterDefinition.self).items.compactMap(\.metadata?.name)
+            }
+            throw CLIError("cluster definition \"\(creation.definition)\" is not installed; installed: "
+                + (installed.isEmpty ? "none (run kbctl addon enable qdrant)" : installed.sorted().joined(separator: ", ")))
+        } catch {
+            throw CLIError.from(error, resource: ClusterDefinition.descriptor)
+        }
+        let cluster = try creation.cluster(definition: definition)
+        return try await call(Cluster.descriptor, verb: "create") { try await client.create(cluster) }
+    }
+
+    public func getCluster(_ name: String) async throws -> Cluster {
+        do {
+            return try await client.get(Cluster.self, name: name, namespace: namespace)
+        } catch let error as KubeAPIError where error.isNotFound && error.message.contains("\"\(name)\"") {
+            throw CLIError("cluster \"\(name)\" not found in namespace \"\(namespace)\"; see kbctl cluster list")
+        } catch {
+            throw CLIError.from(error, resource: Cluster.descriptor)
+        }
+    }
+
+    public func deleteCluster(_ name: String) async throws {
+        _ = try await getCluster(name)
+        _ = try await call(Cluster.descriptor, verb: "delete") { try await client.delete(Cluster.self, name: name, namespace: namespace) }
+    }
+
+    /// `kbctl cluster list`: NAME, NAMESPACE, CLUSTER-DEFINITION, VERSION, TERMINATION-POLICY, STATUS, CREATED-TIME.
+    public func listClusters(allNamespaces: Bool = false) async throws -> String {
+        let clusters = try await call(Cluster.descriptor, verb: "list") {
+            try await client.listAll(Cluster.self, namespace: allNamespaces ? nil : namespace).items
+        }
+        if format == .yaml || format == .json { return try render(clusters, single: false) }
+        if clusters.isEmpty { return "No clusters found in \(allNamespaces ? "any namespace" : "namespace \(namespace)").\n" }
+        var headers = ["NAME", "NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "TERMINATION-POLICY", "STATUS", "CREATED-TIME"]
+        if format == .wide { headers.append("COMPONENTS") }
+        let rows = clusters.map { cluster in
+            var row = [
+                cluster.metadata?.name ?? "", cluster.metadata?.namespace ?? "", cluster.spec.clusterDefinitionRef,
+                cluster.spec.clusterVersionRef ?? "", (cluster.spec.terminationPolicy ?? .delete).rawValue,
+                cluster.status?.phase?.rawValue ?? "", Self.timestamp(cluster.metadata?.creationTimestamp),
+            ]
+            if format == .wide {
+                row.append(cluster.spec.componentSpecs.map { "\($0.name)(\($0.replicas ?? 1))" }.joined(separator: ","))
+            }
+            return row
+        }
+        return Table(headers: headers, rows: rows).render(width: width)
+    }
+
+    /// `kbctl cluster describe`: endpoints, topology, resources, images and recent events, as kbcli shows them.
+    public func describeCluster(_ name: String) async throws -> String {
+        let cluster = try await getCluster(name)
+        if format == .yaml || format == .json { return try render([cluster], single: true) }
+        let selector = ListOptions(labelSelector: "app.kubernetes.io/instance=\(name),app.kubernetes.io/managed-by=vectorblocks")
+        let services = try await call(CoreV1.Service.descriptor, verb: "list") {
+            try await client.list(CoreV1.Service.self, namespace: namespace, options: selector).items
+        }
+        let pods = try await call(CoreV1.Pod.descriptor, verb: "list") {
+            try await client.list(CoreV1.Pod.self, namespace: namespace, options: selector).items
+        }
+        let workloads = try await call(AppsV1.StatefulSet.descriptor, verb: "list") {
+            try await client.list(AppsV1.StatefulSet.self, namespace: namespace, options: selector).items
+        }
+        var text = "Name: \(name)\t Created Time: \(Self.timestamp(cluster.metadata?.creationTimestamp))\n"
+        text += Table(headers: ["NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "STATUS", "TERMINATION-POLICY"], rows: [[
+            namespace, cluster.spec.clusterDefinitionRef, cluster.spec.clusterVersionRef ?? "<default>",
+            cluster.status?.phase?.rawValue ?? "", (cluster.spec.terminationPolicy ?? .delete).rawValue,
+        ]]).render(width: width)
+
+        text += "\nEndpoints:\n"
+        let endpointRows: [[String]] = services.filter { $0.spec?.clusterIP != "None" }.sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }.map { service in
+            let component = service.metadata?.labels?["apps.vectorblocks.io/component-name"] ?? ""
+            let ports = (service.spec?.ports ?? []).map { String($0.port) }
+            let host = "\(service.metadata?.name ?? "").\(namespace).svc"
+            let inside = ports.map { "\(host):\($0)" }.joined(separator: "\n")
+            let ingress = service.status?.loadBalancer?.ingress?.first
+            let external = (ingress?.hostname ?? ingress?.ip).map { address in ports.map { "\(address):\($0)" }.joined(separator: ",") }
+                ?? (service.spec?.type == "LoadBalancer" ? "<pending>" : "<none>")
+            let mode = service.metadata?.name?.hasSuffix("-ro") == true ? "ReadOnly" : "ReadWrite"
+            return [component, mode, inside.replacingOccurrences(of: "\n", with: ","), external]
+        }
+        text += Table(headers: ["COMPONENT", "MODE", "INTERNAL", "EXTERNAL"], rows: endpointRows).render(width: width)
+
+        text += "\nTopology:\n"
+        let topology = pods.sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }.map { pod in
+            [
+                pod.metadata?.labels?["apps.vectorblocks.io/component-name"] ?? "", pod.metadata?.name ?? "",
+                pod.metadata?.labels?["apps.vectorblocks.io/role"] ?? "<none>", pod.status?.phase ?? "",
+                pod.spec?.nodeName.map { "\($0)/\(pod.status?.hostIP ?? "")" } ?? "<none>",
+                Self.timestamp(pod.metadata?.creationTimestamp),
+            ]
+        }
+        text += Table(headers: ["COMPONENT", "INSTANCE", "ROLE", "STATUS", "NODE", "CREATED-TIME"], rows: topology).render(width: width)
+
+        text += "\nResources Allocation:\n"
+        let resources = cluster.spec.componentSpecs.map { component in
+            let requests = component.resources?.requests ?? [:]
+            let limits = component.resources?.limits ?? [:]
+            let claim = component.volumeClaimTemplates?.first
+            return [
+                component.name, "\(requests["cpu"]?.description ?? "-") / \(limits["cpu"]?.description ?? "-")",
+                "\(requests["memory"]?.description ?? "-") / \(limits["memory"]?.description ?? "-")",
+                claim.map { "\($0.name):\($0.spec.resources?.requests?["storage"]?.description ?? "-")" } ?? "<none>",
+                claim?.spec.storageClassName ?? "<default>",
+            ]
+        }
+        text += Table(headers: ["COMPONENT", "CPU(REQUEST/LIMIT)", "MEMORY(REQUEST/LIMIT)", "STORAGE-SIZE", "STORAGE-CLASS"], rows: resources).render(width: width)
+
+        text += "\nImages:\n"
+        let images = workloads.flatMap { workload in
+            (workload.spec?.template.spec?.containers ?? []).map { container in
+                [workload.metadata?.labels?["apps.vectorblocks.io/component-name"] ?? "", container.name, container.image ?? ""]
+            }
+        }
+        text += Table(headers: ["COMPONENT", "CONTAINER", "IMAGE"], rows: images).render(width: width)
+
+        let events = try await recentEvents(of: name, limit: 10)
+        text += "\nEvents(last \(events.count) warnings, see more:kbctl cluster list-events -n \(namespace) \(name)):\n"
+        text += events.isEmpty ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        return text
+    }
+
+    /// Events about the Cluster and the objects named after it, newest last.
+    func recentEvents(of cluster: String, limit: Int? = nil) async throws -> [CoreV1.Event] {
+        let events = try await call(CoreV1.Event.descriptor, verb: "list") {
+            try await client.listAll(CoreV1.Event.self, namespace: namespace).items
+        }
+        let related = events.filter { event in
+            let name = event.involvedObject.name ?? ""
+            return name == cluster || name.hasPrefix("\(cluster)-")
+        }.sorted { ($0.lastTimestamp?.date ?? .distantPast) < ($1.lastTimestamp?.date ?? .distantPast) }
+        return limit.map { Array(related.suffix($0)) } ?? related
+    }
+
+    static func eventRow(_ event: CoreV1.Event) -> [String] {
+        [
+            timestamp(event.lastTimestamp ?? event.firstTimestamp), event.type ?? "", event.reason ?? "",
+            "\(event.involvedObject.kind ?? "")/\(event.involvedObject.name ?? "")", event.message ?? "",
+        ]
+    }
+
+    /// `kbctl cluster list-events`.
+    public func listEvents(of cluster: String) async throws -> String {
+        _ = try await getCluster(cluster)
+        let events = try await recentEvents(of: cluster)
+        if events.isEmpty { return "No events found.\n" }
+        return Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+    }
+
+    /// `kbctl cluster connect`: the command that reaches the database, the secret only when asked for.
+    public func connect(_ name: String, showSecret: Bool) async throws -> String {
+        let cluster = try await getCluster(name)
+        let secret = try await call(CoreV1.Secret.descriptor) {
+            try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: namespace)
+        }
+        let values = (secret.data ?? [:]).compactMapValues { Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) } }
+        let host = values["host"] ?? ""
+        let port = values["port"] ?? ""
+        let password = values["apiKey"] ?? values["password"] ?? ""
+        let shown = showSecret ? password : "<hidden: add --show-secret>"
+        switch cluster.spec.clusterDefinitionRef {
+        case "qdrant":
+            return """
+                Qdrant REST endpoint: \(values["endpoint"] ?? "http://\(host):\(port)")
+                curl -H "api-key: \(shown)" \(values["endpoint"] ?? "http://\(host):\(port)")/collections
+                (from outside the cluster: kubectl port-forward -n \(namespace) service/\(name)-qdrant 6333:6333, then use http://127.0.0.1:6333)
+
+                """
+        default:
+            let user = values["username"] ?? "postgres"
+            return """
+                psql "postgresql://\(user):\(shown)@\(host):\(port)/postgres"
+                (from outside the cluster: kubectl port-forward -n \(namespace) service/\(name)-postgresql 5432:5432, then use host 127.0.0.1)
+
+                """
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import KubeKit
+import VectorBlocksAPI
+
+extension Session {
+    /// Creates an OpsRequest for a day-2 command, named as kbcli names them (`<cluster>-<type>-<5 random>`).
+    public func request(_ type: OpsType, cluster: String, edit: (inout OpsRequestSpec) -> Void = { _ in }) async throws -> OpsRequest {
+        let stored = try await getCluster(cluster)
+        var spec = OpsRequestSpec(clusterRef: cluster, type: type)
+        edit(&spec)
+        let ops = OpsRequest(
+            metadata: MetaV1.ObjectMeta(name: "\(cluster)-\(type.rawValue.lowercased())-\(Self.suffix())", namespace: namespace), spec: spec)
+        // The operator would fail the request; saying so here saves a round trip and names the flag.
+        let problems = ops.validate(cluster: stored)
+        if !problems.isEmpty { throw CLIError(problems.map(\.description).joined(separator: "\n")) }
+        return try await call(OpsRequest.descriptor, verb: "create") { try await client.create(ops) }
+    }
+
+    static func suffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<5).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    /// The components a command acts on: those named, or every component of the Cluster.
+    public func components(_ names: [String], of cluster: String) async throws -> [String] {
+        let stored = try await getCluster(cluster)
+        let known = stored.spec.componentSpecs.map(\.name)
+        if names.isEmpty { return known }
+        for name in names where !known.contains(name) {
+            throw CLIError("--components: cluster \"\(cluster)\" has no component \"\(name)\"; use one of: \(known.joined(separator: ", "))")
+        }
+        return names
+    }
+
+    /// Follows a request to its end, calling `report` with each new progress line; returns the final request and
+    /// throws when it failed, with its reason.
+    public func waitFor(
+        _ ops: OpsRequest, timeout: Duration = .seconds(1_800), report: (OpsRequest) -> Void
+    ) async throws -> OpsRequest {
+        guard let name = ops.metadata?.name else { return ops }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var last: String?
+        while clock.now < deadline {
+            let current = try await call(OpsRequest.descriptor) {
+                try await client.get(OpsRequest.self, name: name, namespace: namespace)
+            }
+            let line = "\(current.status?.phase?.rawValue ?? "Pending") \(current.status?.progress ?? "-/-")"
+            if line != last {
+                report(current)
+                last = line
+            }
+            switch current.status?.phase {
+            case .succeed, .cancelled: return current
+            case .failed:
+                let reason = current.status?.conditions?.first { $0.type == "Failed" }?.message ?? "see kbctl cluster list-ops"
+                throw CLIError("OpsRequest \(name) failed: \(reason)")
+            default: try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        throw CLIError("OpsRequest \(name) did not finish in \(timeout); it goes on: follow it with kbctl cluster list-ops")
+    }
+
+    /// `kbctl cluster list-ops`: NAME, TYPE, CLUSTER, STATUS, PROGRESS, CREATED-TIME.
+    public func listOps(cluster: String?) async throws -> String {
+        let requests = try await call(OpsRequest.descriptor, verb: "list") {
+            try await client.listAll(OpsRequest.self, namespace: namespace).items
+        }.filter { cluster == nil || $0.spec.clusterRef == cluster }
+        if format == .yaml || format == .json { return try render(requests, single: false) }
+        if requests.isEmpty { return "No OpsRequests found.\n" }
+        return Table(headers: ["NAME", "TYPE", "CLUSTER", "STATUS", "PROGRESS", "CREATED-TIME"], rows: requests.map { ops in
+            [
+                ops.metadata?.name ?? "", ops.spec.type.rawValue, ops.spec.clusterRef, ops.status?.phase?.rawValue ?? "",
+                ops.status?.progress ?? "-/-", Self.timestamp(ops.metadata?.creationTimestamp),
+            ]
+        }).render(width: width)
+    }
+
+    /// `kbctl cluster expose --type vpc|internet`: the AWS NLB annotations of each kind (AWS Load Balancer
+    /// Controller); disabling removes the Service of that type and keeps the others.
+    public func exposeServices(
+        cluster: String, component: String, type: String, enable: Bool, sourceRanges: [String]
+    ) async throws -> [ClusterComponentService] {
+        guard ["vpc", "internet"].contains(type) else { throw CLIError("--type \"\(type)\" is not vpc or internet") }
+        let stored = try await getCluster(cluster)
+        var services = (stored.componentSpec(named: component)?.services ?? []).filter { $0.name != type }
+        if enable {
+            var annotations = [
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": type == "vpc" ? "internal" : "internet-facing",
+            ]
+            if !sourceRanges.isEmpty { annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] = sourceRanges.joined(separator: ",") }
+            services.append(ClusterComponentService(name: type, serviceType: .loadBalancer, annotations: annotations))
+        }
+        return services
+    }
+}

@@ -1,0 +1,339 @@
+import ArgumentParser
+import Foundation
+import KubeKit
+import VectorBlocksAPI
+import VectorBlocksCLI
+
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Manage clusters.",
+        subcommands: [
+            Create.self, List.self, Describe.self, Delete.self, HScale.self, VScale.self, VolumeExpand.self, Restart.self,
+            Stop.self, Start.self, Expose.self, Upgrade.self, Connect.self, ListOps.self, ListEvents.self,
+        ])
+
+    /// `--wait` for day-2 commands: follow the request and exit non-zero if it fails.
+    struct Wait: ParsableArguments {
+        @Flag(help: "Wait until the operation succeeds or fails, showing its progress.") var wait = false
+
+        func follow(_ ops: OpsRequest, in session: Session) async throws {
+            Terminal.print("OpsRequest \(ops.metadata?.name ?? "") created\n")
+            guard wait else { return }
+            _ = try await session.waitFor(ops, report: Terminal.progress)
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a cluster.",
+            discussion: """
+                Examples:
+                  kbctl cluster create vectors --cluster-definition qdrant --replicas 3
+                  kbctl cluster create embeddings --cluster-definition pgvector --replicas 2 --cpu 2 --memory 8Gi --storage 100Gi --storage-class gp3 --wait
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The cluster's name.") var name: String
+        @Option(help: "The engine: an installed ClusterDefinition (qdrant, pgvector).") var clusterDefinition: String
+        @Option(help: "A ClusterVersion; default: the definition's default version.") var clusterVersion: String?
+        @Option(help: "Replicas of each component.") var replicas: Int32?
+        @Option(help: "CPU per replica, request and limit (e.g. 1, 500m).") var cpu: String?
+        @Option(help: "Memory per replica, request and limit (e.g. 4Gi).") var memory: String?
+        @Option(help: "Data volume size per replica (default 20Gi).") var storage: String?
+        @Option(help: "StorageClass of the data volumes (e.g. gp3).") var storageClass: String?
+        @Option(help: "DoNotTerminate, Halt, Delete (default) or WipeOut.") var terminationPolicy: String?
+        @Flag(help: "Wait until the cluster is Running.") var wait = false
+
+        func run() async throws {
+            try await global.run { session in
+                let cluster = try await session.createCluster(ClusterCreation(
+                    name: name, namespace: session.namespace, definition: clusterDefinition, version: clusterVersion,
+                    replicas: replicas, cpu: cpu, memory: memory, storage: storage, storageClass: storageClass,
+                    terminationPolicy: terminationPolicy))
+                Terminal.print("Cluster \(cluster.metadata?.name ?? name) created\n")
+                guard wait else { return }
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(1_800)
+                var last: ClusterPhase?
+                while clock.now < deadline {
+                    let current = try await session.getCluster(name)
+                    if current.status?.phase != last, let phase = current.status?.phase {
+                        Terminal.print("Cluster \(name): \(phase.rawValue)\n")
+                        last = phase
+                    }
+                    if current.status?.phase == .running { return }
+                    if current.status?.phase == .failed {
+                        throw CLIError("cluster \(name) failed: \(current.status?.message ?? "see kbctl cluster describe \(name)")")
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                throw CLIError("cluster \(name) is not Running after 30 minutes; see kbctl cluster describe \(name)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List clusters.", discussion: "Examples:\n  kbctl cluster list\n  kbctl cluster list -A -o wide")
+        @OptionGroup var global: GlobalOptions
+        @Flag(name: [.customShort("A"), .long], help: "List clusters of every namespace.") var allNamespaces = false
+
+        func run() async throws {
+            try await global.run { Terminal.print(try await $0.listClusters(allNamespaces: allNamespaces)) }
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a cluster's endpoints, topology, resources, images and events.", discussion: "Example:\n  kbctl cluster describe vectors")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await global.run { Terminal.print(try await $0.describeCluster(name)) }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a cluster (its terminationPolicy says what is kept).", discussion: "Example:\n  kbctl cluster delete vectors")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await global.run { session in
+                try await session.deleteCluster(name)
+                Terminal.print("Cluster \(name) deleted\n")
+            }
+        }
+    }
+
+    struct HScale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hscale", abstract: "Change the number of replicas.", discussion: "Example:\n  kbctl cluster hscale vectors --components qdrant --replicas 5 --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(parsing: .upToNextOption, help: "Components to scale (default: all).") var components: [String] = []
+        @Option(help: "Replicas wanted.") var replicas: Int32
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                let targets = try await session.components(components, of: name)
+                let ops = try await session.request(.horizontalScaling, cluster: name) { spec in
+                    spec.horizontalScaling = targets.map { .init(componentName: $0, replicas: replicas) }
+                }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct VScale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vscale", abstract: "Change CPU and memory.", discussion: "Example:\n  kbctl cluster vscale vectors --components qdrant --cpu 8 --memory 32Gi --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(parsing: .upToNextOption, help: "Components to scale (default: all).") var components: [String] = []
+        @Option(help: "CPU request and limit (e.g. 2, 500m).") var cpu: String?
+        @Option(help: "Memory request and limit (e.g. 8Gi).") var memory: String?
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                var resources: [String: Quantity] = [:]
+                for (flag, value) in [("cpu", cpu), ("memory", memory)] {
+                    guard let value else { continue }
+                    guard let quantity = try? Quantity(value) else {
+                        throw CLIError("--\(flag) \"\(value)\" is not a quantity: use a number with an optional suffix: 500m or 0.5 (CPU), 512Mi, 4Gi, 1Ti")
+                    }
+                    resources[flag] = quantity
+                }
+                guard !resources.isEmpty else { throw CLIError("give --cpu and/or --memory") }
+                let targets = try await session.components(components, of: name)
+                let ops = try await session.request(.verticalScaling, cluster: name) { spec in
+                    spec.verticalScaling = targets.map { .init(componentName: $0, requests: resources, limits: resources) }
+                }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct VolumeExpand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "volume-expand", abstract: "Grow data volumes.",
+            discussion: "Example:\n  kbctl cluster volume-expand vectors --components qdrant --volume-claim-templates data --storage 40Gi --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(parsing: .upToNextOption, help: "Components (default: all).") var components: [String] = []
+        @Option(parsing: .upToNextOption, help: "Volume claim templates to grow.") var volumeClaimTemplates: [String] = ["data"]
+        @Option(help: "The new size (e.g. 40Gi).") var storage: String
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                guard let size = try? Quantity(storage) else {
+                    throw CLIError("--storage \"\(storage)\" is not a quantity: use e.g. 40Gi, 1Ti")
+                }
+                let targets = try await session.components(components, of: name)
+                let ops = try await session.request(.volumeExpansion, cluster: name) { spec in
+                    spec.volumeExpansion = targets.map { component in
+                        .init(componentName: component, volumeClaimTemplates: volumeClaimTemplates.map { .init(name: $0, storage: size) })
+                    }
+                }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restart pods, one at a time.", discussion: "Example:\n  kbctl cluster restart vectors --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(parsing: .upToNextOption, help: "Components (default: all).") var components: [String] = []
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                let targets = try await session.components(components, of: name)
+                let ops = try await session.request(.restart, cluster: name) { $0.restart = targets.map { .init(componentName: $0) } }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a cluster: no pods, volumes kept.", discussion: "Example:\n  kbctl cluster stop vectors --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in try await wait.follow(try await session.request(.stop, cluster: name), in: session) }
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a stopped cluster with the replicas it had.", discussion: "Example:\n  kbctl cluster start vectors --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in try await wait.follow(try await session.request(.start, cluster: name), in: session) }
+        }
+    }
+
+    struct Expose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open or close a VPC or internet load balancer (AWS NLB).",
+            discussion: "Examples:\n  kbctl cluster expose vectors --type vpc --enable true --wait\n  kbctl cluster expose vectors --type internet --enable true --source-ranges 203.0.113.0/24")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(help: "vpc (internal NLB) or internet (internet-facing NLB).") var type: String
+        @Option(help: "true to open, false to close.") var enable: Bool
+        @Option(parsing: .upToNextOption, help: "Components (default: all).") var components: [String] = []
+        @Option(parsing: .upToNextOption, help: "CIDRs allowed to connect.") var sourceRanges: [String] = []
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                let targets = try await session.components(components, of: name)
+                var exposes: [OpsRequestSpec.Expose] = []
+                for component in targets {
+                    exposes.append(.init(componentName: component, services: try await session.exposeServices(
+                        cluster: name, component: component, type: type, enable: enable, sourceRanges: sourceRanges)))
+                }
+                let ops = try await session.request(.expose, cluster: name) { $0.expose = exposes }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct Upgrade: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a cluster to another ClusterVersion.", discussion: "Example:\n  kbctl cluster upgrade vectors --cluster-version qdrant-1.13.0 --wait")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(help: "The ClusterVersion to run.") var clusterVersion: String
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run { session in
+                let ops = try await session.request(.upgrade, cluster: name) { $0.upgrade = .init(clusterVersionRef: clusterVersion) }
+                try await wait.follow(ops, in: session)
+            }
+        }
+    }
+
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print how to connect (psql, or Qdrant's REST URL).", discussion: "Example:\n  kbctl cluster connect vectors --show-secret")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Flag(help: "Print the password or API key.") var showSecret = false
+
+        func run() async throws {
+            try await global.run { Terminal.print(try await $0.connect(name, showSecret: showSecret)) }
+        }
+    }
+
+    struct ListOps: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-ops", abstract: "List OpsRequests.", discussion: "Example:\n  kbctl cluster list-ops vectors")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String?
+
+        func run() async throws {
+            try await global.run { Terminal.print(try await $0.listOps(cluster: name)) }
+        }
+    }
+
+    struct ListEvents: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-events", abstract: "List a cluster's events.", discussion: "Example:\n  kbctl cluster list-events vectors")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await global.run { Terminal.print(try await $0.listEvents(of: name)) }
+        }
+    }
+}
+
+struct AddonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "addon", abstract: "List, enable and disable the engines (qdrant, pgvector).",
+        subcommands: [List.self, Enable.self, Disable.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the addons and whether they are enabled.", discussion: "Example:\n  kbctl addon list")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws { try await global.run { Terminal.print(try await $0.listAddons()) } }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Install an addon's definition and version.", discussion: "Example:\n  kbctl addon enable qdrant")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws {
+            try await global.run { session in
+                try await session.enableAddon(name)
+                Terminal.print("addon \(name) enabled\n")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an addon no cluster uses.", discussion: "Example:\n  kbctl addon disable pgvector")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws {
+            try await global.run { session in
+                try await session.disableAddon(name)
+                Terminal.print("addon \(name) disabled\n")
+            }
+        }
+    }
+}

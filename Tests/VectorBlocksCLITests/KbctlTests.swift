@@ -1,0 +1,133 @@
+import Foundation
+import KubeKit
+import KubeSim
+import TestSupport
+import Testing
+import VectorBlocksAPI
+import VectorBlocksCLI
+
+/// kbctl's commands against KubeSim, with the operator running where a command needs it to act.
+@Suite("kbctl")
+struct KbctlTests {
+    @Test func tablesAlignAndFitTheTerminal() {
+        let table = Table(headers: ["NAME", "STATUS", "CREATED-TIME"], rows: [["vectors", "Running", "Dec 01,2026 10:00 UTC"], ["a", "Creating", "-"]])
+        #expect(table.render() == """
+            NAME      STATUS     CREATED-TIME
+            vectors   Running    Dec 01,2026 10:00 UTC
+            a         Creating   -
+
+            """)
+        #expect(table.render(width: 20) == "NAME      STATUS\nvectors   Running\na         Creating\n")
+    }
+
+    @Test func createChecksTheDefinitionAndQuantitiesBeforeWriting() async throws {
+        try await withKubeSim { _, client in
+            let session = Session(client: client, namespace: "default")
+            // Before the CRDs: the advice is to install.
+            await #expect { try await session.listClusters() } throws: { "\($0)".contains("kbctl install") }
+            try await installVectorBlocksCRDs(client)
+            try await session.enableAddon("qdrant")
+            await #expect {
+                try await session.createCluster(ClusterCreation(name: "x", namespace: "default", definition: "milvus"))
+            } throws: { "\($0)".contains("\"milvus\" is not installed; installed: qdrant") }
+            await #expect {
+                try await session.createCluster(ClusterCreation(name: "x", namespace: "default", definition: "qdrant", memory: "8 gigs"))
+            } throws: { "\($0)".contains("--memory \"8 gigs\" is not a quantity") && "\($0)".contains("4Gi") }
+            let cluster = try await session.createCluster(ClusterCreation(
+                name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "2", memory: "8Gi",
+                storage: "50Gi", storageClass: "gp3", terminationPolicy: "Halt"))
+            let component = try #require(cluster.spec.componentSpecs.first)
+            #expect(component.replicas == 3)
+            #expect(component.resources?.limits?["memory"] == Quantity("8Gi"))
+            #expect(component.volumeClaimTemplates?.first?.spec.storageClassName == "gp3")
+            #expect(cluster.spec.terminationPolicy == .halt)
+            await #expect { try await session.describeCluster("nope") } throws: { "\($0)".contains("cluster \"nope\" not found in namespace \"default\"") }
+        }
+    }
+
+    @Test func everyCommandAgainstTheOperator() async throws {
+        try await withKubeSim { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            let session = Session(client: client, namespace: "default")
+            _ = try await session.createCluster(ClusterCreation(name: "vectors", namespace: "default", definition: "qdrant", replicas: 2))
+            _ = try await waitForPhase(.running, "vectors", client: client)
+
+            let list = try await session.listClusters()
+            #expect(list.hasPrefix("NAME      NAMESPACE   CLUSTER-DEFINITION   VERSION   TERMINATION-POLICY   STATUS    CREATED-TIME\n"), "\(list)")
+            #expect(list.contains("vectors   default     qdrant                         Delete               Running"), "\(list)")
+            let yaml = try await Session(client: client, namespace: "default", format: .yaml).listClusters()
+            #expect(yaml.contains("kind: Cluster") && yaml.contains("name: vectors"))
+
+            let description = try await session.describeCluster("vectors")
+            for expected in ["Endpoints:", "vectors-qdrant.default.svc:6333", "Topology:", "vectors-qdrant-0", "vectors-qdrant-1",
+                "Resources Allocation:", "data:20Gi", "Images:", "docker.io/qdrant/qdrant:v1.12.5", "Events("] {
+                #expect(description.contains(expected), "missing \(expected) in\n\(description)")
+            }
+
+            let hidden = try await session.connect("vectors", showSecret: false)
+            #expect(hidden.contains("<hidden: add --show-secret>"))
+            let secret = try await client.get(CoreV1.Secret.self, name: "vectors-conn-credential", namespace: "default")
+            let apiKey = String(decoding: Data(base64Encoded: secret.data?["apiKey"] ?? "") ?? Data(), as: UTF8.self)
+            #expect(!hidden.contains(apiKey))
+            #expect(try await session.connect("vectors", showSecret: true).contains("api-key: \(apiKey)"))
+
+            var lines: [String] = []
+            let scale = try await session.request(.horizontalScaling, cluster: "vectors") {
+                $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)]
+            }
+            let done = try await session.waitFor(scale) { lines.append("\($0.status?.phase?.rawValue ?? "Pending") \($0.status?.progress ?? "-/-")") }
+            #expect(done.status?.phase == .succeed)
+            #expect(lines.last == "Succeed 3/3", "\(lines)")
+
+            let services = try await session.exposeServices(cluster: "vectors", component: "qdrant", type: "vpc", enable: true, sourceRanges: ["10.0.0.0/8"])
+            #expect(services.first?.annotations?["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal")
+            let expose = try await session.request(.expose, cluster: "vectors") { $0.expose = [.init(componentName: "qdrant", services: services)] }
+            _ = try await session.waitFor(expose) { _ in }
+            let exposed = try await session.describeCluster("vectors")
+            #expect(exposed.contains(".elb."), "\(exposed)")
+
+            // A request the operator refuses fails the wait with its reason.
+            await #expect {
+                _ = try await session.request(.volumeExpansion, cluster: "vectors") {
+                    $0.volumeExpansion = [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "1Gi")])]
+                }
+            } throws: { "\($0)".contains("storage may not shrink") }
+
+            let ops = try await session.listOps(cluster: "vectors")
+            #expect(ops.contains("HorizontalScaling") && ops.contains("Expose") && ops.contains("3/3"), "\(ops)")
+            let events = try await session.listEvents(of: "vectors")
+            #expect(events.contains("Normal"), "\(events)")
+            #expect(try await session.listAddons().contains("qdrant   1.12.5        Enabled"))
+            await #expect { try await session.disableAddon("qdrant") } throws: { "\($0)".contains("used by default/vectors") }
+            try await session.deleteCluster("vectors")
+            _ = try await eventually("the cluster to go") { try await client.list(Cluster.self, namespace: "default").items.isEmpty ? true : nil }
+            try await session.disableAddon("qdrant")
+            #expect(try await session.listAddons().contains("qdrant   1.12.5        Disabled"))
+            await running.stop()
+        }
+    }
+
+    @Test func theExecutableExitsNonZeroWithTheReason() throws {
+        let kbctl = repositoryRoot.appendingPathComponent(".build/debug/kbctl").path
+        try #require(FileManager.default.isExecutableFile(atPath: kbctl), "build kbctl first (swift build --build-tests builds it)")
+        let directory = try TemporaryDirectory()
+        let unreachable = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "http://127.0.0.1:9"}}]
+            contexts: [{name: c, context: {cluster: c, user: u}}]
+            users: [{name: u, user: {}}]
+            current-context: c
+            """
+        let path = directory.path + "/kubeconfig"
+        try unreachable.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try run(kbctl, ["cluster", "list", "--kubeconfig", path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("error: no cluster reachable"), "\(result.output)")
+        let help = try run(kbctl, ["cluster", "hscale", "--help"])
+        #expect(help.status == 0 && help.output.contains("kbctl cluster hscale vectors --components qdrant --replicas 5"))
+        let badFormat = try run(kbctl, ["cluster", "list", "-o", "xml", "--kubeconfig", path])
+        #expect(badFormat.status != 0 && badFormat.output.contains("-o \"xml\" is not one of table, wide, yaml, json"), "\(badFormat.output)")
+    }
+}
