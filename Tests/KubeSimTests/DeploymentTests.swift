@@ -55,7 +55,11 @@ import Testing
             var live: [String: JSONValue] = Dictionary(uniqueKeysWithValues: firstPods.map { ($0.name, $0) })
             var mostPods = 0
             var fewestReady = Int.max
-            for event in await recorder.snapshot() {
+            let events = try await recorder.snapshot { events in
+                events.filter { $0["type"] == "DELETED" }.count == 4
+                    && Set(events.filter { $0["object"]?.ready == true && $0["object"]?["metadata"]?["labels"]?["pod-template-hash"]?.stringValue == newHash }.map { $0["object"]?.name ?? "" }).count == 4
+            }
+            for event in events {
                 guard let object = event["object"], let type = event["type"]?.stringValue else { continue }
                 if type == "DELETED" || object.terminating { live[object.name] = nil } else { live[object.name] = object }
                 mostPods = max(mostPods, live.count)

@@ -67,7 +67,7 @@ import Testing
             #expect(deleted.body["metadata"]?["deletionTimestamp"] != nil)
             #expect(deleted.body["metadata"]?["deletionGracePeriodSeconds"] == 30)
             try await eventually("removed") { try await client.get("\(podsPath)/slow").status == 404 ? true : nil }
-            let types = await recorder.snapshot().map { $0["type"]?.stringValue ?? "" }
+            let types = try await recorder.snapshot { $0.contains { $0["type"] == "DELETED" } }.map { $0["type"]?.stringValue ?? "" }
             #expect(types.first == "MODIFIED")
             #expect(types.last == "DELETED")
         }
@@ -87,7 +87,8 @@ import Testing
                 return pod.status == 200 && pod.body["metadata"]?["uid"] != before["metadata"]?["uid"] && pod.body.ready ? pod.body : nil
             }
             #expect(recreated["status"]?["phase"] == "Running")
-            let failed = try #require(await recorder.snapshot().first { $0["object"]?["status"]?["phase"] == "Failed" }?["object"])
+            let events = try await recorder.snapshot { $0.contains { $0["object"]?["status"]?["phase"] == "Failed" } }
+            let failed = try #require(events.first { $0["object"]?["status"]?["phase"] == "Failed" }?["object"])
             #expect(failed["metadata"]?["uid"] == before["metadata"]?["uid"])
             #expect(failed["status"]?["containerStatuses"]?[0]?["state"]?["terminated"]?["message"] == "OOMKilled")
             #expect(!failed.ready)

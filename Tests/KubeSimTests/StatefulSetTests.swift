@@ -18,7 +18,7 @@ import Testing
                 let set = try await client.get("\(statefulSetsPath)/web").body
                 return set["status"]?["readyReplicas"] == 3 ? set : nil
             }
-            let events = await recorder.snapshot()
+            let events = try await recorder.snapshot { $0.contains { $0["object"]?.name == "web-2" && $0["object"]?.ready == true } }
             // OrderedReady: each pod is created only after the one before it is Running and Ready.
             for ordinal in 1..<3 {
                 let created = try #require(index(events) { $0["type"] == "ADDED" && $0["object"]?.name == "web-\(ordinal)" })
@@ -55,7 +55,7 @@ import Testing
                 let names = try await client.items(podsPath).map(\.name)
                 return names == ["web-0"] ? true : nil
             }
-            let scaleIn = await recorder.snapshot()
+            let scaleIn = try await recorder.snapshot { $0.contains { $0["type"] == "DELETED" && $0["object"]?.name == "web-1" } }
             let twoLeaves = try #require(index(scaleIn) { $0["object"]?.name == "web-2" && $0["object"]?.terminating == true })
             let oneLeaves = try #require(index(scaleIn) { $0["object"]?.name == "web-1" && $0["object"]?.terminating == true })
             #expect(twoLeaves < oneLeaves)
@@ -80,7 +80,9 @@ import Testing
             let claimEvents = try await WatchRecorder(server, claimsPath)
             try await client.post(statefulSetsPath, statefulSet("db", replicas: 2, claims: ["data", "wal"]))
             try await eventually("2 ready") { try await client.get("\(statefulSetsPath)/db").body["status"]?["readyReplicas"] == 2 ? true : nil }
-            let created = Self.creationVersions(await podEvents.snapshot() + claimEvents.snapshot())
+            let podAdded = try await podEvents.snapshot { $0.contains { $0["type"] == "ADDED" && $0["object"]?.name == "db-1" } }
+            let claimAdded = try await claimEvents.snapshot { $0.contains { $0["type"] == "ADDED" && $0["object"]?.name == "wal-db-1" } }
+            let created = Self.creationVersions(podAdded + claimAdded)
             podEvents.stop()
             claimEvents.stop()
             for ordinal in 0..<2 {
@@ -113,7 +115,9 @@ import Testing
             try await client.post(statefulSetsPath, statefulSet("par", replicas: 3, policy: "Parallel"))
             try await eventually("3 ready") { try await client.get("\(statefulSetsPath)/par").body["status"]?["readyReplicas"] == 3 ? true : nil }
             // With Parallel, every pod is created without waiting for another to become ready.
-            let events = await recorder.snapshot()
+            let events = try await recorder.snapshot { events in
+                Set(events.filter { $0["object"]?.ready == true }.map { $0["object"]?.name ?? "" }).count == 3
+            }
             let firstReady = try #require(index(events) { $0["object"]?.ready == true })
             let lastAdded = try #require(events.lastIndex { $0["type"] == "ADDED" })
             #expect(lastAdded < firstReady)
@@ -145,7 +149,12 @@ import Testing
                 #expect(pod["metadata"]?["labels"]?["controller-revision-hash"]?.stringValue == newRevision)
                 #expect(pod["spec"]?["containers"]?[0]?["image"] == "qdrant/qdrant:v1.13.0")
             }
-            let events = await recorder.snapshot()
+            let events = try await recorder.snapshot { events in
+                events.contains {
+                    $0["object"]?.name == "roll-0" && $0["object"]?.ready == true
+                        && $0["object"]?["metadata"]?["labels"]?["controller-revision-hash"]?.stringValue == newRevision
+                }
+            }
             let order = ["roll-2", "roll-1", "roll-0"].map { name in
                 events.firstIndex { $0["object"]?.name == name && $0["object"]?.terminating == true } ?? -1
             }

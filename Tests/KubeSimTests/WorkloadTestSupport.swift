@@ -24,6 +24,21 @@ struct ConditionTimedOut: Error, CustomStringConvertible {
 /// Polls `probe` until it returns a value; fails after `timeout` (generous: convergence, not speed, is under test).
 @discardableResult
 func eventually<T>(_ what: String, timeout: Duration = .seconds(90), _ probe: () async throws -> T?) async throws -> T {
+    try await poll(what, timeout: timeout, probe)
+}
+
+/// The same for a JSON probe. `nil` in a JSONValue position is the literal for `.null`, so `ready ? object : nil`
+/// yields `.null` rather than no value: here it means "not yet" too.
+@discardableResult
+func eventually(_ what: String, timeout: Duration = .seconds(90), _ probe: () async throws -> JSONValue?) async throws -> JSONValue {
+    try await poll(what, timeout: timeout) { () async throws -> JSONValue? in
+        let value = try await probe()
+        if value == .null { return nil }
+        return value
+    }
+}
+
+private func poll<T>(_ what: String, timeout: Duration, _ probe: () async throws -> T?) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while true {
         if let value = try await probe() { return value }
@@ -64,6 +79,15 @@ final class WatchRecorder: Sendable {
     }
 
     func snapshot() async -> [JSONValue] { await events.events }
+
+    /// The events once they satisfy `caughtUp`: the watch stream trails the store, so a test that saw a state
+    /// through a GET waits here for the stream to reach it too.
+    func snapshot(until caughtUp: ([JSONValue]) -> Bool) async throws -> [JSONValue] {
+        try await poll("the watch to catch up", timeout: .seconds(90)) { () async -> [JSONValue]? in
+            let events = await events.events
+            return caughtUp(events) ? events : nil
+        }
+    }
 
     func stop() { task.cancel() }
 }
