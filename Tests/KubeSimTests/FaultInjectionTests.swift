@@ -47,8 +47,10 @@ import Testing
             let counts = await server.requestCounts()
             #expect(counts[RequestKey(verb: "get", resource: "configmaps")] ?? 0 >= 800)
 
-            try await server.setFaults(.none)
+            // Latency alone delays requests but fails none.
+            try await server.setFaults(FaultInjection(latency: .milliseconds(5)))
             #expect(try await codes(client, count: 20).allSatisfy { $0 == 200 })
+            #expect(await server.faults().latency == .milliseconds(5))
         }
     }
 

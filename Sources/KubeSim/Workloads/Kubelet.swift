@@ -29,6 +29,8 @@ actor Kubelet: SimulatedController {
     init?(store: ClusterStore, simulation: WorkloadSimulation) async {
         guard let pods = await ControllerClient(store: store, key: .pods, manager: "kubelet") else { return nil }
         self.store = store
+        var simulation = simulation
+        if simulation.nodeNames.isEmpty { simulation.nodeNames = WorkloadSimulation().nodeNames }
         self.simulation = simulation
         self.pods = pods
     }
@@ -81,7 +83,7 @@ actor Kubelet: SimulatedController {
             }
             var nodeName = pod["spec"]?["nodeName"]?.stringValue ?? ""
             if nodeName.isEmpty {
-                nodeName = simulation.nodeNames[nextNode % max(1, simulation.nodeNames.count)]
+                nodeName = simulation.nodeNames[nextNode % simulation.nodeNames.count]
                 nextNode += 1
                 await store.bind(pod: objectName, to: nodeName)
                 // The binding's own event starts the next pass, which reports the status.
@@ -111,8 +113,9 @@ actor Kubelet: SimulatedController {
         // 10.244.0.0/16 holds 65,534 pods; the sim never runs that many at once.
         while true {
             let candidate = "10.244.\((nextIP >> 8) & 0xFF).\(nextIP & 0xFF)"
-            nextIP = nextIP >= 0xFFFE ? 2 : nextIP + 1
-            if nextIP & 0xFF == 0 || nextIP & 0xFF == 0xFF { nextIP += 1 }
+            repeat {
+                nextIP = nextIP >= 0xFFFE ? 2 : nextIP + 1
+            } while nextIP & 0xFF == 0 || nextIP & 0xFF == 0xFF
             if usedIPs.insert(candidate).inserted {
                 podIPs[uid] = candidate
                 return candidate

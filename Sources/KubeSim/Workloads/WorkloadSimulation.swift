@@ -10,7 +10,7 @@ public struct WorkloadSimulation: Sendable {
     public var loadBalancerDelay: Duration = .milliseconds(200)
     /// From a bound claim's storage request growing to its capacity following.
     public var volumeResizeDelay: Duration = .milliseconds(200)
-    /// The simulated nodes pods are scheduled on, in turn.
+    /// The simulated nodes pods are scheduled on, in turn (the default three when empty).
     public var nodeNames = ["kube-sim-worker-1", "kube-sim-worker-2", "kube-sim-worker-3"]
 
     public init() {}
