@@ -40,23 +40,36 @@ extension ClusterStore {
             finalizers.append(DeleteOptions.foregroundFinalizer)
         }
         let isNamespace = resource.key == .namespaces
-        if finalizers.isEmpty && !isNamespace {
+        let grace = podGracePeriod(resource, old, options)
+        if finalizers.isEmpty && !isNamespace && grace == nil {
             commit(resource.key, objectName, old: old, new: nil)
             afterRemoval(resource.key, old)
             var gone = old
             gone.setMetadata("resourceVersion", .string(String(currentResourceVersion())))
             return present(gone, as: resource)
         }
-        if old.isBeingDeleted, finalizers == old.finalizers { return present(old, as: resource) }
+        let shortensGrace = grace.map { $0 < (old["metadata"]?["deletionGracePeriodSeconds"]?.intValue ?? 0) } ?? false
+        if old.isBeingDeleted, finalizers == old.finalizers, !shortensGrace { return present(old, as: resource) }
         new.setMetadata("finalizers", finalizers.isEmpty ? nil : .array(finalizers.map(JSONValue.string)))
-        if !old.isBeingDeleted {
-            new.setMetadata("deletionTimestamp", .string(Clock.now()))
-            new.setMetadata("deletionGracePeriodSeconds", .int(0))
+        if !old.isBeingDeleted || shortensGrace {
+            new.setMetadata("deletionTimestamp", .string(Clock.now(plusSeconds: grace ?? 0)))
+            new.setMetadata("deletionGracePeriodSeconds", .int(grace ?? 0))
         }
         if isNamespace { new["status"]?["phase"] = "Terminating" }
         let stored = commit(resource.key, objectName, old: old, new: new) ?? new
         collectGarbage()
         return present(objects[resource.key]?[objectName] ?? stored, as: resource)
+    }
+
+    /// The grace period a deleted pod gets while a simulated kubelet stops it: the request's, else the pod's
+    /// `terminationGracePeriodSeconds`, else 30. Nil (removed at once) without a kubelet, for a pod never scheduled or
+    /// already finished, or for a zero grace period, as kube-apiserver's pod strategy decides.
+    private func podGracePeriod(_ resource: APIResource, _ pod: JSONValue, _ options: DeleteOptions) -> Int64? {
+        guard configuration.workloads != nil, resource.key == .pods,
+            !(pod["spec"]?["nodeName"]?.stringValue ?? "").isEmpty, !pod.isPodTerminal
+        else { return nil }
+        let grace = options.gracePeriodSeconds ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+        return grace > 0 ? grace : nil
     }
 
     func deleteCollection(

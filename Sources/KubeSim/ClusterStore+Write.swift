@@ -111,6 +111,8 @@ extension ClusterStore {
             object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
         case ("", "services"):
             ServiceDefaults.applyOnCreate(&object, allocator: &serviceAddresses)
+        case ("apps", _):
+            WorkloadDefaults.apply(&object, resource: resource)
         default:
             break
         }
@@ -281,6 +283,7 @@ extension ClusterStore {
         }
         if resource.key == .namespaces, subresource != "status" { new["status"] = old["status"] }
         if resource.group.isEmpty, resource.plural == "services" { ServiceDefaults.keepAllocated(&new, from: old) }
+        if subresource != "status" { WorkloadDefaults.apply(&new, resource: resource) }
         var oldComparable = old
         oldComparable["apiVersion"] = new["apiVersion"]
         if new.specPart != oldComparable.specPart {
@@ -294,6 +297,7 @@ extension ClusterStore {
     /// being deleted, and lets the garbage collector react.
     func finishUpdate(_ resource: APIResource, _ objectName: ObjectName, old: JSONValue, new: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
         var new = try admitCustomResource(new, old: old, resource: resource)
+        try PersistentVolumeClaimValidation.checkUpdate(new, old: old, resource: resource)
         if resource.key == .customResourceDefinitions {
             try validateCRD(new, resource: resource)
             new = establish(new)

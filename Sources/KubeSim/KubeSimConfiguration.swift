@@ -1,4 +1,4 @@
-/// How a KubeSim server behaves: who may call it and how its watches are paced.
+/// How a KubeSim server behaves: who may call it, how its watches are paced, whether workloads run, which faults it injects.
 public struct KubeSimConfiguration: Sendable {
     /// Bearer token → user name. When empty, every request is served anonymously; otherwise an unknown token gets 401.
     public var tokens: [String: String] = [:]
@@ -9,6 +9,11 @@ public struct KubeSimConfiguration: Sendable {
     /// Serve HTTPS with a fresh self-signed certificate (see `KubeSimServer.certificateAuthorityPEM`). kubectl only
     /// sends bearer tokens over TLS, so turn this on to drive kubectl against a server with `tokens`.
     public var tls = false
+    /// The simulated scheduler, kubelets and controllers that make pods, claims, endpoints and load balancers behave;
+    /// nil serves the API alone (objects are stored, nothing acts on them).
+    public var workloads: WorkloadSimulation?
+    /// Faults injected into client requests; changeable at run time with `KubeSimServer.setFaults(_:)`.
+    public var faults = FaultInjection.none
 
     public init() {}
 }

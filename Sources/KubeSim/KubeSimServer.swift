@@ -21,13 +21,17 @@ public final class KubeSimServer: Sendable {
     public let certificateAuthorityPEM: String?
     let store: ClusterStore
     let counter: RequestCounter
+    let faultInjector: FaultInjector
+    let workloads: WorkloadControllers?
     private let task: Task<Void, any Error>
     private let serviceGroup: ServiceGroup
 
     private init(
         host: String, port: Int, certificateAuthorityPEM: String?, store: ClusterStore, counter: RequestCounter,
-        task: Task<Void, any Error>, serviceGroup: ServiceGroup
+        faultInjector: FaultInjector, workloads: WorkloadControllers?, task: Task<Void, any Error>, serviceGroup: ServiceGroup
     ) {
+        self.faultInjector = faultInjector
+        self.workloads = workloads
         self.host = host
         self.certificateAuthorityPEM = certificateAuthorityPEM
         self.port = port
@@ -41,10 +45,13 @@ public final class KubeSimServer: Sendable {
     public static func start(
         host: String = "127.0.0.1", port: Int = 0, configuration: KubeSimConfiguration = .init()
     ) async throws -> KubeSimServer {
+        if let problem = configuration.faults.problem { throw KubeSimError.invalidFaults(problem) }
         let store = ClusterStore(configuration: configuration)
         await store.bootstrap()
         let counter = RequestCounter()
-        let responder = KubeSimResponder(store: store, counter: counter, configuration: configuration)
+        let faultInjector = FaultInjector(configuration.faults)
+        let responder = FaultInjectingResponder(
+            base: KubeSimResponder(store: store, counter: counter, configuration: configuration), injector: faultInjector)
         var logger = Logger(label: "kube-sim")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -69,7 +76,12 @@ public final class KubeSimServer: Sendable {
             try await task.value
             throw KubeSimError.notStarted
         }
-        return KubeSimServer(host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter, task: task, serviceGroup: serviceGroup)
+        var workloads: WorkloadControllers?
+        if let simulation = configuration.workloads {
+            workloads = await WorkloadControllers.start(store: store, simulation: simulation)
+        }
+        return KubeSimServer(host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
+            faultInjector: faultInjector, workloads: workloads, task: task, serviceGroup: serviceGroup)
     }
 
     public var baseURL: String { "\(certificateAuthorityPEM == nil ? "http" : "https")://\(host):\(port)" }
@@ -114,14 +126,40 @@ public final class KubeSimServer: Sendable {
         await store.currentResourceVersion()
     }
 
+    /// The faults injected now.
+    public func faults() async -> FaultInjection {
+        await faultInjector.faults
+    }
+
+    /// Changes the faults injected from the next request on (`.none` stops them); a seed restarts the random sequence.
+    public func setFaults(_ faults: FaultInjection) async throws(KubeSimError) {
+        if let problem = faults.problem { throw KubeSimError.invalidFaults(problem) }
+        await faultInjector.set(faults)
+    }
+
     /// Ends open watches and stops the server.
     public func shutdown() async throws {
+        await workloads?.stop()
         await store.closeAllWatches()
         await serviceGroup.triggerGracefulShutdown()
         try await task.value
     }
 }
 
-public enum KubeSimError: Error, Sendable {
+public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
     case notStarted
+    /// The fault settings cannot be used; the text names the field and the fix.
+    case invalidFaults(String)
+    /// A pod test control was used on a server started without `KubeSimConfiguration.workloads`.
+    case workloadsNotSimulated
+    case podNotFound(namespace: String, name: String)
+
+    public var description: String {
+        switch self {
+        case .notStarted: "the server did not start listening"
+        case .invalidFaults(let problem): "invalid fault injection: \(problem)"
+        case .workloadsNotSimulated: "pods are not simulated: start the server with KubeSimConfiguration.workloads set"
+        case .podNotFound(let namespace, let name): "pod \"\(name)\" not found in namespace \"\(namespace)\""
+        }
+    }
 }

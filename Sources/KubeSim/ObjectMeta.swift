@@ -51,8 +51,8 @@ extension JSONValue {
 
 enum Clock {
     /// RFC 3339 with whole seconds, as Kubernetes writes `metav1.Time`.
-    static func now() -> String {
-        Date.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
+    static func now(plusSeconds seconds: Int64 = 0) -> String {
+        Date.now.addingTimeInterval(TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
     }
 }
 

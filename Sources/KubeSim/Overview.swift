@@ -17,8 +17,11 @@
 // | `MergePatch.swift`, `JSONPatch.swift`, `StrategicMergePatch.swift`, `ServerSideApply.swift` | patch kinds |
 // | `FieldSet.swift`, `ManagedFields.swift`, `SchemaNavigator.swift` | FieldsV1 ownership and list-map keys from the schemas |
 // | `Selectors.swift`, `ObjectMeta.swift`, `ServiceDefaults.swift` | selectors, metadata helpers and name rules, Service allocation |
+// | `WorkloadDefaults.swift`, `PersistentVolumeClaimValidation.swift` | apps/v1 defaults on every write; a claim's request never below its capacity |
+// | `Faults/` | fault injection (`FaultInjection`, the seeded `FaultInjector`) as a wrapper around the responder |
+// | `Workloads/` | the simulated control plane, on when `KubeSimConfiguration.workloads` is set: `ControlLoop` (level-triggered passes after store watches), `Kubelet` (scheduling, pod status, graceful removal, the test controls in `KubeSimServer+Pods`), `StatefulSetController`, `DeploymentController`, `EndpointsController`, `LoadBalancerController`, `PersistentVolumeClaimController` |
 //
 // Where later work slots in: schema validation and immutable fields in `ClusterStore.checkedBody`/`merged` (the
 // `SchemaNavigator` already resolves swagger and CRD schemas); RBAC next to `authenticate` in the responder (the token
-// map already yields a user name); fault injection as a wrapper around `KubeSimResponder.respond`; the simulated kubelet
-// and workload controllers as tasks that watch and write through `ClusterStore`, like any client.
+// map already yields a user name). The simulated controllers write through `ClusterStore` as clients do (so they see
+// validation, but not the injected faults); pods are deleted gracefully only while a kubelet runs to remove them.

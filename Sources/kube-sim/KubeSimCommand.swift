@@ -21,11 +21,32 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Require this bearer token (user \"admin\").") var token: String?
     @Option(help: "Namespace of the kubeconfig's context.") var namespace = "default"
     @Flag(help: "Serve HTTPS with a self-signed certificate (kubectl only sends tokens over TLS).") var tls = false
+    @Flag(help: "Serve the API alone: no simulated scheduler, kubelets or workload controllers.") var noWorkloads = false
+    @Option(help: "Milliseconds from a pod being scheduled to it running and ready.") var podReadyDelay = 200
+    @Option(help: "Chance (0-1) that a resource request fails with 500 InternalError.") var faultInternalErrorRate = 0.0
+    @Option(help: "Chance (0-1) that a resource request fails with 429 TooManyRequests.") var faultTooManyRequestsRate = 0.0
+    @Option(help: "Chance (0-1) that an update or patch fails with 409 Conflict.") var faultConflictRate = 0.0
+    @Option(help: "Milliseconds added to every resource request.") var faultLatency = 0
+    @Option(help: "Chance (0-1), after each watch event, that the server ends the watch.") var faultWatchDropRate = 0.0
+    @Option(help: "Seed for reproducible faults.") var faultSeed: UInt64?
+
+    func validate() throws {
+        if podReadyDelay < 0 { throw ValidationError("--pod-ready-delay must be zero or more milliseconds") }
+        if faultLatency < 0 { throw ValidationError("--fault-latency must be zero or more milliseconds") }
+    }
 
     func run() async throws {
         var configuration = KubeSimConfiguration()
         if let token { configuration.tokens[token] = "admin" }
         configuration.tls = tls
+        if !noWorkloads {
+            var workloads = WorkloadSimulation()
+            workloads.podReadyDelay = .milliseconds(podReadyDelay)
+            configuration.workloads = workloads
+        }
+        configuration.faults = FaultInjection(
+            errorRates: ["*": .init(internalError: faultInternalErrorRate, tooManyRequests: faultTooManyRequestsRate, conflict: faultConflictRate)],
+            latency: .milliseconds(faultLatency), watchDropRate: faultWatchDropRate, seed: faultSeed)
         let server = try await KubeSimServer.start(host: host, port: port, configuration: configuration)
         if let kubeconfig {
             try server.kubeconfigYAML(token: token, namespace: namespace).write(toFile: kubeconfig, atomically: true, encoding: .utf8)

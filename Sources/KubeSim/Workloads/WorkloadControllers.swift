@@ -1,0 +1,41 @@
+import Foundation
+import KubeKit
+
+/// The simulated control plane behind the API: kube-scheduler and kubelets, the StatefulSet, Deployment, endpoints,
+/// volume and cloud load-balancer controllers, each in its own control loop against the store.
+final class WorkloadControllers: Sendable {
+    let kubelet: Kubelet
+    private let loops: Task<Void, Never>
+
+    private init(kubelet: Kubelet, loops: Task<Void, Never>) {
+        self.kubelet = kubelet
+        self.loops = loops
+    }
+
+    static func start(store: ClusterStore, simulation: WorkloadSimulation) async -> WorkloadControllers? {
+        guard let kubelet = await Kubelet(store: store, simulation: simulation),
+            let statefulSets = await StatefulSetController(store: store),
+            let deployments = await DeploymentController(store: store),
+            let endpoints = await EndpointsController(store: store),
+            let loadBalancers = await LoadBalancerController(store: store, delay: simulation.loadBalancerDelay),
+            let claims = await PersistentVolumeClaimController(store: store, resizeDelay: simulation.volumeResizeDelay)
+        else { return nil }
+        await kubelet.registerNodes()
+        let loops = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await ControlLoop.run(kubelet, store: store) }
+                group.addTask { await ControlLoop.run(statefulSets, store: store) }
+                group.addTask { await ControlLoop.run(deployments, store: store) }
+                group.addTask { await ControlLoop.run(endpoints, store: store) }
+                group.addTask { await ControlLoop.run(loadBalancers, store: store) }
+                group.addTask { await ControlLoop.run(claims, store: store) }
+            }
+        }
+        return WorkloadControllers(kubelet: kubelet, loops: loops)
+    }
+
+    func stop() async {
+        loops.cancel()
+        await loops.value
+    }
+}
