@@ -21,7 +21,7 @@ struct KbctlTests {
     }
 
     @Test func createChecksTheDefinitionAndQuantitiesBeforeWriting() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             let session = Session(client: client, namespace: "default")
             // Before the CRDs: the advice is to install.
             await #expect { try await session.listClusters() } throws: { "\($0)".contains("kbctl install") }
@@ -46,7 +46,7 @@ struct KbctlTests {
     }
 
     @Test func everyCommandAgainstTheOperator() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             let session = Session(client: client, namespace: "default")

@@ -18,11 +18,11 @@ struct ClusterControllerTests {
     ]
 
     @Test func qdrantAndPgvectorClustersReachRunningWithEveryObject() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
-            _ = try await client.create(try exampleCluster("pgvector-cluster.yaml"))
+            _ = try await client.create(try exampleCluster("pgvector-cluster.yaml", name: "pgvectors"))
 
             let qdrant = try await waitForPhase(.running, "vectors", client: client)
             for condition in ClusterStatus.ConditionType.allCases {
@@ -71,7 +71,7 @@ struct ClusterControllerTests {
     }
 
     @Test func replicasAndResourcesInTheClusterSpecReachTheStatefulSet() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: "scaled")
@@ -102,7 +102,7 @@ struct ClusterControllerTests {
 
     @Test("each termination policy leaves what it promises", arguments: TerminationPolicy.allCases)
     func terminationPolicy(_ policy: TerminationPolicy) async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             let name = "ended-\(policy.rawValue.lowercased())"
@@ -154,7 +154,7 @@ struct ClusterControllerTests {
     }
 
     @Test func aNewOperatorFinishesWhatAStoppedOneStartedWithNoDuplicateOrOrphan() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let first = RunningOperator(client: client)
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "handover"))
@@ -181,8 +181,30 @@ struct ClusterControllerTests {
         }
     }
 
+    @Test func everythingConvergesDespiteInjectedErrorsAndDroppedWatches() async throws {
+        try await withKubeSim(workloads: true) { server, client in
+            try await installOperatorPrerequisites(client)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "chaos-qdrant"))
+            _ = try await client.create(try exampleCluster("pgvector-cluster.yaml", name: "chaos-pgvector"))
+            // One request in ten fails (500, 429 with Retry-After, 409), and watches end at random.
+            try await server.setFaults(FaultInjection(
+                errorRates: ["*": .init(internalError: 0.04, tooManyRequests: 0.03, conflict: 0.03)], watchDropRate: 0.05,
+                seed: 20261201))
+            let running = RunningOperator(client: client)
+            let qdrant = try await waitForPhase(.running, "chaos-qdrant", client: client)
+            let pgvector = try await waitForPhase(.running, "chaos-pgvector", client: client)
+            try await server.setFaults(.none)
+            #expect(qdrant.status?.components?["qdrant"]?.podsReady == true)
+            #expect(pgvector.status?.components?["postgresql"]?.podsReady == true)
+            #expect(try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "chaos-qdrant", client: client)
+                == ["chaos-qdrant-qdrant-env", "chaos-qdrant-qdrant-qdrant-config", "chaos-qdrant-qdrant-qdrant-scripts"])
+            #expect(try await objectNames(CoreV1.Secret.descriptor, cluster: "chaos-pgvector", client: client) == ["chaos-pgvector-conn-credential"])
+            await running.stop()
+        }
+    }
+
     @Test func anIdleClusterCausesNoWrites() async throws {
-        try await withKubeSim { server, client in
+        try await withKubeSim(workloads: true) { server, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
@@ -198,7 +220,7 @@ struct ClusterControllerTests {
     }
 
     @Test func badInputGetsAConditionAndAnEventAndTheOthersAreServed() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             var unknown = try exampleCluster("qdrant-cluster.yaml", name: "unknown-engine")
@@ -238,7 +260,7 @@ struct ClusterControllerTests {
     }
 
     @Test func aStandbyOperatorWritesNothingAndTakesOverWhenTheLeaderStops() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let election = { (identity: String) in
                 LeaderElector.Configuration(

@@ -28,7 +28,7 @@ struct OpsRequestControllerTests {
     func withRunningCluster(
         _ name: String, replicas: Int32 = 2, _ body: (KubeClient, RunningOperator) async throws -> Void
     ) async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
@@ -155,7 +155,7 @@ struct OpsRequestControllerTests {
     }
 
     @Test func aNewOperatorFinishesARequestTheStoppedOneStarted() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let first = RunningOperator(client: client)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: "relay")

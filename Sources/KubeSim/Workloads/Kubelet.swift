@@ -167,7 +167,9 @@ actor Kubelet: SimulatedController {
         if let initContainers = pod["spec"]?["initContainers"]?.arrayValue, !initContainers.isEmpty {
             status["initContainerStatuses"] = .array(initContainers.map { container in
                 let finished: JSONValue = started ? ["terminated": ["exitCode": 0, "reason": "Completed"]] : ["waiting": ["reason": "PodInitializing"]]
-                return ["name": container["name"] ?? "", "image": container["image"] ?? "", "ready": .bool(started),
+                let image = container["image"] ?? ""
+                // imageID is required in a ContainerStatus; typed clients refuse a status without it.
+                return ["name": container["name"] ?? "", "image": image, "imageID": .string("sim://" + (image.stringValue ?? "")), "ready": .bool(started),
                         "restartCount": 0, "started": false, "state": finished]
             })
         }
