@@ -26,9 +26,14 @@ struct OpsRequestControllerTests {
 
     /// A running 2-replica Qdrant cluster and the operator, for each test.
     func withRunningCluster(
-        _ name: String, replicas: Int32 = 2, _ body: (KubeClient, RunningOperator) async throws -> Void
+        _ name: String, replicas: Int32 = 2, podReadyDelay: Duration? = nil,
+        _ body: (KubeClient, RunningOperator) async throws -> Void
     ) async throws {
-        try await withKubeSim(workloads: true) { _, client in
+        var configuration = KubeSimConfiguration()
+        var workloads = WorkloadSimulation()
+        if let podReadyDelay { workloads.podReadyDelay = podReadyDelay }
+        configuration.workloads = workloads
+        try await withKubeSim(configuration: configuration) { _, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
@@ -135,7 +140,8 @@ struct OpsRequestControllerTests {
     }
 
     @Test func aSecondRequestWaitsAndACancelledScalingIsRestored() async throws {
-        try await withRunningCluster("queue", replicas: 1) { client, _ in
+        // Pods take seconds to become ready, so the scale-out is still going when the test cancels it.
+        try await withRunningCluster("queue", replicas: 1, podReadyDelay: .seconds(3)) { client, _ in
             // Cancelled while its new pods come up: the cluster goes back to one replica.
             _ = try await client.create(request("big", cluster: "queue", .horizontalScaling) {
                 $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 4)]

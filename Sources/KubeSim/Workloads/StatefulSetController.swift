@@ -47,6 +47,7 @@ actor StatefulSetController: SimulatedController {
         let updateRevision = "\(name)-\(TemplateHash.of(spec["template"] ?? [:]))"
         let currentRevision = set["status"]?["currentRevision"]?.stringValue ?? updateRevision
 
+        await adoptOrphans(of: set, name: name, namespace: namespace)
         var byOrdinal: [Int: JSONValue] = [:]
         for pod in await store.stored(.pods, namespace: namespace) where pod.isControlled(by: set) {
             if let ordinal = Self.ordinal(of: pod, in: name) { byOrdinal[ordinal] = pod }
@@ -83,6 +84,23 @@ actor StatefulSetController: SimulatedController {
         }
         guard let fresh = try? await store.get(sets.resource, namespace: namespace, name: name), fresh.uid == set.uid else { return }
         await sets.updateStatus(of: fresh, to: .object(status))
+    }
+
+    /// Takes over the pods a deleted set left behind (deleted with `propagationPolicy: Orphan`, as operators do to
+    /// change immutable fields): pods of its names that match its selector and have no controller, as
+    /// kube-controller-manager adopts them, so they are not made again.
+    private func adoptOrphans(of set: JSONValue, name: String, namespace: String) async {
+        guard let matchLabels = set["spec"]?["selector"]?["matchLabels"]?.objectValue else { return }
+        let selector = LabelSelector(matching: matchLabels.compactMapValues(\.stringValue))
+        for pod in await store.stored(.pods, namespace: namespace) where Self.ordinal(of: pod, in: name) != nil {
+            guard !pod.isBeingDeleted, selector.matches(pod),
+                !pod.ownerReferences.contains(where: { $0["controller"]?.boolValue == true }),
+                case .object(var object) = pod, case .object(var metadata)? = object["metadata"]
+            else { continue }
+            metadata["ownerReferences"] = .array(pod.ownerReferences + [set.controllerReference])
+            object["metadata"] = .object(metadata)
+            await pods.update(.object(object))
+        }
     }
 
     /// Creates missing and replaces failed pods below `replicas`, and removes those above it, in the order the policy
