@@ -98,14 +98,20 @@ struct KbctlTests {
             #expect(ops.contains("HorizontalScaling") && ops.contains("Expose") && ops.contains("3/3"), "\(ops)")
             let events = try await session.listEvents(of: "vectors")
             #expect(events.contains("Normal"), "\(events)")
-            #expect(try await session.listAddons().contains("qdrant   1.12.5        Enabled"))
+            #expect(Self.row("qdrant", in: try await session.listAddons()) == ["qdrant", "1.12.5", "Enabled", "Available", "qdrant-1.12.5"])
             await #expect { try await session.disableAddon("qdrant") } throws: { "\($0)".contains("used by default/vectors") }
             try await session.deleteCluster("vectors")
             _ = try await eventually("the cluster to go") { try await client.list(Cluster.self, namespace: "default").items.isEmpty ? true : nil }
             try await session.disableAddon("qdrant")
-            #expect(try await session.listAddons().contains("qdrant   1.12.5        Disabled"))
+            #expect(Self.row("qdrant", in: try await session.listAddons()) == ["qdrant", "1.12.5", "Disabled", "-", "-"])
             await running.stop()
         }
+    }
+
+    /// The cells of the table row that starts with `name`.
+    static func row(_ name: String, in table: String) -> [String] {
+        table.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            .first { $0.first == name } ?? []
     }
 
     @Test func theExecutableExitsNonZeroWithTheReason() throws {
