@@ -74,6 +74,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             resources: [.copy("Resources/swagger.json")]
         ),
@@ -83,7 +84,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "vectorblocks-bench",
-            dependencies: ["KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "KubeKit", "KubeSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "TestSupport",

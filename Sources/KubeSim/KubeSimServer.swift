@@ -100,6 +100,16 @@ public final class KubeSimServer: Sendable {
             """
     }
 
+    /// A bearer token for an existing ServiceAccount: requests with it are made as
+    /// `system:serviceaccount:<namespace>:<name>` and, with `rbac` on, allowed what that account is bound to.
+    public func serviceAccountToken(namespace: String, name: String) async throws -> String {
+        do {
+            return try await store.issueServiceAccountToken(namespace: namespace, name: name)
+        } catch {
+            throw KubeSimError.serviceAccountNotFound(namespace: namespace, name: name)
+        }
+    }
+
     /// Requests served so far, by verb and resource.
     public func requestCounts() async -> [RequestKey: Int] {
         await counter.snapshot()
@@ -124,4 +134,5 @@ public final class KubeSimServer: Sendable {
 
 public enum KubeSimError: Error, Sendable {
     case notStarted
+    case serviceAccountNotFound(namespace: String, name: String)
 }

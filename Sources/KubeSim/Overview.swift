@@ -17,8 +17,9 @@
 // | `MergePatch.swift`, `JSONPatch.swift`, `StrategicMergePatch.swift`, `ServerSideApply.swift` | patch kinds |
 // | `FieldSet.swift`, `ManagedFields.swift`, `SchemaNavigator.swift` | FieldsV1 ownership and list-map keys from the schemas |
 // | `Selectors.swift`, `ObjectMeta.swift`, `ServiceDefaults.swift` | selectors, metadata helpers and name rules, Service allocation |
+// | `SwaggerDecoder.swift`, `BuiltinValidation.swift`, `GoSyntax.swift` | built-in kinds decoded against the swagger (type errors, `fieldValidation` for unknown fields, pruning), required values, Go-worded messages |
+// | `ImmutableFields.swift` | fields an update may not change (StatefulSet spec, Service cluster IPs, Deployment selector, PVC spec, immutable ConfigMaps and Secrets) |
+// | `Authentication.swift`, `Authorization.swift` | users from tokens and service-account tokens (TokenRequest), RBAC over the stored roles and bindings |
 //
-// Where later work slots in: schema validation and immutable fields in `ClusterStore.checkedBody`/`merged` (the
-// `SchemaNavigator` already resolves swagger and CRD schemas); RBAC next to `authenticate` in the responder (the token
-// map already yields a user name); fault injection as a wrapper around `KubeSimResponder.respond`; the simulated kubelet
+// Where later work slots in: fault injection as a wrapper around `KubeSimResponder.respond`; the simulated kubelet
 // and workload controllers as tasks that watch and write through `ClusterStore`, like any client.
