@@ -76,6 +76,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             resources: [.copy("Resources/swagger.json")]
         ),
@@ -86,10 +87,12 @@ let package = Package(
         .executableTarget(
             name: "vectorblocks-bench",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator",
+                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(

@@ -62,7 +62,9 @@ struct APIError: Error, Sendable {
 
     /// 422 with one cause per invalid field, e.g. `ConfigMap "x" is invalid: metadata.name: Required value: name is required`.
     static func invalid(_ resource: APIResource, name: String, causes: [(field: String, reason: String, message: String)]) -> APIError {
-        let text = causes.map { "\($0.field): \($0.message)" }.joined(separator: ", ")
+        // Go's aggregate error: one error alone, several in brackets.
+        let joined = causes.map { "\($0.field): \($0.message)" }.joined(separator: ", ")
+        let text = causes.count == 1 ? joined : "[\(joined)]"
         let rendered = causes.map { cause($0.reason, field: $0.field, message: $0.message) }
         return APIError(
             code: 422, reason: "Invalid",

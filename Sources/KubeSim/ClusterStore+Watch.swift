@@ -87,11 +87,21 @@ extension ClusterStore {
         watchers.removeAll()
     }
 
+    /// Sends a change to the watches that see it, serialising it once per form it is seen in (version and
+    /// event type) rather than once per watch.
     func deliver(_ entry: HistoryEntry) {
+        var lines: [String: Data] = [:]
         for watcher in watchers.values {
-            if let event = watcher.event(for: entry, presenting: { self.present($0, as: watcher.resource) }) {
-                watcher.continuation.yield(event)
+            guard var event = watcher.event(for: entry, presenting: { self.present($0, as: watcher.resource) }) else { continue }
+            let form = "\(watcher.resource.apiVersion) \(event.type)"
+            if let line = lines[form] {
+                event.line = line
+            } else {
+                let line = JSONWriter.watchLine(type: event.type, object: event.object)
+                lines[form] = line
+                event.line = line
             }
+            watcher.continuation.yield(event)
         }
     }
 }

@@ -13,7 +13,7 @@ extension ClusterStore {
     // MARK: Create
 
     func create(_ resource: APIResource, namespace: String?, body: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
-        var object = try checkedBody(body, for: resource, namespace: namespace)
+        var object = try decodeBuiltin(checkedBody(body, for: resource, namespace: namespace), resource: resource, context: context, via: .body)
         var name = object.metadataName ?? ""
         if name.isEmpty, let prefix = object["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty {
             name = prefix + NameValidation.generatedSuffix()
@@ -61,7 +61,7 @@ extension ClusterStore {
 
     /// Stores a prepared new object (shared by POST and by server-side apply of an absent object).
     func finishCreate(_ resource: APIResource, _ objectName: ObjectName, _ prepared: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
-        var object = try admitCustomResource(prepared, old: nil, resource: resource)
+        var object = try admitBuiltin(admitCustomResource(prepared, old: nil, resource: resource), old: nil, resource: resource)
         if resource.key == .customResourceDefinitions {
             object = establish(object)
         }
@@ -123,7 +123,7 @@ extension ClusterStore {
     func update(
         _ resource: APIResource, namespace: String?, name: String, body: JSONValue, subresource: String?, context: WriteContext
     ) throws(APIError) -> JSONValue {
-        let candidate = try checkedBody(body, for: resource, namespace: namespace)
+        let candidate = try decodeBuiltin(checkedBody(body, for: resource, namespace: namespace), resource: resource, context: context, via: .body)
         if let given = candidate.metadataName, given != name {
             throw APIError.badRequest("the name of the object (\(given)) does not match the name on the URL (\(name))")
         }
@@ -175,7 +175,8 @@ extension ClusterStore {
                     throw APIError(code: 422, reason: "Invalid", message: error.message)
                 }
             }
-            let candidate = try checkedBody(patched, for: resource, namespace: namespace)
+            let candidate = try decodeBuiltin(checkedBody(patched, for: resource, namespace: namespace), resource: resource,
+                context: context, via: .patch(kind, patch: patch))
             if candidate.metadataName != name {
                 throw APIError.badRequest("the name of the object (\(candidate.metadataName ?? "")) does not match the name on the URL (\(name))")
             }
@@ -188,6 +189,8 @@ extension ClusterStore {
             return (try finishUpdate(resource, objectName, old: old, new: new, context: context), false)
         case .apply(let force):
             var config = try checkedBody(patch, for: resource, namespace: namespace)
+            // Apply keeps the configuration as sent (a null there removes a field); the decoder only judges it.
+            _ = try decodeBuiltin(config, resource: resource, context: context, via: .apply)
             if config.metadataName != name {
                 throw APIError.badRequest("the name of the object (\(config.metadataName ?? "")) does not match the name on the URL (\(name))")
             }
@@ -296,7 +299,7 @@ extension ClusterStore {
     /// Commits an update unless it changes nothing, then removes an object whose last finalizer went while it was
     /// being deleted, and lets the garbage collector react.
     func finishUpdate(_ resource: APIResource, _ objectName: ObjectName, old: JSONValue, new: JSONValue, context: WriteContext) throws(APIError) -> JSONValue {
-        var new = try admitCustomResource(new, old: old, resource: resource)
+        var new = try admitBuiltin(admitCustomResource(new, old: old, resource: resource), old: old, resource: resource)
         try PersistentVolumeClaimValidation.checkUpdate(new, old: old, resource: resource)
         if resource.key == .customResourceDefinitions {
             try validateCRD(new, resource: resource)

@@ -5,6 +5,8 @@ import KubeKit
 struct WatchEvent: Sendable {
     var type: String  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
     var object: JSONValue
+    /// The event already serialised as a JSON watch line, shared by every watch that sees it the same way.
+    var line: Data? = nil
 }
 
 /// A committed change, kept in the bounded history that watches resume from.
@@ -20,6 +22,7 @@ struct HistoryEntry: Sendable {
 struct WriteContext: Sendable {
     var manager: String
     var dryRun: Bool
+    var fieldValidation: FieldValidation = .warn
 }
 
 /// The cluster's state: every object of every resource, the one global resourceVersion counter, the event history
@@ -37,6 +40,10 @@ actor ClusterStore {
     var watchers: [UUID: Watcher] = [:]
     /// Cluster IPs and node ports handed out to Services.
     var serviceAddresses = ServiceAddressAllocator()
+    /// The warnings of the request being served, while `collectingWarnings` runs.
+    var requestWarnings: [String]?
+    /// Issued service-account token → the account it names.
+    var serviceAccountTokens: [String: ServiceAccountToken] = [:]
 
     init(configuration: KubeSimConfiguration) {
         self.configuration = configuration
@@ -50,6 +57,7 @@ actor ClusterStore {
             let object: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]]
             _ = try? create(resource, namespace: nil, body: object, context: WriteContext(manager: "kube-apiserver", dryRun: false))
         }
+        bootstrapRBAC()
     }
 
     func registrySnapshot() -> ResourceRegistry { registry }

@@ -58,6 +58,12 @@ enum Discovery {
                     "kind": .string(resource.kind), "verbs": ["get", "patch", "update"],
                 ])
             }
+            if resource.subresources.contains("token") {
+                entries.append([
+                    "name": .string(resource.plural + "/token"), "singularName": "", "namespaced": .bool(resource.namespaced),
+                    "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"],
+                ])
+            }
             if resource.subresources.contains("scale") {
                 entries.append([
                     "name": .string(resource.plural + "/scale"), "singularName": "", "namespaced": .bool(resource.namespaced),

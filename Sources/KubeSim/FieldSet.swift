@@ -63,7 +63,7 @@ enum FieldSet {
                 }
                 keyObject[key] = value
             }
-            guard !keyObject.isEmpty, let data = try? JSONValue.object(keyObject).jsonData(), let text = String(data: data, encoding: .utf8) else { return nil }
+            guard !keyObject.isEmpty, let text = String(data: JSONWriter.data(.object(keyObject), sortedKeys: true), encoding: .utf8) else { return nil }
             tokens.append("k:" + text)
         }
         return Set(tokens).count == tokens.count ? tokens : nil

@@ -1,7 +1,15 @@
 /// How a KubeSim server behaves: who may call it, how its watches are paced, whether workloads run, which faults it injects.
 public struct KubeSimConfiguration: Sendable {
-    /// Bearer token → user name. When empty, every request is served anonymously; otherwise an unknown token gets 401.
+    /// Bearer token → user name. When empty, a request without a known token is served as `system:anonymous`;
+    /// otherwise an unknown token gets 401. Service-account tokens (`KubeSimServer.serviceAccountToken`, or the
+    /// TokenRequest API) are accepted either way.
     public var tokens: [String: String] = [:]
+    /// Enforce RBAC: every request is authorized against the stored Roles, ClusterRoles, RoleBindings and
+    /// ClusterRoleBindings, and a denied one gets 403 Forbidden. Off by default, when every authenticated request
+    /// may do anything.
+    public var rbac = false
+    /// Users (from `tokens`) that bypass RBAC, as members of `system:masters` do.
+    public var administrators: Set<String> = ["admin"]
     /// How often a watch with `allowWatchBookmarks=true` receives a BOOKMARK event.
     public var bookmarkInterval: Duration = .seconds(1)
     /// How many events the server keeps for watches that resume from a resourceVersion; older ones get 410 Gone.

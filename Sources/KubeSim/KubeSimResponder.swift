@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KubeKit
 import NIOCore
@@ -19,18 +20,30 @@ struct KubeSimResponder: HTTPResponder {
         let query = QueryParameters(request.uri.query)
         await counter.record(Self.accountingKey(request, path: path, query: query))
         do {
-            try authenticate(request)
+            let user = try await authenticate(request)
+            if configuration.rbac, !user.isAdministrator {
+                let verb = Self.accountingKey(request, path: path, query: query).verb
+                try await store.authorize(AuthorizationAttributes(
+                    user: user, method: request.method.rawValue, path: path, rawPath: request.uri.path, query: query, request: verb))
+            }
             return try await route(request, path: path, query: query)
         } catch let error as APIError {
             return Self.json(error.status, status: error.code)
         }
     }
 
-    private func authenticate(_ request: Request) throws(APIError) {
-        guard !configuration.tokens.isEmpty else { return }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            configuration.tokens[String(header.dropFirst("Bearer ".count))] != nil
-        else { throw APIError.unauthorized }
+    /// The user a bearer token names: a configured token, or an issued service-account token. Without configured
+    /// tokens, a request with neither is anonymous; with them, it is 401.
+    private func authenticate(_ request: Request) async throws(APIError) -> UserInfo {
+        let header = request.headers[.authorization] ?? ""
+        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : nil
+        if let token, let name = configuration.tokens[token] {
+            let groups = configuration.administrators.contains(name) ? ["system:masters", "system:authenticated"] : ["system:authenticated"]
+            return UserInfo(name: name, groups: groups)
+        }
+        if let token, let account = await store.serviceAccountUser(token: token) { return account }
+        guard configuration.tokens.isEmpty else { throw APIError.unauthorized }
+        return .anonymous
     }
 
     private func route(_ request: Request, path: APIPath, query: QueryParameters) async throws -> Response {
@@ -76,12 +89,16 @@ struct KubeSimResponder: HTTPResponder {
         return RequestKey(verb: ResourceHandler.verb(request.method, target: target, query: query), resource: target.accountingName)
     }
 
-    static func json(_ value: JSONValue, status: Int = 200) -> Response {
-        let data = (try? value.jsonData(sortedKeys: false)) ?? Data("{}".utf8)
-        return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/json"],
+    static func json(_ value: JSONValue, status: Int = 200, warnings: [String] = []) -> Response {
+        let data = JSONWriter.data(value)
+        var response = Response(
+            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        if !warnings.isEmpty, let name = HTTPField.Name("Warning") {
+            // RFC 7234 warn-code 299 with no agent, the text quoted as Go's strconv.Quote does: what client-go prints.
+            response.headers[values: name] = warnings.map { "299 - \(GoSyntax.quoted($0))" }
+        }
+        return response
     }
 }
 

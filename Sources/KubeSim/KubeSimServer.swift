@@ -112,6 +112,16 @@ public final class KubeSimServer: Sendable {
             """
     }
 
+    /// A bearer token for an existing ServiceAccount: requests with it are made as
+    /// `system:serviceaccount:<namespace>:<name>` and, with `rbac` on, allowed what that account is bound to.
+    public func serviceAccountToken(namespace: String, name: String) async throws -> String {
+        do {
+            return try await store.issueServiceAccountToken(namespace: namespace, name: name)
+        } catch {
+            throw KubeSimError.serviceAccountNotFound(namespace: namespace, name: name)
+        }
+    }
+
     /// Requests served so far, by verb and resource.
     public func requestCounts() async -> [RequestKey: Int] {
         await counter.snapshot()
@@ -153,6 +163,7 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A pod test control was used on a server started without `KubeSimConfiguration.workloads`.
     case workloadsNotSimulated
     case podNotFound(namespace: String, name: String)
+    case serviceAccountNotFound(namespace: String, name: String)
 
     public var description: String {
         switch self {
@@ -160,6 +171,7 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidFaults(let problem): "invalid fault injection: \(problem)"
         case .workloadsNotSimulated: "pods are not simulated: start the server with KubeSimConfiguration.workloads set"
         case .podNotFound(let namespace, let name): "pod \"\(name)\" not found in namespace \"\(namespace)\""
+        case .serviceAccountNotFound(let namespace, let name): "service account \"\(name)\" not found in namespace \"\(namespace)\""
         }
     }
 }

@@ -20,8 +20,9 @@
 // | `WorkloadDefaults.swift`, `PersistentVolumeClaimValidation.swift` | apps/v1 defaults on every write; a claim's request never below its capacity |
 // | `Faults/` | fault injection (`FaultInjection`, the seeded `FaultInjector`) as a wrapper around the responder |
 // | `Workloads/` | the simulated control plane, on when `KubeSimConfiguration.workloads` is set: `ControlLoop` (level-triggered passes after store watches), `Kubelet` (scheduling, pod status, graceful removal, the test controls in `KubeSimServer+Pods`), `StatefulSetController`, `DeploymentController`, `EndpointsController`, `LoadBalancerController`, `PersistentVolumeClaimController` |
+// | `SwaggerDecoder.swift`, `BuiltinValidation.swift`, `GoSyntax.swift` | built-in kinds decoded against the swagger (type errors, `fieldValidation` for unknown fields, pruning), required values, Go-worded messages |
+// | `ImmutableFields.swift` | fields an update may not change (StatefulSet spec, Service cluster IPs, Deployment selector, PVC spec, immutable ConfigMaps and Secrets) |
+// | `Authentication.swift`, `Authorization.swift` | users from tokens and service-account tokens (TokenRequest), RBAC over the stored roles and bindings |
 //
-// Where later work slots in: schema validation and immutable fields in `ClusterStore.checkedBody`/`merged` (the
-// `SchemaNavigator` already resolves swagger and CRD schemas); RBAC next to `authenticate` in the responder (the token
-// map already yields a user name). The simulated controllers write through `ClusterStore` as clients do (so they see
-// validation, but not the injected faults); pods are deleted gracefully only while a kubelet runs to remove them.
+// The simulated controllers write through `ClusterStore` as clients do (so they see validation, but neither the
+// injected faults nor RBAC); pods are deleted gracefully only while a kubelet runs to remove them.

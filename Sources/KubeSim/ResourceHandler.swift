@@ -31,6 +31,9 @@ struct ResourceHandler: Sendable {
         }
         let namespace = resource.namespaced ? target.namespace : nil
         let verb = Self.verb(request.method, target: target, query: query)
+        if target.subresource == "token", let namespace {
+            return try await TokenRequestHandler(store: store).handle(request, namespace: namespace, name: target.name ?? "", verb: verb)
+        }
         if target.subresource == "scale" {
             return try await ScaleHandler(store: store).handle(request, resource: resource, namespace: namespace, name: target.name ?? "", verb: verb, query: query)
         }
@@ -58,14 +61,20 @@ struct ResourceHandler: Sendable {
         case "create":
             guard target.name == nil, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let body = try await decodeBody(request, allowYAML: false)
-            let created = try await store.create(resource, namespace: namespace, body: body, context: try writeContext(request, query))
-            return KubeSimResponder.json(created, status: 201)
+            let context = try writeContext(request, query, options: "CreateOptions")
+            let (created, warnings) = try await store.collectingWarnings { store throws(APIError) in
+                try store.create(resource, namespace: namespace, body: body, context: context)
+            }
+            return KubeSimResponder.json(created, status: 201, warnings: warnings)
         case "update":
             guard let name = target.name else { throw APIError.methodNotAllowed() }
             let body = try await decodeBody(request, allowYAML: false)
-            let updated = try await store.update(resource, namespace: namespace, name: name, body: body,
-                subresource: target.subresource, context: try writeContext(request, query))
-            return KubeSimResponder.json(updated)
+            let context = try writeContext(request, query, options: "UpdateOptions")
+            let subresource = target.subresource
+            let (updated, warnings) = try await store.collectingWarnings { store throws(APIError) in
+                try store.update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context)
+            }
+            return KubeSimResponder.json(updated, warnings: warnings)
         case "patch":
             guard let name = target.name else { throw APIError.methodNotAllowed() }
             let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -82,11 +91,14 @@ struct ResourceHandler: Sendable {
             }
             let isApply: Bool = if case .apply = kind { true } else { false }
             let body = try await decodeBody(request, allowYAML: isApply)
-            var context = try writeContext(request, query)
+            var context = try writeContext(request, query, options: "PatchOptions")
             if isApply { context.manager = query["fieldManager"] ?? "" }
-            let (object, created) = try await store.patch(resource, namespace: namespace, name: name, patch: body, kind: kind,
-                subresource: target.subresource, context: context)
-            return KubeSimResponder.json(object, status: created ? 201 : 200)
+            let patchContext = context
+            let subresource = target.subresource
+            let ((object, created), warnings) = try await store.collectingWarnings { store throws(APIError) in
+                try store.patch(resource, namespace: namespace, name: name, patch: body, kind: kind, subresource: subresource, context: patchContext)
+            }
+            return KubeSimResponder.json(object, status: created ? 201 : 200, warnings: warnings)
         case "delete":
             guard let name = target.name, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let options = try await deleteOptions(request, query)
@@ -138,11 +150,11 @@ struct ResourceHandler: Sendable {
                     if let table, event.type != "ERROR", event.type != "BOOKMARK" {
                         object = table.table(for: [object], resourceVersion: object.resourceVersionString, includeColumns: !sentColumns)
                         sentColumns = true
+                    } else if let line = event.line {
+                        try await writer.write(ByteBuffer(bytes: line))
+                        continue
                     }
-                    let line: JSONValue = ["type": .string(event.type), "object": object]
-                    var data = (try? line.jsonData(sortedKeys: false)) ?? Data()
-                    data.append(0x0A)
-                    try await writer.write(ByteBuffer(bytes: data))
+                    try await writer.write(ByteBuffer(bytes: JSONWriter.watchLine(type: event.type, object: object)))
                 }
             } catch {
                 // The client went away; fall through to clean up.
@@ -182,7 +194,7 @@ struct ResourceHandler: Sendable {
         return try RequestBodyDecoder.decode(data, allowYAML: allowYAML)
     }
 
-    private func writeContext(_ request: Request, _ query: QueryParameters) throws(APIError) -> WriteContext {
+    private func writeContext(_ request: Request, _ query: QueryParameters, options: String) throws(APIError) -> WriteContext {
         if let dryRun = query["dryRun"], !dryRun.isEmpty, dryRun != "All" {
             throw APIError.badRequest("dryRun: Unsupported value: \"\(dryRun)\": supported values: \"All\"")
         }
@@ -190,7 +202,8 @@ struct ResourceHandler: Sendable {
         if manager.count > 128 {
             throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Too long: may not be longer than 128")
         }
-        return WriteContext(manager: manager, dryRun: query["dryRun"] == "All")
+        return WriteContext(manager: manager, dryRun: query["dryRun"] == "All",
+            fieldValidation: try FieldValidation.parse(query["fieldValidation"], options: options))
     }
 
     /// The real server's default field manager: the User-Agent up to its first `/`.

@@ -55,7 +55,11 @@ struct ServerSideApply {
         // Fields this applier set before and leaves out now are removed unless someone else still owns them.
         let previous = entries.first(where: isMine)?.fields ?? []
         let othersOwn = entries.filter { !isMine($0) }.reduce(into: Set<FieldPath>()) { $0.formUnion($1.fields) }
-        for path in previous.subtracting(configPaths).subtracting(othersOwn).sorted(by: { $0.count > $1.count }) {
+        // Whole list items go first: once an item's key fields were removed, the item could no longer be found.
+        let abandoned = previous.subtracting(configPaths).subtracting(othersOwn).sorted { lhs, rhs in
+            (lhs.last == ".") != (rhs.last == ".") ? lhs.last == "." : lhs.count > rhs.count
+        }
+        for path in abandoned {
             if path.last == "." {
                 merged = FieldSet.removing(path, from: merged)
             } else if !previous.contains(path + ["."]) && !hasDescendant(path, in: configPaths.union(othersOwn)) {

@@ -155,7 +155,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
 
 extension Duration {
     /// The duration in seconds, for rates.
-    fileprivate var seconds: Double {
+    var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -53,6 +53,59 @@ struct KubectlTests {
             }
         }
 
+        /// Starts a kubectl that runs until it is stopped (`get --watch`, `wait`): its output file can be read while it
+        /// runs, and `stop` ends it and returns what it printed.
+        func start(_ arguments: [String]) throws -> Running {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
+            let outURL = directory.appendingPathComponent("out-\(UUID().uuidString)")
+            let errURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: outURL)
+            process.standardError = try FileHandle(forWritingTo: errURL)
+            try process.run()
+            return Running(process: process, outURL: outURL, errURL: errURL)
+        }
+
+        struct Running: @unchecked Sendable {
+            let process: Process
+            let outURL: URL
+            let errURL: URL
+
+            var output: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+            var errors: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+
+            /// Polls the output until `condition` holds or the timeout passes; true when it held.
+            func waitForOutput(timeout: Duration = .seconds(60), _ condition: (String) -> Bool) async throws -> Bool {
+                let deadline = ContinuousClock.now + timeout
+                while ContinuousClock.now < deadline {
+                    if condition(output) { return true }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return condition(output)
+            }
+
+            /// Waits (off the cooperative pool) for the process to end on its own within the timeout, else stops it.
+            func exitStatus(timeout: Duration = .seconds(60)) async -> Int32? {
+                let deadline = ContinuousClock.now + timeout
+                while process.isRunning, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                if process.isRunning {
+                    stop()
+                    return nil
+                }
+                return process.terminationStatus
+            }
+
+            func stop() {
+                if process.isRunning { process.terminate() }
+            }
+        }
+
         func cleanUp() {
             try? FileManager.default.removeItem(at: directory)
         }
@@ -149,6 +202,108 @@ struct KubectlTests {
             let gone = try await kubectl.run(["get", "cm", "settings"])
             #expect(gone.status != 0)
             #expect(gone.err.contains("NotFound"))
+        }
+    }
+
+    @Test func kubectlCustomResourceLifecycle() async throws {
+        try await withServer { server, client in
+            let kubectl = try Kubectl(server: server, token: nil)
+            defer { kubectl.cleanUp() }
+            let crdFile = try kubectl.write("crd.yaml", """
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata:
+                  name: gizmos.example.com
+                spec:
+                  group: example.com
+                  scope: Namespaced
+                  names: {plural: gizmos, singular: gizmo, kind: Gizmo, shortNames: [gz]}
+                  versions:
+                  - name: v1
+                    served: true
+                    storage: true
+                    additionalPrinterColumns:
+                    - {name: Size, type: integer, jsonPath: .spec.size}
+                    schema:
+                      openAPIV3Schema:
+                        type: object
+                        properties:
+                          spec:
+                            type: object
+                            properties:
+                              size: {type: integer}
+                """)
+            let crd = try await kubectl.run(["apply", "-f", crdFile])
+            #expect(crd.status == 0, "\(crd.err)")
+            #expect(crd.out.contains("customresourcedefinition.apiextensions.k8s.io/gizmos.example.com created"))
+
+            let gizmoFile = try kubectl.write("gizmo.yaml", """
+                apiVersion: example.com/v1
+                kind: Gizmo
+                metadata:
+                  name: small
+                spec:
+                  size: 1
+                """)
+            let created = try await kubectl.run(["apply", "-f", gizmoFile])
+            #expect(created.status == 0, "\(created.err)")
+            #expect(created.out.contains("gizmo.example.com/small created"))
+            let serverSide = try await kubectl.run(["apply", "--server-side", "--force-conflicts", "-f", gizmoFile])
+            #expect(serverSide.status == 0, "\(serverSide.err)")
+            #expect(serverSide.out.contains("gizmo.example.com/small serverside-applied"))
+
+            let table = try await kubectl.run(["get", "gizmos"])
+            #expect(table.status == 0, "\(table.err)")
+            #expect(table.out.contains("NAME"))
+            #expect(table.out.contains("SIZE"))
+            #expect(table.out.contains("small"))
+
+            // A watch started now prints the object, then the patch below as an update (the Table view, row by row).
+            func row(_ size: String) -> (String) -> Bool {
+                { output in output.split(separator: "\n").contains { $0.split(separator: " ").prefix(2) == ["small", Substring(size)] } }
+            }
+            let watch = try kubectl.start(["get", "gz", "small", "--watch"])
+            defer { watch.stop() }
+            #expect(try await watch.waitForOutput(row("1")), "\(watch.output) \(watch.errors)")
+
+            let patched = try await kubectl.run(["patch", "gizmo", "small", "--type", "merge", "-p", #"{"spec":{"size":5}}"#])
+            #expect(patched.status == 0, "\(patched.err)")
+            #expect(patched.out.contains("gizmo.example.com/small patched"))
+            #expect(try await watch.waitForOutput(row("5")), "\(watch.output) \(watch.errors)")
+
+            let yaml = try await kubectl.run(["get", "gizmo", "small", "-o", "yaml"])
+            #expect(yaml.status == 0, "\(yaml.err)")
+            #expect(yaml.out.contains("size: 5"))
+            #expect(yaml.out.contains("kind: Gizmo"))
+
+            // A deletion held by a finalizer: `kubectl wait --for=delete` returns once the test removes it.
+            let heldFile = try kubectl.write("held.yaml", """
+                apiVersion: example.com/v1
+                kind: Gizmo
+                metadata:
+                  name: held
+                  finalizers: [example.com/hold]
+                spec:
+                  size: 2
+                """)
+            #expect(try await kubectl.run(["apply", "-f", heldFile]).status == 0)
+            let deleting = try await kubectl.run(["delete", "gizmo", "held", "--wait=false"])
+            #expect(deleting.status == 0, "\(deleting.err)")
+            let waiting = try kubectl.start(["wait", "--for=delete", "gizmo/held", "--timeout=120s"])
+            defer { waiting.stop() }
+            let stillThere = try await client.get("/apis/example.com/v1/namespaces/default/gizmos/held")
+            #expect(stillThere.status == 200)
+            #expect(stillThere.body["metadata"]?["deletionTimestamp"] != nil)
+            #expect(waiting.process.isRunning)
+            let released = try await client.patch("/apis/example.com/v1/namespaces/default/gizmos/held", ["metadata": ["finalizers": .null]],
+                type: "application/merge-patch+json")
+            #expect(released.status == 200)
+            #expect(await waiting.exitStatus() == 0, "\(waiting.output) \(waiting.errors)")
+            #expect(try await client.get("/apis/example.com/v1/namespaces/default/gizmos/held").status == 404)
+
+            let deleted = try await kubectl.run(["delete", "-f", gizmoFile])
+            #expect(deleted.status == 0, "\(deleted.err)")
+            #expect(deleted.out.contains("gizmo.example.com \"small\" deleted"))
         }
     }
 

@@ -111,6 +111,7 @@ import Testing
             // bob's applied config no longer lists the sidecar, so it is removed.
             let containers = forced.body["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
             #expect(containers == ["app"])
+            #expect(forced.body["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.count == 1)
 
             // An Update by another manager to an applied field also conflicts for the next apply.
             try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=carol",

@@ -11,6 +11,8 @@ struct TestResponse {
     var status: Int
     var body: JSONValue
     var contentType: String?
+    /// The `Warning` response headers, each as sent (`299 - "unknown field \"spec.foo\""`).
+    var warnings: [String] = []
 
     var reason: String? { body["reason"]?.stringValue }
     var resourceVersion: String? { body["metadata"]?["resourceVersion"]?.stringValue }
@@ -48,7 +50,8 @@ struct TestClient {
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let data = Data(buffer.readableBytesView)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .string(String(decoding: data, as: UTF8.self))
-        return TestResponse(status: Int(response.status.code), body: json, contentType: response.headers.first(name: "Content-Type"))
+        return TestResponse(status: Int(response.status.code), body: json, contentType: response.headers.first(name: "Content-Type"),
+            warnings: response.headers["Warning"])
     }
 
     @discardableResult func get(_ path: String) async throws -> TestResponse { try await send(.GET, path) }
