@@ -45,6 +45,10 @@ export VB_MOTO_SERVER="$venv/bin/moto_server"
 export VB_KUBECTL="${VB_KUBECTL:-$(command -v kubectl || echo /usr/bin/kubectl)}"
 export VB_REPO_ROOT="$repo"
 
+# Swift Testing runs every test at once by default; many of ours start an API server, an operator and simulated
+# kubelets, which on two cores starves them all. A bounded width keeps each test's servers responsive.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${VB_TEST_PARALLELISM:-6}"
+
 echo "== swift build"
 swift build --build-tests
 echo "== swift test"
