@@ -118,8 +118,7 @@ struct DockerfileTests {
         let name = String(user.split(separator: ":").first ?? "")
         #expect(!["root", "0", ""].contains(name), "\(file): USER \(user)")
         #expect(Int(name).map { $0 >= 1000 } ?? true, "\(file): USER \(user) is a system uid")
-        // The operator's Deployment runs as this uid; an image for another would fail runAsNonRoot checks differently.
-        #expect(name == "65532", "\(file): the uid deploy/operator.yaml runs as (runAsUser 65532)")
+        #expect(name == "65532", "\(file): USER \(user), not distroless's nonroot uid, which the manifests' runAsUser names")
     }
 
     @Test("no secret is baked into an image", arguments: images.map(\.file))

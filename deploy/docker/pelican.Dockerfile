@@ -23,7 +23,7 @@ RUN mkdir /staging \
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /staging /app
 ENV SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/app/swift-backtrace-static
-# distroless's nonroot user; the operator's Deployment runs as the same uid (runAsUser 65532).
+# distroless's nonroot user, the uid the manifests run it as (runAsUser 65532).
 USER 65532:65532
 WORKDIR /app
 ENTRYPOINT ["/app/pelican"]
