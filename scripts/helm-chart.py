@@ -3,8 +3,9 @@
 
 Usage:
   helm-chart.py lint CHART            prints the lint report as JSON; exits 1 on any error or warning
-  helm-chart.py render CHART [--namespace NS] [--name RELEASE]
-                                      prints the rendered manifests as one YAML stream, templates in path order
+  helm-chart.py render CHART [--namespace NS] [--name RELEASE] [--values-json JSON]
+                                      prints the rendered manifests as one YAML stream, templates in path order;
+                                      JSON (an object) overrides the chart's values, as --set-json would
 """
 import argparse
 import json
@@ -22,6 +23,7 @@ def main():
     render.add_argument("chart")
     render.add_argument("--namespace", default="vectorblocks-system")
     render.add_argument("--name", default="release")
+    render.add_argument("--values-json", type=json.loads, default=None)
     args = parser.parse_args()
 
     if args.command == "lint":
@@ -31,7 +33,11 @@ def main():
         return 1 if failing or report.get("errors") else 0
 
     chart = helm_python.Chart.load(args.chart)
-    manifests = chart.render(name=args.name, namespace=args.namespace, is_install=True)
+    try:
+        manifests = chart.render(values=args.values_json, name=args.name, namespace=args.namespace, is_install=True)
+    except helm_python.HelmError as error:
+        print(f"helm-chart.py: {error}", file=sys.stderr)
+        return 1
     for path in sorted(manifests):
         text = manifests[path].strip()
         if text:

@@ -7,6 +7,7 @@ public enum GeneratedFiles {
     public static let crdDirectory = "crds"
     public static let addonDirectory = "deploy/addons"
     public static let chartDirectory = "charts"
+    public static let operatorManifestPath = "deploy/operator.yaml"
     /// The reference Kubernetes OpenAPI document, relative to the repository root.
     public static let openAPIDocumentPath = "Sources/KubeSim/Resources/swagger.json"
 
@@ -24,6 +25,17 @@ public enum GeneratedFiles {
             for (path, text) in try addon.chartFiles() {
                 files["\(chartDirectory)/\(addon.name)/\(path)"] = text
             }
+        }
+        return files
+    }
+
+    /// `deploy/operator.yaml` and `charts/vectorblocks/...`, whose `crds/` holds the same CRDs as `crds/`.
+    public static func deploy(openAPIDocument: JSONValue) throws -> [String: String] {
+        let package = OperatorPackage()
+        let crds = try CRDGenerator(openAPIDocument: openAPIDocument).files()
+        var files = [operatorManifestPath: try package.plainYAML()]
+        for (path, text) in try package.chartFiles(crds: crds) {
+            files["\(chartDirectory)/\(OperatorPackage.chartName)/\(path)"] = text
         }
         return files
     }

@@ -3,14 +3,14 @@ import Foundation
 import KubeKit
 import VectorBlocksAPI
 
-/// Writes the generated files of the repository: the CRDs from the Swift API types, and the addons as plain
-/// manifests and Helm charts. Run from the repository root.
+/// Writes the generated files of the repository: the CRDs from the Swift API types, and the addons and the operator
+/// as plain manifests and Helm charts. Run from the repository root.
 @main
 struct VectorBlocksGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectorblocks-gen",
-        abstract: "Generate the VectorBlocks CRDs and addon manifests from the Swift sources.",
-        subcommands: [CRDs.self, Addons.self])
+        abstract: "Generate the VectorBlocks CRDs, addon and operator manifests and charts from the Swift sources.",
+        subcommands: [CRDs.self, Addons.self, Deploy.self])
 
     struct CRDs: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -54,6 +54,37 @@ struct VectorBlocksGen: ParsableCommand {
             let files = try GeneratedFiles.addons()
             let changed = try GeneratedFiles.write(files, under: URL(fileURLWithPath: root))
             print("vectorblocks-gen: \(files.count) addon files, \(changed.count) changed")
+        }
+    }
+
+    struct Deploy: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "deploy",
+            abstract: "Write deploy/operator.yaml and charts/vectorblocks/ (with the CRDs) from Sources/VectorBlocksAPI/Deploy.")
+
+        @Option(help: "The repository root; the files go to deploy and charts under it.")
+        var root = "."
+
+        @Option(help: "The Kubernetes OpenAPI v2 document the CRDs' built-in types are taken from, relative to the root.")
+        var openapi = GeneratedFiles.openAPIDocumentPath
+
+        func run() throws {
+            let rootURL = URL(fileURLWithPath: root)
+            let data = try Data(contentsOf: rootURL.appendingPathComponent(openapi))
+            let document = try JSONDecoder().decode(JSONValue.self, from: data)
+            let files = try GeneratedFiles.deploy(openAPIDocument: document)
+            let changed = try GeneratedFiles.write(files, under: rootURL)
+            // A removed template or CRD would still be installed by the chart.
+            let chart = "\(GeneratedFiles.chartDirectory)/\(OperatorPackage.chartName)"
+            for folder in ["\(chart)/templates", "\(chart)/crds"] {
+                let stale = try FileManager.default.contentsOfDirectory(atPath: rootURL.appendingPathComponent(folder).path)
+                    .filter { files["\(folder)/\($0)"] == nil }
+                for name in stale {
+                    try FileManager.default.removeItem(at: rootURL.appendingPathComponent("\(folder)/\(name)"))
+                    print("vectorblocks-gen: removed \(folder)/\(name), which the generator does not write")
+                }
+            }
+            print("vectorblocks-gen: \(files.count) operator files, \(changed.count) changed")
         }
     }
 }

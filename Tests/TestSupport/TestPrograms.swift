@@ -16,6 +16,20 @@ public enum TestVenv {
     }
 }
 
+/// An executable product of this package, which `swift build --build-tests` (and so scripts/test.sh) builds next to
+/// the test bundle.
+public enum BuiltProduct {
+    public static func path(_ name: String) throws -> String {
+        let products = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+            .resolvingSymlinksInPath().deletingLastPathComponent()
+        let path = products.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestSetupError("\(path) is missing: build every product first with `swift build --build-tests` (./scripts/test.sh does)")
+        }
+        return path
+    }
+}
+
 public struct ProcessResult: Sendable {
     public var status: Int32
     public var output: String

@@ -51,7 +51,7 @@ struct ExternalToolsTests {
         }
     }
 
-    @Test("the charts pass helm lint --strict", arguments: ["qdrant", "pgvector"])
+    @Test("the charts pass helm lint --strict", arguments: ["qdrant", "pgvector", "vectorblocks"])
     func helmLint(chart: String) throws {
         let result = try run(try TestVenv.program("python"), ["scripts/helm-chart.py", "lint", "charts/\(chart)"])
         #expect(result.status == 0, "\(result.output)")
@@ -81,5 +81,91 @@ struct ExternalToolsTests {
         let validation = try validateManifests([file.path])
         #expect(validation.status == 0, "\(validation.output)")
         #expect(validation.output.contains("validated 4 objects, 0 problems"), "\(validation.output)")
+    }
+
+    @Test("deploy/operator.yaml validates strictly")
+    func operatorManifests() throws {
+        let result = try validateManifests([GeneratedFiles.operatorManifestPath])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("validated 9 objects, 0 problems"), "\(result.output)")
+    }
+
+    /// charts/vectorblocks rendered into vectorblocks-system, with `values` over the defaults.
+    func renderOperatorChart(values: JSONValue? = nil) throws -> ProcessResult {
+        var arguments = ["scripts/helm-chart.py", "render", "charts/vectorblocks", "--namespace", OperatorPackage.defaultNamespace]
+        if let values { arguments += ["--values-json", String(decoding: try values.jsonData(), as: UTF8.self)] }
+        return try run(try TestVenv.program("python"), arguments)
+    }
+
+    func key(_ document: JSONValue) -> String {
+        "\(document["kind"]?.stringValue ?? "")/\(document["metadata"]?["name"]?.stringValue ?? "")"
+    }
+
+    func validateRendered(_ output: String, objects: Int) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vb-rendered-operator-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(output.utf8).write(to: file)
+        let validation = try validateManifests([file.path])
+        #expect(validation.status == 0, "\(validation.output)")
+        #expect(validation.output.contains("validated \(objects) objects, 0 problems"), "\(validation.output)")
+    }
+
+    @Test("charts/vectorblocks rendered with its defaults is deploy/operator.yaml (but the Namespace) and validates strictly")
+    func operatorChartDefaults() throws {
+        let result = try renderOperatorChart()
+        #expect(result.status == 0, "\(result.output)")
+        let rendered = try ManifestYAML.parse(result.output)
+        let plain = try yamlDocuments(GeneratedFiles.operatorManifestPath).filter { $0["kind"] != "Namespace" }
+        #expect(rendered.map(key).sorted() == plain.map(key).sorted())
+        for document in plain {
+            #expect(rendered.first { key($0) == key(document) } == document, "\(key(document)) renders as in deploy/operator.yaml")
+        }
+        try validateRendered(result.output, objects: 8)
+    }
+
+    @Test("charts/vectorblocks with other values: each value lands where the operator reads it")
+    func operatorChartValues() throws {
+        let values: JSONValue = [
+            "image": ["registry": "registry.example.com", "repository": "platform/vectorblocks-operator", "tag": "0.2.0-rc.1"],
+            "replicas": 1,
+            "resources": ["requests": ["cpu": "50m", "memory": "64Mi"], "limits": ["cpu": "1", "memory": "512Mi"]],
+            "watchNamespaces": ["search", "databases"],
+            "logLevel": "debug",
+            "leaderElection": false,
+            "topologySpreadConstraints": [[
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": ["matchLabels": ["app.kubernetes.io/name": "vectorblocks-operator"]],
+            ]],
+        ]
+        let result = try renderOperatorChart(values: values)
+        #expect(result.status == 0, "\(result.output)")
+        let rendered = try ManifestYAML.parse(result.output)
+        #expect(!rendered.contains { $0["kind"] == "PodDisruptionBudget" }, "no PodDisruptionBudget for one replica")
+        let deployment = try #require(rendered.first { $0["kind"] == "Deployment" }).decode(as: AppsV1.Deployment.self)
+        #expect(deployment.spec?.replicas == 1)
+        let pod = try #require(deployment.spec?.template.spec)
+        let container = try #require(pod.containers.first)
+        #expect(container.image == "registry.example.com/platform/vectorblocks-operator:0.2.0-rc.1")
+        #expect(container.resources == CoreV1.ResourceRequirements(
+            limits: ["cpu": "1", "memory": "512Mi"], requests: ["cpu": "50m", "memory": "64Mi"]))
+        #expect(container.args?.contains("--no-leader-elect") == true)
+        #expect(container.args?.contains("--leader-elect") == false)
+        #expect(container.env?.first { $0.name == "VB_WATCH_NAMESPACES" }?.value == "search,databases")
+        #expect(container.env?.first { $0.name == "VB_LOG_LEVEL" }?.value == "debug")
+        #expect(pod.topologySpreadConstraints?.map(\.topologyKey) == ["topology.kubernetes.io/zone"])
+        try validateRendered(result.output, objects: 7)
+    }
+
+    @Test("the chart refuses bad values before rendering, naming the value", arguments: [
+        (["logLevel": "verbose"], "logLevel"),
+        (["replicas": 0], "replicas"),
+        (["watchNamespaces": ["Search"]], "watchNamespaces"),
+        (["leaderElection": false], "leaderElection: false runs every replica as the active operator; set replicas: 1"),
+        (["replica": 3], "replica"),
+    ] as [(JSONValue, String)])
+    func operatorChartRefuses(values: JSONValue, field: String) throws {
+        let result = try renderOperatorChart(values: values)
+        #expect(result.status != 0, "\(values) was accepted: \(result.output)")
+        #expect(result.output.contains(field), "\(result.output)")
     }
 }

@@ -33,6 +33,19 @@ struct GeneratedFilesTests {
         try expectCommitted(try GeneratedFiles.addons(), regenerate: "swift run vectorblocks-gen addons")
     }
 
+    @Test("deploy/operator.yaml and charts/vectorblocks are what the generator writes, the chart's CRDs those of crds/")
+    func deployMatchesGenerator() throws {
+        let files = try GeneratedFiles.deploy(openAPIDocument: openAPIDocument)
+        try expectCommitted(files, regenerate: "swift run vectorblocks-gen deploy")
+        for folder in ["charts/vectorblocks/templates", "charts/vectorblocks/crds"] {
+            let committed = try FileManager.default.contentsOfDirectory(atPath: repositoryFile(folder).path).map { "\(folder)/\($0)" }
+            #expect(Set(committed) == Set(files.keys.filter { $0.hasPrefix(folder + "/") }), "\(folder) holds files the generator does not write; delete them")
+        }
+        for (path, text) in try GeneratedFiles.crds(openAPIDocument: openAPIDocument) {
+            #expect(files["charts/vectorblocks/\(path)"] == text, "charts/vectorblocks/\(path) is a copy of \(path)")
+        }
+    }
+
     func crd(_ kind: String) throws -> JSONValue {
         let crdKind = try #require(CustomResourceKind.all.first { $0.descriptor.kind == kind })
         return try CRDGenerator(openAPIDocument: openAPIDocument).customResourceDefinition(for: crdKind)

@@ -151,7 +151,7 @@ public struct Addon: Sendable {
         return text
     }
 
-    private static func firstTemplateText(in value: JSONValue) -> String? {
+    static func firstTemplateText(in value: JSONValue) -> String? {
         switch value {
         case .string(let text): return text.contains("{{") ? text : nil
         case .array(let elements): return elements.lazy.compactMap(firstTemplateText(in:)).first
