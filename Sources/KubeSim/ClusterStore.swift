@@ -121,6 +121,8 @@ actor ClusterStore {
 
     /// An object as served at a resource's version.
     nonisolated func present(_ object: JSONValue, as resource: APIResource) -> JSONValue {
+        // Most objects are read at the version they were written at; leaving those alone saves a copy per watch.
+        if object["apiVersion"]?.stringValue == resource.apiVersion, object["kind"]?.stringValue == resource.kind { return object }
         var copy = object
         copy["apiVersion"] = .string(resource.apiVersion)
         copy["kind"] = .string(resource.kind)

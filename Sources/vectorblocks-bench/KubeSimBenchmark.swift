@@ -61,7 +61,10 @@ struct KubeSimBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let server = try await KubeSimServer.start()
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Every watch holds a connection, so the pool must allow them all beside the writers'.
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: watchers + concurrency + 4)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
             try await measure(server: server, client: client)
         } catch {
