@@ -2,7 +2,8 @@ import Foundation
 import KubeKit
 
 /// `meta.k8s.io/v1 Table` responses for clients that ask for them (`kubectl get` sends `Accept: ...;as=Table`):
-/// Name and Age for every kind, a few built-in columns, and a CRD's `additionalPrinterColumns`.
+/// Name and Age for every kind, the columns kubectl users know for the common built-in kinds, and a CRD's
+/// `additionalPrinterColumns`.
 struct TableConverter: Sendable {
     struct Column: Sendable {
         var name: String
@@ -67,6 +68,52 @@ struct TableConverter: Sendable {
                 Column(name: "Status", type: "string", format: "", description: "The pod's phase.", priority: 0) { $0["status"]?["phase"] ?? "" },
                 Column(name: "Restarts", type: "string", format: "", description: "Container restarts.", priority: 0) { pod in
                     .string(String(pod["status"]?["containerStatuses"]?.arrayValue?.compactMap { $0["restartCount"]?.intValue }.reduce(0, +) ?? 0))
+                },
+                age,
+                Column(name: "IP", type: "string", format: "", description: "The pod's IP address.", priority: 1) { $0["status"]?["podIP"] ?? "<none>" },
+                Column(name: "Node", type: "string", format: "", description: "The node the pod runs on.", priority: 1) { $0["spec"]?["nodeName"] ?? "<none>" }]
+        case ("", "services"):
+            columns = [name,
+                Column(name: "Type", type: "string", format: "", description: "The type of the service.", priority: 0) { $0["spec"]?["type"] ?? "ClusterIP" },
+                Column(name: "Cluster-IP", type: "string", format: "", description: "The cluster IP.", priority: 0) { $0["spec"]?["clusterIP"] ?? "<none>" },
+                Column(name: "External-IP", type: "string", format: "", description: "Load balancer ingress.", priority: 0) { service in
+                    let ingress = service["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []
+                    let addresses = ingress.compactMap { $0["hostname"]?.stringValue ?? $0["ip"]?.stringValue }
+                    if !addresses.isEmpty { return .string(addresses.joined(separator: ",")) }
+                    return service["spec"]?["type"] == "LoadBalancer" ? "<pending>" : "<none>"
+                },
+                Column(name: "Port(s)", type: "string", format: "", description: "The service ports.", priority: 0) { service in
+                    let ports = (service["spec"]?["ports"]?.arrayValue ?? []).map { port in
+                        let number = port["port"]?.intValue.map(String.init) ?? ""
+                        let node = port["nodePort"]?.intValue.map { ":\($0)" } ?? ""
+                        return "\(number)\(node)/\(port["protocol"]?.stringValue ?? "TCP")"
+                    }
+                    return .string(ports.isEmpty ? "<none>" : ports.joined(separator: ","))
+                },
+                age]
+        case ("", "nodes"):
+            columns = [name,
+                Column(name: "Status", type: "string", format: "", description: "The node's Ready condition.", priority: 0) { node in
+                    let ready = node["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }
+                    return ready?["status"] == "True" ? "Ready" : "NotReady"
+                },
+                age]
+        case ("", "persistentvolumeclaims"):
+            columns = [name,
+                Column(name: "Status", type: "string", format: "", description: "The claim's phase.", priority: 0) { $0["status"]?["phase"] ?? "Pending" },
+                Column(name: "Capacity", type: "string", format: "", description: "The bound capacity.", priority: 0) { $0["status"]?["capacity"]?["storage"] ?? "" },
+                age]
+        case ("", "endpoints"):
+            columns = [name,
+                Column(name: "Endpoints", type: "string", format: "", description: "Ready addresses and ports.", priority: 0) { endpoints in
+                    let pairs = (endpoints["subsets"]?.arrayValue ?? []).flatMap { subset in
+                        (subset["addresses"]?.arrayValue ?? []).flatMap { address in
+                            (subset["ports"]?.arrayValue ?? [[:]]).map { port in
+                                "\(address["ip"]?.stringValue ?? ""):\(port["port"]?.intValue.map(String.init) ?? "")"
+                            }
+                        }
+                    }
+                    return .string(pairs.isEmpty ? "<none>" : pairs.joined(separator: ","))
                 },
                 age]
         case ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"):

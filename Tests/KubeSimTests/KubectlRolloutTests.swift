@@ -40,6 +40,14 @@ struct KubectlRolloutTests {
                     spec:
                       containers:
                       - {name: emu, image: "vectorblocks/emu:1"}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: qdrant-internet}
+                spec:
+                  type: LoadBalancer
+                  selector: {app: qdrant}
+                  ports: [{name: http, port: 6333}]
                 """)
             let applied = try await kubectl.run(["apply", "-f", manifest])
             #expect(applied.status == 0, "\(applied.err)")
@@ -60,6 +68,18 @@ struct KubectlRolloutTests {
             #expect(images.out == "qdrant/qdrant:v1.13.0 qdrant/qdrant:v1.13.0 qdrant/qdrant:v1.13.0", "\(images.out)")
             let pods = try await kubectl.run(["get", "pods", "-l", "app=qdrant"])
             #expect(pods.out.contains("Running"), "\(pods.out)")
+            let wide = try await kubectl.run(["get", "pods", "qdrant-0", "-o", "wide"])
+            #expect(wide.out.contains("10.244."), "\(wide.out)")
+            #expect(wide.out.contains("kube-sim-worker-"), "\(wide.out)")
+            let service = try await eventually("the load balancer's hostname in kubectl get svc") { () -> String? in
+                let listed = try await kubectl.run(["get", "svc", "qdrant-internet"])
+                return listed.out.contains(".elb.sim.local") ? listed.out : nil
+            }
+            #expect(service.contains("LoadBalancer"), "\(service)")
+            let endpoints = try await kubectl.run(["get", "endpoints", "qdrant-internet"])
+            #expect(endpoints.out.contains(":6333"), "\(endpoints.out)")
+            let bound = try await kubectl.run(["get", "pvc", "data-qdrant-0"])
+            #expect(bound.out.contains("Bound") && bound.out.contains("1Gi"), "\(bound.out)")
             let claims = try await kubectl.run(["get", "pvc", "-o", "name"])
             #expect(claims.out.split(separator: "\n").sorted() == ["persistentvolumeclaim/data-qdrant-0", "persistentvolumeclaim/data-qdrant-1", "persistentvolumeclaim/data-qdrant-2"])
         }
