@@ -151,16 +151,24 @@ let package = Package(
             dependencies: ["VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "VectorBlocksCLI", dependencies: ["KubeKit", "VectorBlocksAPI"]),
+        .target(
+            name: "VectorBlocksPlayground",
+            dependencies: [
+                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator", "VectorBlocksCLI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "kbctl",
             dependencies: [
-                "KubeKit", "VectorBlocksAPI", "VectorBlocksCLI",
+                "KubeKit", "VectorBlocksAPI", "VectorBlocksCLI", "VectorBlocksPlayground",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "VectorBlocksCLITests",
-            dependencies: ["VectorBlocksCLI", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
+            dependencies: ["VectorBlocksCLI", "VectorBlocksPlayground", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
         ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(

@@ -130,3 +130,11 @@ enum KnownNames {
         }
     }
 }
+
+extension KubeSimServer {
+    /// The reference Kubernetes OpenAPI v2 document KubeSim serves, for programs that generate from it (the
+    /// playground makes the CRDs with it, so it needs no checkout).
+    public static func referenceOpenAPIDocument() throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Swagger.shared.data)
+    }
+}

@@ -138,8 +138,8 @@ public struct OpsRequestReconciler: Reconciler {
             return try await expire(ops)
         }
         try await publish(status, of: ops)
-        // Load balancer addresses arrive without a change to the Cluster; look again shortly.
-        return ops.spec.type == .expose ? .requeue(after: .seconds(2)) : .done
+        // Load balancer addresses and resized volumes arrive without a change to the Cluster; look again shortly.
+        return .requeue(after: .seconds(2))
     }
 
     private func cancel(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {

@@ -1,0 +1,62 @@
+import Foundation
+import KubeKit
+import VectorBlocksAPI
+import VectorBlocksCLI
+
+/// The playground's `--demo`: what a new user would do on the first day, each step printed with what the operator
+/// made of it.
+public struct PlaygroundDemo: Sendable {
+    let session: Session
+    let say: @Sendable (String) -> Void
+
+    public init(client: KubeClient, say: @escaping @Sendable (String) -> Void) {
+        session = Session(client: client, namespace: "default")
+        self.say = say
+    }
+
+    public func run() async throws {
+        say("== 1. create a 3-peer Qdrant cluster \"vectors\" and a 2-replica pgvector cluster \"embeddings\"")
+        _ = try await session.createCluster(ClusterCreation(name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "1", memory: "2Gi"))
+        _ = try await session.createCluster(ClusterCreation(name: "embeddings", namespace: "default", definition: "pgvector", replicas: 2, storage: "10Gi"))
+        try await waitRunning("vectors")
+        try await waitRunning("embeddings")
+        say(try await session.listClusters())
+
+        say("== 2. scale vectors out to 5 peers, then back in to 3")
+        try await follow(try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 5)] })
+        try await follow(try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)] })
+
+        say("== 3. grow the embeddings volumes from 10Gi to 20Gi (PVCs resized in place, the StatefulSet re-made around its pods)")
+        try await follow(try await session.request(.volumeExpansion, cluster: "embeddings") {
+            $0.volumeExpansion = [.init(componentName: "postgresql", volumeClaimTemplates: [.init(name: "data", storage: "20Gi")])]
+        })
+
+        say("== 4. expose vectors inside the VPC through an internal NLB")
+        let services = try await session.exposeServices(cluster: "vectors", component: "qdrant", type: "vpc", enable: true, sourceRanges: [])
+        try await follow(try await session.request(.expose, cluster: "vectors") { $0.expose = [.init(componentName: "qdrant", services: services)] })
+
+        say("== 5. what the operator made of it")
+        say(try await session.describeCluster("vectors"))
+        say(try await session.listOps(cluster: nil))
+    }
+
+    private func waitRunning(_ name: String) async throws {
+        var last: ClusterPhase?
+        for _ in 0..<600 {
+            let cluster = try await session.getCluster(name)
+            if let phase = cluster.status?.phase, phase != last {
+                say("   cluster \(name): \(phase.rawValue)")
+                last = phase
+            }
+            if cluster.status?.phase == .running { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CLIError("cluster \(name) did not reach Running; see kbctl cluster describe \(name)")
+    }
+
+    private func follow(_ ops: OpsRequest) async throws {
+        _ = try await session.waitFor(ops) { current in
+            say("   OpsRequest \(current.metadata?.name ?? ""): \(current.status?.phase?.rawValue ?? "Pending") \(current.status?.progress ?? "-/-")")
+        }
+    }
+}
