@@ -13,7 +13,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "Backfills generated products into pgvector through the pipeline and by raw COPY; prints rows/s and update lag.",
         discussion: """
-            Needs a Postgres with pgvector; it drops and recreates the schemas bench and bench_vectors and the pipeline
+            Needs a Postgres with pgvector; it drops and recreates the schemas bench and bench_vectors, the table bench_raw_vectors and the pipeline
             `bench` in it, so use a database of its own:
               vectorblocks-bench pipeline --database-url postgres://postgres@127.0.0.1:5432/bench --rows 1000000
             """)
@@ -51,10 +51,15 @@ struct PipelineBenchmark: AsyncParsableCommand {
         logger.logLevel = .warning
         let endpoint = try PostgresEndpoint(url: databaseURL, field: "--database-url")
         let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await measure(endpoint: endpoint, client: client, logger: logger)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                try await measure(endpoint: endpoint, client: client, logger: logger)
+            }
+        } catch let error as PSQLError {
+            // The benchmark's own database: the server's message (and the query) help more than PostgresNIO's summary.
+            throw ValidationError(String(reflecting: error))
         }
     }
 
@@ -66,7 +71,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         try await endpoint.withConnection(logger: logger) { connection in
             for statement in [
                 "DROP SCHEMA IF EXISTS bench CASCADE", "DROP SCHEMA IF EXISTS bench_vectors CASCADE", "CREATE SCHEMA bench",
-                "CREATE SCHEMA bench_vectors", "CREATE EXTENSION IF NOT EXISTS vector",
+                "CREATE SCHEMA bench_vectors", "CREATE EXTENSION IF NOT EXISTS vector", "DROP TABLE IF EXISTS public.bench_raw_vectors",
             ] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
@@ -128,13 +133,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
         try await endpoint.withConnection(logger: logger) { connection in
             try await connection.query(
                 PostgresQuery(unsafeSQL: """
-                    CREATE TABLE bench_vectors.raw (id text PRIMARY KEY, embedding vector(\(dimension)) NOT NULL, payload jsonb NOT NULL,
+                    CREATE TABLE public.bench_raw_vectors (id text PRIMARY KEY, embedding vector(\(dimension)) NOT NULL, payload jsonb NOT NULL,
                         content_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())
                     """), logger: logger)
             try await connection.query(
-                "CREATE INDEX ON bench_vectors.raw USING hnsw (embedding vector_cosine_ops)", logger: logger)
+                "CREATE INDEX ON public.bench_raw_vectors USING hnsw (embedding vector_cosine_ops)", logger: logger)
             let start = ContinuousClock.now
-            try await connection.copyFrom(table: "bench_vectors.raw", columns: ["id", "embedding", "payload", "content_hash"], logger: logger) { writer in
+            // PostgresNIO quotes COPY's table name as one identifier: the raw table lives in the search path.
+            try await connection.copyFrom(table: "bench_raw_vectors", columns: ["id", "embedding", "payload", "content_hash"], logger: logger) { writer in
                 var next: Int64 = 1
                 while next <= Int64(rows) {
                     let last = min(next + 999, Int64(rows))
