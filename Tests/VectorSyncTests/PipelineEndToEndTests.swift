@@ -120,9 +120,16 @@ struct PipelineEndToEndTests {
             for message in forRow4 { _ = try await emu.process([message], keyType: keyType) }
             _ = try await emu.process(received.filter { !forRow4.contains($0) }, keyType: keyType)
             #expect(try await harness.mismatch() == nil)
-            let hits = try await harness.sink.search(harness.embedder.vector(for: "Second edit, the newest.")!, limit: 1)
-            #expect(hits.first?.id == "4")
             #expect(try await harness.queue.backlog() == 0)
+            // Search joins the hits back to the current rows and keeps the sink's similarity order.
+            let search = SimilaritySearch(
+                source: harness.source, client: harness.client, embedder: harness.embedder, sink: harness.sink, logger: harness.logger)
+            let results = try await search.search("Second edit, the newest.", limit: 5)
+            #expect(results.count == 5)
+            #expect(results.first?.hit.id == "4")
+            #expect(results.first?.row?["description"] == .string("Second edit, the newest."))
+            #expect(results.map(\.hit.score) == results.map(\.hit.score).sorted(by: >))
+            #expect(results.allSatisfy { $0.row?["id"].map { "\($0.text)" } == $0.hit.id })
         }
     }
 
