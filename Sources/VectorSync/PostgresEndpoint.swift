@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// A Postgres server and database from a libpq URI, `postgres://user:password@host:5432/db?sslmode=require`.
+public struct PostgresEndpoint: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var requiresTLS: Bool
+
+    /// `field` names the setting the URI came from; no error repeats the password.
+    public init(url text: String, field: String) throws(ConfigurationError) {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw ConfigurationError(
+                field: field, problem: "not a Postgres URI", fix: "write postgres://user:password@host:5432/database")
+        }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        self.password = components.password.flatMap { $0.removingPercentEncoding }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.database = path.isEmpty ? self.username : path
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        switch sslMode {
+        case "disable", "allow", "prefer": requiresTLS = false
+        case "require", "verify-ca", "verify-full": requiresTLS = true
+        default:
+            throw ConfigurationError(field: field, problem: "sslmode=\(sslMode) is not a libpq sslmode", fix: "use disable, require, verify-ca or verify-full")
+        }
+    }
+
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = requiresTLS ? .require(.makeClientConfiguration()) : .disable
+        return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
+    /// Runs `body` on a new connection, closed afterwards.
+    public func withConnection<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let connection = try await PostgresConnection.connect(
+            configuration: try connectionConfiguration(), id: Int.random(in: 1...Int.max), logger: logger)
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

