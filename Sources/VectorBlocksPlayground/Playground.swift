@@ -38,13 +38,17 @@ public final class Playground: Sendable {
         self.operatorTask = operatorTask
     }
 
-    /// The CRDs (generated here from the types), the addons' namespace, and the Qdrant and pgvector addons.
+    /// The CRDs as crds/ holds them, generated here from the types and the reference OpenAPI document KubeSim
+    /// carries, so a built kbctl needs no checkout.
+    public static func crdDocuments() throws -> [JSONValue] {
+        let files = try GeneratedFiles.crds(openAPIDocument: KubeSimServer.referenceOpenAPIDocument())
+        return try files.sorted { $0.key < $1.key }.flatMap { try ManifestYAML.parse($0.value) }
+    }
+
+    /// The CRDs, the addons' namespace, and the Qdrant and pgvector addons.
     static func install(_ client: KubeClient) async throws {
-        let crds = try GeneratedFiles.crds(openAPIDocument: KubeSimServer.referenceOpenAPIDocument())
-        for (_, text) in crds.sorted(by: { $0.key < $1.key }) {
-            for crd in try ManifestYAML.parse(text) {
-                _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
-            }
+        for crd in try crdDocuments() {
+            _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
         }
         _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
         for addon in Addon.all {

@@ -28,7 +28,7 @@ public final class PostgresServer: Sendable {
             throw TestSetupError("VB_POSTGRES_BIN=\(bin) holds no postgres executable: delete .cache/venv and rerun ./scripts/test.sh")
         }
         let server = try PostgresServer(binDirectory: bin)
-        try server.initialise()
+        try await server.initialise()
         try await server.startProcess()
         return server
     }
@@ -41,12 +41,12 @@ public final class PostgresServer: Sendable {
         self.port = try freeLocalPort()
     }
 
-    private func initialise() throws {
+    private func initialise() async throws {
         if runsAsPostgresUser {
-            let chown = try run("/bin/chown", ["postgres", directory.path])
+            let chown = try await run("/bin/chown", ["postgres", directory.path])
             guard chown.status == 0 else { throw TestSetupError("chown postgres \(directory.path) failed: \(chown.output)") }
         }
-        let result = try runAsServerUser(
+        let result = try await runAsServerUser(
             "\(binDirectory)/initdb",
             ["-D", dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
         guard result.status == 0 else { throw TestSetupError("initdb failed (exit \(result.status)): \(result.output)") }
@@ -63,7 +63,7 @@ public final class PostgresServer: Sendable {
         process.executableURL = URL(fileURLWithPath: runsAsPostgresUser ? "/usr/sbin/runuser" : command[0])
         process.arguments = runsAsPostgresUser ? ["-u", "postgres", "--"] + command : Array(command.dropFirst())
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        if runsAsPostgresUser { _ = try? run("/bin/chown", ["postgres", logFile]) }
+        if runsAsPostgresUser { _ = try? await run("/bin/chown", ["postgres", logFile]) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -72,9 +72,9 @@ public final class PostgresServer: Sendable {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
-            let ready = try run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            let ready = try await run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
             if ready.status == 0 {
-                try psql("CREATE EXTENSION IF NOT EXISTS vector")
+                try await psql("CREATE EXTENSION IF NOT EXISTS vector")
                 return
             }
             if !process.isRunning {
@@ -90,8 +90,8 @@ public final class PostgresServer: Sendable {
 
     /// Runs SQL as the superuser through psql, failing on the first error.
     @discardableResult
-    public func psql(_ sql: String, database: String = "postgres") throws -> String {
-        let result = try run(
+    public func psql(_ sql: String, database: String = "postgres") async throws -> String {
+        let result = try await run(
             "\(binDirectory)/psql",
             ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
              "-d", database, "-c", sql])
@@ -106,7 +106,7 @@ public final class PostgresServer: Sendable {
         killProcessTree(pid)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let ready = try run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            let ready = try await run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
             // 2: no response.
             if ready.status == 2, Glibc.kill(pid, 0) != 0 { return }
             try await Task.sleep(for: .milliseconds(100))
@@ -115,9 +115,9 @@ public final class PostgresServer: Sendable {
     }
 
     /// Stops the server with a fast shutdown and waits for it to exit.
-    public func stop() throws {
+    public func stop() async throws {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return }
-        _ = try runAsServerUser("\(binDirectory)/pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60"])
+        _ = try await runAsServerUser("\(binDirectory)/pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60"])
     }
 
     deinit {
@@ -131,10 +131,10 @@ public final class PostgresServer: Sendable {
         return pid
     }
 
-    private func runAsServerUser(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    private func runAsServerUser(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
         runsAsPostgresUser
-            ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, directory: URL(fileURLWithPath: "/"))
-            : try run(executable, arguments, directory: URL(fileURLWithPath: "/"))
+            ? try await run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, directory: URL(fileURLWithPath: "/"))
+            : try await run(executable, arguments, directory: URL(fileURLWithPath: "/"))
     }
 }
 

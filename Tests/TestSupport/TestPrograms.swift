@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// The test-time programs scripts/test.sh installs into `.cache/venv` (VB_TEST_VENV).
@@ -35,10 +36,26 @@ public struct ProcessResult: Sendable {
     public var output: String
 }
 
-/// Runs a program to completion, its stdout and stderr together in `output`.
+/// Runs a program to completion, its stdout and stderr together in `output`. The wait happens on a Dispatch thread,
+/// never on Swift's cooperative pool: on two cores a blocked pool thread would starve the in-process servers the
+/// program talks to (KubeSim answering kubectl), and the test would deadlock.
 public func run(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
     directory: URL = repositoryRoot
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do {
+                continuation.resume(returning: try runToCompletion(executable, arguments, environment: environment, directory: directory))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
+
+private func runToCompletion(
+    _ executable: String, _ arguments: [String], environment: [String: String]?, directory: URL
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -21,7 +21,7 @@ struct ScriptSandbox {
         try? FileManager.default.removeItem(at: root)
     }
 
-    func directory(_ name: String, containing files: [String] = []) throws -> URL {
+    func directory(_ name: String, containing files: [String] = []) async throws -> URL {
         let url = root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for file in files {
@@ -35,7 +35,7 @@ struct ScriptSandbox {
     }
 
     /// A program on PATH whose body is `script` (POSIX sh); `$STUB_LOG` is the log folder.
-    func stub(_ name: String, _ script: String) throws {
+    func stub(_ name: String, _ script: String) async throws {
         let url = bin.appendingPathComponent(name)
         try Data("#!/bin/sh\n\(script)\n".utf8).write(to: url)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
@@ -48,24 +48,24 @@ struct ScriptSandbox {
     }
 
     /// Runs the script text with /bin/sh, PATH limited to the stubs and the system's basic tools.
-    func run(script: String, environment: [String: String]) throws -> ProcessResult {
+    func run(script: String, environment: [String: String]) async throws -> ProcessResult {
         let file = root.appendingPathComponent("script.sh")
         try Data(script.utf8).write(to: file)
         var env = environment
         env["PATH"] = "\(bin.path):/usr/bin:/bin"
         env["STUB_LOG"] = log.path
-        return try TestSupport.run("/bin/sh", [file.path], environment: env, directory: root)
+        return try await TestSupport.run("/bin/sh", [file.path], environment: env, directory: root)
     }
 }
 
-private func shippedScript(_ addon: Addon, _ key: String) throws -> String {
+private func shippedScript(_ addon: Addon, _ key: String) async throws -> String {
     let objects = try addon.objects()
     let text = objects.configMaps.compactMap { $0.data?[key] }.first
     return try #require(text, "\(addon.name) ships \(key) in a ConfigMap")
 }
 
-private func configFile(_ addon: Addon, _ key: String) throws -> String {
-    try shippedScript(addon, key)
+private func configFile(_ addon: Addon, _ key: String) async throws -> String {
+    try await shippedScript(addon, key)
 }
 
 @Suite("The Qdrant addon's setup script")
@@ -73,18 +73,18 @@ struct QdrantSetupScriptTests {
     let headless = "vectors-qdrant-headless.default.svc.cluster.local"
 
     /// Runs qdrant-setup.sh as pod `ordinal` of a 3-peer cluster where `answering` peers answer on 6333.
-    func start(ordinal: Int, answering: [Int], storage: [String], attempts: Int = 2, in sandbox: ScriptSandbox) throws -> ProcessResult {
+    func start(ordinal: Int, answering: [Int], storage: [String], attempts: Int = 2, in sandbox: ScriptSandbox) async throws -> ProcessResult {
         // The fake curl answers for the listed peers only and records every request.
-        try sandbox.stub("curl", """
+        try await sandbox.stub("curl", """
             echo "$@" >> "$STUB_LOG/curl"
             for peer in $STUB_ANSWERING; do
                 case "$*" in *"http://$peer."*) echo '{"result":{"status":"enabled"},"status":"ok"}'; exit 0 ;; esac
             done
             exit 7
             """)
-        try sandbox.stub("qdrant", #"echo "$@" >> "$STUB_LOG/qdrant""#)
-        let data = try sandbox.directory("storage-\(ordinal)", containing: storage)
-        return try sandbox.run(script: try shippedScript(.qdrant, "qdrant-setup.sh"), environment: [
+        try await sandbox.stub("qdrant", #"echo "$@" >> "$STUB_LOG/qdrant""#)
+        let data = try await sandbox.directory("storage-\(ordinal)", containing: storage)
+        return try await sandbox.run(script: try shippedScript(.qdrant, "qdrant-setup.sh"), environment: [
             "VB_CLUSTER_NAME": "vectors", "VB_COMP_NAME": "qdrant", "VB_NAMESPACE": "default", "VB_REPLICA_COUNT": "3",
             "POD_NAME": "vectors-qdrant-\(ordinal)", "QDRANT__SERVICE__API_KEY": "s3cret",
             "QDRANT_STORAGE_PATH": data.path, "QDRANT_BIN": sandbox.bin.appendingPathComponent("qdrant").path,
@@ -97,10 +97,10 @@ struct QdrantSetupScriptTests {
     func uri(_ ordinal: Int) -> String { "http://vectors-qdrant-\(ordinal).\(headless):6335" }
 
     @Test("with empty storage it joins through the first peer that answers, sending the API key")
-    func joinsAnsweringPeer() throws {
+    func joinsAnsweringPeer() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 2, answering: [1], storage: ["lost+found/"], in: sandbox)
+        let result = try await start(ordinal: 2, answering: [1], storage: ["lost+found/"], in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("qdrant") == ["--config-path /qdrant/config-vb/config.yaml --bootstrap \(uri(1)) --uri \(uri(2))"])
         let asked = sandbox.calls("curl")
@@ -111,19 +111,19 @@ struct QdrantSetupScriptTests {
     }
 
     @Test("pod 0 with empty storage joins the running cluster instead of founding a second one")
-    func podZeroJoins() throws {
+    func podZeroJoins() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 0, answering: [1, 2], storage: [], in: sandbox)
+        let result = try await start(ordinal: 0, answering: [1, 2], storage: [], in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("qdrant") == ["--config-path /qdrant/config-vb/config.yaml --bootstrap \(uri(1)) --uri \(uri(0))"])
     }
 
     @Test("with empty storage and no peer answering after every attempt, it bootstraps")
-    func bootstrapsAlone() throws {
+    func bootstrapsAlone() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 0, answering: [], storage: ["lost+found/"], attempts: 3, in: sandbox)
+        let result = try await start(ordinal: 0, answering: [], storage: ["lost+found/"], attempts: 3, in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("qdrant") == ["--config-path /qdrant/config-vb/config.yaml --uri \(uri(0))"])
         #expect(sandbox.calls("curl").count == 6, "two peers asked in each of three attempts")
@@ -131,27 +131,27 @@ struct QdrantSetupScriptTests {
     }
 
     @Test("with used storage it restarts from its consensus state and asks no peer")
-    func usedStorage() throws {
+    func usedStorage() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 1, answering: [0, 2], storage: ["raft_state.json", "collections/"], in: sandbox)
+        let result = try await start(ordinal: 1, answering: [0, 2], storage: ["raft_state.json", "collections/"], in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("qdrant") == ["--config-path /qdrant/config-vb/config.yaml --uri \(uri(1))"])
         #expect(sandbox.calls("curl").isEmpty)
     }
 
     @Test("without the component's environment it stops with a message saying what is missing")
-    func missingEnvironment() throws {
+    func missingEnvironment() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try sandbox.run(script: try shippedScript(.qdrant, "qdrant-setup.sh"), environment: ["POD_NAME": "x-0"])
+        let result = try await sandbox.run(script: try shippedScript(.qdrant, "qdrant-setup.sh"), environment: ["POD_NAME": "x-0"])
         #expect(result.status != 0)
         #expect(result.output.contains("VB_CLUSTER_NAME is not set"))
     }
 
     @Test("the config enables cluster mode on the ports the pod exposes and keeps state on the data volume")
-    func config() throws {
-        let config = try #require(try ManifestYAML.parse(try configFile(.qdrant, "config.yaml")).first)
+    func config() async throws {
+        let config = try await #require(try ManifestYAML.parse(try configFile(.qdrant, "config.yaml")).first)
         #expect(config.value(at: ["cluster", "enabled"]) == true)
         #expect(config.value(at: ["cluster", "p2p", "port"]) == 6335)
         #expect(config.value(at: ["service", "http_port"]) == 6333)
@@ -187,30 +187,30 @@ struct QdrantSetupScriptTests {
 struct PgvectorSetupScriptTests {
     let primaryHost = "embeddings-postgresql-0.embeddings-postgresql-headless.default.svc.cluster.local"
 
-    func start(ordinal: Int, primaryUp: Bool, initialised: Bool, in sandbox: ScriptSandbox) throws -> ProcessResult {
-        try sandbox.stub("initdb", """
+    func start(ordinal: Int, primaryUp: Bool, initialised: Bool, in sandbox: ScriptSandbox) async throws -> ProcessResult {
+        try await sandbox.stub("initdb", """
             echo "$@" >> "$STUB_LOG/initdb"
             for argument in "$@"; do
                 case "$argument" in --pwfile=*) cat "${argument#--pwfile=}" > "$STUB_LOG/initdb-password" ;; esac
             done
             echo 17 > "$PGDATA/PG_VERSION"
             """)
-        try sandbox.stub("pg_basebackup", """
+        try await sandbox.stub("pg_basebackup", """
             echo "$@" >> "$STUB_LOG/pg_basebackup"
             echo "$PGPASSWORD" > "$STUB_LOG/pg_basebackup-password"
             echo 17 > "$PGDATA/PG_VERSION"; touch "$PGDATA/standby.signal"
             """)
-        try sandbox.stub("pg_isready", """
+        try await sandbox.stub("pg_isready", """
             echo "$@" >> "$STUB_LOG/pg_isready"
             [ "$STUB_PRIMARY_UP" = 1 ]
             """)
-        try sandbox.stub("postgres", #"echo "$@" >> "$STUB_LOG/postgres""#)
-        let data = try sandbox.directory("data").appendingPathComponent("pgdata")
+        try await sandbox.stub("postgres", #"echo "$@" >> "$STUB_LOG/postgres""#)
+        let data = try await sandbox.directory("data").appendingPathComponent("pgdata")
         if initialised {
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             try Data("17\n".utf8).write(to: data.appendingPathComponent("PG_VERSION"))
         }
-        return try sandbox.run(script: try shippedScript(.pgvector, "pgvector-setup.sh"), environment: [
+        return try await sandbox.run(script: try shippedScript(.pgvector, "pgvector-setup.sh"), environment: [
             "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
             "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
             "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb",
@@ -223,10 +223,10 @@ struct PgvectorSetupScriptTests {
     }
 
     @Test("ordinal 0 initialises an empty data directory as primary with scram-sha-256 and the credential")
-    func primaryInitialises() throws {
+    func primaryInitialises() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 0, primaryUp: false, initialised: false, in: sandbox)
+        let result = try await start(ordinal: 0, primaryUp: false, initialised: false, in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         let initdb = try #require(sandbox.calls("initdb").first)
         #expect(initdb.contains("--username=postgres"))
@@ -239,10 +239,10 @@ struct PgvectorSetupScriptTests {
     }
 
     @Test("other ordinals clone the primary with pg_basebackup and start as streaming standbys")
-    func standbyClones() throws {
+    func standbyClones() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 1, primaryUp: true, initialised: false, in: sandbox)
+        let result = try await start(ordinal: 1, primaryUp: true, initialised: false, in: sandbox)
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("initdb").isEmpty)
         let backup = try #require(sandbox.calls("pg_basebackup").first)
@@ -253,10 +253,10 @@ struct PgvectorSetupScriptTests {
     }
 
     @Test("a standby whose primary never answers stops with a message instead of initialising its own database")
-    func standbyWithoutPrimary() throws {
+    func standbyWithoutPrimary() async throws {
         let sandbox = try ScriptSandbox()
         defer { sandbox.remove() }
-        let result = try start(ordinal: 2, primaryUp: false, initialised: false, in: sandbox)
+        let result = try await start(ordinal: 2, primaryUp: false, initialised: false, in: sandbox)
         #expect(result.status != 0)
         #expect(result.output.contains("did not answer after 2 attempts"))
         #expect(sandbox.calls("pg_isready").count == 2)
@@ -265,11 +265,11 @@ struct PgvectorSetupScriptTests {
     }
 
     @Test("an initialised data directory is started as it is, whatever the ordinal")
-    func restart() throws {
+    func restart() async throws {
         for ordinal in [0, 1] {
             let sandbox = try ScriptSandbox()
             defer { sandbox.remove() }
-            let result = try start(ordinal: ordinal, primaryUp: true, initialised: true, in: sandbox)
+            let result = try await start(ordinal: ordinal, primaryUp: true, initialised: true, in: sandbox)
             #expect(result.status == 0, "\(result.output)")
             #expect(sandbox.calls("initdb").isEmpty)
             #expect(sandbox.calls("pg_basebackup").isEmpty)
@@ -278,12 +278,12 @@ struct PgvectorSetupScriptTests {
     }
 
     @Test("the config: scram-sha-256 for every connection, replication on, readiness by pg_isready")
-    func config() throws {
-        let hba = try configFile(.pgvector, "pg_hba.conf").split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+    func config() async throws {
+        let hba = try await configFile(.pgvector, "pg_hba.conf").split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
         #expect(!hba.isEmpty)
         #expect(hba.allSatisfy { $0.hasSuffix("scram-sha-256") }, "no trust or md5 lines: \(hba)")
         #expect(hba.contains { $0.contains("replication") })
-        let conf = try configFile(.pgvector, "postgresql.conf")
+        let conf = try await configFile(.pgvector, "postgresql.conf")
         #expect(conf.contains("password_encryption = 'scram-sha-256'"))
         #expect(conf.contains("wal_level = 'replica'"))
         #expect(conf.contains("hot_standby = on"))

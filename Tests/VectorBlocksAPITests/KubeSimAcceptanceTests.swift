@@ -84,7 +84,7 @@ struct KubeSimAcceptanceTests {
     ])
     func badExamplesRejected(name: String) async throws {
         let path = "examples/bad/\(name).yaml"
-        let field = try expectedField(path)
+        let field = try await expectedField(path)
         let document = try #require(try yamlDocuments(path).first)
         try await withKubeSim { _, client in
             try await installVectorBlocksCRDs(client)
@@ -98,7 +98,7 @@ struct KubeSimAcceptanceTests {
     @Test("a changed clusterDefinitionRef is rejected on update")
     func changedDefinitionRejected() async throws {
         let path = "examples/bad/cluster-changed-definition.yaml"
-        let field = try expectedField(path)
+        let field = try await expectedField(path)
         try await withKubeSim { _, client in
             try await installVectorBlocksCRDs(client)
             let stored = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
@@ -134,7 +134,7 @@ struct KubeSimAcceptanceTests {
     }
 
     /// The field a bad example names in its `# expect-field:` comment.
-    private func expectedField(_ path: String) throws -> String {
+    private func expectedField(_ path: String) async throws -> String {
         let text = try String(contentsOf: repositoryFile(path), encoding: .utf8)
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("# expect-field: ") })
         return String(line.dropFirst("# expect-field: ".count))
@@ -199,22 +199,22 @@ struct KubectlTests {
             let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("vb-kubeconfig-\(UUID().uuidString).yaml")
             defer { try? FileManager.default.removeItem(at: kubeconfig) }
             try Data(server.kubeconfigYAML(token: nil).utf8).write(to: kubeconfig)
-            func kubectlRun(_ arguments: [String]) throws -> ProcessResult {
-                try run(kubectl, ["--kubeconfig", kubeconfig.path] + arguments,
+            func kubectlRun(_ arguments: [String]) async throws -> ProcessResult {
+                try await run(kubectl, ["--kubeconfig", kubeconfig.path] + arguments,
                     environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path])
             }
-            let crds = try kubectlRun(["apply", "--server-side", "-f", "crds/"])
+            let crds = try await kubectlRun(["apply", "--server-side", "-f", "crds/"])
             #expect(crds.status == 0, "\(crds.output)")
-            let created = try kubectlRun(["apply", "-f", "examples/qdrant-cluster.yaml"])
+            let created = try await kubectlRun(["apply", "-f", "examples/qdrant-cluster.yaml"])
             #expect(created.status == 0, "\(created.output)")
-            let policy = try kubectlRun(["get", "vbc", "vectors", "-o", "jsonpath={.spec.terminationPolicy}/{.spec.componentSpecs[0].replicas}"])
+            let policy = try await kubectlRun(["get", "vbc", "vectors", "-o", "jsonpath={.spec.terminationPolicy}/{.spec.componentSpecs[0].replicas}"])
             #expect(policy.output == "Delete/3", "\(policy.output)")
-            let rejected = try kubectlRun(["apply", "-f", "examples/bad/cluster-negative-replicas.yaml"])
+            let rejected = try await kubectlRun(["apply", "-f", "examples/bad/cluster-negative-replicas.yaml"])
             #expect(rejected.status != 0)
             #expect(rejected.output.contains(
                 "spec.componentSpecs[0].replicas: Invalid value: -1: spec.componentSpecs[0].replicas in body should be greater than or equal to 0"),
                 "\(rejected.output)")
-            let changed = try kubectlRun(["apply", "-f", "examples/bad/cluster-changed-definition.yaml"])
+            let changed = try await kubectlRun(["apply", "-f", "examples/bad/cluster-changed-definition.yaml"])
             #expect(changed.status != 0)
             #expect(changed.output.contains("spec.clusterDefinitionRef: Invalid value: \"string\": clusterDefinitionRef is immutable"), "\(changed.output)")
         }

@@ -114,7 +114,7 @@ struct KbctlTests {
             .first { $0.first == name } ?? []
     }
 
-    @Test func theExecutableExitsNonZeroWithTheReason() throws {
+    @Test func theExecutableExitsNonZeroWithTheReason() async throws {
         let kbctl = repositoryRoot.appendingPathComponent(".build/debug/kbctl").path
         try #require(FileManager.default.isExecutableFile(atPath: kbctl), "build kbctl first (swift build --build-tests builds it)")
         let directory = try TemporaryDirectory()
@@ -128,12 +128,12 @@ struct KbctlTests {
             """
         let path = directory.path + "/kubeconfig"
         try unreachable.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try run(kbctl, ["cluster", "list", "--kubeconfig", path])
+        let result = try await run(kbctl, ["cluster", "list", "--kubeconfig", path])
         #expect(result.status == 1)
         #expect(result.output.contains("error: no cluster reachable"), "\(result.output)")
-        let help = try run(kbctl, ["cluster", "hscale", "--help"])
+        let help = try await run(kbctl, ["cluster", "hscale", "--help"])
         #expect(help.status == 0 && help.output.contains("kbctl cluster hscale vectors --components qdrant --replicas 5"))
-        let badFormat = try run(kbctl, ["cluster", "list", "-o", "xml", "--kubeconfig", path])
+        let badFormat = try await run(kbctl, ["cluster", "list", "-o", "xml", "--kubeconfig", path])
         #expect(badFormat.status != 0 && badFormat.output.contains("-o \"xml\" is not one of table, wide, yaml, json"), "\(badFormat.output)")
     }
 }

@@ -54,7 +54,7 @@ struct ClusterControllerTests {
             }
             let file = URL(fileURLWithPath: directory.path).appendingPathComponent("stored.yaml")
             try ManifestYAML.render(documents, header: "stored").write(to: file, atomically: true, encoding: .utf8)
-            let result = try run(try TestVenv.program("kubernetes-validate"), ["--strict", file.path])
+            let result = try await run(try TestVenv.program("kubernetes-validate"), ["--strict", file.path])
             #expect(result.status == 0, "\(result.output)")
             await running.stop()
         }

@@ -245,7 +245,7 @@ struct ClusterObjectsBuilderTests {
     }
 
     @Test("the built objects pass kubernetes-validate --strict")
-    func upstreamSchemas() throws {
+    func upstreamSchemas() async throws {
         let directory = try TemporaryDirectory()
         var paths: [String] = []
         for (example, addon) in [("qdrant-cluster.yaml", Addon.qdrant), ("pgvector-cluster.yaml", Addon.pgvector)] {
@@ -254,7 +254,7 @@ struct ClusterObjectsBuilderTests {
             try ManifestYAML.render(objects.map(\.body), header: "built").write(to: file, atomically: true, encoding: .utf8)
             paths.append(file.path)
         }
-        let result = try run(try TestVenv.program("kubernetes-validate"), ["--strict"] + paths)
+        let result = try await run(try TestVenv.program("kubernetes-validate"), ["--strict"] + paths)
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("ERROR"), "\(result.output)")
     }

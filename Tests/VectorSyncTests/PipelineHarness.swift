@@ -37,7 +37,18 @@ final class PipelineHarness: Sendable {
     /// Runs `body` with a fresh server holding `rows` generated products, and stops everything afterwards.
     static func with(rows: Int64 = 0, maxReceiveCount: Int = 5, _ body: @Sendable (PipelineHarness) async throws -> Void) async throws {
         let server = try await PostgresServer.start()
-        defer { try? server.stop() }
+        do {
+            try await run(server: server, rows: rows, maxReceiveCount: maxReceiveCount, body)
+            try? await server.stop()
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+
+    private static func run(
+        server: PostgresServer, rows: Int64, maxReceiveCount: Int, _ body: @Sendable (PipelineHarness) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "vectorsync.test")
         logger.logLevel = .warning
         let endpoint = try PostgresEndpoint(url: server.url(), field: "test")

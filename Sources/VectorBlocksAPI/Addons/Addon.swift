@@ -24,6 +24,13 @@ public struct AddonImage: Sendable, Hashable {
     public var repository: String
     public var tag: String
 
+    public init(valuesKey: String, registry: String, repository: String, tag: String) {
+        self.valuesKey = valuesKey
+        self.registry = registry
+        self.repository = repository
+        self.tag = tag
+    }
+
     public var reference: String { "\(registry)/\(repository):\(tag)" }
 
     /// The same reference as a Helm template expression over the chart's values.
