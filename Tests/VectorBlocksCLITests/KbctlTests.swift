@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 import VectorBlocksAPI
 import VectorBlocksCLI
+import VectorBlocksPlayground
 
 /// kbctl's commands against KubeSim, with the operator running where a command needs it to act.
 @Suite("kbctl")
@@ -105,6 +106,35 @@ struct KbctlTests {
             try await session.disableAddon("qdrant")
             #expect(Self.row("qdrant", in: try await session.listAddons()) == ["qdrant", "1.12.5", "Disabled", "-", "-"])
             await running.stop()
+        }
+    }
+
+    @Test func installAndUninstallTheOperator() async throws {
+        try await withKubeSim(workloads: true) { _, client in
+            let session = Session(client: client, namespace: "default")
+            var settings = OperatorSettings()
+            settings.image = AddonImage(valuesKey: "image", registry: "registry.example.com", repository: "team/operator", tag: "1.2.3")
+            let applied = try await session.install(crds: try Playground.crdDocuments(), settings: settings, namespace: "platform")
+            #expect(applied.contains("CustomResourceDefinition/clusters.apps.vectorblocks.io"))
+            #expect(applied.contains("ClusterRole/vectorblocks-operator"))
+            let deployment = try await client.get(AppsV1.Deployment.self, name: "vectorblocks-operator", namespace: "platform")
+            #expect(deployment.spec?.template.spec?.containers.first?.image == "registry.example.com/team/operator:1.2.3")
+            try await session.waitForOperator(namespace: "platform")
+            // Installing again changes nothing and fails nothing.
+            _ = try await session.install(crds: try Playground.crdDocuments(), settings: settings, namespace: "platform")
+
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
+            let names = try Playground.crdDocuments().compactMap { $0["metadata"]?["name"]?.stringValue }
+            await #expect {
+                _ = try await session.uninstall(settings: settings, namespace: "platform", removeCRDs: true, crdNames: names)
+            } throws: { "\($0)".contains("Cluster(s) still exist (vectors)") }
+            try await client.delete(Cluster.self, name: "vectors", namespace: "default")
+            let removed = try await session.uninstall(settings: settings, namespace: "platform", removeCRDs: true, crdNames: names)
+            #expect(removed.contains("Deployment/vectorblocks-operator"))
+            #expect(removed.contains("CustomResourceDefinition/clusters.apps.vectorblocks.io"))
+            await #expect(throws: KubeAPIError.self) {
+                _ = try await client.get(AppsV1.Deployment.self, name: "vectorblocks-operator", namespace: "platform")
+            }
         }
     }
 
