@@ -47,7 +47,7 @@ private func waitForStatus<Object: KubernetesObject>(
     until predicate: (AvailabilityStatus?) -> Bool
 ) async throws -> AvailabilityStatus? {
     var current: AvailabilityStatus?
-    for _ in 0..<150 {
+    for _ in 0..<1_500 {
         current = try await client.get(Object.self, name: name)[keyPath: status]
         if predicate(current) { return current }
         try await Task.sleep(for: .milliseconds(40))
@@ -103,8 +103,11 @@ struct DefinitionControllersTests {
             // Schema-valid, but it names a component the definition lacks and leaves the real one uncovered.
             partial.spec.componentVersions[0].componentDefRef = "not-a-component"
             _ = try await client.create(partial)
+            // The version may be checked before the definition reaches the cache ("not found"); it is checked again
+            // when the definition arrives.
             let status = try await waitForStatus(
-                ClusterVersion.self, name: "pgvector-partial", client: client, status: \.status) { $0?.phase != nil }
+                ClusterVersion.self, name: "pgvector-partial", client: client, status: \.status
+            ) { $0?.message?.contains("spec.componentVersions") == true }
             #expect(status?.phase == .unavailable)
             #expect(status?.message?.contains("spec.componentVersions") == true)
         }
