@@ -33,7 +33,8 @@ public struct ClusterCreation: Sendable {
 
     static let quantityForms = "a number with an optional suffix: 500m or 0.5 (CPU), 512Mi, 4Gi, 1Ti, 10G"
 
-    static func quantity(_ text: String?, flag: String) throws -> Quantity? {
+    /// A flag's quantity, or an error that names the flag and shows the accepted forms.
+    public static func quantity(_ text: String?, flag: String) throws -> Quantity? {
         guard let text else { return nil }
         do {
             return try Quantity(text)

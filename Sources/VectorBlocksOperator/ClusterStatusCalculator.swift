@@ -198,10 +198,13 @@ public enum ClusterStatusCalculator {
     }
 
     static func readyPods(_ pods: [CoreV1.Pod]) -> Int {
-        pods.filter { pod in
-            pod.metadata?.deletionTimestamp == nil
-                && pod.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } == true
-        }.count
+        pods.filter(isReady).count
+    }
+
+    /// Ready and not on its way out.
+    static func isReady(_ pod: CoreV1.Pod) -> Bool {
+        pod.metadata?.deletionTimestamp == nil
+            && pod.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } == true
     }
 
     /// Why a pod is not serving, in words an operator of the database can act on.

@@ -141,11 +141,7 @@ struct ClusterCommand: AsyncParsableCommand {
             try await global.run { session in
                 var resources: [String: Quantity] = [:]
                 for (flag, value) in [("cpu", cpu), ("memory", memory)] {
-                    guard let value else { continue }
-                    guard let quantity = try? Quantity(value) else {
-                        throw CLIError("--\(flag) \"\(value)\" is not a quantity: use a number with an optional suffix: 500m or 0.5 (CPU), 512Mi, 4Gi, 1Ti")
-                    }
-                    resources[flag] = quantity
+                    resources[flag] = try ClusterCreation.quantity(value, flag: flag)
                 }
                 guard !resources.isEmpty else { throw CLIError("give --cpu and/or --memory") }
                 let targets = try await session.components(components, of: name)
@@ -170,9 +166,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run { session in
-                guard let size = try? Quantity(storage) else {
-                    throw CLIError("--storage \"\(storage)\" is not a quantity: use e.g. 40Gi, 1Ti")
-                }
+                guard let size = try ClusterCreation.quantity(storage, flag: "storage") else { return }
                 let targets = try await session.components(components, of: name)
                 let ops = try await session.request(.volumeExpansion, cluster: name) { spec in
                     spec.volumeExpansion = targets.map { component in

@@ -145,10 +145,10 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         let latencies = results.map(\.latency).sorted()
         delays.sort()
         print("KubeSim: \(objects) objects (ConfigMaps, Secrets, Services, Pods) in \(namespaces) namespaces, \(concurrency) concurrent writers, \(watchers) watchers")
-        print("writes: \(Self.format(Double(results.count) / elapsed.seconds)) per second (\(Self.format(elapsed.seconds)) s)")
-        print("write latency: p50 \(Self.milliseconds(Self.percentile(latencies, 0.50))) ms, p99 \(Self.milliseconds(Self.percentile(latencies, 0.99))) ms")
-        print("watch delivery delay: p50 \(Self.milliseconds(Self.percentile(delays, 0.50))) ms, p99 \(Self.milliseconds(Self.percentile(delays, 0.99))) ms over \(delays.count) events\(missing > 0 ? ", \(missing) not delivered" : "")")
-        print("resident memory: \(Self.residentMemoryMiB().map { "\($0) MiB" } ?? "unknown (no /proc/self/status)")")
+        print("writes: \(Figures.format(Double(results.count) / elapsed.seconds)) per second (\(Figures.format(elapsed.seconds)) s)")
+        print("write latency: p50 \(Self.milliseconds(latencies.percentile(0.50))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms")
+        print("watch delivery delay: p50 \(Self.milliseconds(delays.percentile(0.50))) ms, p99 \(Self.milliseconds(delays.percentile(0.99))) ms over \(delays.count) events\(missing > 0 ? ", \(missing) not delivered" : "")")
+        print("resident memory: \(Figures.residentMemoryMiB().map { "\($0) MiB" } ?? "unknown (no /proc/self/status)")")
     }
 
     struct WriteResult: Sendable {
@@ -167,24 +167,7 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         return response.status.code
     }
 
-    private static func percentile(_ sorted: [Duration], _ fraction: Double) -> Duration {
-        guard !sorted.isEmpty else { return .zero }
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-    }
-
-    private static func milliseconds(_ duration: Duration) -> String { format(duration.seconds * 1000) }
-
-    private static func format(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    /// VmRSS from /proc/self/status, in MiB.
-    static func residentMemoryMiB() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
-            return kilobytes.map { $0 / 1024 }
-        }
-        return nil
-    }
+    private static func milliseconds(_ duration: Duration?) -> String { Figures.format((duration ?? .zero).seconds * 1000) }
 }
 
 /// One open watch: the arrival time of each object's event, found by its `obj-` name without decoding the

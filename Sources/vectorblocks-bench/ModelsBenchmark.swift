@@ -42,11 +42,9 @@ struct ModelsBenchmark: AsyncParsableCommand {
 
         let objects = Double(items * iterations)
         print("StatefulSet list: \(items) items, \(json.count / 1024) KiB of JSON (\(json.count / items) bytes per item), \(iterations) iterations")
-        print("decode: \(Self.format(objects / decodeTime.seconds)) objects/s (\(Self.format(decodeTime.seconds / objects * 1e6)) µs per object)")
-        print("encode: \(Self.format(objects / encodeTime.seconds)) objects/s (\(Self.format(encodeTime.seconds / objects * 1e6)) µs per object, \(encodedBytes / 1024) KiB per list)")
+        print("decode: \(Figures.format(objects / decodeTime.seconds)) objects/s (\(Figures.format(decodeTime.seconds / objects * 1e6)) µs per object)")
+        print("encode: \(Figures.format(objects / encodeTime.seconds)) objects/s (\(Figures.format(encodeTime.seconds / objects * 1e6)) µs per object, \(encodedBytes / 1024) KiB per list)")
     }
-
-    private static func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// A StatefulSet like the ones the operator makes for a Qdrant component: labels, an owner, a pod template with
     /// probes, env, resources, affinity, tolerations, volumes and a claim template, and a status.
@@ -151,12 +149,4 @@ enum BenchmarkError: Error, CustomStringConvertible {
     case roundTripChanged
 
     var description: String { "the decoded list differs from the one that was encoded" }
-}
-
-extension Duration {
-    /// The duration in seconds, for rates.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

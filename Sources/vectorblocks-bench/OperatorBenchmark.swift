@@ -84,12 +84,12 @@ struct OperatorBenchmark: AsyncParsableCommand {
 
         let reconciles = metrics.timers(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", "cluster")])
             .flatMap(\.values).sorted()
-        print("clusters: \(clusters) Qdrant Clusters of 1 replica, \(workers) workers, created in \(Self.seconds(created)) s")
-        print("all Running after: \(Self.seconds(allRunning)) s")
-        print("cluster reconciles: \(reconciles.count), p50 \(Self.millis(Self.percentile(reconciles, 0.5))) ms, p99 \(Self.millis(Self.percentile(reconciles, 0.99))) ms")
+        print("clusters: \(clusters) Qdrant Clusters of 1 replica, \(workers) workers, created in \(Figures.format(created.seconds)) s")
+        print("all Running after: \(Figures.format(allRunning.seconds)) s")
+        print("cluster reconciles: \(reconciles.count), p50 \(Self.millis(reconciles.percentile(0.5))) ms, p99 \(Self.millis(reconciles.percentile(0.99))) ms")
         print("API requests until all Running: \(requestsToRunning) (\(String(format: "%.1f", Double(requestsToRunning) / Double(clusters))) per cluster, watches and lists included)")
         print("writes while idle: \(idleWrites) in \(idleSeconds) s (\(String(format: "%.1f", Double(idleWrites) * 60 / Double(idleSeconds))) per minute)")
-        print("operator resident memory: \(Self.residentMiB()) MiB")
+        print("operator resident memory: \(Figures.residentMemoryMiB().map(String.init) ?? "unknown") MiB")
         operatorTask.cancel()
         _ = await operatorTask.result
         try await client.shutdown()
@@ -130,22 +130,5 @@ struct OperatorBenchmark: AsyncParsableCommand {
         }.reduce(0) { $0 + $1.totalValue }
     }
 
-    static func percentile(_ sorted: [Int64], _ fraction: Double) -> Int64 {
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-
-    static func millis(_ nanoseconds: Int64) -> String { String(format: "%.1f", Double(nanoseconds) / 1e6) }
-
-    static func residentMiB() -> String {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return "unknown" }
-        return String(kilobytes / 1024)
-    }
+    static func millis(_ nanoseconds: Int64?) -> String { Figures.format(Double(nanoseconds ?? 0) / 1e6) }
 }

@@ -117,14 +117,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
             while try await count("SELECT count(*) FROM bench_vectors.products", client: client) < rows {
                 try await Task.sleep(for: .milliseconds(250))
             }
-            let pipelineSeconds = (ContinuousClock.now - start).secondsValue
+            let pipelineSeconds = (ContinuousClock.now - start).seconds
             let pipelineRate = Double(rows) / pipelineSeconds
             print(String(format: "pipeline backfill: %.0f rows/s (%.1f s)", pipelineRate, pipelineSeconds))
             print(String(format: "pipeline / raw COPY: %.0f%%", 100 * pipelineRate / rawRate))
 
             let lags = try await updateLag(client: client, logger: logger)
             print(String(format: "update lag at %d updates/s over %d updates: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
-                updateRate, lagUpdates, lags.percentile(0.5) * 1000, lags.percentile(0.99) * 1000, (lags.max() ?? 0) * 1000))
+                updateRate, lagUpdates, (lags.percentile(0.5) ?? 0) * 1000, (lags.percentile(0.99) ?? 0) * 1000, (lags.max() ?? 0) * 1000))
         }
     }
 
@@ -157,7 +157,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     next = last + 1
                 }
             }
-            return (ContinuousClock.now - start).secondsValue
+            return (ContinuousClock.now - start).seconds
         }
     }
 
@@ -189,20 +189,5 @@ struct PipelineBenchmark: AsyncParsableCommand {
     private func count(_ sql: String, client: PostgresClient) async throws -> Int {
         for try await value in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) { return Int(value) }
         return 0
-    }
-}
-
-extension Array where Element == Double {
-    /// The value at `fraction` of a sorted array (nearest rank).
-    func percentile(_ fraction: Double) -> Double {
-        guard !isEmpty else { return 0 }
-        return self[Swift.min(count - 1, Int((Double(count) * fraction).rounded(.up)) - 1)]
-    }
-}
-
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

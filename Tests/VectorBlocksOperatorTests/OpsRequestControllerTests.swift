@@ -66,7 +66,7 @@ struct OpsRequestControllerTests {
             _ = try await client.create(request("bounce", cluster: "day2", .restart) { $0.restart = [.init(componentName: "qdrant")] })
             let bounce = try await waitForOps("bounce", .succeed, client: client)
             let template = try await client.get(AppsV1.StatefulSet.self, name: "day2-qdrant", namespace: "default").spec?.template
-            #expect(template?.metadata?.annotations?[OpsRequestPlan.podRestartAnnotation] == bounce.status?.startTimestamp?.description)
+            #expect(template?.metadata?.annotations?[ClusterObjectsBuilder.podRestartAnnotation] == bounce.status?.startTimestamp?.description)
 
             var next = try Addon.qdrant.objects().version
             next.metadata?.name = "qdrant-1.13.0"

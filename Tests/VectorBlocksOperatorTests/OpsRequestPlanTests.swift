@@ -88,7 +88,7 @@ struct OpsRequestPlanTests {
         #expect(restarted.cluster.spec == input.cluster.spec)
         let objects = try ClusterObjectsBuilder.objects(restarted)
         let statefulSet = try #require(objects.first { $0.resource.kind == "StatefulSet" }).body
-        #expect(statefulSet["spec"]?["template"]?["metadata"]?["annotations"]?[OpsRequestPlan.podRestartAnnotation] == "2026-12-01T10:00:00Z")
+        #expect(statefulSet["spec"]?["template"]?["metadata"]?["annotations"]?[ClusterObjectsBuilder.podRestartAnnotation] == "2026-12-01T10:00:00Z")
     }
 
     @Test func exposeSetsTheComponentServicesAndUpgradeTheVersion() throws {

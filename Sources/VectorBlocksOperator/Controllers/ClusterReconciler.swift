@@ -45,27 +45,14 @@ public struct ClusterReconciler: Reconciler {
         let cluster = stored.withDefaults()
 
         let prepared: ClusterBuildInput
-        do {
-            prepared = try await buildInput(for: cluster, names: names)
-        } catch let failure as PreCheckFailure {
-            await events.record(stored, type: .warning, reason: "PreCheckFailed", message: failure.message)
-            try await statusWriter.publish(
-                ClusterStatusCalculator.status(
-                    for: stored, components: [], outcome: .init(preCheckProblem: failure.message), now: .now()),
-                of: stored)
-            return .done
-        }
-
         let desired: [DesiredObject]
         do {
+            prepared = try await buildInput(for: cluster, names: names)
             desired = try ClusterObjectsBuilder.objects(prepared)
+        } catch let failure as PreCheckFailure {
+            return try await failPreCheck(stored, message: failure.message)
         } catch let error as ClusterBuildError {
-            await events.record(stored, type: .warning, reason: "PreCheckFailed", message: error.description)
-            try await statusWriter.publish(
-                ClusterStatusCalculator.status(
-                    for: stored, components: [], outcome: .init(preCheckProblem: error.description), now: .now()),
-                of: stored)
-            return .done
+            return try await failPreCheck(stored, message: error.description)
         }
 
         var observed: [String: JSONValue] = [:]
@@ -119,6 +106,15 @@ public struct ClusterReconciler: Reconciler {
     }
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
+
+    /// The Cluster cannot be provisioned as it is: a condition and an Event say why; its next change re-checks it.
+    private func failPreCheck(_ cluster: Cluster, message: String) async throws -> ReconcileResult {
+        await events.record(cluster, type: .warning, reason: "PreCheckFailed", message: message)
+        try await statusWriter.publish(
+            ClusterStatusCalculator.status(for: cluster, components: [], outcome: .init(preCheckProblem: message), now: .now()),
+            of: cluster)
+        return .done
+    }
 
     struct PreCheckFailure: Error {
         var message: String

@@ -215,7 +215,7 @@ public struct OpsRequestReconciler: Reconciler {
             }
             total += replicas
             let current = pods.filter { pod in
-                guard Self.isReady(pod) else { return false }
+                guard ClusterStatusCalculator.isReady(pod) else { return false }
                 if let revision = statefulSet?.status?.updateRevision, pod.metadata?.labels?["controller-revision-hash"] != nil {
                     return pod.metadata?.labels?["controller-revision-hash"] == revision
                 }
@@ -224,7 +224,7 @@ public struct OpsRequestReconciler: Reconciler {
             done += min(current.count, replicas)
             complete = complete && current.count >= replicas
             if ops.spec.type == .restart {
-                let rolled = statefulSet?.spec?.template.metadata?.annotations?[OpsRequestPlan.podRestartAnnotation] == stamp
+                let rolled = statefulSet?.spec?.template.metadata?.annotations?[ClusterObjectsBuilder.podRestartAnnotation] == stamp
                     && statefulSet?.status?.observedGeneration == statefulSet?.metadata?.generation
                     && statefulSet?.status?.updatedReplicas == Int32(replicas)
                 complete = complete && rolled
@@ -258,10 +258,6 @@ public struct OpsRequestReconciler: Reconciler {
         var message = "\(ops.spec.type.rawValue) of Cluster \"\(name)\" is done"
         if !addresses.isEmpty { message += "; load balancers: \(addresses.joined(separator: ", "))" }
         return Progress(done: complete ? total : min(done, max(total - 1, 0)), total: total, complete: complete, message: message)
-    }
-
-    static func isReady(_ pod: CoreV1.Pod) -> Bool {
-        pod.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } == true
     }
 
     func reconciled(_ cluster: Cluster, generation: Int64?) -> Bool {

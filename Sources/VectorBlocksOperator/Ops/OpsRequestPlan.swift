@@ -9,8 +9,6 @@ public enum OpsRequestPlan {
     public static let lockAnnotation = "\(VectorBlocksAPI.group)/ops-request"
     /// Replicas per component before a Stop, so Start brings the same number back.
     public static let stoppedReplicasAnnotation = "\(VectorBlocksAPI.group)/stopped-replicas"
-    public static let restartAnnotationPrefix = ClusterObjectsBuilder.restartAnnotationPrefix
-    public static let podRestartAnnotation = ClusterObjectsBuilder.podRestartAnnotation
 
     /// Every problem that makes the request impossible on this Cluster, before anything is changed.
     public static func validate(
@@ -107,7 +105,7 @@ public enum OpsRequestPlan {
                 }
             }
         case .restart:
-            for restart in ops.spec.restart ?? [] { annotations[restartAnnotationPrefix + restart.componentName] = stamp }
+            for restart in ops.spec.restart ?? [] { annotations[ClusterObjectsBuilder.restartAnnotationPrefix + restart.componentName] = stamp }
         case .expose:
             for expose in ops.spec.expose ?? [] {
                 edit(&result, expose.componentName) { $0.services = expose.services.isEmpty ? nil : expose.services }
