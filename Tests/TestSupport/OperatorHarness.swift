@@ -11,7 +11,6 @@ import VectorBlocksOperator
 /// The operator running in this process against a test's KubeSim, as the executable runs it; `stop` cancels it
 /// the way SIGTERM would end the service group, and waits for it to finish.
 public final class RunningOperator: Sendable {
-    public let manager: OperatorManager
     private let task: Task<Void, any Error>
 
     public init(
@@ -24,7 +23,6 @@ public final class RunningOperator: Sendable {
             workers: workers, leaderElection: leaderElection,
             informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)))
         let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
-        self.manager = manager
         task = Task { try await manager.run() }
     }
 
