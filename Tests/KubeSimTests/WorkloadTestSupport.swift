@@ -83,7 +83,7 @@ final class WatchRecorder: Sendable {
     /// The events once they satisfy `caughtUp`: the watch stream trails the store, so a test that saw a state
     /// through a GET waits here for the stream to reach it too.
     func snapshot(until caughtUp: ([JSONValue]) -> Bool) async throws -> [JSONValue] {
-        try await poll("the watch to catch up", timeout: .seconds(90)) { () async -> [JSONValue]? in
+        try await poll("the watch to catch up", timeout: .seconds(180)) { () async -> [JSONValue]? in
             let events = await events.events
             return caughtUp(events) ? events : nil
         }

@@ -54,7 +54,7 @@ public func exampleCluster(_ file: String, name: String? = nil, namespace: Strin
 /// Polls, boundedly, until `check` returns a value; the last error or nil tells what was seen. Convergence on a
 /// loaded two-core machine can take a while, so the bound is generous and says nothing about speed.
 public func eventually<Value: Sendable>(
-    _ what: String, timeout: Duration = .seconds(90), every interval: Duration = .milliseconds(100),
+    _ what: String, timeout: Duration = .seconds(180), every interval: Duration = .milliseconds(100),
     _ check: () async throws -> Value?
 ) async throws -> Value {
     let clock = ContinuousClock()

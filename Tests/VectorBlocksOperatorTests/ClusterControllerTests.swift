@@ -284,7 +284,7 @@ struct ClusterControllerTests {
 
             await leader.stop()
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "after-handover"))
-            _ = try await eventually("the standby to provision the new cluster", timeout: .seconds(60)) {
+            _ = try await eventually("the standby to provision the new cluster", timeout: .seconds(180)) {
                 try await objectNames(AppsV1.StatefulSet.descriptor, cluster: "after-handover", client: client).isEmpty ? nil : true
             }
             let lease = try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default")

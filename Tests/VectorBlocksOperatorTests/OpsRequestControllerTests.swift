@@ -26,21 +26,16 @@ struct OpsRequestControllerTests {
 
     /// A running 2-replica Qdrant cluster and the operator, for each test.
     func withRunningCluster(
-        _ name: String, replicas: Int32 = 2, podReadyDelay: Duration? = nil,
-        _ body: (KubeClient, RunningOperator) async throws -> Void
+        _ name: String, replicas: Int32 = 2, _ body: (KubeClient, KubeSimServer) async throws -> Void
     ) async throws {
-        var configuration = KubeSimConfiguration()
-        var workloads = WorkloadSimulation()
-        if let podReadyDelay { workloads.podReadyDelay = podReadyDelay }
-        configuration.workloads = workloads
-        try await withKubeSim(configuration: configuration) { _, client in
+        try await withKubeSim(workloads: true) { server, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
             cluster.spec.componentSpecs[0].replicas = replicas
             _ = try await client.create(cluster)
             _ = try await waitForPhase(.running, name, client: client)
-            try await body(client, running)
+            try await body(client, server)
             await running.stop()
         }
     }
@@ -140,22 +135,24 @@ struct OpsRequestControllerTests {
     }
 
     @Test func aSecondRequestWaitsAndACancelledScalingIsRestored() async throws {
-        // Pods take seconds to become ready, so the scale-out is still going when the test cancels it.
-        try await withRunningCluster("queue", replicas: 1, podReadyDelay: .seconds(3)) { client, _ in
-            // Cancelled while its new pods come up: the cluster goes back to one replica.
+        try await withRunningCluster("queue", replicas: 1) { client, server in
+            // New pods do not become ready, so the scale-out is still going when the test cancels it.
+            try await server.setPodReadyDelay(.seconds(3600))
             _ = try await client.create(request("big", cluster: "queue", .horizontalScaling) {
                 $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 4)]
             })
+            // Made a moment later: requests made within the same second of creationTimestamp go by name.
+            _ = try await waitForOps("big", .running, client: client)
             _ = try await client.create(request("after", cluster: "queue", .verticalScaling) {
                 $0.verticalScaling = [.init(componentName: "qdrant", limits: ["memory": "8Gi"])]
             })
-            _ = try await waitForOps("big", .running, client: client)
             let waiting = try await waitForOps("after", .pending, client: client)
             #expect(Conditions.find(waiting.status?.conditions, type: OpsRequestReconciler.progressingCondition)?.message.contains("\"big\"") == true)
             _ = try await client.patch(OpsRequest.self, name: "big", namespace: "default", patch: .merge(["spec": ["cancel": true]]))
             _ = try await waitForOps("big", .cancelled, client: client)
             #expect(try await client.get(Cluster.self, name: "queue", namespace: "default").spec.componentSpecs[0].replicas == 1)
-            // Then the waiting one runs.
+            // Then the waiting one runs, and restarts the pod with its new limits.
+            try await server.setPodReadyDelay(WorkloadSimulation().podReadyDelay)
             _ = try await waitForOps("after", .succeed, client: client)
         }
     }

@@ -24,6 +24,12 @@ extension KubeSimServer {
         }
     }
 
+    /// Changes how long a pod takes to start and become ready, counted from when the kubelet first saw it; pods already
+    /// started stay so.
+    public func setPodReadyDelay(_ delay: Duration) async throws(KubeSimError) {
+        try await kubelet().setPodReadyDelay(delay)
+    }
+
     /// Removes the pod at once, without a grace period, as the pod garbage collector does when its node is lost.
     public func losePod(_ name: String, namespace: String = "default") async throws(KubeSimError) {
         _ = try kubelet()

@@ -14,9 +14,11 @@ struct PodHealthOverride: Sendable {
 /// containers had `podTerminationDelay` to stop.
 actor Kubelet: SimulatedController {
     let store: ClusterStore
-    let simulation: WorkloadSimulation
+    private(set) var simulation: WorkloadSimulation
     private let pods: ControllerClient
     private var seen: [String: ContinuousClock.Instant] = [:]
+    /// Pods whose containers have started; a later, longer `podReadyDelay` does not stop them again.
+    private var started: Set<String> = []
     private var terminating: [String: ContinuousClock.Instant] = [:]
     private var podIPs: [String: String] = [:]
     private var usedIPs: Set<String> = []
@@ -91,8 +93,8 @@ actor Kubelet: SimulatedController {
             }
             let firstSeen = seen[uid] ?? now
             seen[uid] = firstSeen
-            let started = now - firstSeen >= simulation.podReadyDelay
-            if !started { wake(after: simulation.podReadyDelay - (now - firstSeen)) }
+            let started = self.started.contains(uid) || now - firstSeen >= simulation.podReadyDelay
+            if started { self.started.insert(uid) } else { wake(after: simulation.podReadyDelay - (now - firstSeen)) }
             let status = self.status(of: pod, uid: uid, nodeName: nodeName, started: started)
             await pods.updateStatus(of: pod, to: status)
         }
@@ -102,6 +104,7 @@ actor Kubelet: SimulatedController {
     private func forget(except living: Set<String>) {
         for uid in Set(seen.keys).union(terminating.keys).union(podIPs.keys).subtracting(living) {
             seen[uid] = nil
+            started.remove(uid)
             terminating[uid] = nil
             overrides[uid] = nil
             if let ip = podIPs.removeValue(forKey: uid) { usedIPs.remove(ip) }
@@ -196,6 +199,11 @@ actor Kubelet: SimulatedController {
     // MARK: Test controls
 
     /// Applies a test's change to a pod's health and reports it at once.
+    func setPodReadyDelay(_ delay: Duration) async {
+        simulation.podReadyDelay = delay
+        _ = await reconcile()
+    }
+
     func override(_ name: ObjectName, _ change: @Sendable (inout PodHealthOverride) -> Void) async throws(KubeSimError) {
         guard let pod = await store.stored(.pods, namespace: name.namespace).first(where: { $0.metadataName == name.name }), let uid = pod.uid else {
             throw KubeSimError.podNotFound(namespace: name.namespace, name: name.name)
