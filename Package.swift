@@ -104,6 +104,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksOperator", "OperatorKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,10 +138,14 @@ let package = Package(
             name: "VectorBlocksOperator",
             dependencies: [
                 "KubeKit", "OperatorKit", "VectorBlocksAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

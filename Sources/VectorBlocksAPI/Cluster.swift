@@ -214,6 +214,8 @@ public struct ClusterStatus: Codable, Sendable, Hashable, SchemaDescribed {
         case applyResources = "ApplyResources"
         case replicasReady = "ReplicasReady"
         case ready = "Ready"
+        /// Present once a component has shrunk: False while its engine readies the leaving pods or refuses to.
+        case scaleIn = "ScaleIn"
     }
 
     public static let schema = Schema.object([

@@ -60,12 +60,17 @@ public enum ClusterStatusCalculator {
         public var preCheckProblem: String?
         /// Why applying the desired objects failed, or nil when it succeeded.
         public var applyProblem: String?
+        /// The engine's verdict on each component whose workload is larger than its spec asks.
+        public var scaleIn: [String: ScaleInStep]
 
-        public init(preCheckProblem: String? = nil, applyProblem: String? = nil) {
+        public init(preCheckProblem: String? = nil, applyProblem: String? = nil, scaleIn: [String: ScaleInStep] = [:]) {
             self.preCheckProblem = preCheckProblem
             self.applyProblem = applyProblem
+            self.scaleIn = scaleIn
         }
     }
+
+    public static let scaleInRefused = "ScaleInRefused"
 
     public static func status(
         for cluster: Cluster, components: [ComponentObservation], outcome: Outcome, now: MetaV1.Time
@@ -129,10 +134,12 @@ public enum ClusterStatusCalculator {
                 observedGeneration: generation, now: now)
         }
 
+        let refusal = scaleInCondition(outcome.scaleIn, conditions: &conditions, generation: generation, now: now)
+
         let phase = cluster.metadata?.deletionTimestamp != nil
             ? .deleting : clusterPhase(componentStatuses.values.compactMap(\.phase))
         status.phase = outcome.applyProblem != nil && phase == .running ? .abnormal : phase
-        status.message = outcome.applyProblem
+        status.message = outcome.applyProblem ?? refusal
         if status.phase == .running {
             Conditions.set(
                 &conditions, type: ClusterStatus.ConditionType.ready.rawValue, status: .true, reason: "ClusterReady",
@@ -146,6 +153,36 @@ public enum ClusterStatusCalculator {
         }
         status.conditions = conditions
         return status
+    }
+
+    /// Sets ScaleIn from the engines' verdicts, or turns an earlier False one True once no workload is larger than
+    /// asked; returns the refusal to show as the status message.
+    static func scaleInCondition(
+        _ steps: [String: ScaleInStep], conditions: inout [MetaV1.Condition], generation: Int64?, now: MetaV1.Time
+    ) -> String? {
+        let type = ClusterStatus.ConditionType.scaleIn.rawValue
+        var refused: [String] = []
+        var waiting: [String] = []
+        for (component, step) in steps.sorted(by: { $0.key < $1.key }) {
+            switch step {
+            case .ready: continue
+            case .waiting(let message): waiting.append("\(component): \(message)")
+            case .refused(let reason): refused.append("\(component): \(reason)")
+            }
+        }
+        if !refused.isEmpty {
+            let message = "scale-in refused, the replicas stay: " + refused.joined(separator: "; ")
+            Conditions.set(&conditions, type: type, status: .false, reason: scaleInRefused, message: message, observedGeneration: generation, now: now)
+            return message
+        }
+        if !waiting.isEmpty {
+            Conditions.set(&conditions, type: type, status: .false, reason: "ScaleInProgressing",
+                message: waiting.joined(separator: "; "), observedGeneration: generation, now: now)
+        } else if !steps.isEmpty || Conditions.find(conditions, type: type)?.status == Conditions.Status.false.rawValue {
+            Conditions.set(&conditions, type: type, status: .true, reason: "ScaleInSucceed",
+                message: "the leaving pods hold no data the engine needs", observedGeneration: generation, now: now)
+        }
+        return nil
     }
 
     static func componentStatus(

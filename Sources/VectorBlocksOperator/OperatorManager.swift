@@ -20,12 +20,18 @@ public final class OperatorManager: Service {
         public var informerTiming: InformerTiming
         /// Where credential passwords come from; tests pass a fixed generator.
         public var secretGenerator: any SecretGenerator
+        public var engines: EngineAdapters
+        /// How the engine adapters reach pods: their IPs in a cluster; tests map them onto local servers.
+        public var podAddressing: PodAddressing
 
         public init(
             namespaces: [String] = [], workers: Int = 4, leaderElection: LeaderElector.Configuration? = nil,
             component: String = "vectorblocks-operator", informerTiming: InformerTiming = .init(),
-            secretGenerator: any SecretGenerator = SystemSecretGenerator()
+            secretGenerator: any SecretGenerator = SystemSecretGenerator(), engines: EngineAdapters = .standard,
+            podAddressing: PodAddressing = .podIP
         ) {
+            self.engines = engines
+            self.podAddressing = podAddressing
             self.namespaces = namespaces
             self.workers = workers
             self.leaderElection = leaderElection
@@ -85,6 +91,8 @@ public final class OperatorManager: Service {
     }
 
     private func makeControllers(events: EventRecorder) async -> [Controller] {
+        let engines = EngineHooks(
+            client: client, caches: caches, adapters: options.engines, addressing: options.podAddressing, logger: logger)
         let definitions = caches.definitions
         let versions = caches.versions
         let definitionController = Controller(
@@ -107,7 +115,8 @@ public final class OperatorManager: Service {
         let clusterController = Controller(
             name: "cluster",
             reconciler: ClusterReconciler(
-                client: client, caches: caches, events: events, generator: options.secretGenerator, logger: logger),
+                client: client, caches: caches, events: events, engines: engines, generator: options.secretGenerator,
+                logger: logger),
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         let caches = self.caches
         await clusterController.for(caches.clusters)
@@ -132,7 +141,7 @@ public final class OperatorManager: Service {
 
         let opsController = Controller(
             name: "opsrequest",
-            reconciler: OpsRequestReconciler(client: client, caches: caches, events: events, logger: logger),
+            reconciler: OpsRequestReconciler(client: client, caches: caches, events: events, engines: engines, logger: logger),
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         await opsController.for(caches.opsRequests)
         await opsController.watches(caches.clusters) { event in

@@ -22,7 +22,9 @@ public final class Playground: Sendable {
             try server.kubeconfigYAML(token: nil).write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
             let client = try KubeClient(configuration: KubeClientConfiguration(server: server.baseURL), logger: logger)
             try await install(client)
-            let manager = OperatorManager(client: client, options: .init(), logger: logger)
+            // The simulated pods run no database, so there is no engine to move shards off or ask for roles: the
+            // playground shows the Kubernetes side of the operator, with its engine adapters off.
+            let manager = OperatorManager(client: client, options: .init(engines: EngineAdapters([:])), logger: logger)
             let task = Task { try await manager.run() }
             return Playground(server: server, client: client, kubeconfigPath: kubeconfigPath, operatorTask: task)
         } catch {

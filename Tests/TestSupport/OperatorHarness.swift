@@ -13,15 +13,18 @@ import VectorBlocksOperator
 public final class RunningOperator: Sendable {
     private let task: Task<Void, any Error>
 
+    /// KubeSim's pods run no database, so by default the engine adapters reach none; a test that runs engine servers
+    /// maps pods onto them with `podAddressing`.
     public init(
         client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil, podAddressing: PodAddressing = .unreachable
     ) {
         var logger = Logger(label: "test.operator")
         logger.logLevel = .warning
         let options = OperatorManager.Options(
             workers: workers, leaderElection: leaderElection,
-            informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)))
+            informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)),
+            podAddressing: podAddressing)
         let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
         task = Task { try await manager.run() }
     }

@@ -13,6 +13,8 @@ public final class PostgresServer: Sendable {
     private let binDirectory: String
     private let directory: TemporaryDirectory
     private let runsAsPostgresUser: Bool
+    /// A hot standby streaming from another server: read-only, so nothing is made in it.
+    public let isStandby: Bool
 
     /// `postgres://postgres@127.0.0.1:<port>/<database>`, trust authentication.
     public func url(database: String = "postgres") -> String {
@@ -33,7 +35,23 @@ public final class PostgresServer: Sendable {
         return server
     }
 
-    private init(binDirectory: String) throws {
+    /// A hot standby of `primary`, cloned with pg_basebackup and streaming from it (`-R` writes its primary_conninfo).
+    public static func startStandby(of primary: PostgresServer) async throws -> PostgresServer {
+        let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true)
+        if server.runsAsPostgresUser {
+            let chown = try await run("/bin/chown", ["postgres", server.directory.path])
+            guard chown.status == 0 else { throw TestSetupError("chown postgres \(server.directory.path) failed: \(chown.output)") }
+        }
+        let result = try await server.runAsServerUser(
+            "\(primary.binDirectory)/pg_basebackup",
+            ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-D", server.dataDirectory, "-R", "-X", "stream", "--no-sync"])
+        guard result.status == 0 else { throw TestSetupError("pg_basebackup failed (exit \(result.status)): \(result.output)") }
+        try await server.startProcess()
+        return server
+    }
+
+    private init(binDirectory: String, standby: Bool = false) throws {
+        self.isStandby = standby
         self.binDirectory = binDirectory
         self.directory = try TemporaryDirectory()
         self.dataDirectory = directory.path + "/data"
@@ -74,7 +92,7 @@ public final class PostgresServer: Sendable {
         while ContinuousClock.now < deadline {
             let ready = try await run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
             if ready.status == 0 {
-                try await psql("CREATE EXTENSION IF NOT EXISTS vector")
+                if !isStandby { try await psql("CREATE EXTENSION IF NOT EXISTS vector") }
                 return
             }
             if !process.isRunning {

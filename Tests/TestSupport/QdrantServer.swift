@@ -10,8 +10,9 @@ import ServiceLifecycle
 /// keeps real state, and is as strict as Qdrant: unknown collections, vectors of the wrong dimension, point ids that
 /// are neither unsigned integers nor UUIDs, and a missing or wrong `api-key` are refused with Qdrant's status codes.
 ///
-/// Served now: collections (list, create, get, delete, exists) and points (upsert, delete, retrieve by ids or one id,
-/// query by vector). The cluster endpoints slot in as more routes in `routes(_:)`.
+/// Served: collections (list, create, get, delete, exists), points (upsert, delete, retrieve by ids or one id, query
+/// by vector), the health endpoints, and, started with `cluster:`, the cluster endpoints of `QdrantServer+Cluster`:
+/// the double then answers for every peer of a distributed deployment, as any peer answers with the consensus state.
 public final class QdrantServer: Sendable {
     public let port: Int
     public let apiKey: String?
@@ -30,13 +31,16 @@ public final class QdrantServer: Sendable {
     }
 
     /// Starts a server on a free port; with `apiKey`, every request must carry it (`api-key` or a bearer token).
-    public static func start(apiKey: String? = nil) async throws -> QdrantServer {
+    /// With `cluster`, distributed mode is on: peers join with `addPeer(uri:)` and shards move between them.
+    public static func start(apiKey: String? = nil, cluster: QdrantClusterSimulation? = nil) async throws -> QdrantServer {
         var logger = Logger(label: "qdrant-double")
         logger.logLevel = .warning
-        let state = QdrantState()
+        let state = QdrantState(cluster: cluster)
         let router = Router()
+        healthRoutes(router)
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         routes(router, state: state)
+        clusterRoutes(router, state: state)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -109,8 +113,15 @@ public final class QdrantServer: Sendable {
                     .unprocessableContent,
                     "Format error in JSON body: vectors.distance: unknown variant `\(distance)`, expected one of `Cosine`, `Euclid`, `Dot`, `Manhattan`")
             }
+            let shards = (body["shard_number"] as? NSNumber)?.intValue ?? 1
+            let replicationFactor = (body["replication_factor"] as? NSNumber)?.intValue ?? 1
+            guard shards >= 1, replicationFactor >= 1 else {
+                return error(.unprocessableContent, "Validation error in JSON body: [shard_number and replication_factor must be 1 or larger]")
+            }
             let created = await state.create(
-                name, collection: QdrantState.Collection(size: size, distance: distance, metadata: body["metadata"] as? [String: Any] ?? [:]))
+                name, collection: QdrantState.Collection(
+                    size: size, distance: distance, metadata: body["metadata"] as? [String: Any] ?? [:],
+                    shardNumber: shards, replicationFactor: replicationFactor))
             guard created else { return error(.badRequest, "Wrong input: Collection `\(name)` already exists!") }
             return ok(true)
         }
@@ -285,8 +296,13 @@ actor QdrantState {
         var size: Int
         var distance: String
         var metadata: [String: Any]
+        var shardNumber = 1
+        var replicationFactor = 1
         var points: [String: Point] = [:]
         var operations = 0
+        /// Shard id → peer id → replica state ("Active", or "Partial" while a transfer fills it).
+        var replicas: [Int: [UInt64: String]] = [:]
+        var transfers: [ShardTransfer] = []
 
         mutating func nextOperation() -> Int {
             operations += 1
@@ -298,7 +314,10 @@ actor QdrantState {
                 "status": "green", "optimizer_status": "ok", "segments_count": 1, "points_count": points.count,
                 "indexed_vectors_count": points.count, "payload_schema": [String: Any](),
                 "config": [
-                    "params": ["vectors": ["size": size, "distance": distance], "shard_number": 1, "replication_factor": 1],
+                    "params": [
+                        "vectors": ["size": size, "distance": distance], "shard_number": shardNumber,
+                        "replication_factor": replicationFactor, "write_consistency_factor": 1,
+                    ] as [String: Any],
                     "hnsw_config": ["m": 16, "ef_construct": 100, "full_scan_threshold": 10000],
                     "optimizer_config": ["deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0],
                     "metadata": metadata,
@@ -320,9 +339,16 @@ actor QdrantState {
     }
 
     var collections: [String: Collection] = [:]
+    var cluster: ClusterPeers
+
+    init(cluster simulation: QdrantClusterSimulation?) {
+        cluster = ClusterPeers(simulation: simulation)
+    }
 
     func create(_ name: String, collection: Collection) -> Bool {
         guard collections[name] == nil else { return false }
+        var collection = collection
+        collection.replicas = cluster.placement(shards: collection.shardNumber, replicationFactor: collection.replicationFactor)
         collections[name] = collection
         return true
     }
@@ -332,6 +358,7 @@ actor QdrantState {
     }
 
     func mutate(_ name: String, _ change: (inout Collection) -> Response) -> Response {
+        settleTransfers()
         guard var collection = collections[name] else { return QdrantServer.notFound(collection: name) }
         let response = change(&collection)
         collections[name] = collection
@@ -339,6 +366,7 @@ actor QdrantState {
     }
 
     func read(_ name: String, _ answer: (Collection) -> Response) -> Response {
+        settleTransfers()
         guard let collection = collections[name] else { return QdrantServer.notFound(collection: name) }
         return answer(collection)
     }

@@ -13,13 +13,15 @@ public struct ClusterReconciler: Reconciler {
     let events: EventRecorder
     let generator: any SecretGenerator
     let applier: ObjectApplier
+    let engines: EngineHooks
     let logger: Logger
 
-    public init(
-        client: KubeClient, caches: OperatorCaches, events: EventRecorder,
+    init(
+        client: KubeClient, caches: OperatorCaches, events: EventRecorder, engines: EngineHooks,
         generator: any SecretGenerator = SystemSecretGenerator(), logger: Logger = Logger(label: "vectorblocks.cluster")
     ) {
         self.client = client
+        self.engines = engines
         self.caches = caches
         self.events = events
         self.generator = generator
@@ -45,10 +47,19 @@ public struct ClusterReconciler: Reconciler {
         let cluster = stored.withDefaults()
 
         let prepared: ClusterBuildInput
+        let scaleIns: [String: EngineHooks.ScaleIn]
         let desired: [DesiredObject]
         do {
             prepared = try await buildInput(for: cluster, names: names)
-            desired = try ClusterObjectsBuilder.objects(prepared)
+            scaleIns = await engines.scaleIns(cluster, definition: prepared.definition, names: names, credential: prepared.credential)
+            var holding = prepared
+            for (component, scaleIn) in scaleIns where scaleIn.step != .ready {
+                // Until the engine has readied the leaving pods, the workload keeps them.
+                if let index = holding.cluster.spec.componentSpecs.firstIndex(where: { $0.name == component }) {
+                    holding.cluster.spec.componentSpecs[index].replicas = scaleIn.from
+                }
+            }
+            desired = try ClusterObjectsBuilder.objects(holding)
         } catch let failure as PreCheckFailure {
             return try await failPreCheck(stored, message: failure.message)
         } catch let error as ClusterBuildError {
@@ -92,9 +103,20 @@ public struct ClusterReconciler: Reconciler {
             await events.record(stored, type: .warning, reason: "ApplyResourcesFailed", message: applyProblem)
         }
 
+        let engineProblems = await engines.afterApply(cluster, definition: prepared.definition, names: names, credential: prepared.credential)
+        if !engineProblems.isEmpty {
+            await events.record(stored, type: .warning, reason: "EngineHookFailed", message: engineProblems.joined(separator: "; "))
+        }
+        let refusals = scaleIns.compactMapValues { if case .refused(let reason) = $0.step { reason } else { nil } }
+        if !refusals.isEmpty, Conditions.find(stored.status?.conditions, type: ClusterStatus.ConditionType.scaleIn.rawValue)?.reason != ClusterStatusCalculator.scaleInRefused {
+            await events.record(stored, type: .warning, reason: ClusterStatusCalculator.scaleInRefused,
+                message: refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        }
+
         let components = await observeComponents(cluster, definition: prepared.definition, names: names)
         let status = ClusterStatusCalculator.status(
-            for: stored, components: components, outcome: .init(applyProblem: applyProblem), now: .now())
+            for: stored, components: components,
+            outcome: .init(applyProblem: applyProblem, scaleIn: scaleIns.mapValues(\.step)), now: .now())
         if status.phase == .running, stored.status?.phase != .running {
             await events.record(stored, type: .normal, reason: "ClusterReady", message: "every component of the cluster is running")
         }
@@ -102,7 +124,11 @@ public struct ClusterReconciler: Reconciler {
         // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
         if applyProblem != nil { throw ApplyFailure(message: applyProblem ?? "") }
         // The old StatefulSet goes once the garbage collector has orphaned its pods; then it is made anew.
-        return recreating.isEmpty ? .done : .requeue(after: .milliseconds(500))
+        if !recreating.isEmpty { return .requeue(after: .milliseconds(500)) }
+        // Shard transfers and engine setup progress without a Kubernetes event; look again.
+        if scaleIns.values.contains(where: { if case .waiting = $0.step { true } else { false } }) { return .requeue(after: .seconds(2)) }
+        if !refusals.isEmpty { return .requeue(after: .seconds(30)) }
+        return engineProblems.isEmpty ? .done : .requeue(after: .seconds(10))
     }
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
@@ -143,14 +169,9 @@ public struct ClusterReconciler: Reconciler {
             throw PreCheckFailure(message: problems.map(\.description).joined(separator: "; "))
         }
 
-        var existing: [String: String] = [:]
-        if let secret = await caches.secrets.get(name: names.credentialSecret, namespace: names.namespace) {
-            for (key, value) in secret.data ?? [:] {
-                existing[key] = Data(base64Encoded: value).map { String(decoding: $0, as: UTF8.self) }
-            }
-        }
         let credential = ConnectionCredential.values(
-            cluster: cluster, definition: definition, names: names, existing: existing, generator: generator)
+            cluster: cluster, definition: definition, names: names, existing: await caches.credential(of: names),
+            generator: generator)
 
         var templates: [String: CoreV1.ConfigMap] = [:]
         let used = Set(cluster.spec.componentSpecs.map(\.componentDefRef))

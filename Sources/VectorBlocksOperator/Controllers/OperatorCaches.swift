@@ -1,3 +1,4 @@
+import Foundation
 import KubeKit
 import Logging
 import OperatorKit
@@ -85,6 +86,12 @@ public struct OperatorCaches: Sendable {
         case CoreV1.PersistentVolumeClaim.descriptor: return try await encode(volumeClaims)
         default: return []
         }
+    }
+
+    /// The values of a Cluster's conn-credential Secret, decoded; empty before it exists.
+    func credential(of names: ClusterNames) async -> [String: String] {
+        guard let secret = await secrets.get(name: names.credentialSecret, namespace: names.namespace) else { return [:] }
+        return (secret.data ?? [:]).compactMapValues { Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// The kinds the Cluster controller makes and prunes, in the order it applies them.

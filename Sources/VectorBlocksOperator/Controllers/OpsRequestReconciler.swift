@@ -13,10 +13,15 @@ public struct OpsRequestReconciler: Reconciler {
     let client: KubeClient
     let caches: OperatorCaches
     let events: EventRecorder
+    let engines: EngineHooks
     let logger: Logger
 
-    public init(client: KubeClient, caches: OperatorCaches, events: EventRecorder, logger: Logger = Logger(label: "vectorblocks.opsrequest")) {
+    init(
+        client: KubeClient, caches: OperatorCaches, events: EventRecorder, engines: EngineHooks,
+        logger: Logger = Logger(label: "vectorblocks.opsrequest")
+    ) {
         self.client = client
+        self.engines = engines
         self.caches = caches
         self.events = events
         self.logger = logger
@@ -67,6 +72,9 @@ public struct OpsRequestReconciler: Reconciler {
         let problems = OpsRequestPlan.validate(ops, cluster: cluster, versions: await caches.versions.cache.list())
         guard problems.isEmpty else {
             return try await fail(ops, reason: "ValidateFailed", message: problems.map(\.description).joined(separator: "; "), cluster: cluster)
+        }
+        if let refusal = await scaleInRefusal(ops, cluster: cluster) {
+            return try await fail(ops, reason: "ValidateFailed", message: refusal, cluster: cluster)
         }
         if let holder = cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation], holder != name {
             if let other = await caches.opsRequests.get(name: holder, namespace: cluster.metadata?.namespace ?? ""),
@@ -266,6 +274,25 @@ public struct OpsRequestReconciler: Reconciler {
     }
 
     // MARK: Bookkeeping
+
+    /// A horizontal scaling the engine can never carry out without losing data, found before the Cluster is edited.
+    private func scaleInRefusal(_ ops: OpsRequest, cluster: Cluster) async -> String? {
+        guard ops.spec.type == .horizontalScaling, let name = cluster.metadata?.name, let namespace = cluster.metadata?.namespace,
+            let definition = await caches.definitions.cache.get(name: cluster.spec.clusterDefinitionRef)
+        else { return nil }
+        let names = ClusterNames(cluster: name, namespace: namespace)
+        for (index, scaling) in (ops.spec.horizontalScaling ?? []).enumerated() {
+            guard let component = cluster.spec.componentSpecs.first(where: { $0.name == scaling.componentName }),
+                scaling.replicas > 0, scaling.replicas < component.replicas ?? 1,
+                let adapter = engines.adapter(component, definition: definition)
+            else { continue }
+            let engine = await engines.engineComponent(component.name, names: names, credential: await caches.credential(of: names))
+            if let reason = await adapter.scaleInRefusal(engine, to: scaling.replicas) {
+                return "spec.horizontalScaling[\(index)].replicas: \(reason)"
+            }
+        }
+        return nil
+    }
 
     private func waiting(for cluster: Cluster) async -> [OpsRequest] {
         await caches.opsRequests.list(namespace: cluster.metadata?.namespace ?? "")

@@ -1,0 +1,113 @@
+import Foundation
+import KubeKit
+import Logging
+import OperatorKit
+import VectorBlocksAPI
+
+/// The engine adapters' part of reconciling a Cluster: before its objects are applied, the replicas a shrinking
+/// component keeps until its engine has readied the leaving pods; after, the volumes those pods leave behind, the
+/// pods' role labels, and the engine's own setup once a component is ready.
+struct EngineHooks: Sendable {
+    let client: KubeClient
+    let caches: OperatorCaches
+    let adapters: EngineAdapters
+    let addressing: PodAddressing
+    let logger: Logger
+
+    /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
+    struct ScaleIn: Sendable, Hashable {
+        var step: ScaleInStep
+        var from: Int32
+        var to: Int32
+    }
+
+    func engineComponent(_ component: String, names: ClusterNames, credential: [String: String]) async -> EngineComponent {
+        let pods = await caches.pods.list(namespace: names.namespace, selector: LabelSelector(matching: names.componentSelector(component)))
+        return EngineComponent(names: names, component: component, pods: pods, credential: credential, addressing: addressing)
+    }
+
+    func adapter(_ component: ClusterComponentSpec, definition: ClusterDefinition) -> (any EngineAdapter)? {
+        adapters.adapter(for: definition.componentDef(named: component.componentDefRef)?.characterType)
+    }
+
+    /// Stopping (replicas 0) keeps every volume and peer, so only a shrink to a smaller, non-zero size is a scale-in.
+    func scaleIns(_ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames, credential: [String: String]) async -> [String: ScaleIn] {
+        var scaleIns: [String: ScaleIn] = [:]
+        for component in cluster.spec.componentSpecs {
+            let wanted = component.replicas ?? 1
+            guard wanted > 0, let adapter = adapter(component, definition: definition),
+                let current = await caches.statefulSets.get(name: names.workload(component.name), namespace: names.namespace)?.spec?.replicas,
+                current > wanted
+            else { continue }
+            let engine = await engineComponent(component.name, names: names, credential: credential)
+            let step = await adapter.prepareScaleIn(engine, to: wanted)
+            scaleIns[component.name] = ScaleIn(step: step, from: current, to: wanted)
+            if step != .ready {
+                logger.info("scale-in held", metadata: ["cluster": "\(names.namespace)/\(names.cluster)", "component": "\(component.name)", "step": "\(step)"])
+            }
+        }
+        return scaleIns
+    }
+
+    /// Work after the objects are applied; returns the problems met, each naming its component.
+    func afterApply(_ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames, credential: [String: String]) async -> [String] {
+        var problems: [String] = []
+        for component in cluster.spec.componentSpecs {
+            guard let adapter = adapter(component, definition: definition) else { continue }
+            let engine = await engineComponent(component.name, names: names, credential: credential)
+            let wanted = component.replicas ?? 1
+            do {
+                if adapter.deletesVolumesAfterScaleIn, wanted > 0 {
+                    try await deleteLeftVolumes(engine, adapter: adapter, replicas: wanted)
+                }
+                try await label(engine, roles: await adapter.roles(engine))
+                if wanted > 0, engine.pods.count == Int(wanted), engine.pods.allSatisfy(ClusterStatusCalculator.isReady) {
+                    try await adapter.componentReady(engine)
+                }
+            } catch {
+                problems.append("\(component.name): \(ObjectApplier.reason(error))")
+            }
+        }
+        return problems
+    }
+
+    /// The claims of ordinals at or past `replicas`, once the workload has shrunk, their pods are gone, and the engine
+    /// confirms that the peers they served have left.
+    private func deleteLeftVolumes(_ engine: EngineComponent, adapter: any EngineAdapter, replicas: Int32) async throws {
+        let workload = engine.names.workload(engine.component)
+        guard let statefulSet = await caches.statefulSets.get(name: workload, namespace: engine.names.namespace),
+            let current = statefulSet.spec?.replicas, current <= replicas
+        else { return }
+        let claims = await caches.volumeClaims.list(
+            namespace: engine.names.namespace, selector: LabelSelector(matching: engine.names.componentSelector(engine.component)))
+        let left = claims.filter { claim in
+            guard let name = claim.metadata?.name, name.contains("-\(workload)-"), claim.metadata?.deletionTimestamp == nil,
+                let ordinal = EngineComponent.ordinal(inPodName: name)
+            else { return false }
+            return ordinal >= Int(replicas) && !engine.pods.contains { EngineComponent.ordinal(of: $0) == ordinal }
+        }
+        guard !left.isEmpty, await adapter.prepareScaleIn(engine, to: replicas) == .ready else { return }
+        for claim in left {
+            guard let name = claim.metadata?.name else { continue }
+            do {
+                try await client.delete(
+                    CoreV1.PersistentVolumeClaim.self, name: name, namespace: engine.names.namespace,
+                    preconditions: MetaV1.Preconditions(uid: claim.metadata?.uid))
+                logger.info("deleted the volume of a removed peer", metadata: ["claim": "\(engine.names.namespace)/\(name)"])
+            } catch let error as KubeAPIError where error.isNotFound {
+                continue
+            }
+        }
+    }
+
+    /// Sets `apps.vectorblocks.io/role` on each pod whose engine-reported role differs from its label.
+    private func label(_ engine: EngineComponent, roles: [String: String]) async throws {
+        for pod in engine.pods {
+            guard let name = pod.metadata?.name, let role = roles[name], pod.metadata?.labels?[ClusterNames.roleLabel] != role else { continue }
+            _ = try await client.patch(
+                CoreV1.Pod.self, name: name, namespace: engine.names.namespace,
+                patch: .merge(["metadata": ["labels": [ClusterNames.roleLabel: .string(role)]]]))
+            logger.info("labelled the pod's role", metadata: ["pod": "\(engine.names.namespace)/\(name)", "role": "\(role)"])
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import KubeKit
+import Logging
+import PostgresNIO
+
+/// PostgreSQL with pgvector: pod 0 starts as the primary and the others stream from it as hot standbys. Each pod's
+/// role comes from the server itself (`pg_is_in_recovery()`), so the read-write Service follows the real primary, and
+/// the vector extension is made on the primary once it is ready.
+public struct PgvectorAdapter: EngineAdapter {
+    static let port = 5432
+    static let primary = "primary"
+    static let secondary = "secondary"
+    private let extensionsMade = ExtensionsMade()
+    private let logger: Logger
+
+    public init(logger: Logger = Logger(label: "vectorblocks.engine.pgvector")) {
+        self.logger = logger
+    }
+
+    public func roles(_ component: EngineComponent) async -> [String: String] {
+        var roles: [String: String] = [:]
+        await withTaskGroup(of: (String, String?).self) { group in
+            for pod in component.pods where ClusterStatusCalculator.isReady(pod) {
+                guard let name = pod.metadata?.name else { continue }
+                group.addTask {
+                    let recovering = try? await self.query(pod, in: component) { connection in
+                        let rows = try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger)
+                        for try await inRecovery in rows.decode(Bool.self) { return inRecovery }
+                        return nil
+                    }
+                    return (name, recovering.flatMap { $0 }.map { $0 ? Self.secondary : Self.primary })
+                }
+            }
+            for await (name, role) in group {
+                if let role { roles[name] = role }
+            }
+        }
+        return roles
+    }
+
+    /// `CREATE EXTENSION IF NOT EXISTS vector` on the pod labelled primary, once per primary pod.
+    public func componentReady(_ component: EngineComponent) async throws {
+        guard let primary = component.pods.first(where: { $0.metadata?.labels?[ClusterNames.roleLabel] == Self.primary }),
+            let uid = primary.metadata?.uid, await !extensionsMade.contains(uid)
+        else { return }
+        _ = try await query(primary, in: component) { connection in
+            try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
+        }
+        await extensionsMade.insert(uid)
+    }
+
+    private func query<Result: Sendable>(
+        _ pod: CoreV1.Pod, in component: EngineComponent, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        guard let address = component.addressing.address(pod, Self.port) else {
+            throw Unreachable(pod: pod.metadata?.name ?? "")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: address.host, port: address.port, username: component.credential["username"] ?? "postgres",
+            password: component.credential["password"], database: "postgres", tls: .disable)
+        configuration.options.connectTimeout = .seconds(3)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    struct Unreachable: Error, CustomStringConvertible {
+        var pod: String
+        var description: String { "pod \(pod) has no address to reach PostgreSQL at" }
+    }
+}
+
+/// The primary pods (by uid) the extension was made on; a restarted operator makes it once more, harmlessly.
+actor ExtensionsMade {
+    private var uids: Set<String> = []
+
+    func contains(_ uid: String) -> Bool { uids.contains(uid) }
+    func insert(_ uid: String) { uids.insert(uid) }
+}
