@@ -1,0 +1,59 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program of this package run in the background as a pod runs it, its output in a log file, so a test can kill
+/// it the way a node loses a container (SIGKILL, no chance to clean up) and start it again.
+public final class BackgroundProgram: Sendable {
+    public let name: String
+    private let process: Process
+    private let log: TemporaryDirectory
+
+    public static func start(_ product: String, _ arguments: [String], environment: [String: String] = [:]) throws -> BackgroundProgram {
+        let log = try TemporaryDirectory()
+        let logPath = log.path + "/output.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProduct.path(product))
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return BackgroundProgram(name: product, process: process, log: log)
+    }
+
+    private init(name: String, process: Process, log: TemporaryDirectory) {
+        self.name = name
+        self.process = process
+        self.log = log
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// What the program printed so far.
+    public var output: String {
+        (try? String(contentsOfFile: log.path + "/output.log", encoding: .utf8)) ?? ""
+    }
+
+    /// SIGKILL, then waits for the exit on a Dispatch thread (never on the cooperative pool).
+    public func kill() async {
+        guard process.isRunning else { return }
+        killProcessTree(process.processIdentifier)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
+    deinit {
+        if process.isRunning { killProcessTree(process.processIdentifier) }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import VectorSync
+
+/// The `pelican` and `emu` executables, run as their pods run them and killed with SIGKILL at the worst moments:
+/// during the backfill, during streaming, and with a batch in Emu's hands; then PostgreSQL itself is killed and
+/// restarted under them. After each, every change made meanwhile arrives, and the sink holds each source row once,
+/// with the vector of its current text.
+@Suite("Pelican and Emu processes killed and PostgreSQL restarted")
+struct ProcessKillTests {
+    static let rows: Int64 = 20_000
+
+    func pipelineArguments(_ harness: PipelineHarness) -> [String] {
+        [
+            "--pipeline", PipelineHarness.pipeline, "--source-url", harness.server.url(), "--table", harness.catalog.table.description,
+            "--primary-key", "id", "--text-template", "{name}: {description}", "--payload-column", "sku", "--payload-column", "price",
+            "--log-level", "warning",
+        ]
+    }
+
+    func startPelican(_ harness: PipelineHarness) throws -> BackgroundProgram {
+        // Small transactions make the backfill long enough to be interrupted.
+        try BackgroundProgram.start("pelican", pipelineArguments(harness) + ["--batch-size", "50", "--http-port", "0"])
+    }
+
+    func startEmu(_ harness: PipelineHarness) throws -> BackgroundProgram {
+        try BackgroundProgram.start("emu", ["run"] + pipelineArguments(harness) + [
+            "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products", "--batch-size", "64",
+            "--visibility-timeout", "3", "--http-port", "0",
+        ])
+    }
+
+    func backfill(_ harness: PipelineHarness) async throws -> (rows: Int64, done: Bool) {
+        let rows = try await harness.scalar("SELECT coalesce(max(backfilled_rows), 0) FROM vectorsync.pipelines WHERE pipeline = '\(PipelineHarness.pipeline)'")
+        let done = try await harness.scalar("SELECT count(*) FROM vectorsync.pipelines WHERE pipeline = '\(PipelineHarness.pipeline)' AND backfill_done")
+        return (rows, done > 0)
+    }
+
+    /// Waits for `condition`, polling quickly, so a moment inside a short window is caught.
+    func waitFor(_ what: String, timeout: Duration = .seconds(180), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSetupError("timed out waiting for \(what)")
+    }
+
+    func changeRows(_ harness: PipelineHarness, round: Int64) async throws {
+        let base = Self.rows + round * 1_000
+        try await harness.insertProducts((base + 1)...(base + 40))
+        try await harness.execute("UPDATE products SET description = 'changed in round \(round) ' || id WHERE id % 97 = \(round)")
+        try await harness.execute("DELETE FROM products WHERE id % 89 = \(round)")
+    }
+
+    func expectOneVectorPerRow(_ harness: PipelineHarness) async throws {
+        try await harness.waitUntilSinkMatchesSource()
+        #expect(try await harness.scalar("SELECT count(*) FROM vectors.products") == (try await harness.scalar("SELECT count(*) FROM products")))
+        #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.dead_letters") == 0)
+    }
+
+    @Test func nothingIsLostOrDoubledWhenTheProcessesAndTheDatabaseDie() async throws {
+        try await PipelineHarness.with(rows: Self.rows) { harness in
+            var emu = try startEmu(harness)
+            var pelican = try startPelican(harness)
+
+            // 1. Pelican dies part-way through the backfill; rows change while it is down.
+            try await waitFor("the backfill to start") { try await backfill(harness).rows > 0 }
+            await pelican.kill()
+            let interrupted = try await backfill(harness)
+            #expect(!interrupted.done && interrupted.rows < Self.rows, "the backfill finished before it could be interrupted: \(interrupted)")
+            try await changeRows(harness, round: 1)
+            pelican = try startPelican(harness)
+            try await waitFor("the backfill to finish") { try await backfill(harness).done }
+
+            // 2. Pelican dies while streaming, with changes in the outbox; more arrive while it is down.
+            try await changeRows(harness, round: 2)
+            await pelican.kill()
+            try await changeRows(harness, round: 3)
+            pelican = try startPelican(harness)
+            try await expectOneVectorPerRow(harness)
+
+            // 3. Emu dies with a batch received and not yet acknowledged; it is received again after the visibility timeout.
+            try await harness.execute("UPDATE products SET description = 'for the batch in hand ' || id WHERE id <= 3000")
+            try await waitFor("Emu to hold a batch") {
+                try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0 AND visible_at > clock_timestamp()") > 0
+            }
+            await emu.kill()
+            try await changeRows(harness, round: 4)
+            emu = try startEmu(harness)
+            try await expectOneVectorPerRow(harness)
+
+            // 4. PostgreSQL is killed and restarted under both; they reconnect and carry on.
+            try await harness.server.kill()
+            try await harness.server.startProcess()
+            try await changeRows(harness, round: 5)
+            try await expectOneVectorPerRow(harness)
+            #expect(pelican.isRunning && emu.isRunning, "pelican:\n\(pelican.output)\nemu:\n\(emu.output)")
+            await pelican.kill()
+            await emu.kill()
+        }
+    }
+}
