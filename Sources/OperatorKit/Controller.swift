@@ -4,10 +4,12 @@ import Metrics
 
 /// Runs a reconciler over a work queue fed by informers, as a controller-runtime controller does: `For` the primary
 /// kind, `Owns` the kinds it creates (events map to the controlling owner), and `Watches` anything else through a
-/// mapping. Workers never process one key at the same time; failures are retried with per-key backoff.
+/// mapping. Workers start once every one of those informers has synced, never process one key at the same time, and
+/// retry failures with per-key backoff.
 public final class Controller: Sendable {
     public let name: String
     public let queue: WorkQueue<ObjectKey>
+    private let sources = Sources()
     private let reconciler: any Reconciler
     private let workers: Int
     private let logger: Logger
@@ -53,13 +55,18 @@ public final class Controller: Sendable {
         _ informer: Informer<Object>, map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
     ) async {
         let queue = self.queue
+        await sources.add { await informer.hasSynced() }
         await informer.addHandler { event in
             for key in await map(event) { await queue.add(key) }
         }
     }
 
-    /// Runs the workers until the task is cancelled, then stops handing out keys.
+    /// Runs the workers until the task is cancelled, then stops handing out keys. A reconcile that read a cache still
+    /// loading would take a missing object for a deleted one (and, say, make a new password), so the workers wait for
+    /// every informer the controller watches to sync, as controller-runtime's WaitForCacheSync does.
     public func run() async {
+        guard await sources.waitForSync() else { return }
+        logger.info("caches synced, starting workers", metadata: ["workers": "\(workers)"])
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {
@@ -98,6 +105,29 @@ public final class Controller: Sendable {
             metrics.record(.error, since: started)
             logger.warning("reconcile failed, retrying", metadata: ["key": "\(key)", "error": "\(error)"])
         }
+    }
+}
+
+/// The sync state of the informers a controller watches.
+private actor Sources {
+    private var synced: [@Sendable () async -> Bool] = []
+
+    func add(_ check: @escaping @Sendable () async -> Bool) {
+        synced.append(check)
+    }
+
+    /// Whether every informer synced before the task was cancelled.
+    func waitForSync() async -> Bool {
+        while !Task.isCancelled {
+            var all = true
+            for check in synced where !(await check()) {
+                all = false
+                break
+            }
+            if all { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 }
 

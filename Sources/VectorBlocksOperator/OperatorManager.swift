@@ -126,11 +126,13 @@ public final class OperatorManager: Service {
         await clusterController.owns(caches.configMaps, ownedBy: Cluster.self)
         await clusterController.owns(caches.secrets, ownedBy: Cluster.self)
         await clusterController.owns(caches.podDisruptionBudgets, ownedBy: Cluster.self)
-        // Pods belong to the workloads, not the Cluster; their instance label names it.
-        await clusterController.watches(caches.pods) { event in
-            guard let instance = event.object.metadata?.labels?[ClusterNames.instanceLabel] else { return [] }
-            return [ObjectKey(namespace: event.object.metadata?.namespace, name: instance)]
+        // Pods and PVCs belong to the workloads, not the Cluster; their instance label names it.
+        let byInstance: @Sendable (MetaV1.ObjectMeta?) -> [ObjectKey] = { metadata in
+            guard let instance = metadata?.labels?[ClusterNames.instanceLabel] else { return [] }
+            return [ObjectKey(namespace: metadata?.namespace, name: instance)]
         }
+        await clusterController.watches(caches.pods) { byInstance($0.object.metadata) }
+        await clusterController.watches(caches.volumeClaims) { byInstance($0.object.metadata) }
         await clusterController.watches(definitions) { event in
             guard let name = event.object.metadata?.name else { return [] }
             return await ClusterReconciler.clusters(usingDefinition: name, in: caches.clusters)

@@ -67,6 +67,28 @@ struct ControllerTests {
         }
     }
 
+    @Test func workersWaitUntilEveryWatchedInformerHasSynced() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(CoreV1.ConfigMap(metadata: .init(name: "app", namespace: "default")))
+            let reconciler = RecordingReconciler()
+            let controller = Controller(name: "configmaps", reconciler: reconciler, workers: 2)
+            let primaries = Informer<CoreV1.ConfigMap>(client: client, namespace: "default")
+            let secrets = Informer<CoreV1.Secret>(client: client, namespace: "default")
+            await controller.for(primaries)
+            await controller.watches(secrets) { _ in [] }
+            // The Secrets' informer is not running yet: a reconcile now would read an empty cache as the truth.
+            let running = [Task { await primaries.run() }, Task { await controller.run() }]
+            defer { running.forEach { $0.cancel() } }
+            await primaries.waitForSync()
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await reconciler.count("app") == 0)
+
+            let secretsTask = Task { await secrets.run() }
+            defer { secretsTask.cancel() }
+            #expect(await reconciler.waitFor("app", calls: 1) == 1)
+        }
+    }
+
     @Test func failuresAreRetriedWithBackoffAndTerminalErrorsAreNot() async throws {
         let metrics = TestMetrics()
         try await withKubeSim { _, client in

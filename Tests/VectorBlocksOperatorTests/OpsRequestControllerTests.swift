@@ -24,20 +24,32 @@ struct OpsRequestControllerTests {
         }
     }
 
-    /// A running 2-replica Qdrant cluster and the operator, for each test.
+    /// A running 2-replica Qdrant cluster and the operator, for each test. Its pods are peers of a Qdrant double (with
+    /// no collections), so a scale-in, such as a cancelled scale-out's, asks a Qdrant as it would in a cluster.
     func withRunningCluster(
         _ name: String, replicas: Int32 = 2, _ body: (KubeClient, KubeSimServer) async throws -> Void
     ) async throws {
-        try await withKubeSim(workloads: true) { server, client in
-            try await installOperatorPrerequisites(client)
-            let running = RunningOperator(client: client)
-            var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
-            cluster.spec.componentSpecs[0].replicas = replicas
-            _ = try await client.create(cluster)
-            _ = try await waitForPhase(.running, name, client: client)
-            try await body(client, server)
-            await running.stop()
+        let qdrant = try await QdrantServer.start(cluster: QdrantClusterSimulation())
+        let port = qdrant.port
+        do {
+            try await withKubeSim(workloads: true) { server, client in
+                try await installOperatorPrerequisites(client)
+                let running = RunningOperator(client: client, podAddressing: PodAddressing { _, _ in ("127.0.0.1", port) })
+                var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
+                cluster.spec.componentSpecs[0].replicas = replicas
+                _ = try await client.create(cluster)
+                _ = try await waitForPhase(.running, name, client: client)
+                for ordinal in 0..<Int(replicas) {
+                    await qdrant.addPeer(uri: "http://\(name)-qdrant-\(ordinal).\(name)-qdrant-headless.default.svc.cluster.local:6335")
+                }
+                try await body(client, server)
+                await running.stop()
+            }
+        } catch {
+            try? await qdrant.shutdown()
+            throw error
         }
+        try await qdrant.shutdown()
     }
 
     @Test func scalingResourcesRestartAndUpgradeSucceedWithProgress() async throws {

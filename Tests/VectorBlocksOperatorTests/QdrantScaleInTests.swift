@@ -92,7 +92,16 @@ struct QdrantScaleInTests {
             #expect(statefulSet.spec?.replicas == 5, "the StatefulSet shrank before the shards left")
             let second = RunningOperator(client: client, podAddressing: setup.addressing)
 
-            let done = try await waitForOps("in", .succeed, client: client)
+            let done: OpsRequest
+            do {
+                done = try await waitForOps("in", .succeed, client: client)
+            } catch {
+                let cluster = try await client.get(Cluster.self, name: "shrink", namespace: "default")
+                let ops = try await client.get(OpsRequest.self, name: "in", namespace: "default")
+                let layout = try await setup.qdrant.send(.GET, "/collections/docs/cluster")
+                Issue.record("cluster: \(cluster.status?.conditions ?? []) \(cluster.status?.components ?? [:]); ops: \(ops.status?.conditions ?? []); peers: \(await setup.qdrant.peers()); layout: \(layout.body)")
+                throw error
+            }
             #expect(done.status?.progress == "3/3")
             let peers = await setup.qdrant.peers()
             #expect(peers.count == 3 && leaving.isDisjoint(with: peers.keys), "\(peers)")
