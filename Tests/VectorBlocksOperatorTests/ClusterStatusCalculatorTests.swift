@@ -126,6 +126,34 @@ struct ClusterStatusCalculatorTests {
         #expect(failedApply.message?.contains("422") == true)
     }
 
+    @Test func aScaleInIsProgressingRefusedOrDoneInItsCondition() {
+        // Spec 3, the workload still at 5 while the engine readies the leaving pods.
+        var holding = observation(ready: 5, of: 5)
+        holding.desiredReplicas = 3
+        let before = ClusterStatusCalculator.status(for: cluster(), components: [observation(ready: 3)], outcome: .init(), now: t0)
+        #expect(condition(before, .scaleIn) == nil)
+
+        let moving = ClusterStatusCalculator.status(
+            for: cluster(generation: 2, status: before), components: [holding],
+            outcome: .init(scaleIn: ["qdrant": .waiting("moving 4 shard replica(s)")]), now: t1)
+        #expect(condition(moving, .scaleIn)?.status == "False")
+        #expect(condition(moving, .scaleIn)?.reason == "ScaleInProgressing")
+        #expect(condition(moving, .scaleIn)?.message == "qdrant: moving 4 shard replica(s)")
+        #expect(moving.phase == .updating)
+
+        let refused = ClusterStatusCalculator.status(
+            for: cluster(generation: 2, status: before), components: [holding],
+            outcome: .init(scaleIn: ["qdrant": .refused("collection \"docs\" keeps 2 replicas")]), now: t1)
+        #expect(condition(refused, .scaleIn)?.reason == ClusterStatusCalculator.scaleInRefused)
+        #expect(refused.message == "scale-in refused, the replicas stay: qdrant: collection \"docs\" keeps 2 replicas")
+
+        // Once the workload has shrunk no step is reported, and the earlier False condition turns True.
+        let done = ClusterStatusCalculator.status(
+            for: cluster(generation: 2, status: moving), components: [observation(ready: 3)], outcome: .init(), now: t1)
+        #expect(condition(done, .scaleIn)?.status == "True")
+        #expect(done.phase == .running)
+    }
+
     @Test func theSameObservationGivesTheSameStatus() {
         let first = ClusterStatusCalculator.status(
             for: cluster(), components: [observation(ready: 3)], outcome: .init(), now: t0)
