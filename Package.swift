@@ -182,7 +182,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksCLITests",
-            dependencies: ["VectorBlocksCLI", "VectorBlocksPlayground", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"]
+            dependencies: ["VectorBlocksCLI", "VectorBlocksPlayground", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"],
+            // Read from the repository by path, so a test can also rewrite them (VB_UPDATE_GOLDEN=1).
+            exclude: ["Golden"]
         ),
         .testTarget(name: "KubeModelGenTests", dependencies: ["KubeModelGen"]),
         .testTarget(

@@ -127,7 +127,7 @@ extension Session {
         text += Table(headers: ["COMPONENT", "CONTAINER", "IMAGE"], rows: images).render(width: width)
 
         let events = try await recentEvents(of: name, limit: 10)
-        text += "\nEvents(last \(events.count) warnings, see more:kbctl cluster list-events -n \(namespace) \(name)):\n"
+        text += "\nEvents(last \(events.count), see more: kbctl cluster list-events -n \(namespace) \(name)):\n"
         text += events.isEmpty ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
         return text
     }

@@ -51,12 +51,7 @@ struct ClusterObjectsBuilderTests {
         let addon = addonName == "qdrant" ? Addon.qdrant : Addon.pgvector
         let (_, objects) = try buildExample(example, addon: addon)
         let rendered = try ManifestYAML.render(objects.map(\.body), header: "Golden: the objects the operator builds for examples/\(example).")
-        let path = "Tests/VectorBlocksOperatorTests/Golden/\(addonName)-cluster.yaml"
-        if ProcessInfo.processInfo.environment["VB_UPDATE_GOLDEN"] == "1" {
-            try rendered.write(to: repositoryFile(path), atomically: true, encoding: .utf8)
-        }
-        let committed = try String(contentsOf: repositoryFile(path), encoding: .utf8)
-        #expect(rendered == committed, "\(path) differs; if the change is meant, run with VB_UPDATE_GOLDEN=1")
+        try expectGolden(rendered, "Tests/VectorBlocksOperatorTests/Golden/\(addonName)-cluster.yaml")
     }
 
     @Test func qdrantHasEveryObjectOfTheDesignWithItsNames() throws {
