@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "vectorblocks-gen", targets: ["vectorblocks-gen"]),
         .executable(name: "kbctl", targets: ["kbctl"]),
         .library(name: "VectorSync", targets: ["VectorSync"]),
+        .library(name: "VectorSyncOptions", targets: ["VectorSyncOptions"]),
         .executable(name: "pelican", targets: ["pelican"]),
         .executable(name: "emu", targets: ["emu"]),
     ],
@@ -240,10 +241,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "VectorSyncOptions",
+            dependencies: [
+                "VectorSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pelican",
             dependencies: [
-                "VectorSync",
+                "VectorSync", "VectorSyncOptions",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -255,7 +264,8 @@ let package = Package(
         .executableTarget(
             name: "emu",
             dependencies: [
-                "VectorSync",
+                "VectorSync", "VectorSyncOptions",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

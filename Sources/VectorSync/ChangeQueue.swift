@@ -32,4 +32,12 @@ public protocol ChangeQueue: Sendable {
 
     /// Messages waiting or in flight.
     func backlog() async throws -> Int
+
+    /// Makes what the queue keeps its messages in, idempotently, before the first send or receive.
+    func install() async throws
+}
+
+extension ChangeQueue {
+    /// Queues made outside the pipeline (SQS) need nothing made.
+    public func install() async throws {}
 }

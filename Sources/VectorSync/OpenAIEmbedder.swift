@@ -44,19 +44,6 @@ public struct OpenAIEmbedder: Embedder {
         self.logger = logger
     }
 
-    /// The API key from a file (a mounted Secret) or an environment variable; nil when neither is given.
-    public static func apiKey(file: String?, environmentVariable: String = "OPENAI_API_KEY", environment: [String: String]) throws -> String? {
-        if let file, !file.isEmpty {
-            do {
-                return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                throw ConfigurationError(
-                    field: "embedder.openai.apiKeySecretRef", problem: "the API key file \(file) cannot be read", fix: "mount the Secret at that path")
-            }
-        }
-        return environment[environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         var vectors: [[Float]] = []
         for start in stride(from: 0, to: texts.count, by: batchSize) {

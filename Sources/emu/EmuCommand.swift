@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
@@ -6,6 +7,7 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import VectorSync
+import VectorSyncOptions
 
 /// Emu: `emu run` embeds and upserts, `emu search` asks a sink; flags with VECTORSYNC_* environment fallbacks.
 @main
@@ -17,28 +19,24 @@ struct EmuCommand: AsyncParsableCommand {
 
     static let environment = ProcessInfo.processInfo.environment
 
-    /// What both subcommands need: the source table, the embedder and the pgvector sinks.
+    /// What both subcommands need: the source table, the embedder and the sinks.
     struct PipelineOptions: ParsableArguments {
-        @Option(help: "The pipeline's name: names the queue (env VECTORSYNC_PIPELINE).")
-        var pipeline: String = environment["VECTORSYNC_PIPELINE"] ?? ""
+        @OptionGroup var source: SourceOptions
 
-        @Option(help: "The source database's URI; prefer the environment for the password (env VECTORSYNC_SOURCE_URL).")
-        var sourceURL: String = environment["VECTORSYNC_SOURCE_URL"] ?? ""
+        @Option(help: "hash or openai (env VECTORSYNC_EMBEDDER).")
+        var embedder: String = environment["VECTORSYNC_EMBEDDER"] ?? "hash"
 
-        @Option(help: "`table` or `schema.table` (env VECTORSYNC_TABLE).")
-        var table: String = environment["VECTORSYNC_TABLE"] ?? ""
-
-        @Option(help: "The table's single primary-key column (env VECTORSYNC_PRIMARY_KEY).")
-        var primaryKey: String = environment["VECTORSYNC_PRIMARY_KEY"] ?? "id"
-
-        @Option(help: "The embedded text, with {column} placeholders (env VECTORSYNC_TEXT_TEMPLATE).")
-        var textTemplate: String = environment["VECTORSYNC_TEXT_TEMPLATE"] ?? ""
-
-        @Option(name: .customLong("payload-column"), help: "A column copied into the payload; repeat for more.")
-        var payloadColumns: [String] = []
-
-        @Option(help: "The hash embedder's dimension (env VECTORSYNC_DIMENSION).")
+        @Option(help: "The vectors' dimension: the hash embedder's, or the one the openai model answers (env VECTORSYNC_DIMENSION).")
         var dimension: Int = environment["VECTORSYNC_DIMENSION"].flatMap(Int.init) ?? 384
+
+        @Option(help: "An OpenAI-compatible API's base URL (env VECTORSYNC_OPENAI_URL).")
+        var openaiURL: String = environment["VECTORSYNC_OPENAI_URL"] ?? "https://api.openai.com"
+
+        @Option(help: "The embedding model, e.g. text-embedding-3-small (env VECTORSYNC_OPENAI_MODEL).")
+        var openaiModel: String = environment["VECTORSYNC_OPENAI_MODEL"] ?? ""
+
+        @Option(help: "A file holding the API key, such as a mounted Secret; default: the environment's OPENAI_API_KEY.")
+        var openaiAPIKeyFile: String = environment["VECTORSYNC_OPENAI_API_KEY_FILE"] ?? ""
 
         @Option(help: "The pgvector database's URI; default: the source database (env VECTORSYNC_PGVECTOR_URL).")
         var pgvectorURL: String = environment["VECTORSYNC_PGVECTOR_URL"] ?? ""
@@ -46,38 +44,56 @@ struct EmuCommand: AsyncParsableCommand {
         @Option(name: .customLong("pgvector-table"), help: "A pgvector sink table (`schema.table`); repeat for several.")
         var pgvectorTables: [String] = []
 
+        @Option(help: "A Qdrant sink's REST URL, e.g. http://vectors-qdrant:6333 (env VECTORSYNC_QDRANT_URL).")
+        var qdrantURL: String = environment["VECTORSYNC_QDRANT_URL"] ?? ""
+
+        @Option(help: "The Qdrant sink's collection (env VECTORSYNC_QDRANT_COLLECTION).")
+        var qdrantCollection: String = environment["VECTORSYNC_QDRANT_COLLECTION"] ?? ""
+
+        @Option(help: "A file holding Qdrant's API key, such as the mounted conn-credential; default: the environment's QDRANT_API_KEY.")
+        var qdrantAPIKeyFile: String = environment["VECTORSYNC_QDRANT_API_KEY_FILE"] ?? ""
+
         @Option(help: "Cosine, Dot or Euclid.")
         var metric: String = "Cosine"
 
-        @Option(help: "trace, debug, info, notice, warning, error or critical.")
-        var logLevel: String = environment["VECTORSYNC_LOG_LEVEL"] ?? "info"
-
-        var logger: Logger {
-            var logger = Logger(label: "vectorsync.emu")
-            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            return logger
-        }
-
-        func source() throws -> SourceTable {
-            try SourceTable(table: table, primaryKey: primaryKey, textTemplate: textTemplate, payloadColumns: payloadColumns)
-        }
+        var logger: Logger { source.logger(label: "vectorsync.emu") }
 
         func endpoints() throws -> (source: PostgresEndpoint, sink: PostgresEndpoint) {
-            let source = try PostgresEndpoint(url: sourceURL, field: "--source-url (VECTORSYNC_SOURCE_URL)")
+            let source = try source.database()
             let sink = pgvectorURL.isEmpty ? source : try PostgresEndpoint(url: pgvectorURL, field: "--pgvector-url (VECTORSYNC_PGVECTOR_URL)")
             return (source, sink)
         }
 
+        func makeEmbedder() throws -> any Embedder {
+            try EmbedderSettings(
+                kind: embedder, dimension: dimension, openAIBaseURL: openaiURL, model: openaiModel, apiKeyFile: openaiAPIKeyFile
+            ).makeEmbedder(http: .shared, environment: environment, logger: logger)
+        }
+
+        /// Every sink named: the pgvector tables, then the Qdrant collection.
         func sinks(client: PostgresClient) throws -> [any VectorSink] {
-            guard !pgvectorTables.isEmpty else {
-                throw ConfigurationError(field: "--pgvector-table", problem: "no sink is configured", fix: "name at least one table, e.g. --pgvector-table vectors.products")
-            }
             guard let metric = VectorMetric(rawValue: metric) else {
                 throw ConfigurationError(field: "--metric", problem: "\"\(metric)\" is not a metric", fix: "use Cosine, Dot or Euclid")
             }
-            return try pgvectorTables.map { table throws(ConfigurationError) in
+            var sinks: [any VectorSink] = try pgvectorTables.map { table throws(ConfigurationError) in
                 try PgvectorSink(name: table, client: client, table: table, metric: metric, logger: logger)
             }
+            if !qdrantURL.isEmpty || !qdrantCollection.isEmpty {
+                guard !qdrantCollection.isEmpty else {
+                    throw ConfigurationError(field: "--qdrant-collection", problem: "the Qdrant sink needs a collection", fix: "name one, e.g. --qdrant-collection products")
+                }
+                let apiKey = try SecretValue.read(
+                    file: qdrantAPIKeyFile, environmentVariable: "QDRANT_API_KEY", field: "--qdrant-api-key-file", environment: environment)
+                sinks.append(try QdrantSink(
+                    name: "qdrant:\(qdrantCollection)", url: qdrantURL, collection: qdrantCollection, apiKey: apiKey, metric: metric,
+                    http: .shared, logger: logger))
+            }
+            guard !sinks.isEmpty else {
+                throw ConfigurationError(
+                    field: "--pgvector-table", problem: "no sink is configured",
+                    fix: "name at least one, e.g. --pgvector-table vectors.products or --qdrant-url http://qdrant:6333 --qdrant-collection products")
+            }
+            return sinks
         }
     }
 
@@ -92,8 +108,7 @@ struct EmuCommand: AsyncParsableCommand {
         @Option(help: "Seconds a received message stays invisible to other workers.")
         var visibilityTimeout: Int = environment["VECTORSYNC_VISIBILITY_TIMEOUT"].flatMap(Int.init) ?? 60
 
-        @Option(help: "Receives after which a message goes to the dead-letter queue (env VECTORSYNC_MAX_RECEIVE_COUNT).")
-        var maxReceiveCount: Int = environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init) ?? 5
+        @OptionGroup var queueOptions: QueueOptions
 
         @Option(help: "The port of /metrics and /healthz on all interfaces, 0 for none (env VECTORSYNC_HTTP_PORT).")
         var httpPort: Int = environment["VECTORSYNC_HTTP_PORT"].flatMap(Int.init) ?? 8080
@@ -108,11 +123,12 @@ struct EmuCommand: AsyncParsableCommand {
                 let sinkClient = options.pgvectorURL.isEmpty
                     ? sourceClient : PostgresClient(configuration: endpoints.sink.clientConfiguration, backgroundLogger: logger)
                 clients = sourceClient === sinkClient ? [sourceClient] : [sourceClient, sinkClient]
-                let queue = PostgresQueue(client: sourceClient, name: options.pipeline, maxReceiveCount: maxReceiveCount, logger: logger)
+                let queue = try queueOptions.settings().makeQueue(
+                    pipeline: options.source.pipeline, database: sourceClient, http: .shared, environment: environment, logger: logger)
                 emu = Emu(
                     configuration: try .init(
-                        source: try options.source(), batchSize: batchSize, visibilityTimeout: .seconds(visibilityTimeout)),
-                    source: sourceClient, queue: queue, embedder: try HashEmbedder(dimension: options.dimension),
+                        source: try options.source.source(), batchSize: batchSize, visibilityTimeout: .seconds(visibilityTimeout)),
+                    source: sourceClient, queue: queue, embedder: try options.makeEmbedder(),
                     sinks: try options.sinks(client: sinkClient), logger: logger)
             } catch {
                 throw ValidationError("\(error)")
@@ -160,9 +176,14 @@ struct EmuCommand: AsyncParsableCommand {
             let endpoints = try options.endpoints()
             let sourceClient = PostgresClient(configuration: endpoints.source.clientConfiguration, backgroundLogger: logger)
             let sinkClient = PostgresClient(configuration: endpoints.sink.clientConfiguration, backgroundLogger: logger)
-            let search = SimilaritySearch(
-                source: try options.source(), client: sourceClient, embedder: try HashEmbedder(dimension: options.dimension),
-                sink: try options.sinks(client: sinkClient)[0], logger: logger)
+            let search: SimilaritySearch
+            do {
+                search = SimilaritySearch(
+                    source: try options.source.source(), client: sourceClient, embedder: try options.makeEmbedder(),
+                    sink: try options.sinks(client: sinkClient)[0], logger: logger)
+            } catch {
+                throw ValidationError("\(error)")
+            }
             let results = try await withThrowingTaskGroup(of: [SearchResult]?.self) { group in
                 group.addTask { await sourceClient.run(); return nil }
                 group.addTask { await sinkClient.run(); return nil }

@@ -6,6 +6,7 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import VectorSync
+import VectorSyncOptions
 
 /// Pelican: flags (with VECTORSYNC_* environment fallbacks, for the Deployment's env), then the library's Pelican
 /// and its database client in one service group that stops on SIGTERM.
@@ -18,27 +19,14 @@ struct PelicanCommand: AsyncParsableCommand {
             Example:
               VECTORSYNC_SOURCE_URL=postgres://app:secret@db:5432/shop pelican --pipeline products \\
                 --table public.products --primary-key id --text-template '{name}: {description}' --payload-column sku
+              AWS_REGION=eu-west-1 pelican ... --queue sqs --sqs-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/changes
             """)
 
     private static let environment = ProcessInfo.processInfo.environment
 
-    @Option(help: "The pipeline's name: names the trigger, the queue and the lock (env VECTORSYNC_PIPELINE).")
-    var pipeline: String = environment["VECTORSYNC_PIPELINE"] ?? ""
+    @OptionGroup var options: SourceOptions
 
-    @Option(help: "The source database's URI; prefer the environment for the password (env VECTORSYNC_SOURCE_URL).")
-    var sourceURL: String = environment["VECTORSYNC_SOURCE_URL"] ?? ""
-
-    @Option(help: "`table` or `schema.table` (env VECTORSYNC_TABLE).")
-    var table: String = environment["VECTORSYNC_TABLE"] ?? ""
-
-    @Option(help: "The table's single primary-key column (env VECTORSYNC_PRIMARY_KEY).")
-    var primaryKey: String = environment["VECTORSYNC_PRIMARY_KEY"] ?? "id"
-
-    @Option(help: "The embedded text, with {column} placeholders (env VECTORSYNC_TEXT_TEMPLATE).")
-    var textTemplate: String = environment["VECTORSYNC_TEXT_TEMPLATE"] ?? ""
-
-    @Option(name: .customLong("payload-column"), help: "A column copied into the payload; repeat for more.")
-    var payloadColumns: [String] = []
+    @OptionGroup var queueOptions: QueueOptions
 
     @Flag(inversion: .prefixedNo, help: "Queue the rows already in the table (env VECTORSYNC_BACKFILL=false to turn off).")
     var backfill: Bool = environment["VECTORSYNC_BACKFILL"] != "false"
@@ -46,30 +34,29 @@ struct PelicanCommand: AsyncParsableCommand {
     @Option(help: "Rows per transaction when draining the outbox or backfilling.")
     var batchSize: Int = 500
 
-    @Option(help: "Receives after which the postgres queue dead-letters a message (env VECTORSYNC_MAX_RECEIVE_COUNT).")
-    var maxReceiveCount: Int = environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init) ?? 5
-
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = environment["VECTORSYNC_LOG_LEVEL"] ?? "info"
-
     @Option(help: "The port of /metrics and /healthz on all interfaces, 0 for none (env VECTORSYNC_HTTP_PORT).")
     var httpPort: Int = environment["VECTORSYNC_HTTP_PORT"].flatMap(Int.init) ?? 8080
 
     func run() async throws {
-        var logger = Logger(label: "vectorsync.pelican")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = options.logger(label: "vectorsync.pelican")
         let database: PostgresEndpoint
         let configuration: Pelican.Configuration
+        let queueSettings: QueueSettings
         do {
-            database = try PostgresEndpoint(url: sourceURL, field: "--source-url (VECTORSYNC_SOURCE_URL)")
-            let source = try SourceTable(
-                table: table, primaryKey: primaryKey, textTemplate: textTemplate, payloadColumns: payloadColumns.filter { !$0.isEmpty })
-            configuration = try Pelican.Configuration(pipeline: pipeline, source: source, backfill: backfill, batchSize: batchSize)
+            database = try options.database()
+            configuration = try Pelican.Configuration(pipeline: options.pipeline, source: try options.source(), backfill: backfill, batchSize: batchSize)
+            queueSettings = try queueOptions.settings()
         } catch {
             throw ValidationError("\(error)")
         }
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let queue = PostgresQueue(client: client, name: pipeline, maxReceiveCount: maxReceiveCount, logger: logger)
+        let queue: any ChangeQueue
+        do {
+            queue = try queueSettings.makeQueue(
+                pipeline: options.pipeline, database: client, http: .shared, environment: Self.environment, logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let pelican = Pelican(configuration: configuration, database: database, queue: queue, logger: logger)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -89,7 +76,7 @@ struct PelicanCommand: AsyncParsableCommand {
     }
 
     struct Worker: Service {
-        let queue: PostgresQueue
+        let queue: any ChangeQueue
         let pelican: Pelican
 
         func run() async throws {

@@ -96,6 +96,15 @@ final class PipelineHarness: Sendable {
             source: client, queue: queue ?? self.queue, embedder: embedder, sinks: [sink] + extraSinks, logger: logger)
     }
 
+    /// The flags that point the `pelican` and `emu` executables at this harness's table, as the harness's own
+    /// Pelicans and Emus are configured.
+    var sourceArguments: [String] {
+        [
+            "--pipeline", Self.pipeline, "--source-url", server.url(), "--table", catalog.table.description, "--primary-key", "id",
+            "--text-template", "{name}: {description}", "--payload-column", "sku", "--payload-column", "price", "--log-level", "warning",
+        ]
+    }
+
     func insertProducts(_ range: ClosedRange<Int64>) async throws {
         try await endpoint.withConnection(logger: logger) { try await catalog.insert(ProductCatalog.products(range), $0, logger: logger) }
     }

@@ -12,21 +12,13 @@ import Testing
 struct ProcessKillTests {
     static let rows: Int64 = 20_000
 
-    func pipelineArguments(_ harness: PipelineHarness) -> [String] {
-        [
-            "--pipeline", PipelineHarness.pipeline, "--source-url", harness.server.url(), "--table", harness.catalog.table.description,
-            "--primary-key", "id", "--text-template", "{name}: {description}", "--payload-column", "sku", "--payload-column", "price",
-            "--log-level", "warning",
-        ]
-    }
-
     func startPelican(_ harness: PipelineHarness) throws -> BackgroundProgram {
         // Small transactions make the backfill long enough to be interrupted.
-        try BackgroundProgram.start("pelican", pipelineArguments(harness) + ["--batch-size", "50", "--http-port", "0"])
+        try BackgroundProgram.start("pelican", harness.sourceArguments + ["--batch-size", "50", "--http-port", "0"])
     }
 
     func startEmu(_ harness: PipelineHarness) throws -> BackgroundProgram {
-        try BackgroundProgram.start("emu", ["run"] + pipelineArguments(harness) + [
+        try BackgroundProgram.start("emu", ["run"] + harness.sourceArguments + [
             "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products", "--batch-size", "64",
             "--visibility-timeout", "3", "--http-port", "0",
         ])
