@@ -73,8 +73,8 @@ public final class Informer<Object: KubernetesObject>: Sendable {
     }
 
     private func relist() async throws -> String {
-        let list = try await client.listAll(Object.self, namespace: namespace, options: listOptions)
-        let events = await cache.replace(with: list.items)
+        let list = try await client.listAll(Object.descriptor, namespace: namespace, options: listOptions)
+        let events = await cache.replace(with: list.items.compactMap(decoded))
         await state.deliver(events)
         await state.markSynced()
         return list.resourceVersion ?? ""
@@ -89,17 +89,22 @@ public final class Informer<Object: KubernetesObject>: Sendable {
                 labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
                 allowWatchBookmarks: true, timeoutSeconds: Int.random(in: timing.watchTimeout))
             do {
-                for try await event in client.watch(Object.self, namespace: namespace, options: options) {
+                for try await event in client.watch(Object.descriptor, namespace: namespace, options: options) {
                     failures = 0
                     switch event {
-                    case .added(let object), .modified(let object):
+                    case .added(let json), .modified(let json):
+                        resourceVersion = json["metadata"]?["resourceVersion"]?.stringValue ?? resourceVersion
+                        guard let object = decoded(json) else {
+                            // What the controllers cannot read is no longer in their view, rather than stale.
+                            if let previous = await cache.remove(Self.key(of: json)) { await state.deliver([.deleted(previous)]) }
+                            continue
+                        }
                         let previous = await cache.upsert(object)
                         await state.deliver([previous.map { .updated(old: $0, new: object) } ?? .added(object)])
-                        resourceVersion = object.metadata?.resourceVersion ?? resourceVersion
-                    case .deleted(let object):
-                        await cache.remove(object)
-                        await state.deliver([.deleted(object)])
-                        resourceVersion = object.metadata?.resourceVersion ?? resourceVersion
+                    case .deleted(let json):
+                        resourceVersion = json["metadata"]?["resourceVersion"]?.stringValue ?? resourceVersion
+                        let previous = await cache.remove(Self.key(of: json))
+                        if let object = decoded(json) ?? previous { await state.deliver([.deleted(object)]) }
                     case .bookmark(let version):
                         if !version.isEmpty { resourceVersion = version }
                     case .error(let status):
@@ -117,6 +122,24 @@ public final class Informer<Object: KubernetesObject>: Sendable {
                 try await Task.sleep(for: wait)
             }
         }
+    }
+
+    /// The object, or nil (with an error logged) when it does not decode: one object the models cannot read must not
+    /// stop the informer, and with it every controller waiting for its sync.
+    private func decoded(_ json: JSONValue) -> Object? {
+        do {
+            return try json.decode(as: Object.self)
+        } catch {
+            let key = Self.key(of: json)
+            logger.error("skipping an object that does not decode", metadata: [
+                "object": "\(key.namespace.map { "\($0)/" } ?? "")\(key.name)", "error": "\(error)",
+            ])
+            return nil
+        }
+    }
+
+    private static func key(of json: JSONValue) -> ObjectKey {
+        ObjectKey(namespace: json["metadata"]?["namespace"]?.stringValue, name: json["metadata"]?["name"]?.stringValue ?? "")
     }
 
     /// 800 ms doubling to 30 s, with up to 100% jitter, as client-go's reflector backs off.

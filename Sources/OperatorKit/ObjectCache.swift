@@ -57,7 +57,13 @@ public actor ObjectCache<Object: KubernetesObject> {
 
     @discardableResult
     func remove(_ object: Object) -> Object? {
-        guard let key = ObjectKey(object), let previous = objects.removeValue(forKey: key) else { return nil }
+        guard let key = ObjectKey(object) else { return nil }
+        return remove(key)
+    }
+
+    @discardableResult
+    func remove(_ key: ObjectKey) -> Object? {
+        guard let previous = objects.removeValue(forKey: key) else { return nil }
         unindex(previous, key: key)
         return previous
     }

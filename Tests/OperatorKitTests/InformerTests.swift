@@ -27,8 +27,55 @@ private func describe(_ event: InformerEvent<CoreV1.ConfigMap>) -> String {
     }
 }
 
+/// ConfigMaps read through a stricter model: `data.v` must be a number, so a test can store objects this model
+/// cannot decode, as a newer API server's objects can be for older models.
+private struct NumberedConfigMap: KubernetesObject {
+    static let descriptor = CoreV1.ConfigMap.descriptor
+    var metadata: MetaV1.ObjectMeta?
+    var number: Int
+
+    enum CodingKeys: String, CodingKey { case metadata, data }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: .metadata)
+        let data = try container.decode([String: String].self, forKey: .data)
+        guard let number = data["v"].flatMap(Int.init) else {
+            throw DecodingError.dataCorruptedError(forKey: .data, in: container, debugDescription: "data.v is not a number")
+        }
+        self.number = number
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(metadata, forKey: .metadata)
+        try container.encode(["v": String(number)], forKey: .data)
+    }
+}
+
 @Suite("Informer")
 struct InformerTests {
+    @Test func anObjectThatDoesNotDecodeIsSkippedAndTheRestIsServed() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(configMap("good", v: "1"))
+            _ = try await client.create(configMap("bad", v: "one"))
+            let informer = Informer<NumberedConfigMap>(client: client, namespace: "default")
+            let task = Task { await informer.run() }
+            defer { task.cancel() }
+            await informer.waitForSync()
+            #expect(await informer.cache.keys.map(\.name) == ["good"])
+
+            // A change that makes a cached object unreadable takes it out of the cache, as a deletion would.
+            _ = try await client.update(configMap("good", v: "two").withResourceVersion(of: try await client.get(CoreV1.ConfigMap.self, name: "good", namespace: "default")))
+            _ = try await client.create(configMap("later", v: "3"))
+            for _ in 0..<200 where await informer.cache.keys.map(\.name) != ["later"] {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(await informer.cache.keys.map(\.name) == ["later"])
+            #expect(await informer.cache.get(name: "later", namespace: "default")?.number == 3)
+        }
+    }
+
     func configMap(_ name: String, namespace: String = "default", labels: [String: String]? = nil, v: String = "1")
         -> CoreV1.ConfigMap
     {
@@ -99,5 +146,13 @@ struct InformerTests {
             await informer.waitForSync()
             #expect(await informer.cache.keys == [ObjectKey(namespace: "team-a", name: "mine")])
         }
+    }
+}
+
+extension CoreV1.ConfigMap {
+    func withResourceVersion(of stored: CoreV1.ConfigMap) -> CoreV1.ConfigMap {
+        var copy = self
+        copy.metadata?.resourceVersion = stored.metadata?.resourceVersion
+        return copy
     }
 }
