@@ -179,7 +179,7 @@ final class PipelineHarness: Sendable {
 
     /// Waits (polling, up to `timeout`) until the sink matches the source, and fails with the last difference.
     func waitUntilSinkMatchesSource(
-        excluding excluded: Set<String> = [], timeout: Duration = .seconds(180), qdrant: (server: QdrantServer, collection: String)? = nil
+        excluding excluded: Set<String> = [], timeout: Duration = .seconds(300), qdrant: (server: QdrantServer, collection: String)? = nil
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         var last: String? = "never compared"

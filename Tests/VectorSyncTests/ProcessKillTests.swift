@@ -10,7 +10,7 @@ import Testing
 /// with the vector of its current text.
 @Suite("Pelican and Emu processes killed and PostgreSQL restarted")
 struct ProcessKillTests {
-    static let rows: Int64 = 20_000
+    static let rows: Int64 = 10_000
 
     func startPelican(_ harness: PipelineHarness) throws -> BackgroundProgram {
         // Small transactions make the backfill long enough to be interrupted.
@@ -75,7 +75,7 @@ struct ProcessKillTests {
             try await expectOneVectorPerRow(harness)
 
             // 3. Emu dies with a batch received and not yet acknowledged; it is received again after the visibility timeout.
-            try await harness.execute("UPDATE products SET description = 'for the batch in hand ' || id WHERE id <= 3000")
+            try await harness.execute("UPDATE products SET description = 'for the batch in hand ' || id WHERE id <= 2000")
             try await waitFor("Emu to hold a batch") {
                 try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0 AND visible_at > clock_timestamp()") > 0
             }
