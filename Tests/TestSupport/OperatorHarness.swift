@@ -54,6 +54,18 @@ public func exampleCluster(_ file: String, name: String? = nil, namespace: Strin
     return cluster
 }
 
+/// Creates the example Qdrant Cluster `name` with `replicas`, waits until it is Running, and joins each of its pods
+/// to the Qdrant double as a peer, with the Raft URI the addon's start script gives a pod.
+public func createRunningQdrantCluster(_ name: String, replicas: Int32, client: KubeClient, peersOf qdrant: QdrantServer) async throws {
+    var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
+    cluster.spec.componentSpecs[0].replicas = replicas
+    _ = try await client.create(cluster)
+    _ = try await waitForPhase(.running, name, client: client)
+    for ordinal in 0..<Int(replicas) {
+        await qdrant.addPeer(uri: "http://\(name)-qdrant-\(ordinal).\(name)-qdrant-headless.default.svc.cluster.local:6335")
+    }
+}
+
 /// Polls, boundedly, until `check` returns a value; the last error or nil tells what was seen. Convergence on a
 /// loaded two-core machine can take a while, so the bound is generous and says nothing about speed.
 public func eventually<Value: Sendable>(

@@ -35,13 +35,7 @@ struct OpsRequestControllerTests {
             try await withKubeSim(workloads: true) { server, client in
                 try await installOperatorPrerequisites(client)
                 let running = RunningOperator(client: client, podAddressing: PodAddressing { _, _ in ("127.0.0.1", port) })
-                var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
-                cluster.spec.componentSpecs[0].replicas = replicas
-                _ = try await client.create(cluster)
-                _ = try await waitForPhase(.running, name, client: client)
-                for ordinal in 0..<Int(replicas) {
-                    await qdrant.addPeer(uri: "http://\(name)-qdrant-\(ordinal).\(name)-qdrant-headless.default.svc.cluster.local:6335")
-                }
+                try await createRunningQdrantCluster(name, replicas: replicas, client: client, peersOf: qdrant)
                 try await body(client, server)
                 await running.stop()
             }

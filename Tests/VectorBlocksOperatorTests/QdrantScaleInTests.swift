@@ -40,13 +40,7 @@ struct QdrantScaleInTests {
                     ], name: "\(name)-conn-credential", namespace: "default"),
                     stringData: ["apiKey": Self.apiKey]))
                 let running = RunningOperator(client: client, podAddressing: addressing)
-                var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
-                cluster.spec.componentSpecs[0].replicas = replicas
-                _ = try await client.create(cluster)
-                _ = try await waitForPhase(.running, name, client: client)
-                for ordinal in 0..<Int(replicas) {
-                    await qdrant.addPeer(uri: "http://\(name)-qdrant-\(ordinal).\(name)-qdrant-headless.default.svc.cluster.local:6335")
-                }
+                try await createRunningQdrantCluster(name, replicas: replicas, client: client, peersOf: qdrant)
                 let created = try await qdrant.send(.PUT, "/collections/docs", json: #"{"vectors": {"size": 4, "distance": "Cosine"}, "shard_number": 6, "replication_factor": 2}"#)
                 #expect(created.status == 200, "\(created.body)")
                 let points = (0..<Self.points).map { #"{"id": \#($0), "vector": [1, \#($0 % 7), 0.5, 2], "payload": {"n": \#($0)}}"# }
