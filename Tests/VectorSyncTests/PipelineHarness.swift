@@ -101,7 +101,7 @@ final class PipelineHarness: Sendable {
     var sourceArguments: [String] {
         [
             "--pipeline", Self.pipeline, "--source-url", server.url(), "--table", catalog.table.description, "--primary-key", "id",
-            "--text-template", "{name}: {description}", "--payload-column", "sku", "--payload-column", "price", "--log-level", "warning",
+            "--text-template", "{name}: {description}", "--payload-column", "sku", "--payload-column", "price", "--log-level", "info",
         ]
     }
 
