@@ -73,9 +73,6 @@ public struct OpsRequestReconciler: Reconciler {
         guard problems.isEmpty else {
             return try await fail(ops, reason: "ValidateFailed", message: problems.map(\.description).joined(separator: "; "), cluster: cluster)
         }
-        if let refusal = await scaleInRefusal(ops, cluster: cluster) {
-            return try await fail(ops, reason: "ValidateFailed", message: refusal, cluster: cluster)
-        }
         if let holder = cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation], holder != name {
             if let other = await caches.opsRequests.get(name: holder, namespace: cluster.metadata?.namespace ?? ""),
                 ![.succeed, .failed, .cancelled].contains(other.status?.phase), other.metadata?.deletionTimestamp == nil
@@ -89,6 +86,10 @@ public struct OpsRequestReconciler: Reconciler {
             if let earlier = await waiting(for: cluster).first, earlier.metadata?.name != name {
                 try await pending(ops, message: "waiting for OpsRequest \"\(earlier.metadata?.name ?? "")\", made earlier, on Cluster \"\(ops.spec.clusterRef)\"")
                 return .done
+            }
+            // Asked of the engine only when the request's turn has come, not on every look while it waits.
+            if let refusal = await scaleInRefusal(ops, cluster: cluster) {
+                return try await fail(ops, reason: "ValidateFailed", message: refusal, cluster: cluster)
             }
             var locked = cluster
             locked.metadata?.annotations = (cluster.metadata?.annotations ?? [:]).merging([OpsRequestPlan.lockAnnotation: name]) { $1 }
