@@ -9,7 +9,7 @@ enum CaptureSchema {
 
     /// Serialises installs of concurrent processes (DDL of `IF NOT EXISTS` races otherwise) until the transaction ends.
     static func lockInstallation(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('vectorsync:install', 0))", logger: logger)
+        try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtextextended('vectorsync:install', 0))", logger: logger)
     }
 
     /// The NOTIFY channel that wakes the pipeline's Pelican; notifications carry no payload.
@@ -20,11 +20,11 @@ enum CaptureSchema {
 
     /// Installs the outbox, the state table and the trigger on the source table; returns the key's SQL type.
     static func install(pipeline: SQLIdentifier, source: SourceTable, connection: PostgresConnection, logger: Logger) async throws -> String {
-        try await connection.withTransaction(logger: logger) { connection in
+        try await connection.withGuardedTransaction(logger: logger) { connection in
             try await lockInstallation(connection, logger: logger)
             let keyType = try await source.describe(connection, logger: logger)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: schema).outbox (
                     seq bigserial PRIMARY KEY,
@@ -35,9 +35,9 @@ enum CaptureSchema {
                     captured_at timestamptz NOT NULL DEFAULT clock_timestamp()
                 )
                 """, logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 "CREATE INDEX IF NOT EXISTS outbox_pipeline_seq ON \(unescaped: schema).outbox (pipeline, seq)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: schema).pipelines (
                     pipeline text PRIMARY KEY,
@@ -49,7 +49,7 @@ enum CaptureSchema {
                 )
                 """, logger: logger)
             // TG_ARGV: the pipeline, the key column. A key change is a delete of the old key and an insert of the new.
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 CREATE OR REPLACE FUNCTION \(unescaped: schema).capture() RETURNS trigger LANGUAGE plpgsql AS $capture$
                 DECLARE
@@ -72,13 +72,13 @@ enum CaptureSchema {
                 END
                 $capture$
                 """, logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 CREATE OR REPLACE TRIGGER \(unescaped: triggerName(pipeline: pipeline))
                 AFTER INSERT OR UPDATE OR DELETE ON \(unescaped: source.name.quoted)
                 FOR EACH ROW EXECUTE FUNCTION \(unescaped: schema).capture(\(unescaped: SQLLiteral.string(pipeline.name)), \(unescaped: SQLLiteral.string(source.primaryKey.name)))
                 """, logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 INSERT INTO \(unescaped: schema).pipelines (pipeline, table_name) VALUES (\(pipeline.name), \(source.name.description))
                 ON CONFLICT (pipeline) DO NOTHING

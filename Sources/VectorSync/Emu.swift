@@ -151,8 +151,8 @@ public struct Emu: Sendable {
     /// an older version can never land last. Returns the keys whose text was rejected by the embedder, with why.
     private func write(keys: [String], keyType: String) async throws -> (outcome: BatchOutcome, rejected: [String: String]) {
         let table = configuration.source.name.description
-        return try await source.withTransaction(logger: logger) { transaction in
-            try await transaction.query(
+        return try await source.withGuardedTransaction(logger: logger) { transaction in
+            try await transaction.guardedQuery(
                 """
                 SELECT count(pg_advisory_xact_lock(lock_key)) FROM (
                     SELECT DISTINCT hashtextextended(\(table + ":") || key, 0) AS lock_key FROM unnest(\(keys)::text[]) AS key

@@ -78,7 +78,7 @@ public struct Pelican: Sendable {
     private func leadOrStandBy(_ leader: PostgresConnection) async throws {
         while true {
             try Task.checkCancellation()
-            let rows = try await leader.query(
+            let rows = try await leader.guardedQuery(
                 "SELECT pg_try_advisory_lock(hashtextextended(\("vectorsync:pelican:" + configuration.pipeline.name), 0))",
                 logger: logger)
             var acquired = false
@@ -120,7 +120,7 @@ public struct Pelican: Sendable {
     private func keepAlive(_ leader: PostgresConnection) async throws {
         while true {
             try await Task.sleep(for: configuration.retryInterval)
-            try await leader.query("SELECT 1", logger: logger)
+            try await leader.guardedQuery("SELECT 1", logger: logger)
         }
     }
 
@@ -135,8 +135,8 @@ public struct Pelican: Sendable {
     /// Moves one batch of outbox rows onto the queue and deletes them, in one transaction of the source database.
     /// Several changes of one row in the batch become one message: Emu reads the row as it is now anyway.
     func drainOutbox(_ connection: PostgresConnection) async throws -> Int {
-        try await connection.withTransaction(logger: logger) { transaction in
-            let rows = try await transaction.query(
+        try await connection.withGuardedTransaction(logger: logger) { transaction in
+            let rows = try await transaction.guardedQuery(
                 """
                 SELECT seq, table_name, pk, op FROM \(unescaped: CaptureSchema.schema).outbox
                 WHERE pipeline = \(configuration.pipeline.name)
@@ -151,7 +151,7 @@ public struct Pelican: Sendable {
             guard !sequenceNumbers.isEmpty else { return 0 }
             let messages = latest.values.sorted { $0.seq < $1.seq }
             try await queue.send(messages, within: transaction)
-            try await transaction.query(
+            try await transaction.guardedQuery(
                 "DELETE FROM \(unescaped: CaptureSchema.schema).outbox WHERE seq = ANY(\(sequenceNumbers))", logger: logger)
             metrics.changesCaptured.increment(by: sequenceNumbers.count)
             metrics.messagesQueued.increment(by: messages.count)
@@ -169,8 +169,8 @@ public struct Pelican: Sendable {
     /// Returns whether rows remain.
     func backfillBatch(_ connection: PostgresConnection, keyType: String) async throws -> Bool {
         let source = configuration.source
-        return try await connection.withTransaction(logger: logger) { transaction in
-            let state = try await transaction.query(
+        return try await connection.withGuardedTransaction(logger: logger) { transaction in
+            let state = try await transaction.guardedQuery(
                 """
                 SELECT backfill_after, backfill_done FROM \(unescaped: CaptureSchema.schema).pipelines
                 WHERE pipeline = \(configuration.pipeline.name) FOR UPDATE
@@ -182,7 +182,7 @@ public struct Pelican: Sendable {
                 done = finished
             }
             if done { return false }
-            let rows = try await transaction.query(
+            let rows = try await transaction.guardedQuery(
                 """
                 SELECT \(unescaped: source.keyText), nextval(pg_get_serial_sequence('\(unescaped: CaptureSchema.schema).outbox', 'seq'))
                 FROM (SELECT \(unescaped: source.primaryKey.quoted) FROM \(unescaped: source.name.quoted)
@@ -195,7 +195,7 @@ public struct Pelican: Sendable {
                 messages.append(ChangeMessage(table: source.name.description, pk: key, op: .backfill, seq: seq))
             }
             guard let last = messages.last else {
-                try await transaction.query(
+                try await transaction.guardedQuery(
                     """
                     UPDATE \(unescaped: CaptureSchema.schema).pipelines SET backfill_done = true, updated_at = clock_timestamp()
                     WHERE pipeline = \(configuration.pipeline.name)
@@ -203,7 +203,7 @@ public struct Pelican: Sendable {
                 return false
             }
             try await queue.send(messages, within: transaction)
-            try await transaction.query(
+            try await transaction.guardedQuery(
                 """
                 UPDATE \(unescaped: CaptureSchema.schema).pipelines
                 SET backfill_after = \(last.pk), backfilled_rows = backfilled_rows + \(messages.count), updated_at = clock_timestamp()

@@ -38,11 +38,11 @@ public struct PgvectorSink: VectorSink {
     public func prepare(model: String, dimension: Int) async throws {
         let recorded = JSONValue.object(["model": .string(model), "dimension": .number(Double(dimension)), "metric": .string(metric.rawValue)])
         let indexName = "\"" + String((table.table.name + "_embedding_hnsw").prefix(63)) + "\""
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
+        try await client.withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery(
                 "SELECT pg_advisory_xact_lock(hashtextextended(\("vectorsync:sink:" + table.description), 0))", logger: logger)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: table.schema.quoted)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: table.schema.quoted)", logger: logger)
+            try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: table.quoted) (
                     id text PRIMARY KEY,
@@ -52,7 +52,7 @@ public struct PgvectorSink: VectorSink {
                     updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
                 )
                 """, logger: logger)
-            let comments = try await connection.query(
+            let comments = try await connection.guardedQuery(
                 "SELECT obj_description(\(table.quoted)::regclass, 'pg_class')", logger: logger)
             var comment: String?
             for try await value in comments.decode(String?.self) { comment = value }
@@ -63,11 +63,11 @@ public struct PgvectorSink: VectorSink {
                     fix: "write to a new table, or use the embedder and metric the table was made with")
             }
             if comment == nil {
-                try await connection.query(
+                try await connection.guardedQuery(
                     "COMMENT ON TABLE \(unescaped: table.quoted) IS \(unescaped: SQLLiteral.string(recorded.canonicalJSON))",
                     logger: logger)
             }
-            try await connection.query(
+            try await connection.guardedQuery(
                 "CREATE INDEX IF NOT EXISTS \(unescaped: indexName) ON \(unescaped: table.quoted) USING hnsw (embedding \(unescaped: operatorClass))",
                 logger: logger)
         }
@@ -75,16 +75,19 @@ public struct PgvectorSink: VectorSink {
 
     public func contentHashes(of ids: [String]) async throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await client.query(
+        let rows = try await client.guardedQuery(
             "SELECT id, content_hash FROM \(unescaped: table.quoted) WHERE id = ANY(\(ids))", logger: logger)
         var hashes: [String: String] = [:]
-        for try await (id, hash) in rows.decode((String, String).self) { hashes[id] = hash }
+        for row in rows {
+            let (id, hash) = try row.decode((String, String).self)
+            hashes[id] = hash
+        }
         return hashes
     }
 
     public func upsert(_ records: [VectorRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await client.query(
+        try await client.guardedQuery(
             """
             INSERT INTO \(unescaped: table.quoted) AS sink (id, embedding, payload, content_hash)
             SELECT id, embedding::vector, payload::jsonb, content_hash
@@ -98,17 +101,18 @@ public struct PgvectorSink: VectorSink {
 
     public func delete(ids: [String]) async throws {
         guard !ids.isEmpty else { return }
-        try await client.query("DELETE FROM \(unescaped: table.quoted) WHERE id = ANY(\(ids))", logger: logger)
+        try await client.guardedQuery("DELETE FROM \(unescaped: table.quoted) WHERE id = ANY(\(ids))", logger: logger)
     }
 
     public func search(_ vector: [Float], limit: Int) async throws -> [SearchHit] {
-        let rows = try await client.query(
+        let rows = try await client.guardedQuery(
             """
             SELECT id, payload::text, (embedding \(unescaped: distanceOperator) \(Self.vectorText(vector))::vector)::float8 AS distance
             FROM \(unescaped: table.quoted) ORDER BY distance LIMIT \(limit)
             """, logger: logger)
         var hits: [SearchHit] = []
-        for try await (id, payload, distance) in rows.decode((String, String, Double).self) {
+        for row in rows {
+            let (id, payload, distance) = try row.decode((String, String, Double).self)
             guard case .object(let fields) = try JSONValue.parse(payload) else { continue }
             let score: Double =
                 switch metric {
@@ -123,10 +127,11 @@ public struct PgvectorSink: VectorSink {
 
     /// Every vector in the table with its content hash, for verifying a sink against its source.
     public func allRecords() async throws -> [String: (vector: [Float], contentHash: String)] {
-        let rows = try await client.query(
+        let rows = try await client.guardedQuery(
             "SELECT id, embedding::text, content_hash FROM \(unescaped: table.quoted)", logger: logger)
         var records: [String: (vector: [Float], contentHash: String)] = [:]
-        for try await (id, embedding, hash) in rows.decode((String, String, String).self) {
+        for row in rows {
+            let (id, embedding, hash) = try row.decode((String, String, String).self)
             records[id] = (Self.parseVector(embedding), hash)
         }
         return records

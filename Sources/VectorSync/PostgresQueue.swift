@@ -22,10 +22,10 @@ public struct PostgresQueue: ChangeQueue {
 
     /// Creates the tables if they are missing.
     public func install() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withGuardedTransaction(logger: logger) { connection in
             try await CaptureSchema.lockInstallation(connection, logger: logger)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: CaptureSchema.schema)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: CaptureSchema.schema)", logger: logger)
+            try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: CaptureSchema.schema).jobs (
                     id bigserial PRIMARY KEY,
@@ -37,10 +37,10 @@ public struct PostgresQueue: ChangeQueue {
                     last_error text
                 )
                 """, logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 "CREATE INDEX IF NOT EXISTS jobs_queue_visible ON \(unescaped: CaptureSchema.schema).jobs (queue, visible_at, id)",
                 logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: CaptureSchema.schema).dead_letters (
                     id bigint PRIMARY KEY,
@@ -57,7 +57,7 @@ public struct PostgresQueue: ChangeQueue {
 
     public func send(_ messages: [ChangeMessage], within transaction: PostgresConnection) async throws {
         guard !messages.isEmpty else { return }
-        try await transaction.query(
+        try await transaction.guardedQuery(
             "INSERT INTO \(unescaped: CaptureSchema.schema).jobs (queue, body) SELECT \(name), unnest(\(messages.map { $0.encoded() }))",
             logger: logger)
     }
@@ -77,8 +77,8 @@ public struct PostgresQueue: ChangeQueue {
     }
 
     private func claim(maxMessages: Int, visibility: Duration) async throws -> [ReceivedMessage] {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
+        try await client.withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery(
                 """
                 WITH exhausted AS (
                     DELETE FROM \(unescaped: CaptureSchema.schema).jobs WHERE id IN (
@@ -89,7 +89,7 @@ public struct PostgresQueue: ChangeQueue {
                 INSERT INTO \(unescaped: CaptureSchema.schema).dead_letters (id, queue, body, enqueued_at, receive_count, last_error)
                 SELECT id, queue, body, enqueued_at, receive_count, last_error FROM exhausted
                 """, logger: logger)
-            let rows = try await connection.query(
+            let rows = try await connection.guardedQuery(
                 """
                 UPDATE \(unescaped: CaptureSchema.schema).jobs AS job
                 SET visible_at = clock_timestamp() + \(visibility.seconds) * interval '1 second',
@@ -110,12 +110,12 @@ public struct PostgresQueue: ChangeQueue {
 
     public func delete(_ receipts: [String]) async throws {
         guard !receipts.isEmpty else { return }
-        try await client.query(
+        try await client.guardedQuery(
             "DELETE FROM \(unescaped: CaptureSchema.schema).jobs WHERE id = ANY(\(try ids(receipts)))", logger: logger)
     }
 
     public func release(_ receipt: String, after delay: Duration, error: String) async throws {
-        try await client.query(
+        try await client.guardedQuery(
             """
             UPDATE \(unescaped: CaptureSchema.schema).jobs
             SET visible_at = clock_timestamp() + \(delay.seconds) * interval '1 second', last_error = \(error)
@@ -124,7 +124,7 @@ public struct PostgresQueue: ChangeQueue {
     }
 
     public func deadLetter(_ message: ReceivedMessage, error: String) async throws {
-        try await client.query(
+        try await client.guardedQuery(
             """
             WITH dead AS (DELETE FROM \(unescaped: CaptureSchema.schema).jobs WHERE id = \(try ids([message.receipt])[0]) RETURNING *)
             INSERT INTO \(unescaped: CaptureSchema.schema).dead_letters (id, queue, body, enqueued_at, receive_count, last_error)
@@ -133,20 +133,17 @@ public struct PostgresQueue: ChangeQueue {
     }
 
     public func backlog() async throws -> Int {
-        let rows = try await client.query(
+        let rows = try await client.guardedQuery(
             "SELECT count(*) FROM \(unescaped: CaptureSchema.schema).jobs WHERE queue = \(name)", logger: logger)
-        for try await count in rows.decode(Int64.self) { return Int(count) }
-        return 0
+        return try rows.first.map { Int(try $0.decode(Int64.self)) } ?? 0
     }
 
     /// The dead letters of this queue, oldest first: (body, error).
     public func deadLetters() async throws -> [(body: String, error: String?)] {
-        let rows = try await client.query(
+        let rows = try await client.guardedQuery(
             "SELECT body, last_error FROM \(unescaped: CaptureSchema.schema).dead_letters WHERE queue = \(name) ORDER BY dead_at, id",
             logger: logger)
-        var letters: [(body: String, error: String?)] = []
-        for try await (body, error) in rows.decode((String, String?).self) { letters.append((body, error)) }
-        return letters
+        return try rows.map { try $0.decode((String, String?).self) }
     }
 
     private func ids(_ receipts: [String]) throws -> [Int64] {

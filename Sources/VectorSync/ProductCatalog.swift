@@ -27,7 +27,7 @@ public struct ProductCatalog: Sendable {
     }
 
     public func createTable(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             CREATE TABLE IF NOT EXISTS \(unescaped: table.quoted) (
                 id bigint PRIMARY KEY,
@@ -43,7 +43,7 @@ public struct ProductCatalog: Sendable {
     /// Inserts the products in one statement.
     public func insert(_ products: [Product], _ connection: PostgresConnection, logger: Logger) async throws {
         guard !products.isEmpty else { return }
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             INSERT INTO \(unescaped: table.quoted) (id, name, sku, description, price, last_updated)
             SELECT * FROM unnest(\(products.map(\.id)), \(products.map(\.name)), \(products.map(\.sku)),

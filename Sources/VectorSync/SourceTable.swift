@@ -26,11 +26,11 @@ public struct SourceTable: Sendable, Hashable {
     /// template and payload name, and returns the key's SQL type (`bigint`, `uuid`, `text`, ...).
     func describe(_ connection: PostgresConnection, logger: Logger) async throws -> String {
         let regclass = SQLLiteral.string(name.quoted)
-        let existence = try await connection.query("SELECT to_regclass(\(unescaped: regclass)) IS NOT NULL", logger: logger)
+        let existence = try await connection.guardedQuery("SELECT to_regclass(\(unescaped: regclass)) IS NOT NULL", logger: logger)
         for try await exists in existence.decode(Bool.self) where !exists {
             throw ConfigurationError(field: "source.table", problem: "the table \(name) does not exist", fix: "create it or name an existing table")
         }
-        let keyRows = try await connection.query(
+        let keyRows = try await connection.guardedQuery(
             """
             SELECT a.attname, format_type(a.atttypid, a.atttypmod)
             FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
@@ -44,7 +44,7 @@ public struct SourceTable: Sendable, Hashable {
                 field: "source.primaryKey", problem: "\(name) has \(actual), not the single column \(primaryKey.name)",
                 fix: "name the table's single primary-key column, or give the table one")
         }
-        let columnRows = try await connection.query(
+        let columnRows = try await connection.guardedQuery(
             "SELECT attname FROM pg_attribute WHERE attrelid = \(unescaped: regclass)::regclass AND attnum > 0 AND NOT attisdropped",
             logger: logger)
         var columns = Set<String>()
@@ -72,7 +72,7 @@ public struct SourceTable: Sendable, Hashable {
     func currentColumns(_ keys: [String], keyType: String, connection: PostgresConnection, logger: Logger) async throws
         -> [String: [String: JSONValue]]
     {
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             """
             SELECT \(unescaped: keyText), to_jsonb(source)::text FROM \(unescaped: name.quoted) AS source
             WHERE \(unescaped: primaryKey.quoted) = ANY(\(keys)::text[]::\(unescaped: keyType)[])

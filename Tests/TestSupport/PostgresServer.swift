@@ -35,6 +35,19 @@ public final class PostgresServer: Sendable {
         return server
     }
 
+    /// Runs `body` with a fresh server, stopped afterwards whether or not `body` throws.
+    public static func with<Result: Sendable>(_ body: (PostgresServer) async throws -> Result) async throws -> Result {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            try? await server.stop()
+            return result
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+
     /// A hot standby of `primary`, cloned with pg_basebackup and streaming from it (`-R` writes its primary_conninfo).
     public static func startStandby(of primary: PostgresServer) async throws -> PostgresServer {
         let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true)

@@ -36,13 +36,8 @@ final class PipelineHarness: Sendable {
 
     /// Runs `body` with a fresh server holding `rows` generated products, and stops everything afterwards.
     static func with(rows: Int64 = 0, maxReceiveCount: Int = 5, _ body: @Sendable (PipelineHarness) async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do {
+        try await PostgresServer.with { server in
             try await run(server: server, rows: rows, maxReceiveCount: maxReceiveCount, body)
-            try? await server.stop()
-        } catch {
-            try? await server.stop()
-            throw error
         }
     }
 
