@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "VectorBlocksOperator",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI",
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorSync",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

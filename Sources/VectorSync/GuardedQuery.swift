@@ -18,7 +18,7 @@ extension PostgresConnection {
     /// PostgresNIO's own queries, it is not cut short by cancellation: a cancelled worker still finishes (or
     /// releases) what it holds.
     @discardableResult
-    func guardedQuery(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
+    public func guardedQuery(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
         -> PostgresRowSequence
     {
         guard !isClosed else { throw ConnectionClosedError() }
@@ -47,7 +47,7 @@ extension PostgresConnection {
 
     /// A transaction whose BEGIN, COMMIT and ROLLBACK are guarded queries: it commits when `body` returns and rolls
     /// back (if the connection still can) when it throws, rethrowing `body`'s error.
-    func withGuardedTransaction<Result>(
+    public func withGuardedTransaction<Result>(
         logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         try await guardedQuery("BEGIN", logger: logger)

@@ -11,6 +11,17 @@ public struct PostgresEndpoint: Sendable {
     public var password: String?
     public var database: String
     public var requiresTLS: Bool
+    /// How long a new connection may take to be established and authenticated.
+    public var connectTimeout: Duration = .seconds(10)
+
+    public init(host: String, port: Int, username: String, password: String?, database: String, requiresTLS: Bool) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.requiresTLS = requiresTLS
+    }
 
     /// `field` names the setting the URI came from; no error repeats the password.
     public init(url text: String, field: String) throws(ConfigurationError) {
@@ -38,15 +49,21 @@ public struct PostgresEndpoint: Sendable {
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
-        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
+        return configuration
     }
 
     public var clientConfiguration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS = requiresTLS ? .require(.makeClientConfiguration()) : .disable
-        return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = connectTimeout
+        return configuration
     }
 
-    /// Runs `body` on a new connection, closed afterwards.
+    /// Runs `body` on a new connection, closed afterwards. Statements in `body` should be `guardedQuery`s.
     public func withConnection<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await PostgresConnection.connect(
             configuration: try connectionConfiguration(), id: Int.random(in: 1...Int.max), logger: logger)

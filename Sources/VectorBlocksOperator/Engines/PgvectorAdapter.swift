@@ -1,6 +1,7 @@
 import KubeKit
 import Logging
 import PostgresNIO
+import VectorSync
 
 /// PostgreSQL with pgvector: pod 0 starts as the primary and the others stream from it as hot standbys. Each pod's
 /// role comes from the server itself (`pg_is_in_recovery()`), so the read-write Service follows the real primary, and
@@ -23,7 +24,7 @@ public struct PgvectorAdapter: EngineAdapter {
                 guard let name = pod.metadata?.name else { continue }
                 group.addTask {
                     let recovering = try? await self.query(pod, in: component) { connection in
-                        let rows = try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger)
+                        let rows = try await connection.guardedQuery("SELECT pg_is_in_recovery()", logger: self.logger)
                         for try await inRecovery in rows.decode(Bool.self) { return inRecovery }
                         return nil
                     }
@@ -43,7 +44,7 @@ public struct PgvectorAdapter: EngineAdapter {
             let uid = primary.metadata?.uid, await !extensionsMade.contains(uid)
         else { return }
         _ = try await query(primary, in: component) { connection in
-            try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
+            try await connection.guardedQuery("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
         }
         await extensionsMade.insert(uid)
     }
@@ -54,19 +55,11 @@ public struct PgvectorAdapter: EngineAdapter {
         guard let address = component.addressing.address(pod, Self.port) else {
             throw Unreachable(pod: pod.metadata?.name ?? "")
         }
-        var configuration = PostgresConnection.Configuration(
+        var endpoint = PostgresEndpoint(
             host: address.host, port: address.port, username: component.credential["username"] ?? "postgres",
-            password: component.credential["password"], database: "postgres", tls: .disable)
-        configuration.options.connectTimeout = .seconds(3)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        do {
-            let result = try await body(connection)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+            password: component.credential["password"], database: "postgres", requiresTLS: false)
+        endpoint.connectTimeout = .seconds(3)
+        return try await endpoint.withConnection(logger: logger, body)
     }
 
     struct Unreachable: Error, CustomStringConvertible {
