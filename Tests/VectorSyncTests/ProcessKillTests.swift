@@ -41,10 +41,24 @@ struct ProcessKillTests {
     }
 
     /// Waits until Emu has received messages it has not yet acknowledged.
-    func waitUntilEmuHoldsABatch(_ harness: PipelineHarness) async throws {
-        try await waitFor("Emu to hold a batch") {
-            try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0 AND visible_at > clock_timestamp()") > 0
+    func waitUntilEmuHoldsABatch(_ harness: PipelineHarness, pelican: BackgroundProgram, emu: BackgroundProgram) async throws {
+        do {
+            try await waitFor("Emu to hold a batch") {
+                try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0") > 0
+            }
+        } catch {
+            try await recordState(harness, pelican: pelican, emu: emu)
+            throw error
         }
+    }
+
+    /// Records the outbox, the jobs and both programs' last words, for a step that did not happen.
+    func recordState(_ harness: PipelineHarness, pelican: BackgroundProgram, emu: BackgroundProgram) async throws {
+        let outbox = try await harness.scalar("SELECT count(*) FROM vectorsync.outbox")
+        let jobs = try await harness.scalar("SELECT count(*) FROM vectorsync.jobs")
+        let received = try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0")
+        Issue.record(
+            "\(outbox) in the outbox, \(jobs) jobs (\(received) received before); pelican (running: \(pelican.isRunning)):\n\(pelican.output.suffix(3000))\nemu (running: \(emu.isRunning)):\n\(emu.output.suffix(3000))")
     }
 
     func changeRows(_ harness: PipelineHarness, round: Int64) async throws {
@@ -83,7 +97,7 @@ struct ProcessKillTests {
 
             // 3. Emu dies with a batch received and not yet acknowledged; it is received again after the visibility timeout.
             try await harness.execute("UPDATE products SET description = 'for the batch in hand ' || id WHERE id <= 2000")
-            try await waitUntilEmuHoldsABatch(harness)
+            try await waitUntilEmuHoldsABatch(harness, pelican: pelican, emu: emu)
             await emu.kill()
             try await changeRows(harness, round: 4)
             emu = try startEmu(harness)
@@ -92,16 +106,14 @@ struct ProcessKillTests {
             // 4. PostgreSQL is killed and restarted under both, with Emu's batches in flight; they reconnect and
             // carry on. (A statement sent on a connection the server had closed once waited forever: GuardedQuery.swift.)
             try await harness.execute("UPDATE products SET description = 'in flight at the restart ' || id WHERE id <= 3000")
-            try await waitUntilEmuHoldsABatch(harness)
+            try await waitUntilEmuHoldsABatch(harness, pelican: pelican, emu: emu)
             try await harness.server.kill()
             try await harness.server.startProcess()
             try await changeRows(harness, round: 5)
             do {
                 try await expectOneVectorPerRow(harness)
             } catch {
-                let outbox = try await harness.scalar("SELECT count(*) FROM vectorsync.outbox")
-                let jobs = try await harness.scalar("SELECT count(*) FROM vectorsync.jobs")
-                Issue.record("after the restart: \(outbox) in the outbox, \(jobs) jobs; pelican:\n\(pelican.output.suffix(3000))\nemu:\n\(emu.output.suffix(3000))")
+                try await recordState(harness, pelican: pelican, emu: emu)
                 throw error
             }
             #expect(pelican.isRunning && emu.isRunning, "pelican:\n\(pelican.output)\nemu:\n\(emu.output)")
