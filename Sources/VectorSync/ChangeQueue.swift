@@ -27,6 +27,9 @@ public protocol ChangeQueue: Sendable {
     /// Makes a message visible again after `delay`, recording why it failed where the queue can keep that.
     func release(_ receipt: String, after delay: Duration, error: String) async throws
 
+    /// Keeps messages in hand invisible for `visibility` from now, for a batch that takes longer than its timeout.
+    func extendVisibility(_ receipts: [String], by visibility: Duration) async throws
+
     /// Moves a message that can never succeed (one that does not parse) to the dead-letter queue now.
     func deadLetter(_ message: ReceivedMessage, error: String) async throws
 

@@ -119,7 +119,7 @@ public struct Emu: Sendable {
         let keys = byKey.keys.sorted()
         let written: (outcome: BatchOutcome, rejected: [String: String])
         do {
-            written = try await write(keys: keys, keyType: keyType)
+            written = try await keepingInvisible(messages.map(\.receipt)) { try await write(keys: keys, keyType: keyType) }
         } catch {
             let delay = Task.isCancelled ? .zero : retryDelay(attempt: messages.map(\.receiveCount).max() ?? 1)
             for message in byKey.values.joined() {
@@ -144,6 +144,27 @@ public struct Emu: Sendable {
         outcome.unchanged = written.outcome.unchanged
         outcome.deleted = written.outcome.deleted
         return outcome
+    }
+
+    /// Runs `body` while extending the visibility of the batch every third of its timeout (two thirds to spare if an
+    /// extension is slow), so a batch that outlasts its
+    /// visibility timeout (a slow embedder, a large batch) is not handed to another worker meanwhile, nor counted
+    /// towards the dead-letter queue by the receives that would follow.
+    private func keepingInvisible<Written: Sendable>(_ receipts: [String], _ body: () async throws -> Written) async throws -> Written {
+        try await withThrowingTaskGroup(of: Void.self, returning: Written.self) { group in
+            group.addTask { [queue, configuration, logger] in
+                while true {
+                    try await Task.sleep(for: configuration.visibilityTimeout / 3)
+                    do {
+                        try await queue.extendVisibility(receipts, by: configuration.visibilityTimeout)
+                    } catch {
+                        logger.warning("could not extend the visibility of the batch in hand", metadata: ["error": "\(describe(error))"])
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     /// Reads, embeds and writes the rows of `keys` while holding a per-row advisory lock in the source database:

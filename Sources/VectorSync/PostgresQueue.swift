@@ -123,6 +123,15 @@ public struct PostgresQueue: ChangeQueue {
             """, logger: logger)
     }
 
+    public func extendVisibility(_ receipts: [String], by visibility: Duration) async throws {
+        guard !receipts.isEmpty else { return }
+        try await client.guardedQuery(
+            """
+            UPDATE \(unescaped: CaptureSchema.schema).jobs SET visible_at = clock_timestamp() + \(visibility.seconds) * interval '1 second'
+            WHERE id = ANY(\(try ids(receipts)))
+            """, logger: logger)
+    }
+
     public func deadLetter(_ message: ReceivedMessage, error: String) async throws {
         try await client.guardedQuery(
             """

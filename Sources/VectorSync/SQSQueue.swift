@@ -98,7 +98,7 @@ public struct SQSQueue: ChangeQueue {
     }
 
     /// Sets the visibility of messages in hand to `timeout` from now: longer for a batch that takes long, zero to
-    /// hand them back.
+    /// hand them back. SQS caps it at 12 hours from the receive.
     public func extendVisibility(_ receipts: [String], by timeout: Duration) async throws {
         for start in stride(from: 0, to: receipts.count, by: 10) {
             let entries: [JSONValue] = receipts[start..<min(start + 10, receipts.count)].enumerated().map { index, receipt in

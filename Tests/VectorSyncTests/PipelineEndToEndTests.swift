@@ -133,6 +133,38 @@ struct PipelineEndToEndTests {
         }
     }
 
+    @Test func aBatchThatOutlastsItsVisibilityTimeoutStaysWithItsWorker() async throws {
+        try await PipelineHarness.with(rows: 20) { harness in
+            let visibility = Duration.seconds(6)
+            let emu = Emu(
+                configuration: try .init(source: harness.source, visibilityTimeout: visibility), source: harness.client,
+                queue: harness.queue, embedder: SlowEmbedder(hash: harness.embedder, delay: visibility * 2), sinks: [harness.sink],
+                logger: harness.logger)
+            let keyType = try await emu.prepare()
+            try await harness.queue.send((1...20).map { ChangeMessage(table: "public.products", pk: "\($0)", op: .update, seq: Int64($0)) })
+            let batch = try await harness.queue.receive(maxMessages: 64, visibility: visibility, wait: .seconds(1))
+            #expect(batch.count == 20)
+            // A second worker keeps asking for messages while the first embeds and writes its batch.
+            let taken = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var taken = 0
+                    while !Task.isCancelled {
+                        taken += try await harness.queue.receive(maxMessages: 64, visibility: .seconds(60), wait: .zero).count
+                        do { try await Task.sleep(for: .milliseconds(200)) } catch { break }
+                    }
+                    return taken
+                }
+                let outcome = try await emu.process(batch, keyType: keyType)
+                #expect(outcome.upserted == 20)
+                group.cancelAll()
+                return try await group.next() ?? 0
+            }
+            #expect(taken == 0, "the second worker received messages of the batch in hand")
+            #expect(try await harness.queue.backlog() == 0)
+            #expect(try await harness.mismatch() == nil)
+        }
+    }
+
     @Test func aRowThatCannotBeEmbeddedEndsInTheDeadLetterQueueAndTheRestFlow() async throws {
         try await PipelineHarness.with(rows: 200, maxReceiveCount: 3) { harness in
             try await harness.execute("UPDATE products SET name = '', description = '...' WHERE id = 42")
@@ -176,5 +208,18 @@ struct PipelineEndToEndTests {
                 }
             }
         }
+    }
+}
+
+/// The hash embedder taking `delay` over every call, as a slow model server does.
+struct SlowEmbedder: Embedder {
+    let hash: HashEmbedder
+    let delay: Duration
+    var model: String { hash.model }
+    var dimension: Int { hash.dimension }
+
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        try await Task.sleep(for: delay)
+        return try await hash.embed(texts)
     }
 }
