@@ -110,7 +110,7 @@ public struct Emu: Sendable {
                 }
                 byKey[change.pk, default: []].append(message)
             } catch {
-                try await queue.deadLetter(message, error: "unreadable message: \(error)")
+                try await Self.uncancelled { [queue] in try await queue.deadLetter(message, error: "unreadable message: \(error)") }
                 metrics.messagesDeadLettered.increment()
                 outcome.deadLettered += 1
             }
@@ -121,9 +121,13 @@ public struct Emu: Sendable {
         do {
             written = try await keepingInvisible(messages.map(\.receipt)) { try await write(keys: keys, keyType: keyType) }
         } catch {
-            let delay = Task.isCancelled ? .zero : retryDelay(attempt: messages.map(\.receiveCount).max() ?? 1)
-            for message in byKey.values.joined() {
-                try? await queue.release(message.receipt, after: delay, error: describe(error))
+            // A stopping Emu hands its batch back at once, for the next worker to take.
+            let stopping = Task.isCancelled
+            let delay = stopping ? .zero : retryDelay(attempt: messages.map(\.receiveCount).max() ?? 1)
+            let reason = stopping ? "Emu stopped before the batch was written" : describe(error)
+            let receipts = byKey.values.joined().map(\.receipt)
+            try? await Self.uncancelled { [queue] in
+                for receipt in receipts { try? await queue.release(receipt, after: delay, error: reason) }
             }
             throw error
         }
@@ -131,14 +135,15 @@ public struct Emu: Sendable {
         for (key, keyMessages) in byKey {
             if let reason = written.rejected[key] {
                 for message in keyMessages {
-                    try await queue.release(message.receipt, after: retryDelay(attempt: message.receiveCount), error: reason)
+                    let delay = retryDelay(attempt: message.receiveCount)
+                    try await Self.uncancelled { [queue] in try await queue.release(message.receipt, after: delay, error: reason) }
                 }
                 outcome.failed += keyMessages.count
             } else {
                 acked += keyMessages.map(\.receipt)
             }
         }
-        try await queue.delete(acked)
+        try await Self.uncancelled { [queue, acked] in try await queue.delete(acked) }
         metrics.messagesAcked.increment(by: acked.count)
         outcome.upserted = written.outcome.upserted
         outcome.unchanged = written.outcome.unchanged
@@ -146,10 +151,15 @@ public struct Emu: Sendable {
         return outcome
     }
 
+    /// Runs queue bookkeeping to its end although Emu is being stopped: the connection pool refuses a cancelled task
+    /// a connection, and a batch that was written must still be acknowledged, one that was not handed back.
+    private static func uncancelled(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        try await Task { try await work() }.value
+    }
+
     /// Runs `body` while extending the visibility of the batch every third of its timeout (two thirds to spare if an
-    /// extension is slow), so a batch that outlasts its
-    /// visibility timeout (a slow embedder, a large batch) is not handed to another worker meanwhile, nor counted
-    /// towards the dead-letter queue by the receives that would follow.
+    /// extension is slow), so a batch that outlasts its visibility timeout (a slow embedder, a large batch) is not
+    /// handed to another worker meanwhile, nor counted towards the dead-letter queue by the receives that follow.
     private func keepingInvisible<Written: Sendable>(_ receipts: [String], _ body: () async throws -> Written) async throws -> Written {
         try await withThrowingTaskGroup(of: Void.self, returning: Written.self) { group in
             group.addTask { [queue, configuration, logger] in

@@ -53,6 +53,22 @@ public final class BackgroundProgram: Sendable {
         }
     }
 
+    /// SIGTERM, as the kubelet stops a container; the exit status, or nil (and SIGKILL) when the program has not
+    /// exited within `patience`.
+    public func terminate(patience: Duration = .seconds(60)) async -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + patience
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !process.isRunning else {
+            await kill()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
     deinit {
         if process.isRunning { killProcessTree(process.processIdentifier) }
     }

@@ -165,6 +165,25 @@ struct PipelineEndToEndTests {
         }
     }
 
+    @Test func aCancelledEmuHandsBackTheBatchInHand() async throws {
+        try await PipelineHarness.with(rows: 20) { harness in
+            let emu = Emu(
+                configuration: try .init(source: harness.source, visibilityTimeout: .seconds(600)), source: harness.client,
+                queue: harness.queue, embedder: SlowEmbedder(hash: harness.embedder, delay: .seconds(600)), sinks: [harness.sink],
+                logger: harness.logger)
+            try await harness.queue.send((1...20).map { ChangeMessage(table: "public.products", pk: "\($0)", op: .update, seq: Int64($0)) })
+            let worker = Task { try await emu.run() }
+            try await eventually("Emu to hold the batch") {
+                try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0") == 20
+            }
+            worker.cancel()
+            _ = await worker.result
+            // Handed back at once, not after the ten minutes of its visibility timeout.
+            #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE visible_at <= clock_timestamp()") == 20)
+            #expect(try await harness.scalar("SELECT count(*) FROM vectors.products") == 0)
+        }
+    }
+
     @Test func aRowThatCannotBeEmbeddedEndsInTheDeadLetterQueueAndTheRestFlow() async throws {
         try await PipelineHarness.with(rows: 200, maxReceiveCount: 3) { harness in
             try await harness.execute("UPDATE products SET name = '', description = '...' WHERE id = 42")

@@ -121,4 +121,27 @@ struct ProcessKillTests {
             await emu.kill()
         }
     }
+
+    /// SIGTERM, as the kubelet stops a pod: both programs exit cleanly while changes stream, leave no message
+    /// invisible behind them, and their successors carry on from where they stopped.
+    @Test func aSIGTERMStopsBothProgramsCleanly() async throws {
+        try await PipelineHarness.with(rows: 2_000) { harness in
+            var emu = try startEmu(harness)
+            var pelican = try startPelican(harness)
+            try await expectOneVectorPerRow(harness)
+            try await harness.execute("UPDATE products SET description = 'before the stop ' || id")
+            try await waitUntilEmuHoldsABatch(harness, pelican: pelican, emu: emu)
+            let emuStatus = await emu.terminate()
+            let pelicanStatus = await pelican.terminate()
+            #expect(emuStatus == 0, "emu:\n\(emu.output.suffix(3000))")
+            #expect(pelicanStatus == 0, "pelican:\n\(pelican.output.suffix(3000))")
+            #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE visible_at > clock_timestamp()") == 0)
+            try await changeRows(harness, round: 1)
+            emu = try startEmu(harness)
+            pelican = try startPelican(harness)
+            try await expectOneVectorPerRow(harness)
+            await pelican.kill()
+            await emu.kill()
+        }
+    }
 }
