@@ -119,7 +119,7 @@ public struct Emu: Sendable {
         let keys = byKey.keys.sorted()
         let written: (outcome: BatchOutcome, rejected: [String: String])
         do {
-            written = try await keepingInvisible(messages.map(\.receipt)) { try await write(keys: keys, keyType: keyType) }
+            written = try await keepingInvisible(byKey.values.joined().map(\.receipt)) { try await write(keys: keys, keyType: keyType) }
         } catch {
             // A stopping Emu hands its batch back at once, for the next worker to take.
             let stopping = Task.isCancelled
@@ -152,7 +152,7 @@ public struct Emu: Sendable {
     }
 
     /// Runs queue bookkeeping to its end although Emu is being stopped: the connection pool refuses a cancelled task
-    /// a connection, and a batch that was written must still be acknowledged, one that was not handed back.
+    /// a connection, and a batch that was written must still be acknowledged (and one that was not, handed back).
     private static func uncancelled(_ work: @escaping @Sendable () async throws -> Void) async throws {
         try await Task { try await work() }.value
     }
