@@ -5,7 +5,8 @@ import Logging
 /// then watch from the list's resourceVersion with bookmarks; re-watch from the last version seen when a watch ends;
 /// list again when the server says that version is gone (410); reconnect with jittered backoff on errors.
 ///
-/// Scope it by namespace and label selector so the operator caches only what it manages.
+/// Scope it by namespace and label selector so the operator caches only what it manages. Cached objects carry no
+/// `metadata.managedFields`.
 public final class Informer<Object: KubernetesObject>: Sendable {
     public let cache = ObjectCache<Object>()
     public let namespace: String?
@@ -126,7 +127,12 @@ public final class Informer<Object: KubernetesObject>: Sendable {
 
     /// The object, or nil (with an error logged) when it does not decode: one object the models cannot read must not
     /// stop the informer, and with it every controller waiting for its sync.
+    /// The object as the cache keeps it: without `metadata.managedFields`, as controller-runtime's
+    /// TransformStripManagedFields leaves it. Nothing a controller decides reads them, and they are often the
+    /// largest part of an object.
     private func decoded(_ json: JSONValue) -> Object? {
+        var json = json
+        json["metadata"]?["managedFields"] = nil
         do {
             return try json.decode(as: Object.self)
         } catch {

@@ -109,6 +109,26 @@ struct InformerTests {
         }
     }
 
+    @Test func theCacheKeepsObjectsWithoutTheirManagedFields() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(configMap("listed"))
+            let informer = Informer<CoreV1.ConfigMap>(client: client, namespace: "default")
+            let run = Task { await informer.run() }
+            defer { run.cancel() }
+            await informer.waitForSync()
+            _ = try await client.create(configMap("watched"))
+            for _ in 0..<200 where await informer.cache.get(name: "watched", namespace: "default") == nil {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            for name in ["listed", "watched"] {
+                #expect(try await client.get(CoreV1.ConfigMap.self, name: name, namespace: "default").metadata?.managedFields?.isEmpty == false)
+                let cached = try #require(await informer.cache.get(name: name, namespace: "default"))
+                #expect(cached.metadata?.managedFields == nil)
+                #expect(cached.data == ["v": "1"] && cached.metadata?.resourceVersion != nil)
+            }
+        }
+    }
+
     @Test func cacheIndexesByOwnerAndLabel() async throws {
         try await withKubeSim { _, client in
             let owner = try await client.create(configMap("owner"))
