@@ -125,11 +125,10 @@ public final class Informer<Object: KubernetesObject>: Sendable {
         }
     }
 
-    /// The object, or nil (with an error logged) when it does not decode: one object the models cannot read must not
-    /// stop the informer, and with it every controller waiting for its sync.
-    /// The object as the cache keeps it: without `metadata.managedFields`, as controller-runtime's
-    /// TransformStripManagedFields leaves it. Nothing a controller decides reads them, and they are often the
-    /// largest part of an object.
+    /// The object as the cache keeps it, or nil (with an error logged) when it does not decode: one object the models
+    /// cannot read must not stop the informer, and with it every controller waiting for its sync. It is kept without
+    /// `metadata.managedFields`, as controller-runtime's TransformStripManagedFields leaves it: nothing a controller
+    /// decides reads them, and they are often the largest part of an object.
     private func decoded(_ json: JSONValue) -> Object? {
         var json = json
         json["metadata"]?["managedFields"] = nil

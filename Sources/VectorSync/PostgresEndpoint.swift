@@ -51,7 +51,7 @@ public struct PostgresEndpoint: Sendable {
             requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
-        configuration.options.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
+        configuration.options.connectTimeout = TimeAmount(connectTimeout)
         return configuration
     }
 

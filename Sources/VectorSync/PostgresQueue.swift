@@ -115,19 +115,20 @@ public struct PostgresQueue: ChangeQueue {
     }
 
     public func release(_ receipt: String, after delay: Duration, error: String) async throws {
-        try await client.guardedQuery(
-            """
-            UPDATE \(unescaped: CaptureSchema.schema).jobs
-            SET visible_at = clock_timestamp() + \(delay.seconds) * interval '1 second', last_error = \(error)
-            WHERE id = \(try ids([receipt])[0])
-            """, logger: logger)
+        try await setVisibility([receipt], after: delay, error: error)
     }
 
     public func extendVisibility(_ receipts: [String], by visibility: Duration) async throws {
+        try await setVisibility(receipts, after: visibility, error: nil)
+    }
+
+    /// Makes jobs visible `delay` from now, recording `error` when there is one.
+    private func setVisibility(_ receipts: [String], after delay: Duration, error: String?) async throws {
         guard !receipts.isEmpty else { return }
         try await client.guardedQuery(
             """
-            UPDATE \(unescaped: CaptureSchema.schema).jobs SET visible_at = clock_timestamp() + \(visibility.seconds) * interval '1 second'
+            UPDATE \(unescaped: CaptureSchema.schema).jobs
+            SET visible_at = clock_timestamp() + \(delay.seconds) * interval '1 second', last_error = coalesce(\(error), last_error)
             WHERE id = ANY(\(try ids(receipts)))
             """, logger: logger)
     }
