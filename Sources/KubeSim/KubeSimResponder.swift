@@ -18,18 +18,26 @@ struct KubeSimResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = APIPath(path: request.uri.path)
         let query = QueryParameters(request.uri.query)
-        await counter.record(Self.accountingKey(request, path: path, query: query))
+        let key = Self.accountingKey(request, path: path, query: query)
+        await counter.record(key)
+        var user = UserInfo.anonymous
+        let response: Response
         do {
-            let user = try await authenticate(request)
+            user = try await authenticate(request)
             if configuration.rbac, !user.isAdministrator {
-                let verb = Self.accountingKey(request, path: path, query: query).verb
                 try await store.authorize(AuthorizationAttributes(
-                    user: user, method: request.method.rawValue, path: path, rawPath: request.uri.path, query: query, request: verb))
+                    user: user, method: request.method.rawValue, path: path, rawPath: request.uri.path, query: query, request: key.verb))
             }
-            return try await route(request, path: path, query: query)
+            response = try await route(request, path: path, query: query)
         } catch let error as APIError {
-            return Self.json(error.status, status: error.code)
+            response = Self.json(error.status, status: error.code)
         }
+        if key.isWrite {
+            await counter.record(WriteRecord(
+                userAgent: request.headers[.userAgent] ?? "", user: user.name, key: key, path: request.uri.path,
+                code: response.status.code, completed: .now))
+        }
+        return response
     }
 
     /// The user a bearer token names: a configured token, or an issued service-account token. Without configured

@@ -127,6 +127,11 @@ public final class KubeSimServer: Sendable {
         await counter.snapshot()
     }
 
+    /// The writes answered so far, oldest first (the latest 100,000), with who sent them.
+    public func writeLog() async -> [WriteRecord] {
+        await counter.writeLog()
+    }
+
     public func resetRequestCounts() async {
         await counter.reset()
     }

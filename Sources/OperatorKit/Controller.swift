@@ -29,17 +29,18 @@ public final class Controller: Sendable {
         self.metrics = ReconcileMetrics(controller: name, factory: metricsFactory)
     }
 
-    /// The primary kind: every change to an object queues that object's key.
-    public func `for`<Object: KubernetesObject>(_ informer: Informer<Object>) async {
-        await watches(informer) { event in ObjectKey(event.object).map { [$0] } ?? [] }
+    /// The primary kind: every change `filter` admits queues that object's key.
+    public func `for`<Object: KubernetesObject>(_ informer: Informer<Object>, filter: EventFilter<Object> = .all) async {
+        await watches(informer, filter: filter) { event in ObjectKey(event.object).map { [$0] } ?? [] }
     }
 
-    /// A kind this controller creates: a change queues the key of the object's controlling owner of `owner`'s kind.
+    /// A kind this controller creates: a change `filter` admits queues the key of the object's controlling owner of
+    /// `owner`'s kind.
     public func owns<Object: KubernetesObject, Owner: KubernetesObject>(
-        _ informer: Informer<Object>, ownedBy owner: Owner.Type
+        _ informer: Informer<Object>, ownedBy owner: Owner.Type, filter: EventFilter<Object> = .all
     ) async {
         let ownerKind = Owner.descriptor
-        await watches(informer) { event in
+        await watches(informer, filter: filter) { event in
             guard
                 let reference = event.object.metadata?.ownerReferences?.first(where: {
                     $0.controller == true && $0.kind == ownerKind.kind && $0.apiVersion == ownerKind.apiVersion
@@ -50,13 +51,15 @@ public final class Controller: Sendable {
         }
     }
 
-    /// Any kind, with a mapping from its events to the keys to reconcile.
+    /// Any kind, with a mapping from the events `filter` admits to the keys to reconcile.
     public func watches<Object: KubernetesObject>(
-        _ informer: Informer<Object>, map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
+        _ informer: Informer<Object>, filter: EventFilter<Object> = .all,
+        map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
     ) async {
         let queue = self.queue
-        await sources.add { await informer.hasSynced() }
+        await sources.add(synced: { await informer.hasSynced() }, stalled: { await informer.isStalled(slack: $0) })
         await informer.addHandler { event in
+            guard filter.admits(event) else { return }
             for key in await map(event) { await queue.add(key) }
         }
     }
@@ -76,6 +79,18 @@ public final class Controller: Sendable {
         } onCancel: {
             Task { await self.queue.shutDown() }
         }
+    }
+
+    /// Why the controller no longer does its job, or nil: a reconcile has run longer than `limit` (it hangs, and
+    /// with every worker hung nothing is reconciled), or an informer it watches has stalled for `limit` past its
+    /// longest watch. `/healthz` reports it so that the kubelet restarts the process.
+    public func livenessProblem(limit: Duration) async -> String? {
+        let longest = await queue.longestRunningProcessor
+        if longest > limit {
+            return "controller \(name): a reconcile has run for \(longest.components.seconds) s"
+        }
+        let stalled = await sources.stalledCount(slack: limit)
+        return stalled > 0 ? "controller \(name): \(stalled) of its informers made no progress" : nil
     }
 
     private func work() async {
@@ -108,12 +123,20 @@ public final class Controller: Sendable {
     }
 }
 
-/// The sync state of the informers a controller watches.
+/// The sync state and liveness of the informers a controller watches.
 private actor Sources {
     private var synced: [@Sendable () async -> Bool] = []
+    private var stalled: [@Sendable (Duration) async -> Bool] = []
 
-    func add(_ check: @escaping @Sendable () async -> Bool) {
-        synced.append(check)
+    func add(synced: @escaping @Sendable () async -> Bool, stalled: @escaping @Sendable (Duration) async -> Bool) {
+        self.synced.append(synced)
+        self.stalled.append(stalled)
+    }
+
+    func stalledCount(slack: Duration) async -> Int {
+        var count = 0
+        for check in stalled where await check(slack) { count += 1 }
+        return count
     }
 
     /// Whether every informer synced before the task was cancelled.

@@ -48,6 +48,13 @@ public final class Informer<Object: KubernetesObject>: Sendable {
         await state.waitForSync()
     }
 
+    /// Whether the informer has made no progress (a list, a watch event or bookmark, a watch ended by its timeout)
+    /// for longer than its longest watch lasts plus `slack`: its connection hangs, or lists keep failing, so the
+    /// cache no longer follows the server.
+    public func isStalled(slack: Duration) async -> Bool {
+        ContinuousClock.now - (await state.lastProgress) > .seconds(timing.watchTimeout.upperBound) + slack
+    }
+
     /// Runs until the task is cancelled.
     public func run() async {
         var failures = 0
@@ -78,6 +85,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
         let events = await cache.replace(with: list.items.compactMap(decoded))
         await state.deliver(events)
         await state.markSynced()
+        await state.progressed()
         return list.resourceVersion ?? ""
     }
 
@@ -92,6 +100,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
             do {
                 for try await event in client.watch(Object.descriptor, namespace: namespace, options: options) {
                     failures = 0
+                    await state.progressed()
                     switch event {
                     case .added(let json), .modified(let json):
                         resourceVersion = json["metadata"]?["resourceVersion"]?.stringValue ?? resourceVersion
@@ -112,6 +121,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
                         logger.warning("watch error", metadata: ["status": "\(status.message ?? "")"])
                     }
                 }
+                await state.progressed()
             } catch let error as KubeAPIError where error.isGone {
                 throw error
             } catch is CancellationError {
@@ -159,6 +169,7 @@ private actor InformerState<Object: KubernetesObject> {
     private var handlers: [@Sendable (InformerEvent<Object>) async -> Void] = []
     private var syncWaiters: [CheckedContinuation<Void, Never>] = []
     private(set) var synced = false
+    private(set) var lastProgress = ContinuousClock.now
 
     func addHandler(_ handler: @escaping @Sendable (InformerEvent<Object>) async -> Void) {
         handlers.append(handler)
@@ -168,6 +179,10 @@ private actor InformerState<Object: KubernetesObject> {
         for event in events {
             for handler in handlers { await handler(event) }
         }
+    }
+
+    func progressed() {
+        lastProgress = .now
     }
 
     func markSynced() {

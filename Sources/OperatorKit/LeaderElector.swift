@@ -6,7 +6,8 @@ import Metrics
 /// Leader election on a `coordination.k8s.io/v1` Lease, with client-go's algorithm and defaults: a candidate takes
 /// the lease when it is free or its holder has not renewed it within the lease duration (judged by this process's
 /// own clock, never by comparing clocks across machines), renews it every retry period, and gives up leadership
-/// when it cannot renew within the renew deadline. On graceful shutdown the leader releases the lease by writing a
+/// when it cannot renew within the renew deadline, each attempt cut off at that deadline. Its `fence` stops the
+/// leader's writes at the same deadline, so two leaders never write at once. On graceful shutdown the leader releases the lease by writing a
 /// one-second duration, so a standby takes over at once.
 public actor LeaderElector {
     public struct Configuration: Sendable {
@@ -38,6 +39,8 @@ public actor LeaderElector {
     private let logger: Logger
     private let status: Gauge
     private let clock = ContinuousClock()
+    /// Admits the writes of `whileLeading`'s client while the lease is surely ours.
+    nonisolated public let fence = LeadershipFence()
 
     /// The lease record as last read, and when this process first saw it in that state.
     private var observed: (holder: String?, renewTime: MetaV1.MicroTime?, at: ContinuousClock.Instant)?
@@ -60,13 +63,23 @@ public actor LeaderElector {
 
     /// Waits to become leader, runs `whileLeading` as long as the lease is held, and returns when the task is
     /// cancelled (releasing the lease if `releaseOnCancel`). Throws `LeaderElectionError.lost` when the lease is
-    /// lost, after cancelling `whileLeading`: the caller should stop reconciling and exit.
+    /// lost, after cancelling `whileLeading` and waiting for it to end: the caller should stop and exit.
+    ///
+    /// `whileLeading` must write through a client fenced by `fence`: its writes then stop, and any in flight is cut
+    /// off, by the renew deadline after the last renewal began, before another candidate can take the lease.
     public func run(releaseOnCancel: Bool = true, whileLeading: @escaping @Sendable () async -> Void) async throws {
         guard await acquire() else { return }
-        let leading = Task { await whileLeading() }
-        let kept = await renewWhileLeading()
-        leading.cancel()
-        await leading.value
+        let kept = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await whileLeading(); return nil }
+            group.addTask { await self.renewWhileLeading() }
+            var kept = true
+            while let result = await group.next() {
+                guard let result else { continue }
+                kept = result
+                group.cancelAll()
+            }
+            return kept
+        }
         if kept {
             // This task is cancelled, and so would be the release's requests: release from a fresh task.
             if releaseOnCancel { await Task { await self.release() }.value }
@@ -79,8 +92,10 @@ public actor LeaderElector {
     private func acquire() async -> Bool {
         logger.info("waiting to become leader", metadata: ["identity": "\(configuration.identity)"])
         while !Task.isCancelled {
+            let started = clock.now
             if await tryAcquireOrRenew() {
-                becomeLeader(true)
+                await renewed(at: started)
+                await becomeLeader(true)
                 logger.info("became leader", metadata: ["identity": "\(configuration.identity)"])
                 return true
             }
@@ -92,19 +107,52 @@ public actor LeaderElector {
     /// Renews every retry period. Returns true when stopped by cancellation while still leader, false when the
     /// lease could not be renewed within the renew deadline.
     private func renewWhileLeading() async -> Bool {
-        var lastRenewal = clock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.retryPeriod)
             if Task.isCancelled { break }
-            if await tryAcquireOrRenew() {
-                lastRenewal = clock.now
-            } else if clock.now - lastRenewal >= configuration.renewDeadline {
-                becomeLeader(false)
+            if await !renew() {
+                if Task.isCancelled { break }
+                await becomeLeader(false)
                 logger.error("lost leadership: the lease was not renewed within the renew deadline")
                 return false
             }
         }
         return true
+    }
+
+    /// client-go's renew: tries every retry period until the lease is renewed or the renew deadline since the
+    /// last renewal began has passed. An attempt still waiting on the server at that deadline is abandoned, so a
+    /// hung connection cannot keep a leader leading past it.
+    private func renew() async -> Bool {
+        let deadline = await fence.deadline ?? clock.now
+        while clock.now < deadline, !Task.isCancelled {
+            let started = clock.now
+            if await tryAcquireOrRenew(before: deadline) {
+                await renewed(at: started)
+                return true
+            }
+            try? await Task.sleep(until: min(clock.now + configuration.retryPeriod, deadline))
+        }
+        return false
+    }
+
+    private func tryAcquireOrRenew(before deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.tryAcquireOrRenew() }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// A renewal that began at `started` keeps the lease ours, in every candidate's eyes, until at least `started`
+    /// plus the lease duration; the renew deadline, shorter, leaves the margin in which writes stop.
+    private func renewed(at started: ContinuousClock.Instant) async {
+        await fence.open(until: started + configuration.renewDeadline)
     }
 
     private func tryAcquireOrRenew() async -> Bool {
@@ -167,7 +215,7 @@ public actor LeaderElector {
 
     /// Gives the lease up: a one-second duration and no holder, so a standby takes it on its next try.
     private func release() async {
-        becomeLeader(false)
+        await becomeLeader(false)
         do {
             var lease = try await client.get(
                 CoordinationV1.Lease.self, name: configuration.leaseName, namespace: configuration.namespace)
@@ -188,7 +236,8 @@ public actor LeaderElector {
         observed = (holder, renewTime, clock.now)
     }
 
-    private func becomeLeader(_ leading: Bool) {
+    private func becomeLeader(_ leading: Bool) async {
+        if !leading { await fence.close() }
         isLeader = leading
         status.record(leading ? 1 : 0)
     }

@@ -51,19 +51,20 @@ public struct NamespacedInformers<Object: KubernetesObject>: Sendable {
 }
 
 extension Controller {
-    public func `for`<Object: KubernetesObject>(_ informers: NamespacedInformers<Object>) async {
-        for informer in informers.informers { await self.for(informer) }
+    public func `for`<Object: KubernetesObject>(_ informers: NamespacedInformers<Object>, filter: EventFilter<Object> = .all) async {
+        for informer in informers.informers { await self.for(informer, filter: filter) }
     }
 
     public func owns<Object: KubernetesObject, Owner: KubernetesObject>(
-        _ informers: NamespacedInformers<Object>, ownedBy owner: Owner.Type
+        _ informers: NamespacedInformers<Object>, ownedBy owner: Owner.Type, filter: EventFilter<Object> = .all
     ) async {
-        for informer in informers.informers { await owns(informer, ownedBy: owner) }
+        for informer in informers.informers { await owns(informer, ownedBy: owner, filter: filter) }
     }
 
     public func watches<Object: KubernetesObject>(
-        _ informers: NamespacedInformers<Object>, map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
+        _ informers: NamespacedInformers<Object>, filter: EventFilter<Object> = .all,
+        map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
     ) async {
-        for informer in informers.informers { await watches(informer, map: map) }
+        for informer in informers.informers { await watches(informer, filter: filter, map: map) }
     }
 }

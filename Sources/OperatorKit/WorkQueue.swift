@@ -110,6 +110,13 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     }
 
     public var depth: Int { queue.count - queueHead }
+
+    /// How long the longest key still being processed has been (client-go's
+    /// `workqueue_longest_running_processor_seconds`); zero when none is.
+    public var longestRunningProcessor: Duration {
+        let now = clock.now
+        return startedAt.values.map { now - $0 }.max() ?? .zero
+    }
     public var isShuttingDown: Bool { shuttingDown }
 
     private func fireDelayed(_ key: Key, deadline: ContinuousClock.Instant) {

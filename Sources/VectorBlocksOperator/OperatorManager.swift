@@ -46,6 +46,7 @@ public final class OperatorManager: Service {
     private let logger: Logger
     private let metricsFactory: (any MetricsFactory)?
     private let caches: OperatorCaches
+    private let running = RunningControllers()
 
     public init(
         client: KubeClient, options: Options, metricsFactory: (any MetricsFactory)? = nil,
@@ -64,35 +65,52 @@ public final class OperatorManager: Service {
         await caches.hasSynced()
     }
 
+    /// Live unless a reconcile has hung for `limit` or an informer has stalled (each named in the log).
+    public func controllersLive(limit: Duration = .seconds(300)) async -> Bool {
+        var live = true
+        for controller in await running.controllers {
+            guard let problem = await controller.livenessProblem(limit: limit) else { continue }
+            logger.error("not live", metadata: ["problem": "\(problem)"])
+            live = false
+        }
+        return live
+    }
+
     public func run() async throws {
-        let events = EventRecorder(client: client, component: options.component, logger: logger)
-        let controllers = await makeControllers(events: events)
+        let elector = options.leaderElection.map {
+            LeaderElector(client: client, configuration: $0, metricsFactory: metricsFactory, logger: logger)
+        }
+        // The controllers write only while the lease is surely held; the informers only read.
+        let writer = elector.map { client.fenced(by: $0.fence) } ?? client
+        let events = EventRecorder(client: writer, component: options.component, logger: logger)
+        let controllers = await makeControllers(client: writer, events: events)
+        await running.set(controllers)
         let caches = self.caches
         // Runs until the service group shuts down (cancelling everything) or leadership is lost (an error that
         // ends the group, and with it the process).
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await caches.run() }
-                group.addTask { try await self.lead { await Self.run(controllers) } }
+                group.addTask { try await Self.lead(elector) { await Self.run(controllers) } }
                 try await group.next()
                 group.cancelAll()
             }
         }
     }
 
-    private func lead(_ whileLeading: @escaping @Sendable () async -> Void) async throws {
-        guard let configuration = options.leaderElection else {
+    private static func lead(_ elector: LeaderElector?, _ whileLeading: @escaping @Sendable () async -> Void) async throws {
+        guard let elector else {
             await whileLeading()
             return
         }
-        let elector = LeaderElector(
-            client: client, configuration: configuration, metricsFactory: metricsFactory, logger: logger)
         try await elector.run(whileLeading: whileLeading)
     }
 
-    private func makeControllers(events: EventRecorder) async -> [Controller] {
+    /// `client` writes; with leader election it is fenced by the lease.
+    private func makeControllers(client: KubeClient, events: EventRecorder) async -> [Controller] {
         let engines = EngineHooks(
-            client: client, caches: caches, adapters: options.engines, addressing: options.podAddressing, logger: logger)
+            client: client, caches: caches, adapters: options.engines, addressing: options.podAddressing, logger: logger,
+            calls: EngineCallMetrics(factory: metricsFactory))
         let definitions = caches.definitions
         let versions = caches.versions
         let definitionController = Controller(
@@ -119,7 +137,8 @@ public final class OperatorManager: Service {
                 logger: logger),
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         let caches = self.caches
-        await clusterController.for(caches.clusters)
+        // Its own status writes cannot change what a reconcile does; they would only wake it again.
+        await clusterController.for(caches.clusters, filter: .specOrMetadataChanged)
         await clusterController.owns(caches.statefulSets, ownedBy: Cluster.self)
         await clusterController.owns(caches.deployments, ownedBy: Cluster.self)
         await clusterController.owns(caches.services, ownedBy: Cluster.self)
@@ -131,7 +150,7 @@ public final class OperatorManager: Service {
             guard let instance = metadata?.labels?[ClusterNames.instanceLabel] else { return [] }
             return [ObjectKey(namespace: metadata?.namespace, name: instance)]
         }
-        await clusterController.watches(caches.pods) { byInstance($0.object.metadata) }
+        await clusterController.watches(caches.pods, filter: PodEvents.outcomeRelevant) { byInstance($0.object.metadata) }
         await clusterController.watches(caches.volumeClaims) { byInstance($0.object.metadata) }
         await clusterController.watches(definitions) { event in
             guard let name = event.object.metadata?.name else { return [] }
@@ -165,5 +184,14 @@ public final class OperatorManager: Service {
                 group.addTask { await controller.run() }
             }
         }
+    }
+}
+
+/// The controllers of the current run, for the liveness probe.
+private actor RunningControllers {
+    private(set) var controllers: [Controller] = []
+
+    func set(_ controllers: [Controller]) {
+        self.controllers = controllers
     }
 }

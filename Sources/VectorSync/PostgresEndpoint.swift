@@ -13,6 +13,8 @@ public struct PostgresEndpoint: Sendable {
     public var requiresTLS: Bool
     /// How long a new connection may take to be established and authenticated.
     public var connectTimeout: Duration = .seconds(10)
+    /// The server cancels any statement of the connection that runs longer (PostgreSQL's `statement_timeout`).
+    public var statementTimeout: Duration?
 
     public init(host: String, port: Int, username: String, password: String?, database: String, requiresTLS: Bool) {
         self.host = host
@@ -52,6 +54,10 @@ public struct PostgresEndpoint: Sendable {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = TimeAmount(connectTimeout)
+        if let statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1_000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            configuration.options.additionalStartupParameters.append(("statement_timeout", "\(milliseconds)"))
+        }
         return configuration
     }
 

@@ -10,21 +10,29 @@ public struct QueueSettings: Sendable {
     }
 
     public var kind: Kind
+    /// Receives after which the postgres queue dead-letters a message. An SQS queue's own RedrivePolicy decides
+    /// that, so it is refused there rather than ignored.
     public var maxReceiveCount: Int
     public var sqsQueueURL: String
     public var sqsDeadLetterQueueURL: String?
     public var region: String
 
     public init(
-        kind: String, maxReceiveCount: Int, sqsQueueURL: String = "", sqsDeadLetterQueueURL: String? = nil, region: String = ""
+        kind: String, maxReceiveCount: Int?, sqsQueueURL: String = "", sqsDeadLetterQueueURL: String? = nil, region: String = ""
     ) throws(ConfigurationError) {
         guard let parsed = Kind(rawValue: kind) else {
             throw ConfigurationError(field: "--queue", problem: "\"\(kind)\" is not a queue", fix: "use postgres or sqs")
         }
-        guard maxReceiveCount >= 1 else {
+        if let maxReceiveCount, maxReceiveCount < 1 {
             throw ConfigurationError(field: "--max-receive-count", problem: "\(maxReceiveCount) is below 1", fix: "give 1 or more (5 is usual)")
         }
         if parsed == .sqs {
+            if maxReceiveCount != nil {
+                throw ConfigurationError(
+                    field: "--max-receive-count",
+                    problem: "an sqs queue moves a message to its dead-letter queue by the queue's own RedrivePolicy",
+                    fix: "set maxReceiveCount in the queue's RedrivePolicy and leave out --max-receive-count (VECTORSYNC_MAX_RECEIVE_COUNT)")
+            }
             guard !sqsQueueURL.isEmpty else {
                 throw ConfigurationError(field: "--sqs-queue-url", problem: "the sqs queue needs its URL", fix: "give e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/changes")
             }
@@ -33,7 +41,7 @@ public struct QueueSettings: Sendable {
             }
         }
         self.kind = parsed
-        self.maxReceiveCount = maxReceiveCount
+        self.maxReceiveCount = maxReceiveCount ?? 5
         self.sqsQueueURL = sqsQueueURL
         self.sqsDeadLetterQueueURL = sqsDeadLetterQueueURL.flatMap { $0.isEmpty ? nil : $0 }
         self.region = region

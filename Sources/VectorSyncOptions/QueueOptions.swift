@@ -10,8 +10,8 @@ public struct QueueOptions: ParsableArguments {
     @Option(help: "postgres or sqs (env VECTORSYNC_QUEUE).")
     public var queue: String = environment["VECTORSYNC_QUEUE"] ?? "postgres"
 
-    @Option(help: "Receives after which a message goes to the dead-letter queue (env VECTORSYNC_MAX_RECEIVE_COUNT).")
-    public var maxReceiveCount: Int = environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init) ?? 5
+    @Option(help: "Receives after which the postgres queue dead-letters a message; default 5. An sqs queue's RedrivePolicy decides this itself (env VECTORSYNC_MAX_RECEIVE_COUNT).")
+    public var maxReceiveCount: Int? = environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init)
 
     @Option(help: "The SQS queue's URL (env VECTORSYNC_SQS_QUEUE_URL).")
     public var sqsQueueURL: String = environment["VECTORSYNC_SQS_QUEUE_URL"] ?? ""

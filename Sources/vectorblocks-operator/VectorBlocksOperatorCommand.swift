@@ -45,6 +45,15 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
     @Option(help: "Name of the leader election Lease.")
     var leaderElectionID: String = "vectorblocks-operator"
 
+    @Option(help: "Seconds a standby waits after the leader's last renewal before taking the lease.")
+    var leaderElectionLeaseDuration: Int = 15
+
+    @Option(help: "Seconds the leader keeps trying to renew before it stops writing and exits; less than the lease duration.")
+    var leaderElectionRenewDeadline: Int = 10
+
+    @Option(help: "Seconds between tries to take or renew the lease.")
+    var leaderElectionRetryPeriod: Double = 2
+
     @Option(help: "Where /metrics listens, or 0 for nowhere (env VB_METRICS_BIND_ADDRESS).")
     var metricsBindAddress: String = environment["VB_METRICS_BIND_ADDRESS"] ?? ":8080"
 
@@ -65,6 +74,13 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
             throw ValidationError("--log-format \"\(logFormat)\" is not json or text")
         }
         guard workers > 0 else { throw ValidationError("--workers must be at least 1") }
+        // client-go's rules: the leader must give up before a standby may take over, and try more than once first.
+        guard leaderElectionRetryPeriod > 0, Double(leaderElectionRenewDeadline) > leaderElectionRetryPeriod,
+            leaderElectionLeaseDuration > leaderElectionRenewDeadline
+        else {
+            throw ValidationError(
+                "--leader-election-lease-duration (\(leaderElectionLeaseDuration)) must exceed --leader-election-renew-deadline (\(leaderElectionRenewDeadline)), which must exceed --leader-election-retry-period (\(leaderElectionRetryPeriod)) > 0")
+        }
         do {
             _ = try BindAddress(parsing: metricsBindAddress)
             _ = try BindAddress(parsing: healthProbeBindAddress)
@@ -90,7 +106,9 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
         let watched = namespaces.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let election = leaderElect
             ? LeaderElector.Configuration(
-                leaseName: leaderElectionID, namespace: leaderElectionNamespace ?? client.defaultNamespace)
+                leaseName: leaderElectionID, namespace: leaderElectionNamespace ?? client.defaultNamespace,
+                leaseDuration: .seconds(leaderElectionLeaseDuration), renewDeadline: .seconds(leaderElectionRenewDeadline),
+                retryPeriod: .milliseconds(Int(leaderElectionRetryPeriod * 1_000)))
             : nil
         let manager = OperatorManager(
             client: client, options: .init(namespaces: watched, workers: workers, leaderElection: election),
@@ -106,7 +124,8 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
         if let address = try BindAddress(parsing: healthProbeBindAddress) {
             services.append(
                 .init(service: OperatorEndpoints.health(
-                    host: address.host, port: address.port, readinessChecks: ["informers": manager.cachesSynced])))
+                    host: address.host, port: address.port, readinessChecks: ["informers": manager.cachesSynced],
+                    livenessChecks: ["controllers": { await manager.controllersLive() }])))
         }
         logger.info(
             "starting", metadata: [

@@ -119,4 +119,30 @@ struct LeaderElectorTests {
             #expect(await elector.isLeader == false)
         }
     }
+
+    /// client-go's guarantee, and ours: a leader that cannot renew stops leading at its renew deadline, before the
+    /// lease can pass to another, even when its requests hang instead of failing.
+    @Test func aLeaderCutOffFromTheServerStopsLeadingBeforeAStandbyTakesOver() async throws {
+        try await withKubeSim { server, client in
+            let proxy = try await SeverableProxy.start(upstreamPort: server.port)
+            let partitioned = try KubeClient(configuration: KubeClientConfiguration(server: proxy.url))
+            let log = Leadership()
+            let first = LeaderElector(client: partitioned, configuration: configuration("partitioned"))
+            let firstRun = candidate(first, log)
+            #expect(await log.wait(forLeaders: 1) == ["partitioned"])
+            let second = LeaderElector(client: client, configuration: configuration("reachable"))
+            let secondRun = candidate(second, log)
+            defer { secondRun.cancel() }
+
+            proxy.sever()
+            #expect(await log.wait(forLeaders: 2) == ["partitioned", "reachable"])
+            #expect(await log.overlaps == 0)
+            #expect(await first.isLeader == false)
+            #expect(await first.fence.writeDeadline() == nil)
+            await #expect(throws: LeaderElectionError.self) { try await firstRun.value }
+
+            try await proxy.shutdown()
+            try await partitioned.shutdown()
+        }
+    }
 }

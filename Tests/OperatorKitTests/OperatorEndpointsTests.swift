@@ -23,11 +23,13 @@ struct OperatorEndpointsTests {
         await queue.addRateLimited("default/orders")
 
         let synced = Flag()
+        let hung = Flag()
         let (ports, portContinuation) = AsyncStream<(String, Int)>.makeStream()
         let metricsApplication = OperatorEndpoints.metrics(
             host: "127.0.0.1", port: 0, registry: registry, onServerRunning: { portContinuation.yield(("metrics", $0)) })
         let healthApplication = OperatorEndpoints.health(
             host: "127.0.0.1", port: 0, readinessChecks: ["informers": { await synced.value }],
+            livenessChecks: ["controllers": { await !hung.value }],
             onServerRunning: { portContinuation.yield(("health", $0)) })
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -56,6 +58,10 @@ struct OperatorEndpointsTests {
         #expect(notReady.1.contains("informers"))
         await synced.set()
         #expect(try await get("/readyz").0 == 200)
+        await hung.set()
+        let unhealthy = try await get("/healthz")
+        #expect(unhealthy.0 == 500)
+        #expect(unhealthy.1.contains("controllers"))
 
         let (code, metrics) = try await get("/metrics")
         #expect(code == 200)

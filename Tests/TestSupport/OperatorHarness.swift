@@ -17,14 +17,15 @@ public final class RunningOperator: Sendable {
     /// maps pods onto them with `podAddressing`.
     public init(
         client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
-        metricsFactory: (any MetricsFactory)? = nil, podAddressing: PodAddressing = .unreachable
+        metricsFactory: (any MetricsFactory)? = nil, podAddressing: PodAddressing = .unreachable,
+        engines: EngineAdapters = .standard
     ) {
         var logger = Logger(label: "test.operator")
         logger.logLevel = .warning
         let options = OperatorManager.Options(
             workers: workers, leaderElection: leaderElection,
             informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)),
-            podAddressing: podAddressing)
+            engines: engines, podAddressing: podAddressing)
         let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
         task = Task { try await manager.run() }
     }
@@ -32,6 +33,11 @@ public final class RunningOperator: Sendable {
     public func stop() async {
         task.cancel()
         _ = await task.result
+    }
+
+    /// How the operator ended by itself (as when it loses its lease), without stopping it.
+    public func exit() async -> Result<Void, any Error> {
+        await task.result
     }
 }
 

@@ -324,6 +324,56 @@ struct ClusterControllerTests {
             await standby.stop()
         }
     }
+
+    /// Two operators never write in the same interval: the leader, cut off from the API server with its requests
+    /// hanging, stops writing before the standby can take the lease, and nothing it sent lands afterwards, as the
+    /// server's own log of writes by identity shows.
+    @Test func aPartitionedLeaderStopsWritingBeforeTheStandbyTakesOver() async throws {
+        try await withKubeSim(workloads: true) { server, client in
+            try await installOperatorPrerequisites(client)
+            let election = { (identity: String) in
+                LeaderElector.Configuration(
+                    leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
+                    leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(1))
+            }
+            let proxy = try await SeverableProxy.start(upstreamPort: server.port)
+            let leaderClient = try KubeClient(configuration: KubeClientConfiguration(server: proxy.url, userAgent: "operator-leader"))
+            let standbyClient = try KubeClient(configuration: KubeClientConfiguration(server: server.baseURL, userAgent: "operator-standby"))
+            let leader = RunningOperator(client: leaderClient, leaderElection: election("leader"))
+            _ = try await eventually("the leader to hold the lease") {
+                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader" ? true : nil
+            }
+            let standby = RunningOperator(client: standbyClient, leaderElection: election("standby"))
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "before-partition"))
+            _ = try await waitForPhase(.running, "before-partition", client: client)
+
+            proxy.sever()
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "during-partition"))
+            _ = try await waitForPhase(.running, "during-partition", client: client)
+            #expect(try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "standby")
+            proxy.heal()
+            guard case .failure(let error) = await leader.exit() else {
+                Issue.record("the partitioned leader kept running after losing its lease")
+                return
+            }
+            #expect(error is LeaderElectionError)
+            _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "after-partition"))
+            _ = try await waitForPhase(.running, "after-partition", client: client)
+
+            let writes = await server.writeLog().filter { !$0.path.contains("/leases") }
+            let leaderWrites = writes.filter { $0.userAgent == "operator-leader" }
+            let standbyWrites = writes.filter { $0.userAgent == "operator-standby" }
+            #expect(!leaderWrites.isEmpty)
+            #expect(!standbyWrites.isEmpty)
+            if let lastOfLeader = leaderWrites.map(\.completed).max(), let firstOfStandby = standbyWrites.map(\.completed).min() {
+                #expect(lastOfLeader < firstOfStandby, "the leader wrote \(leaderWrites.filter { $0.completed >= firstOfStandby })")
+            }
+            await standby.stop()
+            try await proxy.shutdown()
+            try await leaderClient.shutdown()
+            try await standbyClient.shutdown()
+        }
+    }
 }
 
 func waitForDeletion(_ name: String, client: KubeClient) async throws {

@@ -33,6 +33,22 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try HashEmbedder(dimension: 0) }
     }
 
+    @Test func maxReceiveCountIsThePostgresQueuesAndRefusedForSQS() throws {
+        #expect(try QueueSettings(kind: "postgres", maxReceiveCount: nil).maxReceiveCount == 5)
+        #expect(try QueueSettings(kind: "postgres", maxReceiveCount: 2).maxReceiveCount == 2)
+        let sqs = { (count: Int?) throws(ConfigurationError) in
+            try QueueSettings(kind: "sqs", maxReceiveCount: count, sqsQueueURL: "http://127.0.0.1:1/123/changes", region: "eu-west-1")
+        }
+        #expect(try sqs(nil).kind == .sqs)
+        do {
+            _ = try sqs(3)
+            Issue.record("--max-receive-count was accepted for an sqs queue, which ignores it")
+        } catch {
+            #expect(error.field == "--max-receive-count")
+            #expect(error.description.contains("RedrivePolicy"))
+        }
+    }
+
     @Test func postgresURIsParseWithoutRepeatingThePassword() throws {
         let endpoint = try PostgresEndpoint(url: "postgres://app:s%40cret@db.example:6543/shop?sslmode=require", field: "source.url")
         #expect(endpoint.host == "db.example")

@@ -120,12 +120,15 @@ public enum KubeClientError: Error, Sendable, CustomStringConvertible {
     case decoding(what: String, reason: String)
     /// The call itself is wrong, such as a namespaced kind with no namespace.
     case invalidRequest(String)
+    /// A write was not sent: the client's fence allows none now (its leader no longer holds the lease).
+    case fenced
 
     public var description: String {
         switch self {
         case .transport(let server, let reason): return "cannot reach the API server at \(server): \(reason)"
         case .decoding(let what, let reason): return "cannot decode \(what) from the API server: \(reason)"
         case .invalidRequest(let reason): return reason
+        case .fenced: return "write not sent: this process no longer holds the leader election lease"
         }
     }
 }

@@ -17,6 +17,7 @@ public final class KubeClient: Sendable {
     private let credentials: CredentialProvider
     private let tlsConfiguration: TLSConfiguration?
     private let metrics: RequestMetrics
+    private let writeFence: (any WriteFence)?
 
     /// Bodies larger than this are refused rather than buffered; a list this large should be paginated.
     static let maxResponseBytes = 256 * 1024 * 1024
@@ -44,6 +45,23 @@ public final class KubeClient: Sendable {
             backgroundActivityLogger: logger)
         self.credentials = CredentialProvider(credentials: configuration.credentials)
         self.metrics = RequestMetrics(factory: configuration.metricsFactory)
+        self.writeFence = nil
+    }
+
+    private init(sharing client: KubeClient, writeFence: any WriteFence) {
+        configuration = client.configuration
+        logger = client.logger
+        httpClient = client.httpClient
+        credentials = client.credentials
+        tlsConfiguration = client.tlsConfiguration
+        metrics = client.metrics
+        self.writeFence = writeFence
+    }
+
+    /// A client on the same connections whose writes `fence` admits and bounds; reads are not fenced. Shut down
+    /// the original client, not this one, once neither is used.
+    public func fenced(by fence: any WriteFence) -> KubeClient {
+        KubeClient(sharing: self, writeFence: fence)
     }
 
     /// Closes the connection pool. Call it once the client is no longer used.
@@ -100,7 +118,7 @@ public final class KubeClient: Sendable {
             attempt += 1
             let outcome: Result<Response, any Error>
             do {
-                outcome = .success(try await sendOnce(request, deadline: .now() + .init(configuration.requestTimeout)))
+                outcome = .success(try await sendOnce(request, deadline: try await deadline(for: request)))
             } catch {
                 outcome = .failure(error)
             }
@@ -128,6 +146,16 @@ public final class KubeClient: Sendable {
                 throw error
             }
         }
+    }
+
+    /// The request timeout, cut short for a write by the fence, if the client has one.
+    private func deadline(for request: Request) async throws -> NIODeadline {
+        let timeout = NIODeadline.now() + .init(configuration.requestTimeout)
+        guard !request.idempotent, let writeFence else { return timeout }
+        guard let until = await writeFence.writeDeadline() else { throw KubeClientError.fenced }
+        let remaining = until - ContinuousClock.now
+        guard remaining > .zero else { throw KubeClientError.fenced }
+        return min(timeout, .now() + .init(remaining))
     }
 
     private func pause(afterAttempt attempt: Int, retryAfter: Duration?, request: Request, cause: String) async throws {

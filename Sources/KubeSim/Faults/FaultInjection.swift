@@ -66,13 +66,13 @@ public struct FaultInjection: Sendable, Equatable {
     }
 }
 
-/// SplitMix64: small, fast and reproducible from a seed, which is all fault injection needs.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// SplitMix64: small, fast and reproducible from a seed, which is all fault injection and seeded tests need.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -32,7 +32,10 @@ public struct ClusterReconciler: Reconciler {
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard let stored = await caches.clusters.get(key), let namespace = stored.metadata?.namespace,
             let name = stored.metadata?.name
-        else { return .done }
+        else {
+            await engines.forget(ClusterNames(cluster: key.name, namespace: key.namespace ?? ""))
+            return .done
+        }
         let names = ClusterNames(cluster: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             return try await ClusterTermination(

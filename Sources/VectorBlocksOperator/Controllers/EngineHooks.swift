@@ -13,6 +13,9 @@ struct EngineHooks: Sendable {
     let adapters: EngineAdapters
     let addressing: PodAddressing
     let logger: Logger
+    /// What each component's pods looked like when the engine was last asked about them.
+    let observed = EngineObservations()
+    let calls: EngineCallMetrics
 
     /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
     struct ScaleIn: Sendable, Hashable {
@@ -40,6 +43,7 @@ struct EngineHooks: Sendable {
                 current > wanted
             else { continue }
             let engine = await engineComponent(component.name, names: names, credential: credential)
+            calls.record(.prepareScaleIn)
             let step = await adapter.prepareScaleIn(engine, to: wanted)
             scaleIns[component.name] = ScaleIn(step: step, from: current, to: wanted)
             if step != .ready {
@@ -49,26 +53,43 @@ struct EngineHooks: Sendable {
         return scaleIns
     }
 
-    /// Work after the objects are applied; returns the problems met, each naming its component.
+    /// Work after the objects are applied; returns the problems met, each naming its component. The engine is
+    /// asked about roles and readiness only when the component's pods changed in a way that could change its answer
+    /// (membership, readiness, addresses, role labels) since it last answered without a problem.
     func afterApply(_ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames, credential: [String: String]) async -> [String] {
         var problems: [String] = []
         for component in cluster.spec.componentSpecs {
             guard let adapter = adapter(component, definition: definition) else { continue }
             let engine = await engineComponent(component.name, names: names, credential: credential)
             let wanted = component.replicas ?? 1
+            let key = EngineObservations.Key(names: names, component: component.name)
             do {
                 if adapter.deletesVolumesAfterScaleIn, wanted > 0 {
                     try await deleteLeftVolumes(engine, adapter: adapter, replicas: wanted)
                 }
-                try await label(engine, roles: await adapter.roles(engine))
-                if wanted > 0, engine.pods.count == Int(wanted), engine.pods.allSatisfy(ClusterStatusCalculator.isReady) {
+                guard await observed.hasChanged(key, pods: engine.pods) else { continue }
+                calls.record(.roles)
+                let roles = await adapter.roles(engine)
+                try await label(engine, roles: roles)
+                let complete = wanted > 0 && engine.pods.count == Int(wanted) && engine.pods.allSatisfy(ClusterStatusCalculator.isReady)
+                if complete {
+                    calls.record(.componentReady)
                     try await adapter.componentReady(engine)
                 }
+                // A ready pod the engine did not answer for is asked about again on the next reconcile.
+                let answered = !adapter.reportsRoles
+                    || engine.pods.filter(ClusterStatusCalculator.isReady).allSatisfy { roles[$0.metadata?.name ?? ""] != nil }
+                if answered { await observed.record(key, pods: engine.pods) }
             } catch {
                 problems.append("\(component.name): \(ObjectApplier.reason(error))")
             }
         }
         return problems
+    }
+
+    /// A Cluster that is gone leaves nothing behind.
+    func forget(_ names: ClusterNames) async {
+        await observed.forget(names)
     }
 
     /// The claims of ordinals at or past `replicas`, once the workload has shrunk, their pods are gone, and the engine

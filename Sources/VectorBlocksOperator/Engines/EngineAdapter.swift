@@ -19,6 +19,8 @@ public protocol EngineAdapter: Sendable {
     /// The role of each pod the engine reports, by pod name, for the `apps.vectorblocks.io/role` label; pods the
     /// engine did not answer for are left out.
     func roles(_ component: EngineComponent) async -> [String: String]
+    /// Whether `roles` answers for every pod it can reach; when it does, a ready pod left out is asked about again.
+    var reportsRoles: Bool { get }
 }
 
 extension EngineAdapter {
@@ -27,6 +29,7 @@ extension EngineAdapter {
     public var deletesVolumesAfterScaleIn: Bool { false }
     public func componentReady(_ component: EngineComponent) async throws {}
     public func roles(_ component: EngineComponent) async -> [String: String] { [:] }
+    public var reportsRoles: Bool { false }
 }
 
 /// Where a scale-in stands.

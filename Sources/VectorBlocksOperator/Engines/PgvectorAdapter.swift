@@ -17,6 +17,8 @@ public struct PgvectorAdapter: EngineAdapter {
         self.logger = logger
     }
 
+    public var reportsRoles: Bool { true }
+
     public func roles(_ component: EngineComponent) async -> [String: String] {
         var roles: [String: String] = [:]
         await withTaskGroup(of: (String, String?).self) { group in
@@ -58,7 +60,9 @@ public struct PgvectorAdapter: EngineAdapter {
         var endpoint = PostgresEndpoint(
             host: address.host, port: address.port, username: component.credential["username"] ?? "postgres",
             password: component.credential["password"], database: "postgres", requiresTLS: false)
+        // A reconcile waits on these calls: neither a slow connection nor a stuck statement may hold it for long.
         endpoint.connectTimeout = .seconds(3)
+        endpoint.statementTimeout = .seconds(5)
         return try await endpoint.withConnection(logger: logger, body)
     }
 

@@ -1,0 +1,69 @@
+import KubeKit
+import Metrics
+
+/// What a component's pods looked like, in every respect an engine's answer depends on, when its engine last
+/// answered: the pods' names and uids, readiness, addresses and role labels. An unchanged component needs no new
+/// question, so an idle cluster, or a reconcile woken by an unrelated event, opens no connection to its engine.
+actor EngineObservations {
+    struct Key: Hashable {
+        var namespace: String
+        var cluster: String
+        var component: String
+
+        init(names: ClusterNames, component: String) {
+            namespace = names.namespace
+            cluster = names.cluster
+            self.component = component
+        }
+    }
+
+    struct PodState: Hashable {
+        var name: String
+        var uid: String
+        var ready: Bool
+        var ip: String
+        var role: String
+    }
+
+    private var answered: [Key: Set<PodState>] = [:]
+
+    func hasChanged(_ key: Key, pods: [CoreV1.Pod]) -> Bool {
+        answered[key] != Self.states(pods)
+    }
+
+    /// The pods as the engine was asked about them. Role labels the answer changes make a difference, so the engine
+    /// hooks run once more on the labelled pods (the pgvector extension is made on the pod labelled primary).
+    func record(_ key: Key, pods: [CoreV1.Pod]) {
+        answered[key] = Self.states(pods)
+    }
+
+    func forget(_ names: ClusterNames) {
+        answered = answered.filter { $0.key.namespace != names.namespace || $0.key.cluster != names.cluster }
+    }
+
+    private static func states(_ pods: [CoreV1.Pod]) -> Set<PodState> {
+        Set(pods.map { pod in
+            let name = pod.metadata?.name ?? ""
+            return PodState(
+                name: name, uid: pod.metadata?.uid ?? "", ready: ClusterStatusCalculator.isReady(pod),
+                ip: pod.status?.podIP ?? "", role: pod.metadata?.labels?[ClusterNames.roleLabel] ?? "")
+        })
+    }
+}
+
+/// `vectorblocks_engine_calls_total{hook}`: each time the operator asks an engine something, so a benchmark can say
+/// how many engine calls a reconcile causes.
+struct EngineCallMetrics: Sendable {
+    enum Hook: String {
+        case roles, componentReady = "component_ready", prepareScaleIn = "prepare_scale_in"
+    }
+
+    let factory: (any MetricsFactory)?
+
+    func record(_ hook: Hook) {
+        let dimensions = [("hook", hook.rawValue)]
+        let counter = factory.map { Counter(label: "vectorblocks_engine_calls_total", dimensions: dimensions, factory: $0) }
+            ?? Counter(label: "vectorblocks_engine_calls_total", dimensions: dimensions)
+        counter.increment()
+    }
+}

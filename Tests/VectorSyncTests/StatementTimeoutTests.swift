@@ -1,0 +1,33 @@
+import Logging
+import PostgresNIO
+import TestSupport
+import Testing
+
+import VectorSync
+
+/// The operator's engine calls must not hold a reconcile: the endpoint's statement timeout reaches the server.
+@Suite("Statement timeout")
+struct StatementTimeoutTests {
+    let logger = Logger(label: "vectorsync.test")
+
+    @Test(.timeLimit(.minutes(2)))
+    func theServerCancelsAStatementThatOutlastsTheTimeout() async throws {
+        try await PostgresServer.with { server in
+            var endpoint = try PostgresEndpoint(url: server.url(), field: "test")
+            endpoint.statementTimeout = .milliseconds(300)
+            try await endpoint.withConnection(logger: logger) { connection in
+                var setting = ""
+                for try await value in try await connection.guardedQuery("SHOW statement_timeout", logger: logger).decode(String.self) {
+                    setting = value
+                }
+                #expect(setting == "300ms")
+                do {
+                    for try await _ in try await connection.guardedQuery("SELECT pg_sleep(60)", logger: logger) {}
+                    Issue.record("a 60 s statement finished under a 300 ms statement timeout")
+                } catch let error as PSQLError {
+                    #expect(error.serverInfo?[.sqlState] == "57014")  // query_canceled
+                }
+            }
+        }
+    }
+}
