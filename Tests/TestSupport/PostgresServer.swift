@@ -15,6 +15,8 @@ public final class PostgresServer: Sendable {
     private let runsAsPostgresUser: Bool
     /// A hot standby streaming from another server: read-only, so nothing is made in it.
     public let isStandby: Bool
+    /// Whether the build has pgvector, made in the database at start.
+    private let hasVector: Bool
 
     /// `postgres://postgres@127.0.0.1:<port>/<database>`, trust authentication.
     public func url(database: String = "postgres") -> String {
@@ -35,9 +37,27 @@ public final class PostgresServer: Sendable {
         return server
     }
 
-    /// Runs `body` with a fresh server, stopped afterwards whether or not `body` throws.
-    public static func with<Result: Sendable>(_ body: (PostgresServer) async throws -> Result) async throws -> Result {
-        let server = try await start()
+    /// A server built with TLS, which the test wheel's is not: the distribution's PostgreSQL (VB_POSTGRES_TLS_BIN,
+    /// which scripts/test.sh installs and sets), without pgvector.
+    public static func startWithTLSSupport() async throws -> PostgresServer {
+        guard let bin = ProcessInfo.processInfo.environment["VB_POSTGRES_TLS_BIN"], !bin.isEmpty,
+            FileManager.default.isExecutableFile(atPath: "\(bin)/postgres")
+        else {
+            throw TestSetupError(
+                "VB_POSTGRES_TLS_BIN does not name a PostgreSQL bin directory: run the tests with ./scripts/test.sh, which installs Debian's postgresql and sets it")
+        }
+        let server = try PostgresServer(binDirectory: bin, hasVector: false)
+        try await server.initialise()
+        try await server.startProcess()
+        return server
+    }
+
+    /// Runs `body` with a fresh server (`withTLSSupport`: the distribution's build), stopped afterwards whether or
+    /// not `body` throws.
+    public static func with<Result: Sendable>(
+        withTLSSupport: Bool = false, _ body: (PostgresServer) async throws -> Result
+    ) async throws -> Result {
+        let server = try await withTLSSupport ? startWithTLSSupport() : start()
         do {
             let result = try await body(server)
             try? await server.stop()
@@ -50,7 +70,7 @@ public final class PostgresServer: Sendable {
 
     /// A hot standby of `primary`, cloned with pg_basebackup and streaming from it (`-R` writes its primary_conninfo).
     public static func startStandby(of primary: PostgresServer) async throws -> PostgresServer {
-        let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true)
+        let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true, hasVector: primary.hasVector)
         if server.runsAsPostgresUser {
             let chown = try await run("/bin/chown", ["postgres", server.directory.path])
             guard chown.status == 0 else { throw TestSetupError("chown postgres \(server.directory.path) failed: \(chown.output)") }
@@ -63,8 +83,9 @@ public final class PostgresServer: Sendable {
         return server
     }
 
-    private init(binDirectory: String, standby: Bool = false) throws {
+    private init(binDirectory: String, standby: Bool = false, hasVector: Bool = true) throws {
         self.isStandby = standby
+        self.hasVector = hasVector
         self.binDirectory = binDirectory
         self.directory = try TemporaryDirectory()
         self.dataDirectory = directory.path + "/data"
@@ -105,7 +126,7 @@ public final class PostgresServer: Sendable {
         while ContinuousClock.now < deadline {
             let ready = try await run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
             if ready.status == 0 {
-                if !isStandby { try await psql("CREATE EXTENSION IF NOT EXISTS vector") }
+                if !isStandby, hasVector { try await psql("CREATE EXTENSION IF NOT EXISTS vector") }
                 return
             }
             if !process.isRunning {
@@ -117,6 +138,21 @@ public final class PostgresServer: Sendable {
         }
         let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
         throw TestSetupError("PostgreSQL did not accept connections on 127.0.0.1:\(port) within 120 s; its log:\n\(output)")
+    }
+
+    /// Turns TLS on with `certificate` (a reload, no restart); plain connections are still accepted.
+    public func enableTLS(_ certificate: TestCertificate) async throws {
+        let certificateFile = directory.path + "/server.crt", keyFile = directory.path + "/server.key"
+        try certificate.certificatePEM.write(toFile: certificateFile, atomically: true, encoding: .utf8)
+        try certificate.privateKeyPEM.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        // PostgreSQL refuses a key that others may read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        if runsAsPostgresUser { _ = try await run("/bin/chown", ["postgres", certificateFile, keyFile]) }
+        try await psql("ALTER SYSTEM SET ssl_cert_file = '\(certificateFile)'")
+        try await psql("ALTER SYSTEM SET ssl_key_file = '\(keyFile)'")
+        try await psql("ALTER SYSTEM SET ssl = on")
+        try await psql("SELECT pg_reload_conf()")
+        _ = try await eventually("TLS to be on") { try await psql("SHOW ssl") == "on" ? true : nil }
     }
 
     /// Runs SQL as the superuser through psql, failing on the first error.

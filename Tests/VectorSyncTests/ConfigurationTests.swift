@@ -56,7 +56,7 @@ struct ConfigurationTests {
         #expect(endpoint.username == "app")
         #expect(endpoint.password == "s@cret")
         #expect(endpoint.database == "shop")
-        #expect(endpoint.requiresTLS)
+        #expect(endpoint.sslMode == .require)
         do {
             _ = try PostgresEndpoint(url: "postgres://app:hunter2@db/shop?sslmode=sometimes", field: "source.url")
             Issue.record("an unknown sslmode was accepted")

@@ -59,7 +59,7 @@ public struct PgvectorAdapter: EngineAdapter {
         }
         var endpoint = PostgresEndpoint(
             host: address.host, port: address.port, username: component.credential["username"] ?? "postgres",
-            password: component.credential["password"], database: "postgres", requiresTLS: false)
+            password: component.credential["password"], database: "postgres", sslMode: .prefer)
         // A reconcile waits on these calls: neither a slow connection nor a stuck statement may hold it for long.
         endpoint.connectTimeout = .seconds(3)
         endpoint.statementTimeout = .seconds(5)
