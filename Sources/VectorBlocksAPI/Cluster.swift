@@ -301,6 +301,13 @@ extension Cluster {
                     message: "Not found: \"\(component.componentDefRef)\" is not a component of ClusterDefinition \"\(definition.metadata?.name ?? "")\"",
                     fix: "use one of: \(definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
             }
+            if component.monitor == true, let definition, let componentDef = definition.componentDef(named: component.componentDefRef),
+                componentDef.scrapePort == nil
+            {
+                errors.append(FieldError(field: path.child("monitor").description,
+                    message: "Invalid value: true: component \"\(componentDef.name)\" of ClusterDefinition \"\(definition.metadata?.name ?? "")\" serves no metrics endpoint",
+                    fix: "set monitor: false, or name the engine's metrics port in the definition's monitor.exporterConfig"))
+            }
         }
         if let version, version.spec.clusterDefinitionRef != spec.clusterDefinitionRef {
             errors.append(FieldError(field: "spec.clusterVersionRef",

@@ -283,8 +283,19 @@ extension ClusterDefinition {
 }
 
 extension ClusterComponentDefinition {
+    /// The container port `monitor.exporterConfig.scrapePort` names, as Prometheus's `prometheus.io/port` needs it.
+    public var scrapePort: Int32? {
+        switch monitor?.exporterConfig?.scrapePort {
+        case .int(let port)?: port
+        case .string(let name)?:
+            (podSpec?.containers ?? []).flatMap { $0.ports ?? [] }.first { $0.name == name }?.containerPort
+        case nil: nil
+        }
+    }
+
     func validate(at path: FieldPath) -> [FieldError] {
         var errors = Check.dnsLabel(name, at: path.child("name"), maxLength: 22, what: "component")
+        errors += validateMonitor(at: path.child("monitor"))
         let containers = podSpec?.containers ?? []
         if containers.isEmpty {
             errors.append(FieldError(field: path.child("podSpec.containers").description, message: "Required value",
@@ -318,5 +329,25 @@ extension ComponentTemplateSpec {
         var copy = self
         copy.namespace = copy.namespace ?? "default"
         return copy
+    }
+}
+
+extension ClusterComponentDefinition {
+    /// The operator ships no exporter of its own, so a component's metrics must come from an endpoint it names.
+    private func validateMonitor(at path: FieldPath) -> [FieldError] {
+        guard let monitor else { return [] }
+        var errors: [FieldError] = []
+        if monitor.builtIn == true {
+            errors.append(FieldError(field: path.child("builtIn").description,
+                message: "Unsupported value: true: this operator has no built-in exporter",
+                fix: "set builtIn: false and name the engine's own metrics endpoint in exporterConfig"))
+        }
+        if case .string(let name)? = monitor.exporterConfig?.scrapePort, scrapePort == nil {
+            let ports = (podSpec?.containers ?? []).flatMap { $0.ports ?? [] }.compactMap(\.name)
+            errors.append(FieldError(field: path.child("exporterConfig.scrapePort").description,
+                message: "Not found: no container port is named \"\(name)\"",
+                fix: ports.isEmpty ? "give a port number" : "use a port number or one of: \(ports.joined(separator: ", "))"))
+        }
+        return errors
     }
 }

@@ -108,6 +108,35 @@ struct ClusterObjectsBuilderTests {
         #expect(spec.template.metadata?.annotations?[ClusterObjectsBuilder.configHashAnnotation]?.count == 16)
     }
 
+    @Test func monitorAnnotatesThePodsWithTheEnginesMetricsEndpoint() throws {
+        let (input, objects) = try buildExample("qdrant-cluster.yaml", addon: .qdrant) { $0.spec.componentSpecs[0].monitor = true }
+        let name = input.cluster.metadata?.name ?? ""
+        let statefulSet = try object(objects, "StatefulSet/\(name)-qdrant").decode(as: AppsV1.StatefulSet.self)
+        let annotations = statefulSet.spec?.template.metadata?.annotations ?? [:]
+        #expect(annotations["prometheus.io/scrape"] == "true")
+        #expect(annotations["prometheus.io/port"] == "6333")
+        #expect(annotations["prometheus.io/path"] == "/metrics")
+
+        let (_, unmonitored) = try buildExample("qdrant-cluster.yaml", addon: .qdrant)
+        let plain = try object(unmonitored, "StatefulSet/\(name)-qdrant").decode(as: AppsV1.StatefulSet.self)
+        #expect(plain.spec?.template.metadata?.annotations?["prometheus.io/scrape"] == nil)
+    }
+
+    @Test func monitorIsRefusedForAnEngineWithNoMetricsEndpoint() throws {
+        var cluster = try decodeYAML("examples/pgvector-cluster.yaml", as: Cluster.self)
+        cluster.spec.componentSpecs[0].monitor = true
+        let definition = try Addon.pgvector.objects().definition
+        let errors = cluster.validate(definition: definition)
+        #expect(errors.map(\.field) == ["spec.componentSpecs[0].monitor"])
+        #expect(errors.first?.description.contains("monitor: false") == true)
+
+        var exporting = definition
+        exporting.spec.componentDefs[0].monitor = MonitorConfig(builtIn: true, exporterConfig: .init(scrapePort: .string("nope")))
+        #expect(exporting.validate().map(\.field).sorted() == [
+            "spec.componentDefs[0].monitor.builtIn", "spec.componentDefs[0].monitor.exporterConfig.scrapePort",
+        ])
+    }
+
     @Test func servicesSelectTheComponentAndHeadlessPublishesNotReadyPeers() throws {
         let (input, objects) = try buildExample("qdrant-cluster.yaml", addon: .qdrant)
         let base = "\(input.cluster.metadata?.name ?? "")-\(input.cluster.spec.componentSpecs[0].name)"

@@ -135,6 +135,12 @@ public enum ClusterObjectsBuilder {
             let text = renderedTemplates.sorted { $0.key < $1.key }.map { "\($0.key)\n\($0.value)" }.joined(separator: "\n")
             podAnnotations[configHashAnnotation] = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
         }
+        if component.monitor == true, let port = componentDef.scrapePort {
+            // Prometheus's own discovery convention, which its Kubernetes scrape configs and most operators read.
+            podAnnotations["prometheus.io/scrape"] = "true"
+            podAnnotations["prometheus.io/port"] = "\(port)"
+            podAnnotations["prometheus.io/path"] = componentDef.monitor?.exporterConfig?.scrapePath ?? "/metrics"
+        }
         let template = CoreV1.PodTemplateSpec(
             metadata: MetaV1.ObjectMeta(annotations: podAnnotations.isEmpty ? nil : podAnnotations, labels: labels),
             spec: podSpec)
