@@ -17,6 +17,8 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     private var failures: [Key: Int] = [:]
     private var delayedUntil: [Key: ContinuousClock.Instant] = [:]
+    /// One sleeping task for all delayed adds, set for the earliest; replaced when an earlier one comes.
+    private var timer: (task: Task<Void, Never>, deadline: ContinuousClock.Instant)?
 
     public let name: String
     public let backoff: Backoff
@@ -64,10 +66,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let deadline = clock.now.advanced(by: delay)
         if let existing = delayedUntil[key], existing <= deadline { return }
         delayedUntil[key] = deadline
-        Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: ContinuousClock())
-            await self?.fireDelayed(key, deadline: deadline)
-        }
+        scheduleTimer()
     }
 
     /// Queues a key after its backoff, which doubles with each failure until `forget`.
@@ -104,6 +103,8 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// Stops handing out keys: waiting workers get nil, and adds are ignored.
     public func shutDown() {
         shuttingDown = true
+        timer?.task.cancel()
+        timer = nil
         let waiting = waiters
         waiters.removeAll()
         for waiter in waiting { waiter.resume(returning: nil) }
@@ -119,10 +120,26 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     }
     public var isShuttingDown: Bool { shuttingDown }
 
-    private func fireDelayed(_ key: Key, deadline: ContinuousClock.Instant) {
-        guard delayedUntil[key] == deadline else { return }
-        delayedUntil[key] = nil
-        add(key)
+    private func scheduleTimer() {
+        guard !shuttingDown, let next = delayedUntil.values.min() else { return }
+        if let timer, timer.deadline <= next { return }
+        timer?.task.cancel()
+        let task = Task { [weak self] in
+            try? await Task.sleep(until: next, clock: ContinuousClock())
+            guard !Task.isCancelled else { return }
+            await self?.fireDue()
+        }
+        timer = (task, next)
+    }
+
+    private func fireDue() {
+        timer = nil
+        let now = clock.now
+        for (key, deadline) in delayedUntil where deadline <= now {
+            delayedUntil[key] = nil
+            add(key)
+        }
+        scheduleTimer()
     }
 
     private func enqueue(_ key: Key) {

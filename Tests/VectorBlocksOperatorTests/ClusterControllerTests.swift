@@ -291,12 +291,14 @@ struct ClusterControllerTests {
     }
 
     @Test func aStandbyOperatorWritesNothingAndTakesOverWhenTheLeaderStops() async throws {
+        // A renewal that outlasts the renew deadline ends the leadership, as it must; on a two-core machine running
+        // the whole suite a renewal has taken over ten seconds, so the deadlines are generous.
         try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
             let election = { (identity: String) in
                 LeaderElector.Configuration(
                     leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
-                    leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(2))
+                    leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(2))
             }
             let leaderMetrics = TestMetrics()
             let standbyMetrics = TestMetrics()
@@ -334,7 +336,7 @@ struct ClusterControllerTests {
             let election = { (identity: String) in
                 LeaderElector.Configuration(
                     leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
-                    leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(1))
+                    leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(2))
             }
             let proxy = try await SeverableProxy.start(upstreamPort: server.port)
             let leaderClient = try KubeClient(configuration: KubeClientConfiguration(server: proxy.url, userAgent: "operator-leader"))
