@@ -116,7 +116,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         return Cluster(
             metadata: .init(name: "bench-\(index)", namespace: "default"),
             spec: ClusterSpec(
-                clusterDefinitionRef: "qdrant",
+                clusterDefinitionRef: "qdrant", terminationPolicy: .delete,
                 componentSpecs: [ClusterComponentSpec(
                     name: "qdrant", componentDefRef: "qdrant", replicas: 1,
                     volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate(name: "data", spec: storage)])]))

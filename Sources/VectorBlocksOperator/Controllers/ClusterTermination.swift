@@ -15,7 +15,7 @@ struct ClusterTermination: Sendable {
 
     func terminate(_ cluster: Cluster, names: ClusterNames) async throws -> ReconcileResult {
         guard (cluster.metadata?.finalizers ?? []).contains(ClusterNames.finalizer) else { return .done }
-        let policy = cluster.spec.terminationPolicy ?? .delete
+        let policy = cluster.spec.terminationPolicy
         if policy == .doNotTerminate {
             let message = "deletion refused: terminationPolicy is DoNotTerminate; set spec.terminationPolicy to Halt, Delete or WipeOut to delete the cluster"
             await events.record(cluster, type: .warning, reason: "DeletionRefused", message: message)
