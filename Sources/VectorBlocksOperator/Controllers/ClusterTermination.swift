@@ -36,7 +36,7 @@ struct ClusterTermination: Sendable {
         let remaining = try await deleteRemaining(policy == .halt ? Self.removedByHalt : Self.removedByDelete, names: names)
         guard remaining.isEmpty else {
             try await reportWaiting(for: remaining, of: cluster)
-            // Deletions of owned objects wake this Cluster too; the requeue covers what carries no owner.
+            // The informers' deletion events wake this Cluster again; the requeue covers an event they miss.
             return .requeue(after: .seconds(5))
         }
         try await removeFinalizer(from: cluster)
@@ -51,8 +51,8 @@ struct ClusterTermination: Sendable {
     static let removedByDelete = OperatorCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
 
     /// Deletes what is left of `kinds` and returns what the server still holds (`Kind/name`), deleted just now or
-    /// held by another finalizer. Read from the server, not the caches: a cache that has already seen a deletion
-    /// the server has not finished would let the finalizer go while an object still exists.
+    /// held by another finalizer. Read from the server, not the caches: a cache lags the server, and an object it
+    /// has not seen yet (one made since its last event) would outlive the Cluster.
     private func deleteRemaining(_ kinds: [ResourceDescriptor], names: ClusterNames) async throws -> [String] {
         var remaining: [String] = []
         for kind in kinds {
