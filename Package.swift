@@ -214,7 +214,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             // Read from the repository by path, so a test can also rewrite them (VB_UPDATE_GOLDEN=1).
-            exclude: ["Golden"]
+            exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(
             name: "VectorBlocksAPITests",

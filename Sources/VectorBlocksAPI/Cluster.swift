@@ -31,7 +31,8 @@ public struct Cluster: KubernetesObject, SchemaDescribed {
     }
 }
 
-/// What happens to a Cluster's resources when it is deleted.
+/// What happens to a Cluster's resources when it is deleted. Required, as in KubeBlocks: a default would decide for
+/// the user whether deleting a Cluster deletes its data.
 public enum TerminationPolicy: String, Codable, Sendable, Hashable, CaseIterable {
     /// Deletion is refused.
     case doNotTerminate = "DoNotTerminate"
@@ -39,20 +40,20 @@ public enum TerminationPolicy: String, Codable, Sendable, Hashable, CaseIterable
     case halt = "Halt"
     /// Everything the Cluster owns goes.
     case delete = "Delete"
-    /// Everything goes, backups included.
+    /// What Delete removes, and the backups too once backups exist; until then, the same as Delete.
     case wipeOut = "WipeOut"
 }
 
 public struct ClusterSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var clusterDefinitionRef: String
     public var clusterVersionRef: String?
-    public var terminationPolicy: TerminationPolicy?
+    public var terminationPolicy: TerminationPolicy
     public var affinity: Affinity?
     public var tolerations: [CoreV1.Toleration]?
     public var componentSpecs: [ClusterComponentSpec]
 
     public init(
-        clusterDefinitionRef: String, clusterVersionRef: String? = nil, terminationPolicy: TerminationPolicy? = nil,
+        clusterDefinitionRef: String, clusterVersionRef: String? = nil, terminationPolicy: TerminationPolicy,
         affinity: Affinity? = nil, tolerations: [CoreV1.Toleration]? = nil, componentSpecs: [ClusterComponentSpec]
     ) {
         self.clusterDefinitionRef = clusterDefinitionRef
@@ -69,11 +70,11 @@ public struct ClusterSpec: Codable, Sendable, Hashable, SchemaDescribed {
         "clusterDefinitionRef": Schema.string(pattern: referencePattern, maxLength: 63)
             .immutable(message: "clusterDefinitionRef is immutable"),
         "clusterVersionRef": .string(pattern: referencePattern, maxLength: 63),
-        "terminationPolicy": Schema.string(oneOf: TerminationPolicy.self).defaulting(to: "Delete"),
+        "terminationPolicy": .string(oneOf: TerminationPolicy.self),
         "affinity": .of(Affinity.self),
         "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
         "componentSpecs": .array(of: .of(ClusterComponentSpec.self), listMapKeys: ["name"], minItems: 1),
-    ], required: ["clusterDefinitionRef", "componentSpecs"])
+    ], required: ["clusterDefinitionRef", "terminationPolicy", "componentSpecs"])
 }
 
 /// KubeBlocks' scheduling shorthand: spread replicas over topology keys, pin to node labels, share or own nodes.
@@ -253,13 +254,12 @@ public struct ClusterComponentStatus: Codable, Sendable, Hashable, SchemaDescrib
 // MARK: Defaults and validation
 
 extension Cluster {
-    /// The Cluster as the API server stores it: the schema's defaults filled in (terminationPolicy Delete,
-    /// replicas 1, monitor false, ClusterIP services, Preferred anti-affinity on SharedNode tenancy).
+    /// The Cluster as the API server stores it: the schema's defaults filled in (replicas 1, monitor false,
+    /// ClusterIP services, Preferred anti-affinity on SharedNode tenancy).
     public func withDefaults() -> Cluster {
         var copy = self
         copy.apiVersion = copy.apiVersion ?? Self.descriptor.apiVersion
         copy.kind = copy.kind ?? Self.descriptor.kind
-        copy.spec.terminationPolicy = copy.spec.terminationPolicy ?? .delete
         copy.spec.affinity = copy.spec.affinity?.withDefaults()
         for index in copy.spec.componentSpecs.indices {
             var component = copy.spec.componentSpecs[index]

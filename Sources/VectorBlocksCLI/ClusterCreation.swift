@@ -31,6 +31,31 @@ public struct ClusterCreation: Sendable {
         self.terminationPolicy = terminationPolicy
     }
 
+    /// Halt when the flag is absent: unlike kbcli's Delete, deleting a cluster made without a second thought keeps
+    /// its data, and the policy is printed so nobody learns it at deletion time.
+    public static let defaultTerminationPolicy = TerminationPolicy.halt
+
+    static func policy(_ text: String?) throws -> TerminationPolicy {
+        guard let text else { return defaultTerminationPolicy }
+        guard let policy = TerminationPolicy(rawValue: text) else {
+            throw CLIError("--termination-policy \"\(text)\" is not one of \(TerminationPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return policy
+    }
+
+    /// What `kbctl cluster create` prints: the policy decides what `kbctl cluster delete` will destroy.
+    public static func createdMessage(_ cluster: Cluster) -> String {
+        let name = cluster.metadata?.name ?? ""
+        let policy = cluster.spec.terminationPolicy
+        let consequence = switch policy {
+        case .doNotTerminate: "deleting it is refused until the policy changes"
+        case .halt: "deleting it removes its pods and Services and keeps its volumes, Secrets and ConfigMaps"
+        case .delete: "deleting it removes everything it owns, volumes included"
+        case .wipeOut: "deleting it removes everything it owns, volumes included (and its backups, once there are any)"
+        }
+        return "Cluster \(name) created with terminationPolicy \(policy.rawValue): \(consequence)\n"
+    }
+
     static let quantityForms = "a number with an optional suffix: 500m or 0.5 (CPU), 512Mi, 4Gi, 1Ti, 10G"
 
     /// A flag's quantity, or an error that names the flag and shows the accepted forms.
@@ -50,13 +75,7 @@ public struct ClusterCreation: Sendable {
         let memory = try Self.quantity(memory, flag: "memory")
         let storage = try Self.quantity(storage ?? "20Gi", flag: "storage") ?? "20Gi"
         if let replicas, replicas < 0 { throw CLIError("--replicas \(replicas) is negative: ask for 0 or more replicas") }
-        var policy: TerminationPolicy?
-        if let terminationPolicy {
-            guard let parsed = TerminationPolicy(rawValue: terminationPolicy) else {
-                throw CLIError("--termination-policy \"\(terminationPolicy)\" is not one of \(TerminationPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            policy = parsed
-        }
+        let policy = try Self.policy(terminationPolicy)
         var resources: CoreV1.ResourceRequirements?
         if cpu != nil || memory != nil {
             var list: [String: Quantity] = [:]

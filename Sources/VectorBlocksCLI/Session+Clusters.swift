@@ -48,7 +48,7 @@ extension Session {
         let rows = clusters.map { cluster in
             var row = [
                 cluster.metadata?.name ?? "", cluster.metadata?.namespace ?? "", cluster.spec.clusterDefinitionRef,
-                cluster.spec.clusterVersionRef ?? "", (cluster.spec.terminationPolicy ?? .delete).rawValue,
+                cluster.spec.clusterVersionRef ?? "", cluster.spec.terminationPolicy.rawValue,
                 cluster.status?.phase?.rawValue ?? "", Self.timestamp(cluster.metadata?.creationTimestamp),
             ]
             if format == .wide {
@@ -76,7 +76,7 @@ extension Session {
         var text = "Name: \(name)\t Created Time: \(Self.timestamp(cluster.metadata?.creationTimestamp))\n"
         text += Table(headers: ["NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "STATUS", "TERMINATION-POLICY"], rows: [[
             namespace, cluster.spec.clusterDefinitionRef, cluster.spec.clusterVersionRef ?? "<default>",
-            cluster.status?.phase?.rawValue ?? "", (cluster.spec.terminationPolicy ?? .delete).rawValue,
+            cluster.status?.phase?.rawValue ?? "", cluster.spec.terminationPolicy.rawValue,
         ]]).render(width: width)
 
         text += "\nEndpoints:\n"

@@ -16,8 +16,12 @@ public struct PlaygroundDemo: Sendable {
 
     public func run() async throws {
         say("== 1. create a 3-peer Qdrant cluster \"vectors\" and a 2-replica pgvector cluster \"embeddings\"")
-        _ = try await session.createCluster(ClusterCreation(name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "1", memory: "2Gi"))
-        _ = try await session.createCluster(ClusterCreation(name: "embeddings", namespace: "default", definition: "pgvector", replicas: 2, storage: "10Gi"))
+        for creation in [
+            ClusterCreation(name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "1", memory: "2Gi", terminationPolicy: "Delete"),
+            ClusterCreation(name: "embeddings", namespace: "default", definition: "pgvector", replicas: 2, storage: "10Gi", terminationPolicy: "Delete"),
+        ] {
+            say("   " + ClusterCreation.createdMessage(try await session.createCluster(creation)))
+        }
         try await waitRunning("vectors")
         try await waitRunning("embeddings")
         say(try await session.listClusters())

@@ -29,6 +29,7 @@ struct ClusterCommand: AsyncParsableCommand {
             discussion: """
                 Examples:
                   kbctl cluster create vectors --cluster-definition qdrant --replicas 3
+                  kbctl cluster create scratch --cluster-definition qdrant --termination-policy Delete
                   kbctl cluster create embeddings --cluster-definition pgvector --replicas 2 --cpu 2 --memory 8Gi --storage 100Gi --storage-class gp3 --wait
                 """)
         @OptionGroup var global: GlobalOptions
@@ -40,7 +41,10 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(help: "Memory per replica, request and limit (e.g. 4Gi).") var memory: String?
         @Option(help: "Data volume size per replica (default 20Gi).") var storage: String?
         @Option(help: "StorageClass of the data volumes (e.g. gp3).") var storageClass: String?
-        @Option(help: "DoNotTerminate, Halt, Delete (default) or WipeOut.") var terminationPolicy: String?
+        @Option(help: """
+            What deleting the cluster does: DoNotTerminate (refused), Halt (the default: keeps the volumes, Secrets \
+            and ConfigMaps), Delete (removes everything, volumes included) or WipeOut (as Delete; backups too, once there are any).
+            """) var terminationPolicy: String?
         @Flag(help: "Wait until the cluster is Running.") var wait = false
 
         func run() async throws {
@@ -49,7 +53,7 @@ struct ClusterCommand: AsyncParsableCommand {
                     name: name, namespace: session.namespace, definition: clusterDefinition, version: clusterVersion,
                     replicas: replicas, cpu: cpu, memory: memory, storage: storage, storageClass: storageClass,
                     terminationPolicy: terminationPolicy))
-                Terminal.print("Cluster \(cluster.metadata?.name ?? name) created\n")
+                Terminal.print(ClusterCreation.createdMessage(cluster))
                 guard wait else { return }
                 let clock = ContinuousClock()
                 let deadline = clock.now + .seconds(1_800)

@@ -134,7 +134,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         return Cluster(
             metadata: .init(name: "bench-\(index)", namespace: "default"),
             spec: ClusterSpec(
-                clusterDefinitionRef: definition,
+                clusterDefinitionRef: definition, terminationPolicy: .delete,
                 componentSpecs: [ClusterComponentSpec(
                     name: component, componentDefRef: component, replicas: 1,
                     volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate(name: "data", spec: storage)])]))

@@ -33,15 +33,15 @@ struct KubeBlocksCompatibilityTests {
         #expect(ops.validate(cluster: cluster) == [])
     }
 
-    @Test("defaults: replicas 1, terminationPolicy Delete, and the rest the schema defaults")
+    @Test("defaults: replicas 1 and the rest the schema defaults; terminationPolicy has none")
     func clusterDefaults() {
         let cluster = Cluster(
             metadata: .init(name: "c"),
             spec: ClusterSpec(
-                clusterDefinitionRef: "qdrant", affinity: Affinity(topologyKeys: ["zone"]),
+                clusterDefinitionRef: "qdrant", terminationPolicy: .doNotTerminate, affinity: Affinity(topologyKeys: ["zone"]),
                 componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", services: [.init(name: "vpc")])]))
         let defaulted = cluster.withDefaults()
-        #expect(defaulted.spec.terminationPolicy == .delete)
+        #expect(defaulted.spec.terminationPolicy == .doNotTerminate)
         #expect(defaulted.spec.componentSpecs[0].replicas == 1)
         #expect(defaulted.spec.componentSpecs[0].monitor == false)
         #expect(defaulted.spec.componentSpecs[0].services?.first?.serviceType == .clusterIP)
@@ -91,7 +91,7 @@ struct ValidationTests {
     }
 
     func cluster(_ components: [ClusterComponentSpec], name: String = "vectors") -> Cluster {
-        Cluster(metadata: .init(name: name, namespace: "default"), spec: ClusterSpec(clusterDefinitionRef: "qdrant", componentSpecs: components))
+        Cluster(metadata: .init(name: name, namespace: "default"), spec: ClusterSpec(clusterDefinitionRef: "qdrant", terminationPolicy: .delete, componentSpecs: components))
     }
 
     func storage(_ size: Quantity) -> [ClusterComponentVolumeClaimTemplate] {

@@ -94,9 +94,10 @@ struct GeneratedFilesTests {
     func clusterSchema() throws {
         let root = try #require(try crd("Cluster")["spec"]?["versions"]?.arrayValue?.first?["schema"]?["openAPIV3Schema"])
         let spec = try #require(root["properties"]?["spec"])
-        #expect(spec["required"] == ["clusterDefinitionRef", "componentSpecs"])
+        #expect(spec["required"] == ["clusterDefinitionRef", "componentSpecs", "terminationPolicy"])
         #expect(spec.value(at: ["properties", "terminationPolicy", "enum"]) == ["DoNotTerminate", "Halt", "Delete", "WipeOut"])
-        #expect(spec.value(at: ["properties", "terminationPolicy", "default"]) == "Delete")
+        // Required, so no default: one would decide for the user whether deleting the Cluster deletes its data.
+        #expect(spec.value(at: ["properties", "terminationPolicy", "default"]) == nil)
         #expect(spec.value(at: ["properties", "clusterDefinitionRef", "x-kubernetes-validations"]) ==
             [["rule": "self == oldSelf", "message": "clusterDefinitionRef is immutable"]])
         let components = try #require(spec["properties"]?["componentSpecs"])

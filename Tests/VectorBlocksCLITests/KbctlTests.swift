@@ -36,12 +36,15 @@ struct KbctlTests {
             } throws: { "\($0)".contains("--memory \"8 gigs\" is not a quantity") && "\($0)".contains("4Gi") }
             let cluster = try await session.createCluster(ClusterCreation(
                 name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "2", memory: "8Gi",
-                storage: "50Gi", storageClass: "gp3", terminationPolicy: "Halt"))
+                storage: "50Gi", storageClass: "gp3", terminationPolicy: "WipeOut"))
             let component = try #require(cluster.spec.componentSpecs.first)
             #expect(component.replicas == 3)
             #expect(component.resources?.limits?["memory"] == Quantity("8Gi"))
             #expect(component.volumeClaimTemplates?.first?.spec.storageClassName == "gp3")
-            #expect(cluster.spec.terminationPolicy == .halt)
+            #expect(cluster.spec.terminationPolicy == .wipeOut)
+            await #expect {
+                try await session.createCluster(ClusterCreation(name: "x", namespace: "default", definition: "qdrant", terminationPolicy: "Keep"))
+            } throws: { "\($0)".contains("--termination-policy \"Keep\" is not one of DoNotTerminate, Halt, Delete, WipeOut") }
             await #expect { try await session.describeCluster("nope") } throws: { "\($0)".contains("cluster \"nope\" not found in namespace \"default\"") }
         }
     }
@@ -132,6 +135,30 @@ struct KbctlTests {
             await #expect(throws: KubeAPIError.self) {
                 _ = try await client.get(AppsV1.Deployment.self, name: "vectorblocks-operator", namespace: "platform")
             }
+        }
+    }
+
+    @Test func createStatesThePolicyItSetsAndDefaultsToOneThatKeepsTheData() async throws {
+        let kbctl = repositoryRoot.appendingPathComponent(".build/debug/kbctl").path
+        try #require(FileManager.default.isExecutableFile(atPath: kbctl), "build kbctl first (swift build --build-tests builds it)")
+        try await withKubeSim { server, client in
+            try await installVectorBlocksCRDs(client)
+            try await Session(client: client, namespace: "default").enableAddon("qdrant")
+            let directory = try TemporaryDirectory()
+            let kubeconfig = directory.path + "/kubeconfig"
+            try server.kubeconfigYAML(token: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+
+            let unstated = try await run(kbctl, ["cluster", "create", "vectors", "--cluster-definition", "qdrant", "--kubeconfig", kubeconfig])
+            #expect(unstated.status == 0, "\(unstated.output)")
+            #expect(unstated.output == "Cluster vectors created with terminationPolicy Halt: deleting it removes its pods and "
+                + "Services and keeps its volumes, Secrets and ConfigMaps\n")
+            #expect(try await client.get(Cluster.self, name: "vectors", namespace: "default").spec.terminationPolicy == .halt)
+
+            let stated = try await run(kbctl, [
+                "cluster", "create", "scratch", "--cluster-definition", "qdrant", "--termination-policy", "Delete", "--kubeconfig", kubeconfig,
+            ])
+            #expect(stated.output == "Cluster scratch created with terminationPolicy Delete: deleting it removes everything it owns, volumes included\n")
+            #expect(try await client.get(Cluster.self, name: "scratch", namespace: "default").spec.terminationPolicy == .delete)
         }
     }
 

@@ -130,9 +130,10 @@ struct ClusterControllerTests {
                 try await waitForDeletion(name, client: client)
             case .halt:
                 try await waitForDeletion(name, client: client)
-                try await eventuallyGone(AppsV1.StatefulSet.descriptor, name, client: client)
-                try await eventuallyGone(CoreV1.Service.descriptor, name, client: client)
-                try await eventuallyGone(PolicyV1.PodDisruptionBudget.descriptor, name, client: client)
+                // Already gone when the Cluster is: the finalizer waits for the server to remove them.
+                for kind in ClusterTermination.removedByHalt {
+                    #expect(try await objectNames(kind, cluster: name, client: client) == [], "\(kind.kind)")
+                }
                 // Kept, and no longer owned, so the garbage collector leaves them.
                 let secret = try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: "default")
                 #expect(secret.metadata?.ownerReferences == nil)
@@ -147,8 +148,44 @@ struct ClusterControllerTests {
             case .delete, .wipeOut:
                 try await waitForDeletion(name, client: client)
                 for kind in Self.componentKinds + [CoreV1.PersistentVolumeClaim.descriptor] {
-                    try await eventuallyGone(kind, name, client: client)
+                    #expect(try await objectNames(kind, cluster: name, client: client) == [], "\(kind.kind)")
                 }
+            }
+            await running.stop()
+        }
+    }
+
+    @Test func theFinalizerStaysWhileTheServerStillHoldsAnOwnedObject() async throws {
+        try await withKubeSim(workloads: true) { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client)
+            let name = "held"
+            var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
+            cluster.spec.terminationPolicy = .delete
+            cluster.spec.componentSpecs[0].replicas = 1
+            _ = try await client.create(cluster)
+            _ = try await waitForPhase(.running, name, client: client)
+            // Another controller's finalizer keeps the ConfigMap on the server, with a deletionTimestamp, after the
+            // operator has deleted it.
+            let held = "\(name)-qdrant-env"
+            _ = try await client.patch(CoreV1.ConfigMap.self, name: held, namespace: "default",
+                patch: .merge(["metadata": ["finalizers": ["example.com/hold"]]]))
+
+            try await client.delete(Cluster.self, name: name, namespace: "default")
+            let waiting = try await eventually("the Cluster to wait for the held ConfigMap alone") { () -> Cluster? in
+                let stored = try await client.get(Cluster.self, name: name, namespace: "default")
+                return stored.status?.message?.hasSuffix("remove ConfigMap/\(held)") == true ? stored : nil
+            }
+            #expect(waiting.metadata?.finalizers?.contains(ClusterNames.finalizer) == true)
+            #expect(waiting.status?.phase == .deleting)
+            let configMap = try await client.get(CoreV1.ConfigMap.self, name: held, namespace: "default")
+            #expect(configMap.metadata?.deletionTimestamp != nil)
+
+            _ = try await client.patch(CoreV1.ConfigMap.self, name: held, namespace: "default",
+                patch: .merge(["metadata": ["finalizers": .null]]))
+            try await waitForDeletion(name, client: client)
+            for kind in Self.componentKinds + [CoreV1.PersistentVolumeClaim.descriptor] {
+                #expect(try await objectNames(kind, cluster: name, client: client) == [], "\(kind.kind)")
             }
             await running.stop()
         }
@@ -389,8 +426,3 @@ func waitForDeletion(_ name: String, client: KubeClient) async throws {
     }
 }
 
-func eventuallyGone(_ kind: ResourceDescriptor, _ cluster: String, client: KubeClient) async throws {
-    _ = try await eventually("\(kind.kind)s of \(cluster) to be gone") {
-        try await objectNames(kind, cluster: cluster, client: client).isEmpty ? true : nil
-    }
-}

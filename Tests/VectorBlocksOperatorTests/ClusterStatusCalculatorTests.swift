@@ -14,7 +14,7 @@ struct ClusterStatusCalculatorTests {
         var cluster = Cluster(
             metadata: .init(generation: generation, name: "orders", namespace: "default"),
             spec: ClusterSpec(
-                clusterDefinitionRef: "qdrant",
+                clusterDefinitionRef: "qdrant", terminationPolicy: .delete,
                 componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", replicas: 3)]))
         cluster.status = status
         return cluster

@@ -110,3 +110,11 @@ struct OperatorKillTests {
         return passwords
     }
 }
+
+/// Waits until no object of `kind` labelled as `cluster`'s is left (pods and volumes go after the Cluster, through
+/// garbage collection).
+private func eventuallyGone(_ kind: ResourceDescriptor, _ cluster: String, client: KubeClient) async throws {
+    _ = try await eventually("\(kind.kind)s of \(cluster) to be gone") {
+        try await objectNames(kind, cluster: cluster, client: client).isEmpty ? true : nil
+    }
+}

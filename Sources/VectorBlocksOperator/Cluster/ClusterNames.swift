@@ -64,8 +64,9 @@ public struct ClusterNames: Sendable, Hashable {
         ["app.kubernetes.io/name": definitionType, Self.instanceLabel: cluster, Self.managedByLabel: Self.managedBy]
     }
 
-    /// `VB_<COMP>_...`: environment variable names cannot hold dashes.
+    /// `VB_<COMP>_...`, `KB_<COMPDEF>_...`: a portable environment variable name holds only letters, digits and
+    /// underscores.
     public static func environmentName(_ component: String) -> String {
-        component.uppercased().replacingOccurrences(of: "-", with: "_")
+        String(component.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 }

@@ -90,6 +90,9 @@ public enum ClusterObjectsBuilder {
         var objects: [DesiredObject] = []
 
         let environment = environmentVariables(names: names, component: component.name, replicas: replicas)
+            .merging(KubeBlocksVariables.componentEntries(
+                names: names, component: component.name, componentDef: componentDef.name, replicas: replicas,
+                clusterUID: owner.uid)) { ours, _ in ours }
         objects.append(try DesiredObject(CoreV1.ConfigMap(
             data: environment, metadata: meta(names.environmentConfigMap(component.name), names, labels: labels, owner: owner))))
 
@@ -183,7 +186,7 @@ public enum ClusterObjectsBuilder {
     public static let restartAnnotationPrefix = "\(VectorBlocksAPI.group)/restarted-at."
     public static let podRestartAnnotation = "\(VectorBlocksAPI.group)/restarted-at"
 
-    /// The env ConfigMap's variables (DESIGN §2); also the variables templates render with.
+    /// The env ConfigMap's `VB_*` variables (DESIGN §2); with KubeBlocks' entries, also what templates render with.
     public static func environmentVariables(names: ClusterNames, component: String, replicas: Int32) -> [String: String] {
         var variables = [
             "VB_CLUSTER_NAME": names.cluster,

@@ -2,8 +2,8 @@ import KubeKit
 import VectorBlocksAPI
 
 /// A component's pod spec: the definition's podSpec with the version's images merged by container name, the
-/// component's resources on the main (first) container, the env ConfigMap loaded into every container, the
-/// credential Secret's name filled in, the rendered config and script ConfigMaps mounted, and the Cluster's
+/// component's resources on the main (first) container, the env ConfigMap loaded into every container beside
+/// KubeBlocks' per-pod `KB_*` variables, the credential Secret's name filled in, the rendered config and script ConfigMaps mounted, and the Cluster's
 /// scheduling shorthand turned into affinity and tolerations. Every field of the definition's podSpec is kept.
 enum PodTemplateBuilder {
     static let credentialSecretPlaceholder = "$(CONN_CREDENTIAL_SECRET_NAME)"
@@ -22,8 +22,12 @@ enum PodTemplateBuilder {
         }
         let environment = CoreV1.EnvFromSource(
             configMapRef: CoreV1.ConfigMapEnvSource(name: names.environmentConfigMap(component.name), optional: false))
-        spec.containers = spec.containers.map { prepared($0, environment: environment, names: names) }
-        spec.initContainers = spec.initContainers?.map { prepared($0, environment: environment, names: names) }
+        let kubeBlocks = KubeBlocksVariables.podEnvironment(
+            names: names, component: component.name, clusterUID: cluster.metadata?.uid ?? "")
+        spec.containers = spec.containers.map { prepared($0, environment: environment, kubeBlocks: kubeBlocks, names: names) }
+        spec.initContainers = spec.initContainers?.map {
+            prepared($0, environment: environment, kubeBlocks: kubeBlocks, names: names)
+        }
 
         var volumes = spec.volumes ?? []
         for template in (componentDef.configSpecs ?? []) + (componentDef.scriptSpecs ?? [])
@@ -65,12 +69,15 @@ enum PodTemplateBuilder {
     }
 
     private static func prepared(
-        _ container: CoreV1.Container, environment: CoreV1.EnvFromSource, names: ClusterNames
+        _ container: CoreV1.Container, environment: CoreV1.EnvFromSource, kubeBlocks: [CoreV1.EnvVar], names: ClusterNames
     ) -> CoreV1.Container {
         var copy = container
         // First, so the container's own envFrom and env win over the component's variables.
         copy.envFrom = [environment] + (copy.envFrom ?? [])
-        copy.env = copy.env?.map { variable in
+        // Ahead of the container's own variables, so those can refer to ours as $(KB_POD_NAME); a name the
+        // definition sets itself is left out, so the definition's value wins rather than being repeated.
+        let own = Set((copy.env ?? []).map(\.name))
+        copy.env = kubeBlocks.filter { !own.contains($0.name) } + (copy.env ?? []).map { variable in
             var variable = variable
             if variable.valueFrom?.secretKeyRef?.name == credentialSecretPlaceholder {
                 variable.valueFrom?.secretKeyRef?.name = names.credentialSecret

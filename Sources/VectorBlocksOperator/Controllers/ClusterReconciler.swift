@@ -39,7 +39,7 @@ public struct ClusterReconciler: Reconciler {
         let names = ClusterNames(cluster: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             return try await ClusterTermination(
-                client: client, caches: caches, events: events, status: statusWriter
+                client: client, events: events, status: statusWriter
             ).terminate(stored, names: names)
         }
         if !(stored.metadata?.finalizers ?? []).contains(ClusterNames.finalizer) {

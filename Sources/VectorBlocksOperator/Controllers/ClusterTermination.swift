@@ -6,16 +6,16 @@ import VectorBlocksAPI
 /// Carries out a deleted Cluster's termination policy before its finalizer goes (KubeBlocks' semantics):
 /// DoNotTerminate refuses and keeps everything; Halt removes workloads, Services and PDBs but keeps PVCs, Secrets
 /// and ConfigMaps (released from the Cluster, so the garbage collector leaves them); Delete removes everything,
-/// PVCs included; WipeOut also removes backups (none are taken yet, so it is Delete).
+/// PVCs included; WipeOut also removes backups (none are taken yet, so it is Delete). The finalizer goes on the
+/// first run whose read of the server finds nothing left to remove.
 struct ClusterTermination: Sendable {
     let client: KubeClient
-    let caches: OperatorCaches
     let events: EventRecorder
     let status: ClusterStatusWriter
 
     func terminate(_ cluster: Cluster, names: ClusterNames) async throws -> ReconcileResult {
         guard (cluster.metadata?.finalizers ?? []).contains(ClusterNames.finalizer) else { return .done }
-        let policy = cluster.spec.terminationPolicy ?? .delete
+        let policy = cluster.spec.terminationPolicy
         if policy == .doNotTerminate {
             let message = "deletion refused: terminationPolicy is DoNotTerminate; set spec.terminationPolicy to Halt, Delete or WipeOut to delete the cluster"
             await events.record(cluster, type: .warning, reason: "DeletionRefused", message: message)
@@ -30,12 +30,36 @@ struct ClusterTermination: Sendable {
             return .done
         }
 
-        let removed: [ResourceDescriptor] = policy == .halt
-            ? [AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, CoreV1.Service.descriptor, PolicyV1.PodDisruptionBudget.descriptor]
-            : OperatorCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
-        for kind in removed {
-            for object in try await caches.owned(kind, names: names) {
+        if policy == .halt {
+            try await release(Self.keptByHalt, of: cluster, names: names)
+        }
+        let remaining = try await deleteRemaining(policy == .halt ? Self.removedByHalt : Self.removedByDelete, names: names)
+        guard remaining.isEmpty else {
+            try await reportWaiting(for: remaining, of: cluster)
+            // The informers' deletion events wake this Cluster again; the requeue covers an event they miss.
+            return .requeue(after: .seconds(5))
+        }
+        try await removeFinalizer(from: cluster)
+        return .done
+    }
+
+    static let removedByHalt = [
+        AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, CoreV1.Service.descriptor,
+        PolicyV1.PodDisruptionBudget.descriptor,
+    ]
+    static let keptByHalt = [CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.PersistentVolumeClaim.descriptor]
+    static let removedByDelete = OperatorCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]
+
+    /// Deletes what is left of `kinds` and returns what the server still holds (`Kind/name`), deleted just now or
+    /// held by another finalizer. Read from the server, not the caches: a cache lags the server, and an object it
+    /// has not seen yet (one made since its last event) would outlive the Cluster.
+    private func deleteRemaining(_ kinds: [ResourceDescriptor], names: ClusterNames) async throws -> [String] {
+        var remaining: [String] = []
+        for kind in kinds {
+            for object in try await live(kind, names: names) {
                 guard let name = object["metadata"]?["name"]?.stringValue else { continue }
+                remaining.append("\(kind.kind)/\(name)")
+                guard object["metadata"]?["deletionTimestamp"] == nil else { continue }
                 do {
                     try await client.delete(kind, name: name, namespace: names.namespace,
                         options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
@@ -44,11 +68,20 @@ struct ClusterTermination: Sendable {
                 }
             }
         }
-        if policy == .halt {
-            try await release([CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.PersistentVolumeClaim.descriptor], of: cluster, names: names)
-        }
-        try await removeFinalizer(from: cluster)
-        return .done
+        return remaining
+    }
+
+    private func live(_ kind: ResourceDescriptor, names: ClusterNames) async throws -> [JSONValue] {
+        let selector = LabelSelector(matching: names.clusterSelector).description
+        return try await client.listAll(kind, namespace: names.namespace, options: ListOptions(labelSelector: selector)).items
+    }
+
+    private func reportWaiting(for remaining: [String], of cluster: Cluster) async throws {
+        var waiting = cluster.status ?? ClusterStatus()
+        waiting.phase = .deleting
+        waiting.message = "terminationPolicy \(cluster.spec.terminationPolicy.rawValue): waiting for the API server to remove "
+            + remaining.joined(separator: ", ")
+        try await status.publish(waiting, of: cluster)
     }
 
     /// Drops the Cluster's ownerReference from what Halt keeps, so the garbage collector does not delete it with
@@ -56,7 +89,7 @@ struct ClusterTermination: Sendable {
     private func release(_ kinds: [ResourceDescriptor], of cluster: Cluster, names: ClusterNames) async throws {
         guard let uid = cluster.metadata?.uid else { return }
         for kind in kinds {
-            for object in try await caches.owned(kind, names: names) {
+            for object in try await live(kind, names: names) {
                 guard let name = object["metadata"]?["name"]?.stringValue,
                     let references = object["metadata"]?["ownerReferences"]?.arrayValue,
                     references.contains(where: { $0["uid"]?.stringValue == uid }),
