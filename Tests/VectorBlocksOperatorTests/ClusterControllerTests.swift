@@ -328,15 +328,8 @@ struct ClusterControllerTests {
     }
 
     @Test func aStandbyOperatorWritesNothingAndTakesOverWhenTheLeaderStops() async throws {
-        // A renewal that outlasts the renew deadline ends the leadership, as it must; on a two-core machine running
-        // the whole suite a renewal has taken over ten seconds, so the deadlines are generous.
         try await withKubeSim(workloads: true) { _, client in
             try await installOperatorPrerequisites(client)
-            let election = { (identity: String) in
-                LeaderElector.Configuration(
-                    leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
-                    leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(2))
-            }
             let leaderMetrics = TestMetrics()
             let standbyMetrics = TestMetrics()
             let leader = RunningOperator(client: client, leaderElection: election("leader"), metricsFactory: leaderMetrics)
@@ -370,11 +363,6 @@ struct ClusterControllerTests {
     @Test func aPartitionedLeaderStopsWritingBeforeTheStandbyTakesOver() async throws {
         try await withKubeSim(workloads: true) { server, client in
             try await installOperatorPrerequisites(client)
-            let election = { (identity: String) in
-                LeaderElector.Configuration(
-                    leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
-                    leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(2))
-            }
             let proxy = try await SeverableProxy.start(upstreamPort: server.port)
             let leaderClient = try KubeClient(configuration: KubeClientConfiguration(server: proxy.url, userAgent: "operator-leader"))
             let standbyClient = try KubeClient(configuration: KubeClientConfiguration(server: server.baseURL, userAgent: "operator-standby"))
@@ -413,6 +401,14 @@ struct ClusterControllerTests {
             try await standbyClient.shutdown()
         }
     }
+}
+
+/// A renewal that outlasts the renew deadline ends the leadership, as it must; on a two-core machine running the
+/// whole suite a renewal has taken over ten seconds, so the deadlines are generous.
+func election(_ identity: String) -> LeaderElector.Configuration {
+    LeaderElector.Configuration(
+        leaseName: "vectorblocks-operator", namespace: "default", identity: identity,
+        leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(2))
 }
 
 func waitForDeletion(_ name: String, client: KubeClient) async throws {
