@@ -74,10 +74,11 @@ struct ServerSideApply {
         return .success(merged)
     }
 
-    /// Go leaves out a map or list field that is empty (`omitempty`), so the last annotation, port or env var a
-    /// manager owned takes its field with it; an empty struct such as `emptyDir: {}` stays, as does an empty map or
-    /// list someone applied as such.
+    /// Go leaves out a map or list field that is empty (`omitempty`), so in a built-in kind the last annotation,
+    /// port or env var a manager owned takes its field with it; an empty struct such as `emptyDir: {}` stays, as does
+    /// an empty map or list someone applied as such.
     private func droppingEmptied(above removed: [FieldPath], in object: JSONValue, keeping owned: Set<FieldPath>) -> JSONValue {
+        guard schema.isBuiltin else { return object }
         let parents = Set(removed.flatMap { path in (1..<max(path.count, 1)).map { Array(path.prefix($0)) } })
         var result = object
         for parent in parents.sorted(by: { $0.count > $1.count }) where parent.last?.hasPrefix("f:") == true && !owned.contains(parent) {
