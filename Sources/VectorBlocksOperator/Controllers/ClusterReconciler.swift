@@ -68,8 +68,9 @@ public struct ClusterReconciler: Reconciler {
             try await failPreCheck(stored, message: failure.message)
             return .done
         } catch let error as ClusterBuildError {
-            // Template ConfigMaps belong to users and addons, so no informer (all scoped to the operator's label)
-            // sees them appear; the work queue's per-key backoff retries until they do.
+            // Missing template ConfigMaps belong to users and addons, so no informer (all are scoped to the
+            // operator's label) sees them appear; the work queue's per-key backoff retries until they do. The
+            // build's other problems, fixed by watched edits, are retried the same way at little cost.
             try await failPreCheck(stored, message: error.description)
             throw PreCheckFailure(message: error.description)
         }
