@@ -10,9 +10,12 @@ struct SchemaNavigator: Sendable {
 
     let root: JSONValue?
     let definitions: [String: JSONValue]
+    /// A built-in kind, stored through Go types (whose `omitempty` drops empty maps and lists), not a custom resource.
+    let isBuiltin: Bool
 
     init(resource: APIResource, definitions: [String: JSONValue] = Swagger.shared.definitions) {
         self.definitions = definitions
+        isBuiltin = resource.definition != nil
         if let definition = resource.definition {
             root = definitions[definition]
         } else {

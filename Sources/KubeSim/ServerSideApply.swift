@@ -59,18 +59,46 @@ struct ServerSideApply {
         let abandoned = previous.subtracting(configPaths).subtracting(othersOwn).sorted { lhs, rhs in
             (lhs.last == ".") != (rhs.last == ".") ? lhs.last == "." : lhs.count > rhs.count
         }
+        var removed: [FieldPath] = []
         for path in abandoned {
-            if path.last == "." {
+            if path.last == "." || (!previous.contains(path + ["."]) && !hasDescendant(path, in: configPaths.union(othersOwn))) {
                 merged = FieldSet.removing(path, from: merged)
-            } else if !previous.contains(path + ["."]) && !hasDescendant(path, in: configPaths.union(othersOwn)) {
-                merged = FieldSet.removing(path, from: merged)
+                removed.append(path)
             }
         }
+        merged = droppingEmptied(above: removed, in: merged, keeping: configPaths.union(othersOwn))
 
         entries.removeAll(where: isMine)
         entries.append(ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, subresource: subresource, fields: configPaths))
         ManagedFields.store(entries, in: &merged)
         return .success(merged)
+    }
+
+    /// Go leaves out a map or list field that is empty (`omitempty`), so in a built-in kind the last annotation,
+    /// port or env var a manager owned takes its field with it; an empty struct such as `emptyDir: {}` stays, as does
+    /// an empty map or list someone applied as such.
+    private func droppingEmptied(above removed: [FieldPath], in object: JSONValue, keeping owned: Set<FieldPath>) -> JSONValue {
+        guard schema.isBuiltin else { return object }
+        let parents = Set(removed.flatMap { path in (1..<max(path.count, 1)).map { Array(path.prefix($0)) } })
+        var result = object
+        for parent in parents.sorted(by: { $0.count > $1.count }) where parent.last?.hasPrefix("f:") == true && !owned.contains(parent) {
+            switch FieldSet.value(at: parent, in: result) {
+            case .array(let items)? where items.isEmpty:
+                result = FieldSet.removing(parent, from: result)
+            case .object(let fields)? where fields.isEmpty && isMap(at: parent):
+                result = FieldSet.removing(parent, from: result)
+            default:
+                continue
+            }
+        }
+        return result
+    }
+
+    /// Whether the schema makes the field a map of free keys (Go's `map[string]T`) rather than a struct.
+    private func isMap(at path: FieldPath) -> Bool {
+        let steps = path.map { token -> SchemaNavigator.Step in token.hasPrefix("f:") ? .field(String(token.dropFirst(2))) : .item }
+        guard let node = schema.node(at: steps) else { return false }
+        return node["additionalProperties"] != nil && node["properties"] == nil
     }
 
     private func hasDescendant(_ path: FieldPath, in set: Set<FieldPath>) -> Bool {

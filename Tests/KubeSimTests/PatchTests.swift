@@ -129,4 +129,76 @@ import Testing
             #expect(try await client.get("/apis/apps/v1/namespaces/default/deployments/web").body["spec"]?["replicas"] == 5)
         }
     }
+
+    /// What a manager applied before and leaves out now goes, as a real API server removes it: map keys, atomic
+    /// lists, and items of associative lists (containers and volumes by name, env by name, ports by port and
+    /// protocol); another manager's fields stay.
+    @Test func serverSideApplyRemovesWhatAManagerNoLongerApplies() async throws {
+        try await withServer { _, client in
+            let deploymentPath = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=op&force=true"
+            let servicePath = "/api/v1/namespaces/default/services/web?fieldManager=op&force=true"
+            #expect(try await client.patch(deploymentPath, Self.appliedDeployment(full: true), type: "application/apply-patch+yaml").status == 201)
+            #expect(try await client.patch(servicePath, Self.appliedService(full: true), type: "application/apply-patch+yaml").status == 201)
+            try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=person",
+                ["metadata": ["annotations": ["theirs": "kept"]]], type: "application/merge-patch+json")
+
+            let deployment = try await client.patch(deploymentPath, Self.appliedDeployment(full: false), type: "application/apply-patch+yaml")
+            #expect(deployment.status == 200)
+            #expect(deployment.body["metadata"]?["annotations"] == ["kept": "yes", "theirs": "kept"])
+            let podSpec = deployment.body["spec"]?["template"]?["spec"]
+            #expect(podSpec?["volumes"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["data"])
+            let containers = podSpec?["containers"]?.arrayValue ?? []
+            #expect(containers.compactMap { $0["name"]?.stringValue } == ["app"])
+            #expect(containers.first?["env"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["KEPT"])
+            #expect(containers.first?["ports"]?.arrayValue?.compactMap { $0["containerPort"]?.intValue } == [80])
+            #expect(containers.first?["volumeMounts"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["data"])
+
+            let service = try await client.patch(servicePath, Self.appliedService(full: false), type: "application/apply-patch+yaml")
+            #expect(service.status == 200)
+            #expect(service.body["metadata"]?["annotations"] == nil)
+            #expect(service.body["spec"]?["loadBalancerSourceRanges"] == nil)
+            #expect(service.body["spec"]?["ports"]?.arrayValue?.compactMap { $0["port"]?.intValue } == [80])
+        }
+    }
+
+    static func appliedDeployment(full: Bool) -> JSONValue {
+        var container: JSONValue = [
+            "name": "app", "image": "nginx:1",
+            "env": [["name": "KEPT", "value": "1"]],
+            "ports": [["containerPort": 80, "protocol": "TCP"]],
+            "volumeMounts": [["name": "data", "mountPath": "/data"]],
+        ]
+        var volumes: JSONValue = [["name": "data", "emptyDir": [:]]]
+        var annotations: JSONValue = ["kept": "yes"]
+        var containers: [JSONValue] = []
+        if full {
+            container["env"] = [["name": "KEPT", "value": "1"], ["name": "GONE", "value": "2"]]
+            container["ports"] = [["containerPort": 80, "protocol": "TCP"], ["containerPort": 81, "protocol": "TCP"]]
+            container["volumeMounts"] = [["name": "data", "mountPath": "/data"], ["name": "scratch", "mountPath": "/scratch"]]
+            volumes = [["name": "data", "emptyDir": [:]], ["name": "scratch", "emptyDir": [:]]]
+            annotations["gone"] = "yes"
+            containers = [["name": "sidecar", "image": "busybox"]]
+        }
+        return [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web", "annotations": annotations],
+            "spec": [
+                "selector": ["matchLabels": ["app": "web"]],
+                "template": [
+                    "metadata": ["labels": ["app": "web"]],
+                    "spec": ["containers": .array([container] + containers), "volumes": volumes],
+                ],
+            ],
+        ]
+    }
+
+    static func appliedService(full: Bool) -> JSONValue {
+        var spec: JSONValue = ["type": "LoadBalancer", "selector": ["app": "web"], "ports": [["name": "http", "port": 80, "protocol": "TCP"]]]
+        var metadata: JSONValue = ["name": "web"]
+        if full {
+            spec["ports"] = [["name": "http", "port": 80, "protocol": "TCP"], ["name": "grpc", "port": 81, "protocol": "TCP"]]
+            spec["loadBalancerSourceRanges"] = ["10.0.0.0/8"]
+            metadata["annotations"] = ["service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"]
+        }
+        return ["apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec]
+    }
 }

@@ -50,4 +50,29 @@ struct DriftTests {
         #expect(Drift.contains(["spec": ["weight": 1]], ["spec": ["weight": 1.0]]))
         #expect(!Drift.contains(["spec": ["weight": 1]], ["spec": ["weight": 1.5]]))
     }
+
+    @Test func aFieldNoLongerWantedIsDriftThoughTheRestIsContained() throws {
+        let wanted: JSONValue = ["metadata": ["name": "web", "annotations": ["kept": "1"]]]
+        let before = try Drift.stamped(["metadata": ["name": "web", "annotations": ["kept": "1", "dropped": "2"]]])
+        let now = try Drift.stamped(wanted)
+        var observed = before
+        observed["metadata"]?["uid"] = "u1"
+        #expect(Drift.isCurrent(observed, stamped: before))
+        #expect(Drift.contains(observed, wanted))
+        #expect(!Drift.isCurrent(observed, stamped: now))
+        // An object applied before the hash existed is applied once more.
+        #expect(!Drift.isCurrent(["metadata": ["name": "web", "annotations": ["kept": "1"]]], stamped: now))
+    }
+
+    @Test func aSecretsHashSaysNothingOfItsValuesAndAChangedValueIsStillDrift() throws {
+        let secret = { (password: String) -> JSONValue in
+            ["kind": "Secret", "metadata": ["name": "conn"], "data": ["password": .string(password)]]
+        }
+        let first = try Drift.stamped(secret("c2VjcmV0"))
+        let second = try Drift.stamped(secret("b3RoZXI="))
+        let key = Drift.appliedHashAnnotation
+        #expect(first["metadata"]?["annotations"]?[key] == second["metadata"]?["annotations"]?[key])
+        #expect(!Drift.isCurrent(first, stamped: second))
+        #expect(try Drift.hash(of: secret("x")) != Drift.hash(of: ["kind": "Secret", "metadata": ["name": "conn"], "data": ["user": "x"]]))
+    }
 }

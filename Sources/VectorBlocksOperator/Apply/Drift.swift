@@ -1,4 +1,7 @@
+import Crypto
+import Foundation
 import KubeKit
+import VectorBlocksAPI
 
 /// Whether an observed object already says everything a desired object says, so that applying it would change
 /// nothing. The desired object is what this operator owns (a partial object, as server-side apply takes it); the
@@ -36,5 +39,48 @@ public enum Drift {
         default:
             return observed == desired
         }
+    }
+}
+
+/// Containment cannot see a field the operator set before and no longer wants, and server-side apply removes such a
+/// field only when the operator applies again. So every applied body carries a hash of itself, and an object is
+/// current only when the server holds the hash of what the operator wants now and every wanted field.
+///
+/// An annotation rather than the operator's `managedFields` entry: to compare against that entry the operator would
+/// have to compute the fields a body owns in the server's vocabulary, which needs the API schema (which lists are
+/// associative, by which keys); the hash needs none, costs one short annotation per object, and lets the informers
+/// keep dropping `managedFields` from their caches.
+extension Drift {
+    public static let appliedHashAnnotation = "\(VectorBlocksAPI.group)/applied-hash"
+
+    /// The body to apply: `body` with its own hash in `appliedHashAnnotation`.
+    public static func stamped(_ body: JSONValue) throws -> JSONValue {
+        var stamped = body
+        var metadata = body["metadata"]?.objectValue ?? [:]
+        var annotations = metadata["annotations"]?.objectValue ?? [:]
+        annotations[appliedHashAnnotation] = .string(try hash(of: body))
+        metadata["annotations"] = .object(annotations)
+        stamped["metadata"] = .object(metadata)
+        return stamped
+    }
+
+    /// Whether applying `stamped` (from `stamped(_:)`) would change nothing on `observed`.
+    public static func isCurrent(_ observed: JSONValue, stamped: JSONValue) -> Bool {
+        let key = appliedHashAnnotation
+        return observed["metadata"]?["annotations"]?[key] == stamped["metadata"]?["annotations"]?[key]
+            && contains(observed, stamped)
+    }
+
+    /// A Secret's values are left out, so the annotation reveals nothing of a credential; containment still sees a
+    /// changed value.
+    static func hash(of body: JSONValue) throws -> String {
+        var hashed = body
+        if body["kind"] == "Secret" {
+            for field in ["data", "stringData"] {
+                if case .object(let values)? = body[field] { hashed[field] = .object(values.mapValues { _ in .null }) }
+            }
+        }
+        let digest = SHA256.hash(data: try hashed.jsonData(sortedKeys: true))
+        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -2,7 +2,7 @@ import KubeKit
 import Logging
 
 /// Writes desired objects with server-side apply under the operator's field manager, and only those that differ
-/// from what is observed, so a reconcile where nothing changed writes nothing.
+/// from what is observed (`Drift.isCurrent`), so a reconcile where nothing changed writes nothing.
 struct ObjectApplier: Sendable {
     let client: KubeClient
     let fieldManager: String
@@ -17,11 +17,13 @@ struct ObjectApplier: Sendable {
     func apply(_ desired: [DesiredObject], observed: [String: JSONValue]) async -> Outcome {
         var outcome = Outcome()
         for object in desired {
-            if let current = observed[object.description], Drift.contains(current, object.body) { continue }
             do {
-                // Forced: the operator is the one owner of these fields; a person's kubectl edit is reverted.
+                let body = try Drift.stamped(object.body)
+                if let current = observed[object.description], Drift.isCurrent(current, stamped: body) { continue }
+                // Forced: the operator is the one owner of these fields; a person's kubectl edit is reverted. The
+                // whole desired body goes, so the server removes what the operator applied before and leaves out now.
                 _ = try await client.apply(
-                    object.resource, object.body, name: object.name, namespace: object.namespace,
+                    object.resource, body, name: object.name, namespace: object.namespace,
                     fieldManager: fieldManager, force: true)
                 outcome.applied.append(object.description)
             } catch {

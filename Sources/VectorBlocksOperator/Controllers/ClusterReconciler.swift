@@ -64,9 +64,15 @@ public struct ClusterReconciler: Reconciler {
             }
             desired = try ClusterObjectsBuilder.objects(holding)
         } catch let failure as PreCheckFailure {
-            return try await failPreCheck(stored, message: failure.message)
+            // Definitions and versions are watched: their arrival or repair reconciles this Cluster again.
+            try await failPreCheck(stored, message: failure.message)
+            return .done
         } catch let error as ClusterBuildError {
-            return try await failPreCheck(stored, message: error.description)
+            // Missing template ConfigMaps belong to users and addons, so no informer (all are scoped to the
+            // operator's label) sees them appear; the work queue's per-key backoff retries until they do. The
+            // build's other problems, fixed by watched edits, are retried the same way at little cost.
+            try await failPreCheck(stored, message: error.description)
+            throw PreCheckFailure(message: error.description)
         }
 
         var observed: [String: JSONValue] = [:]
@@ -136,17 +142,21 @@ public struct ClusterReconciler: Reconciler {
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
 
-    /// The Cluster cannot be provisioned as it is: a condition and an Event say why; its next change re-checks it.
-    private func failPreCheck(_ cluster: Cluster, message: String) async throws -> ReconcileResult {
-        await events.record(cluster, type: .warning, reason: "PreCheckFailed", message: message)
+    /// The Cluster cannot be provisioned yet: a condition and an Event say why. The Event only when the reason is
+    /// new, so retries of the same problem write nothing.
+    private func failPreCheck(_ cluster: Cluster, message: String) async throws {
+        let condition = Conditions.find(cluster.status?.conditions, type: ClusterStatus.ConditionType.provisioningStarted.rawValue)
+        if condition?.message != message {
+            await events.record(cluster, type: .warning, reason: "PreCheckFailed", message: message)
+        }
         try await statusWriter.publish(
             ClusterStatusCalculator.status(for: cluster, components: [], outcome: .init(preCheckProblem: message), now: .now()),
             of: cluster)
-        return .done
     }
 
-    struct PreCheckFailure: Error {
+    struct PreCheckFailure: Error, CustomStringConvertible {
         var message: String
+        var description: String { message }
     }
 
     struct ApplyFailure: Error, CustomStringConvertible {
