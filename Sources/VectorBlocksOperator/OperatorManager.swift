@@ -156,6 +156,16 @@ public final class OperatorManager: Service {
             guard let name = event.object.metadata?.name else { return [] }
             return await ClusterReconciler.clusters(usingDefinition: name, in: caches.clusters)
         }
+        // A template that appears or changes wakes every Cluster whose definition names it.
+        let clusterQueue = clusterController.queue
+        await caches.templates.onChange { template in
+            for definition in await definitions.cache.list() where definition.names(template) {
+                guard let name = definition.metadata?.name else { continue }
+                for key in await ClusterReconciler.clusters(usingDefinition: name, in: caches.clusters) {
+                    await clusterQueue.add(key)
+                }
+            }
+        }
         await clusterController.watches(versions) { event in
             await ClusterReconciler.clusters(usingDefinition: event.object.spec.clusterDefinitionRef, in: caches.clusters)
         }

@@ -1,4 +1,5 @@
 import KubeKit
+import MetricsTestKit
 import KubeSim
 import OperatorKit
 import TestSupport
@@ -11,6 +12,40 @@ import VectorBlocksAPI
 /// still lacks; nobody edits it.
 @Suite("Clusters wait for what they reference")
 struct LevelTriggeredTests {
+    /// Templates come from their own watches: a reconcile of a running Cluster reads none from the server, and a
+    /// changed template reaches the rendered ConfigMap without any change to the Cluster.
+    @Test func templatesAreReadFromTheirWatchesAndTheirChangesPropagate() async throws {
+        try await withKubeSim(workloads: true) { server, client in
+            try await installOperatorPrerequisites(client)
+            let metrics = TestMetrics()
+            let running = RunningOperator(client: client, metricsFactory: metrics)
+            var cluster = try exampleCluster("qdrant-cluster.yaml", name: "templated")
+            cluster.spec.componentSpecs[0].replicas = 1
+            _ = try await client.create(cluster)
+            _ = try await waitForPhase(.running, "templated", client: client)
+
+            let templateReads = { await server.requestCounts()[RequestKey(verb: "get", resource: "configmaps")] ?? 0 }
+            let readsBefore = await templateReads()
+            let reconciles = { metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")]) }
+            let before = reconciles()
+            _ = try await client.patch(Cluster.self, name: "templated", namespace: "default", patch: .merge(["metadata": ["annotations": ["touched": "yes"]]]))
+            _ = try await eventually("the annotated cluster to be reconciled") { reconciles() > before ? true : nil }
+            #expect(await templateReads() == readsBefore)
+
+            var template = try #require(try Addon.qdrant.objects().configMaps.first)
+            let key = try #require(template.data?.keys.sorted().first)
+            let original = template.data?[key] ?? ""
+            template.data?[key] = original + "\n# changed by the test\n"
+            _ = try await client.apply(template, fieldManager: "test", force: true)
+            let rendered = try await eventually("the rendered ConfigMap to follow its template") { () -> Bool? in
+                let list = try await client.list(CoreV1.ConfigMap.self, namespace: "default").items
+                return list.contains { ($0.metadata?.name ?? "").hasPrefix("templated-") && ($0.data?[key] ?? "").contains("# changed by the test") } ? true : nil
+            }
+            #expect(rendered)
+            await running.stop()
+        }
+    }
+
     @Test func aClusterAppliedBeforeItsDefinitionVersionAndTemplatesRunsOnceTheyAppear() async throws {
         try await withKubeSim(workloads: true) { _, client in
             try await installVectorBlocksCRDs(client)

@@ -191,13 +191,9 @@ public struct ClusterReconciler: Reconciler {
         for componentDef in definition.spec.componentDefs where used.contains(componentDef.name) {
             for spec in (componentDef.configSpecs ?? []) + (componentDef.scriptSpecs ?? []) {
                 let key = ClusterBuildInput.templateKey(spec)
-                guard templates[key] == nil else { continue }
-                do {
-                    templates[key] = try await client.get(
-                        CoreV1.ConfigMap.self, name: spec.templateRef, namespace: spec.namespace ?? "default")
-                } catch let error as KubeAPIError where error.isNotFound {
-                    continue  // The builder names the missing template.
-                }
+                // A missing one is left out: the builder names it.
+                guard templates[key] == nil, let template = try await caches.templates.get(spec) else { continue }
+                templates[key] = template
             }
         }
         return ClusterBuildInput(

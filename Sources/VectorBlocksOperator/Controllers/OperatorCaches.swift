@@ -20,6 +20,7 @@ public struct OperatorCaches: Sendable {
     public let podDisruptionBudgets: NamespacedInformers<PolicyV1.PodDisruptionBudget>
     public let pods: NamespacedInformers<CoreV1.Pod>
     public let volumeClaims: NamespacedInformers<CoreV1.PersistentVolumeClaim>
+    public let templates: TemplateConfigMaps
 
     public static let ownedSelector = "\(ClusterNames.managedByLabel)=\(ClusterNames.managedBy)"
 
@@ -41,6 +42,7 @@ public struct OperatorCaches: Sendable {
         podDisruptionBudgets = owned(PolicyV1.PodDisruptionBudget.self)
         pods = owned(CoreV1.Pod.self)
         volumeClaims = owned(CoreV1.PersistentVolumeClaim.self)
+        templates = TemplateConfigMaps(client: client, timing: timing, logger: logger)
     }
 
     public func hasSynced() async -> Bool {
@@ -67,6 +69,7 @@ public struct OperatorCaches: Sendable {
             group.addTask { await podDisruptionBudgets.run() }
             group.addTask { await pods.run() }
             group.addTask { await volumeClaims.run() }
+            group.addTask { await templates.run() }
         }
     }
 
