@@ -48,96 +48,158 @@ public struct ClusterReconciler: Reconciler {
             return .done
         }
         let cluster = stored.withDefaults()
-
-        let prepared: ClusterBuildInput
-        let scaleIns: [String: EngineHooks.ScaleIn]
-        let desired: [DesiredObject]
+        let desired: DesiredState
         do {
-            prepared = try await buildInput(for: cluster, names: names)
-            scaleIns = await engines.scaleIns(cluster, definition: prepared.definition, names: names, credential: prepared.credential)
-            var holding = prepared
-            for (component, scaleIn) in scaleIns where scaleIn.step != .ready {
-                // Until the engine has readied the leaving pods, the workload keeps them.
-                if let index = holding.cluster.spec.componentSpecs.firstIndex(where: { $0.name == component }) {
-                    holding.cluster.spec.componentSpecs[index].replicas = scaleIn.from
-                }
-            }
-            desired = try ClusterObjectsBuilder.objects(holding)
+            desired = try await desiredState(of: cluster, names: names)
         } catch let failure as PreCheckFailure {
-            // Definitions and versions are watched: their arrival or repair reconciles this Cluster again.
+            // Definitions, versions and templates are watched: their arrival or repair reconciles this Cluster again.
             try await failPreCheck(stored, message: failure.message)
             return .done
         } catch let error as ClusterBuildError {
-            // Missing template ConfigMaps belong to users and addons, so no informer (all are scoped to the
-            // operator's label) sees them appear; the work queue's per-key backoff retries until they do. The
-            // build's other problems, fixed by watched edits, are retried the same way at little cost.
+            // The build's problems are fixed by edits the informers see; the work queue's backoff also retries.
             try await failPreCheck(stored, message: error.description)
             throw PreCheckFailure(message: error.description)
         }
+        let observed = try await observeOwned(by: stored, names: names)
+        let convergence = try await converge(desired.objects, observed: observed, of: stored, names: names)
+        let engineProblems = await runEngineHooks(cluster, stored: stored, desired: desired, names: names)
+        try await publishStatus(of: stored, cluster: cluster, desired: desired, names: names, applyProblem: convergence.problem)
+        // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
+        if let problem = convergence.problem { throw ApplyFailure(message: problem) }
+        return Self.nextLook(
+            recreating: !convergence.recreating.isEmpty, scaleIns: desired.scaleIns.mapValues(\.step),
+            engineProblems: !engineProblems.isEmpty)
+    }
 
-        var observed: [String: JSONValue] = [:]
-        var ownedByCluster: [String: (ResourceDescriptor, String)] = [:]
+    /// The objects a Cluster should have now, and the scale-ins its engines hold back.
+    struct DesiredState {
+        var input: ClusterBuildInput
+        var scaleIns: [String: EngineHooks.ScaleIn]
+        var objects: [DesiredObject]
+    }
+
+    /// Throws `PreCheckFailure` or `ClusterBuildError` when the Cluster cannot be provisioned as it is.
+    func desiredState(of cluster: Cluster, names: ClusterNames) async throws -> DesiredState {
+        let input = try await buildInput(for: cluster, names: names)
+        let scaleIns = await engines.scaleIns(cluster, definition: input.definition, names: names, credential: input.credential)
+        var holding = input
+        for (component, scaleIn) in scaleIns where scaleIn.step != .ready {
+            // Until the engine has readied the leaving pods, the workload keeps them.
+            if let index = holding.cluster.spec.componentSpecs.firstIndex(where: { $0.name == component }) {
+                holding.cluster.spec.componentSpecs[index].replicas = scaleIn.from
+            }
+        }
+        return DesiredState(input: input, scaleIns: scaleIns, objects: try ClusterObjectsBuilder.objects(holding))
+    }
+
+    /// The cached objects labelled as the Cluster's, by `Kind/name`, and those it controls, which it may prune.
+    struct ObservedObjects {
+        var byKey: [String: JSONValue] = [:]
+        var controlled: [String: (kind: ResourceDescriptor, name: String)] = [:]
+    }
+
+    func observeOwned(by stored: Cluster, names: ClusterNames) async throws -> ObservedObjects {
+        var observed = ObservedObjects()
         for kind in OperatorCaches.ownedKinds {
             for object in try await caches.owned(kind, names: names) {
                 guard let objectName = object["metadata"]?["name"]?.stringValue else { continue }
-                observed["\(kind.kind)/\(objectName)"] = object
-                if Self.isControlled(object, by: stored) { ownedByCluster["\(kind.kind)/\(objectName)"] = (kind, objectName) }
+                let key = "\(kind.kind)/\(objectName)"
+                observed.byKey[key] = object
+                if Self.isControlled(object, by: stored) { observed.controlled[key] = (kind, objectName) }
             }
         }
-        var recreating: Set<String> = []
-        let resize = VolumeClaimResize(client: client, caches: caches)
-        for object in desired where try await resize.resizeIfGrown(desired: object, observed: observed[object.description], namespace: namespace) {
-            recreating.insert(object.description)
-        }
-        let outcome = await applier.apply(desired.filter { !recreating.contains($0.description) }, observed: observed)
-        if !outcome.applied.isEmpty {
-            logger.debug("applied", metadata: ["cluster": "\(key)", "objects": "\(outcome.applied.joined(separator: ","))"])
-        }
-        var applyProblems = outcome.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        return observed
+    }
 
-        let wanted = Set(desired.map(\.description))
-        for (objectKey, (kind, objectName)) in ownedByCluster.sorted(by: { $0.key < $1.key }) where !wanted.contains(objectKey) {
+    /// What applying and pruning left to do: objects being re-created (a StatefulSet whose volumes grow) and the
+    /// writes the server refused.
+    struct Convergence {
+        var recreating: Set<String> = []
+        var problem: String?
+    }
+
+    /// Grows volumes, applies what drifted and prunes what is no longer wanted; refusals become one Warning Event.
+    func converge(
+        _ desired: [DesiredObject], observed: ObservedObjects, of stored: Cluster, names: ClusterNames
+    ) async throws -> Convergence {
+        var convergence = Convergence()
+        let resize = VolumeClaimResize(client: client, caches: caches)
+        for object in desired
+        where try await resize.resizeIfGrown(desired: object, observed: observed.byKey[object.description], namespace: names.namespace) {
+            convergence.recreating.insert(object.description)
+        }
+        let outcome = await applier.apply(desired.filter { !convergence.recreating.contains($0.description) }, observed: observed.byKey)
+        if !outcome.applied.isEmpty {
+            logger.debug("applied", metadata: ["cluster": "\(names.namespace)/\(names.cluster)", "objects": "\(outcome.applied.joined(separator: ","))"])
+        }
+        let problems = outcome.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            + (await prune(observed.controlled, keeping: Set(desired.map(\.description)), names: names))
+        if !problems.isEmpty {
+            convergence.problem = problems.joined(separator: "; ")
+            await events.record(stored, type: .warning, reason: "ApplyResourcesFailed", message: problems.joined(separator: "; "))
+        }
+        return convergence
+    }
+
+    /// Deletes the controlled objects not in `wanted`; returns the deletions the server refused.
+    private func prune(
+        _ controlled: [String: (kind: ResourceDescriptor, name: String)], keeping wanted: Set<String>, names: ClusterNames
+    ) async -> [String] {
+        var problems: [String] = []
+        for (objectKey, object) in controlled.sorted(by: { $0.key < $1.key }) where !wanted.contains(objectKey) {
             do {
-                try await client.delete(kind, name: objectName, namespace: namespace,
+                try await client.delete(object.kind, name: object.name, namespace: names.namespace,
                     options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
-                logger.info("pruned", metadata: ["cluster": "\(key)", "object": "\(objectKey)"])
+                logger.info("pruned", metadata: ["cluster": "\(names.namespace)/\(names.cluster)", "object": "\(objectKey)"])
             } catch let error as KubeAPIError where error.isNotFound {
                 continue
             } catch {
-                applyProblems.append("\(objectKey): \(ObjectApplier.reason(error))")
+                problems.append("\(objectKey): \(ObjectApplier.reason(error))")
             }
         }
-        let applyProblem = applyProblems.isEmpty ? nil : applyProblems.joined(separator: "; ")
-        if let applyProblem {
-            await events.record(stored, type: .warning, reason: "ApplyResourcesFailed", message: applyProblem)
-        }
+        return problems
+    }
 
-        let engineProblems = await engines.afterApply(cluster, definition: prepared.definition, names: names, credential: prepared.credential)
-        if !engineProblems.isEmpty {
-            await events.record(stored, type: .warning, reason: "EngineHookFailed", message: engineProblems.joined(separator: "; "))
+    /// The engines' work after the objects are applied, and Events for what they could not do or refuse.
+    func runEngineHooks(_ cluster: Cluster, stored: Cluster, desired: DesiredState, names: ClusterNames) async -> [String] {
+        let input = desired.input
+        let problems = await engines.afterApply(cluster, definition: input.definition, names: names, credential: input.credential)
+        if !problems.isEmpty {
+            await events.record(stored, type: .warning, reason: "EngineHookFailed", message: problems.joined(separator: "; "))
         }
-        let refusals = scaleIns.compactMapValues { if case .refused(let reason) = $0.step { reason } else { nil } }
-        if !refusals.isEmpty, Conditions.find(stored.status?.conditions, type: ClusterStatus.ConditionType.scaleIn.rawValue)?.reason != ClusterStatusCalculator.scaleInRefused {
+        let refusals = desired.scaleIns.compactMapValues { if case .refused(let reason) = $0.step { reason } else { nil } }
+        let refusedBefore = Conditions.find(stored.status?.conditions, type: ClusterStatus.ConditionType.scaleIn.rawValue)?.reason
+            == ClusterStatusCalculator.scaleInRefused
+        if !refusals.isEmpty, !refusedBefore {
             await events.record(stored, type: .warning, reason: ClusterStatusCalculator.scaleInRefused,
                 message: refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
+        return problems
+    }
 
-        let components = await observeComponents(cluster, definition: prepared.definition, names: names)
+    /// The status from the workloads and pods as cached now, written only when it changed.
+    func publishStatus(
+        of stored: Cluster, cluster: Cluster, desired: DesiredState, names: ClusterNames, applyProblem: String?
+    ) async throws {
+        let components = await observeComponents(cluster, definition: desired.input.definition, names: names)
         let status = ClusterStatusCalculator.status(
             for: stored, components: components,
-            outcome: .init(applyProblem: applyProblem, scaleIn: scaleIns.mapValues(\.step)), now: .now())
+            outcome: .init(applyProblem: applyProblem, scaleIn: desired.scaleIns.mapValues(\.step)), now: .now())
         if status.phase == .running, stored.status?.phase != .running {
             await events.record(stored, type: .normal, reason: "ClusterReady", message: "every component of the cluster is running")
         }
         try await statusWriter.publish(status, of: stored)
-        // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
-        if applyProblem != nil { throw ApplyFailure(message: applyProblem ?? "") }
+    }
+
+    /// When to look again at a Cluster whose objects were applied: what progresses without a Kubernetes event.
+    static func nextLook(recreating: Bool, scaleIns: [String: ScaleInStep], engineProblems: Bool) -> ReconcileResult {
         // The old StatefulSet goes once the garbage collector has orphaned its pods; then it is made anew.
-        if !recreating.isEmpty { return .requeue(after: .milliseconds(500)) }
-        // Shard transfers and engine setup progress without a Kubernetes event; look again.
-        if scaleIns.values.contains(where: { if case .waiting = $0.step { true } else { false } }) { return .requeue(after: .seconds(2)) }
-        if !refusals.isEmpty { return .requeue(after: .seconds(30)) }
-        return engineProblems.isEmpty ? .done : .requeue(after: .seconds(10))
+        if recreating { return .requeue(after: .milliseconds(500)) }
+        // Shard transfers progress inside the engine.
+        if scaleIns.values.contains(where: { if case .waiting = $0 { true } else { false } }) { return .requeue(after: .seconds(2)) }
+        // A refusal may lift as the engine's data moves (a collection dropped, replicas added).
+        if scaleIns.values.contains(where: { if case .refused = $0 { true } else { false } }) { return .requeue(after: .seconds(30)) }
+        return engineProblems ? .requeue(after: .seconds(10)) : .done
     }
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
