@@ -55,6 +55,7 @@ let package = Package(
             name: "OperatorKit",
             dependencies: [
                 "KubeKit",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

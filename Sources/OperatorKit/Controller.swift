@@ -57,7 +57,7 @@ public final class Controller: Sendable {
         map: @escaping @Sendable (InformerEvent<Object>) async -> [ObjectKey]
     ) async {
         let queue = self.queue
-        await sources.add(synced: { await informer.hasSynced() }, stalled: { await informer.isStalled(slack: $0) })
+        await sources.add(synced: { await informer.waitForSync() }, stalled: { await informer.isStalled(slack: $0) })
         await informer.addHandler { event in
             guard filter.admits(event) else { return }
             for key in await map(event) { await queue.add(key) }
@@ -125,10 +125,10 @@ public final class Controller: Sendable {
 
 /// The sync state and liveness of the informers a controller watches.
 private actor Sources {
-    private var synced: [@Sendable () async -> Bool] = []
+    private var synced: [@Sendable () async -> Void] = []
     private var stalled: [@Sendable (Duration) async -> Bool] = []
 
-    func add(synced: @escaping @Sendable () async -> Bool, stalled: @escaping @Sendable (Duration) async -> Bool) {
+    func add(synced: @escaping @Sendable () async -> Void, stalled: @escaping @Sendable (Duration) async -> Bool) {
         self.synced.append(synced)
         self.stalled.append(stalled)
     }
@@ -141,16 +141,8 @@ private actor Sources {
 
     /// Whether every informer synced before the task was cancelled.
     func waitForSync() async -> Bool {
-        while !Task.isCancelled {
-            var all = true
-            for check in synced where !(await check()) {
-                all = false
-                break
-            }
-            if all { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        for waitForSync in synced { await waitForSync() }
+        return !Task.isCancelled
     }
 }
 

@@ -41,11 +41,11 @@ public final class Informer<Object: KubernetesObject>: Sendable {
     }
 
     /// Whether the first list has been loaded into the cache.
-    public func hasSynced() async -> Bool { await state.synced }
+    public func hasSynced() async -> Bool { state.synced.isOpen }
 
-    /// Waits until the first list is in the cache.
+    /// Waits until the first list is in the cache, or the task is cancelled.
     public func waitForSync() async {
-        await state.waitForSync()
+        await state.synced.wait()
     }
 
     /// Whether the informer has made no progress (a list, a watch event or bookmark, a watch ended by its timeout)
@@ -84,7 +84,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
         let list = try await client.listAll(Object.descriptor, namespace: namespace, options: listOptions)
         let events = await cache.replace(with: list.items.compactMap(decoded))
         await state.deliver(events)
-        await state.markSynced()
+        state.synced.open()
         await state.progressed()
         return list.resourceVersion ?? ""
     }
@@ -167,8 +167,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
 /// What an informer shares between its loop and its callers.
 private actor InformerState<Object: KubernetesObject> {
     private var handlers: [@Sendable (InformerEvent<Object>) async -> Void] = []
-    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
-    private(set) var synced = false
+    nonisolated let synced = SyncLatch()
     private(set) var lastProgress = ContinuousClock.now
 
     func addHandler(_ handler: @escaping @Sendable (InformerEvent<Object>) async -> Void) {
@@ -183,19 +182,6 @@ private actor InformerState<Object: KubernetesObject> {
 
     func progressed() {
         lastProgress = .now
-    }
-
-    func markSynced() {
-        guard !synced else { return }
-        synced = true
-        let waiters = syncWaiters
-        syncWaiters.removeAll()
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func waitForSync() async {
-        if synced { return }
-        await withCheckedContinuation { syncWaiters.append($0) }
     }
 }
 
