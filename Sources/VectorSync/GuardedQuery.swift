@@ -1,4 +1,6 @@
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
 import PostgresNIO
 
 /// Queries that fail, rather than wait forever, when their connection has closed.
@@ -11,8 +13,9 @@ import PostgresNIO
 /// a moment has passed for a query in flight to get its own error, a query still unanswered fails. (The task that
 /// sent it stays suspended; nothing will ever resume it, and it holds no more than the query.)
 extension PostgresConnection {
-    /// How often a pending query looks at its connection.
-    static let closeCheckInterval: Duration = .milliseconds(250)
+    /// How long after its connection closes a query still unanswered is failed: a query the connection failed as it
+    /// closed has had this long to report its own error.
+    static let closeGrace: TimeAmount = .milliseconds(500)
 
     /// `query(_:logger:)`, failing with `ConnectionClosedError` when the connection closes unanswered. Like
     /// PostgresNIO's own queries, it is not cut short by cancellation: a cancelled worker still finishes (or
@@ -23,15 +26,8 @@ extension PostgresConnection {
     {
         guard !isClosed else { throw ConnectionClosedError() }
         let answer = PendingAnswer()
-        let watcher = Task {
-            var closedChecks = 0
-            while !Task.isCancelled {
-                try await Task.sleep(for: Self.closeCheckInterval)
-                closedChecks = isClosed ? closedChecks + 1 : 0
-                // The second look: a query the connection failed as it closed has had time to say so.
-                if closedChecks >= 2 { return await answer.resume(with: .failure(ConnectionClosedError())) }
-            }
-        }
+        let registration = PendingQueries.shared.register(answer, on: self)
+        // Not a child task: a query the closed channel discarded never returns, and its task must not hold up ours.
         Task {
             let result: Result<PostgresRowSequence, any Error>
             do {
@@ -39,8 +35,8 @@ extension PostgresConnection {
             } catch {
                 result = .failure(error)
             }
-            watcher.cancel()
-            await answer.resume(with: result)
+            PendingQueries.shared.unregister(registration)
+            answer.resume(with: result)
         }
         return try await answer.value()
     }
@@ -88,19 +84,82 @@ public struct ConnectionClosedError: Error, CustomStringConvertible {
 }
 
 /// The answer to a guarded query, given once by whichever comes first: the server or the close.
-private actor PendingAnswer {
-    private var result: Result<PostgresRowSequence, any Error>?
-    private var waiter: CheckedContinuation<PostgresRowSequence, any Error>?
+private final class PendingAnswer: Sendable {
+    private struct State {
+        var result: Result<PostgresRowSequence, any Error>?
+        var waiter: CheckedContinuation<PostgresRowSequence, any Error>?
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     func value() async throws -> PostgresRowSequence {
-        if let result { return try result.get() }
-        return try await withCheckedThrowingContinuation { waiter = $0 }
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLockedValue { state in
+                if state.result == nil { state.waiter = continuation }
+                return state.result
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 
     func resume(with result: Result<PostgresRowSequence, any Error>) {
-        guard self.result == nil else { return }
-        self.result = result
+        let waiter = state.withLockedValue { state -> CheckedContinuation<PostgresRowSequence, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
         waiter?.resume(with: result)
-        waiter = nil
+    }
+}
+
+/// The guarded queries awaiting an answer, by connection. Each connection is watched once, through its close
+/// future: when it closes, whatever is still pending on it fails after `closeGrace`. Nothing polls, and a query
+/// that is answered leaves nothing behind.
+private final class PendingQueries: Sendable {
+    static let shared = PendingQueries()
+
+    struct Registration: Sendable {
+        var connection: ObjectIdentifier
+        var query: Int
+    }
+
+    private struct State {
+        var nextQuery = 0
+        /// The connection is held until it has closed and its queries have failed, so that no new connection takes
+        /// its identifier meanwhile.
+        var pending: [ObjectIdentifier: (connection: PostgresConnection, answers: [Int: PendingAnswer])] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func register(_ answer: PendingAnswer, on connection: PostgresConnection) -> Registration {
+        let id = ObjectIdentifier(connection)
+        let (registration, firstOnConnection) = state.withLockedValue { state in
+            defer { state.nextQuery += 1 }
+            let first = state.pending[id] == nil
+            state.pending[id, default: (connection, [:])].answers[state.nextQuery] = answer
+            return (Registration(connection: id, query: state.nextQuery), first)
+        }
+        if firstOnConnection {
+            let eventLoop = connection.eventLoop
+            connection.closeFuture.whenComplete { _ in
+                eventLoop.scheduleTask(in: PostgresConnection.closeGrace) { self.failAll(on: id) }
+            }
+        }
+        return registration
+    }
+
+    func unregister(_ registration: Registration) {
+        state.withLockedValue { state in
+            state.pending[registration.connection]?.answers[registration.query] = nil
+        }
+    }
+
+    private func failAll(on connection: ObjectIdentifier) {
+        let answers = state.withLockedValue { state in
+            state.pending.removeValue(forKey: connection).map { Array($0.answers.values) } ?? []
+        }
+        for answer in answers { answer.resume(with: .failure(ConnectionClosedError())) }
     }
 }
