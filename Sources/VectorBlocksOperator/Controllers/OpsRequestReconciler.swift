@@ -184,94 +184,44 @@ public struct OpsRequestReconciler: Reconciler {
 
     // MARK: Progress
 
-    struct Progress {
-        var done: Int
-        var total: Int
-        var complete: Bool
-        var message: String
-    }
-
     func target(_ ops: OpsRequest, cluster: Cluster) -> Int {
-        let wanted = OpsRequestPlan.applied(ops, to: cluster, stamp: "")
-        if ops.spec.type == .stop {
-            return cluster.spec.componentSpecs.reduce(0) { $0 + Int($1.replicas ?? 1) }
-        }
-        return wanted.spec.componentSpecs.filter { OpsRequestPlan.touches(ops, component: $0.name) }
-            .reduce(0) { $0 + Int($1.replicas ?? 1) }
+        OpsRequestPlan.target(ops, cluster: cluster)
     }
 
-    func progress(_ ops: OpsRequest, cluster: Cluster) async -> Progress {
+    /// What the request's components look like in the caches; the plan judges how far along the request is.
+    func progress(_ ops: OpsRequest, cluster: Cluster) async -> OpsRequestPlan.Progress {
         guard let namespace = cluster.metadata?.namespace, let name = cluster.metadata?.name else {
-            return Progress(done: 0, total: 0, complete: false, message: "")
+            return OpsRequestPlan.Progress(done: 0, total: 0, complete: false, message: "")
         }
         let names = ClusterNames(cluster: name, namespace: namespace)
-        let stamp = ops.status?.startTimestamp?.description ?? ""
-        var done = 0
-        var total = 0
-        var complete = reconciled(cluster, generation: ops.status?.clusterGeneration)
-        var addresses: [String] = []
+        var observed: [String: OpsRequestPlan.ComponentObservation] = [:]
         for component in cluster.spec.componentSpecs where OpsRequestPlan.touches(ops, component: component.name) {
-            let pods = await caches.pods.list(namespace: namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
+            var observation = OpsRequestPlan.ComponentObservation()
+            observation.pods = await caches.pods.list(namespace: namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
                 .filter { $0.metadata?.deletionTimestamp == nil }
-            let statefulSet = await caches.statefulSets.get(name: names.workload(component.name), namespace: namespace)
-            let replicas = Int(component.replicas ?? 1)
-            if ops.spec.type == .stop {
-                let before = Int(ops.status?.lastConfiguration?.components?[component.name]?.replicas ?? Int32(pods.count))
-                total += before
-                done += max(before - pods.count, 0)
-                complete = complete && pods.isEmpty
-                continue
-            }
-            total += replicas
-            let current = pods.filter { pod in
-                guard ClusterStatusCalculator.isReady(pod) else { return false }
-                if let revision = statefulSet?.status?.updateRevision, pod.metadata?.labels?["controller-revision-hash"] != nil {
-                    return pod.metadata?.labels?["controller-revision-hash"] == revision
-                }
-                return true
-            }
-            done += min(current.count, replicas)
-            complete = complete && current.count >= replicas
-            if ops.spec.type == .restart {
-                let rolled = statefulSet?.spec?.template.metadata?.annotations?[ClusterObjectsBuilder.podRestartAnnotation] == stamp
-                    && statefulSet?.status?.observedGeneration == statefulSet?.metadata?.generation
-                    && statefulSet?.status?.updatedReplicas == Int32(replicas)
-                complete = complete && rolled
-            }
-            if ops.spec.type == .volumeExpansion {
-                for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
-                    for claim in expansion.volumeClaimTemplates {
-                        for ordinal in 0..<replicas {
-                            let pvc = await caches.volumeClaims.get(
-                                name: names.volumeClaim(claim.name, component: component.name, ordinal: ordinal), namespace: namespace)
-                            let capacity = pvc?.status?.capacity?["storage"]
-                            complete = complete && capacity.map { $0 >= claim.storage } == true
-                        }
+            observation.statefulSet = await caches.statefulSets.get(name: names.workload(component.name), namespace: namespace)
+            for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
+                for claim in expansion.volumeClaimTemplates {
+                    for ordinal in 0..<Int(component.replicas ?? 1) {
+                        let claimName = names.volumeClaim(claim.name, component: component.name, ordinal: ordinal)
+                        let capacity = await caches.volumeClaims.get(name: claimName, namespace: namespace)?.status?.capacity?["storage"]
+                        observation.claimCapacities.updateValue(capacity, forKey: claimName)
                     }
                 }
             }
-            if ops.spec.type == .expose {
-                for service in component.services ?? [] where service.serviceType == .loadBalancer {
-                    let serviceName = names.extraService(component.name, service.name)
-                    let ingress = await caches.services.get(name: serviceName, namespace: namespace)?.status?.loadBalancer?.ingress?.first
-                    if let address = ingress?.hostname ?? ingress?.ip {
-                        addresses.append("\(serviceName): \(address)")
-                    } else {
-                        complete = false
-                    }
-                }
+            for service in component.services ?? [] where ops.spec.type == .expose && service.serviceType == .loadBalancer {
+                let serviceName = names.extraService(component.name, service.name)
+                let ingress = await caches.services.get(name: serviceName, namespace: namespace)?.status?.loadBalancer?.ingress?.first
+                let address: String? = ingress?.hostname ?? ingress?.ip
+                observation.loadBalancers.updateValue(address, forKey: serviceName)
             }
+            observed[component.name] = observation
         }
-        let expected: ClusterPhase = ops.spec.type == .stop ? .stopped : .running
-        complete = complete && cluster.status?.phase == expected
-        var message = "\(ops.spec.type.rawValue) of Cluster \"\(name)\" is done"
-        if !addresses.isEmpty { message += "; load balancers: \(addresses.joined(separator: ", "))" }
-        return Progress(done: complete ? total : min(done, max(total - 1, 0)), total: total, complete: complete, message: message)
+        return OpsRequestPlan.progress(ops, cluster: cluster, names: names, observed: observed)
     }
 
     func reconciled(_ cluster: Cluster, generation: Int64?) -> Bool {
-        guard let generation else { return false }
-        return (cluster.status?.observedGeneration ?? 0) >= generation
+        OpsRequestPlan.reconciled(cluster, generation: generation)
     }
 
     // MARK: Bookkeeping

@@ -172,3 +172,114 @@ public enum OpsRequestPlan {
         change(&cluster.spec.componentSpecs[index])
     }
 }
+
+// MARK: Completion
+
+extension OpsRequestPlan {
+    /// How far a running request is: `done` of `total` pods, and whether everything it asked for has happened.
+    struct Progress: Sendable, Hashable {
+        var done: Int
+        var total: Int
+        var complete: Bool
+        var message: String
+    }
+
+    /// A component the request touches, as the caches show it.
+    struct ComponentObservation: Sendable {
+        /// Its pods, leaving ones excluded.
+        var pods: [CoreV1.Pod] = []
+        var statefulSet: AppsV1.StatefulSet?
+        /// The storage each claim a VolumeExpansion grows holds now, by claim name.
+        var claimCapacities: [String: Quantity?] = [:]
+        /// The address of each load balancer an Expose asks for, by Service name; nil until it has one.
+        var loadBalancers: [String: String?] = [:]
+    }
+
+    /// The pods the request brings to their wanted state when done.
+    static func target(_ ops: OpsRequest, cluster: Cluster) -> Int {
+        if ops.spec.type == .stop {
+            return cluster.spec.componentSpecs.reduce(0) { $0 + Int($1.replicas ?? 1) }
+        }
+        return applied(ops, to: cluster, stamp: "").spec.componentSpecs.filter { touches(ops, component: $0.name) }
+            .reduce(0) { $0 + Int($1.replicas ?? 1) }
+    }
+
+    /// Whether the Cluster controller has seen the Cluster's spec as of `generation`.
+    static func reconciled(_ cluster: Cluster, generation: Int64?) -> Bool {
+        guard let generation else { return false }
+        return (cluster.status?.observedGeneration ?? 0) >= generation
+    }
+
+    /// Each type's rule for done: the Cluster reconciled at the request's generation and in the phase the request
+    /// leads to, and per component: Stop, no pod left; the others, every wanted pod ready at the workload's update
+    /// revision; Restart, the restart stamp rolled out; VolumeExpansion, every claim at least its new size; Expose,
+    /// every load balancer with an address.
+    static func progress(
+        _ ops: OpsRequest, cluster: Cluster, names: ClusterNames, observed: [String: ComponentObservation]
+    ) -> Progress {
+        let stamp = ops.status?.startTimestamp?.description ?? ""
+        var done = 0
+        var total = 0
+        var complete = reconciled(cluster, generation: ops.status?.clusterGeneration)
+        var addresses: [String] = []
+        for component in cluster.spec.componentSpecs where touches(ops, component: component.name) {
+            let observation = observed[component.name] ?? ComponentObservation()
+            let pods = observation.pods
+            if ops.spec.type == .stop {
+                let before = Int(ops.status?.lastConfiguration?.components?[component.name]?.replicas ?? Int32(pods.count))
+                total += before
+                done += max(before - pods.count, 0)
+                complete = complete && pods.isEmpty
+                continue
+            }
+            let replicas = Int(component.replicas ?? 1)
+            total += replicas
+            let current = pods.filter { isCurrent($0, statefulSet: observation.statefulSet) }
+            done += min(current.count, replicas)
+            complete = complete && current.count >= replicas
+            if ops.spec.type == .restart {
+                complete = complete && restarted(observation.statefulSet, stamp: stamp, replicas: replicas)
+            }
+            if ops.spec.type == .volumeExpansion {
+                complete = complete && grown(ops, component: component, names: names, capacities: observation.claimCapacities)
+            }
+            for (service, address) in observation.loadBalancers.sorted(by: { $0.key < $1.key }) {
+                if let address { addresses.append("\(service): \(address)") } else { complete = false }
+            }
+        }
+        let expected: ClusterPhase = ops.spec.type == .stop ? .stopped : .running
+        complete = complete && cluster.status?.phase == expected
+        var message = "\(ops.spec.type.rawValue) of Cluster \"\(names.cluster)\" is done"
+        if !addresses.isEmpty { message += "; load balancers: \(addresses.joined(separator: ", "))" }
+        return Progress(done: complete ? total : min(done, max(total - 1, 0)), total: total, complete: complete, message: message)
+    }
+
+    /// Ready, and of the workload's update revision when the pod says which it is.
+    private static func isCurrent(_ pod: CoreV1.Pod, statefulSet: AppsV1.StatefulSet?) -> Bool {
+        guard ClusterStatusCalculator.isReady(pod) else { return false }
+        if let revision = statefulSet?.status?.updateRevision, let podRevision = pod.metadata?.labels?["controller-revision-hash"] {
+            return podRevision == revision
+        }
+        return true
+    }
+
+    private static func restarted(_ statefulSet: AppsV1.StatefulSet?, stamp: String, replicas: Int) -> Bool {
+        statefulSet?.spec?.template.metadata?.annotations?[ClusterObjectsBuilder.podRestartAnnotation] == stamp
+            && statefulSet?.status?.observedGeneration == statefulSet?.metadata?.generation
+            && statefulSet?.status?.updatedReplicas == Int32(replicas)
+    }
+
+    private static func grown(
+        _ ops: OpsRequest, component: ClusterComponentSpec, names: ClusterNames, capacities: [String: Quantity?]
+    ) -> Bool {
+        for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
+            for claim in expansion.volumeClaimTemplates {
+                for ordinal in 0..<Int(component.replicas ?? 1) {
+                    let name = names.volumeClaim(claim.name, component: component.name, ordinal: ordinal)
+                    guard let capacity = capacities[name] ?? nil, capacity >= claim.storage else { return false }
+                }
+            }
+        }
+        return true
+    }
+}
