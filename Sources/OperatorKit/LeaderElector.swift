@@ -7,8 +7,8 @@ import Metrics
 /// the lease when it is free or its holder has not renewed it within the lease duration (judged by this process's
 /// own clock, never by comparing clocks across machines), renews it every retry period, and gives up leadership
 /// when it cannot renew within the renew deadline, each attempt cut off at that deadline. Its `fence` stops the
-/// leader's writes at the same deadline, so two leaders never write at once. On graceful shutdown the leader releases the lease by writing a
-/// one-second duration, so a standby takes over at once.
+/// leader's writes at the same deadline, so two leaders never write at once. On graceful shutdown the leader
+/// releases the lease by writing a one-second duration, so a standby takes over at once.
 public actor LeaderElector {
     public struct Configuration: Sendable {
         public var leaseName: String
