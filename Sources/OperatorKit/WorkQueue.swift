@@ -118,6 +118,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let now = clock.now
         return startedAt.values.map { now - $0 }.max() ?? .zero
     }
+
     public var isShuttingDown: Bool { shuttingDown }
 
     private func scheduleTimer() {

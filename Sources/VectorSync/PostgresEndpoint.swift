@@ -100,10 +100,7 @@ public struct PostgresEndpoint: Sendable {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = TimeAmount(connectTimeout)
-        if let statementTimeout {
-            let milliseconds = statementTimeout.components.seconds * 1_000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            configuration.options.additionalStartupParameters.append(("statement_timeout", "\(milliseconds)"))
-        }
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 
@@ -117,7 +114,13 @@ public struct PostgresEndpoint: Sendable {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = connectTimeout
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
+    }
+
+    /// Settings every session of the endpoint starts with.
+    private var startupParameters: [(String, String)] {
+        statementTimeout.map { [("statement_timeout", "\($0.nanoseconds / 1_000_000)")] } ?? []
     }
 
     /// Runs `body` on a new connection, closed afterwards. Statements in `body` should be `guardedQuery`s.

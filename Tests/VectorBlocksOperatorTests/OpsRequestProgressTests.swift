@@ -68,11 +68,13 @@ struct OpsRequestProgressTests {
     @Test func exposeWaitsForTheLoadBalancersAddressAndReportsIt() throws {
         let request = ops(OpsRequestSpec(clusterRef: "vectors", type: .expose, expose: [
             .init(componentName: "qdrant", services: [ClusterComponentService(name: "vpc", serviceType: .loadBalancer)])]))
+        // The Cluster as the request left it: its component has the load balancer Service.
+        var exposed = try cluster()
+        exposed.spec.componentSpecs[0].services = [ClusterComponentService(name: "vpc", serviceType: .loadBalancer)]
         var observation = OpsRequestPlan.ComponentObservation(pods: readyPods(3))
-        observation.loadBalancers.updateValue(nil, forKey: "vectors-qdrant-vpc")
-        #expect(!OpsRequestPlan.progress(request, cluster: try cluster(), names: names, observed: ["qdrant": observation]).complete)
+        #expect(!OpsRequestPlan.progress(request, cluster: exposed, names: names, observed: ["qdrant": observation]).complete)
         observation.loadBalancers["vectors-qdrant-vpc"] = "nlb.example.com"
-        let done = OpsRequestPlan.progress(request, cluster: try cluster(), names: names, observed: ["qdrant": observation])
+        let done = OpsRequestPlan.progress(request, cluster: exposed, names: names, observed: ["qdrant": observation])
         #expect(done.complete)
         #expect(done.message.contains("vectors-qdrant-vpc: nlb.example.com"))
     }

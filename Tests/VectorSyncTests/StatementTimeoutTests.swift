@@ -3,7 +3,7 @@ import PostgresNIO
 import TestSupport
 import Testing
 
-import VectorSync
+@testable import VectorSync
 
 /// The operator's engine calls must not hold a reconcile: the endpoint's statement timeout reaches the server.
 @Suite("Statement timeout")
@@ -27,6 +27,14 @@ struct StatementTimeoutTests {
                 } catch let error as PSQLError {
                     #expect(error.serverInfo?[.sqlState] == "57014")  // query_canceled
                 }
+            }
+            // The pool's connections (Pelican's and Emu's) start with the same setting.
+            let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let rows = try await client.guardedQuery("SHOW statement_timeout", logger: logger)
+                #expect(try rows.first?.decode(String.self) == "300ms")
             }
         }
     }

@@ -99,7 +99,7 @@ public struct OpsRequestReconciler: Reconciler {
         status.phase = .creating
         status.lastConfiguration = OpsRequestPlan.lastConfiguration(ops, cluster: cluster)
         status.startTimestamp = status.startTimestamp ?? .now()
-        status.progress = "0/\(target(ops, cluster: cluster))"
+        status.progress = "0/\(OpsRequestPlan.target(ops, cluster: cluster))"
         var conditions = status.conditions ?? []
         Conditions.set(&conditions, type: Self.validatedCondition, status: .true, reason: "ValidateOpsRequestPassed",
             message: "the request fits Cluster \"\(ops.spec.clusterRef)\"", observedGeneration: ops.metadata?.generation)
@@ -168,7 +168,7 @@ public struct OpsRequestReconciler: Reconciler {
     }
 
     private func followCancel(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
-        guard reconciled(cluster, generation: ops.status?.clusterGeneration), cluster.status?.phase == .running else { return .done }
+        guard OpsRequestPlan.reconciled(cluster, generation: ops.status?.clusterGeneration), cluster.status?.phase == .running else { return .done }
         var status = ops.status ?? OpsRequestStatus()
         status.phase = .cancelled
         status.completionTimestamp = .now()
@@ -184,10 +184,6 @@ public struct OpsRequestReconciler: Reconciler {
 
     // MARK: Progress
 
-    func target(_ ops: OpsRequest, cluster: Cluster) -> Int {
-        OpsRequestPlan.target(ops, cluster: cluster)
-    }
-
     /// What the request's components look like in the caches; the plan judges how far along the request is.
     func progress(_ ops: OpsRequest, cluster: Cluster) async -> OpsRequestPlan.Progress {
         guard let namespace = cluster.metadata?.namespace, let name = cluster.metadata?.name else {
@@ -200,28 +196,17 @@ public struct OpsRequestReconciler: Reconciler {
             observation.pods = await caches.pods.list(namespace: namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
                 .filter { $0.metadata?.deletionTimestamp == nil }
             observation.statefulSet = await caches.statefulSets.get(name: names.workload(component.name), namespace: namespace)
-            for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
-                for claim in expansion.volumeClaimTemplates {
-                    for ordinal in 0..<Int(component.replicas ?? 1) {
-                        let claimName = names.volumeClaim(claim.name, component: component.name, ordinal: ordinal)
-                        let capacity = await caches.volumeClaims.get(name: claimName, namespace: namespace)?.status?.capacity?["storage"]
-                        observation.claimCapacities.updateValue(capacity, forKey: claimName)
-                    }
-                }
+            for claim in OpsRequestPlan.grownClaims(ops, component: component, names: names) {
+                observation.claimCapacities[claim.name] = await caches.volumeClaims.get(name: claim.name, namespace: namespace)?
+                    .status?.capacity?["storage"]
             }
-            for service in component.services ?? [] where ops.spec.type == .expose && service.serviceType == .loadBalancer {
-                let serviceName = names.extraService(component.name, service.name)
-                let ingress = await caches.services.get(name: serviceName, namespace: namespace)?.status?.loadBalancer?.ingress?.first
-                let address: String? = ingress?.hostname ?? ingress?.ip
-                observation.loadBalancers.updateValue(address, forKey: serviceName)
+            for service in OpsRequestPlan.loadBalancers(ops, component: component, names: names) {
+                let ingress = await caches.services.get(name: service, namespace: namespace)?.status?.loadBalancer?.ingress?.first
+                observation.loadBalancers[service] = ingress?.hostname ?? ingress?.ip
             }
             observed[component.name] = observation
         }
         return OpsRequestPlan.progress(ops, cluster: cluster, names: names, observed: observed)
-    }
-
-    func reconciled(_ cluster: Cluster, generation: Int64?) -> Bool {
-        OpsRequestPlan.reconciled(cluster, generation: generation)
     }
 
     // MARK: Bookkeeping

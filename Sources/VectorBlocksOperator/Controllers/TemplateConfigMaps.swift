@@ -11,6 +11,12 @@ public actor TemplateConfigMaps {
     public struct Key: Hashable, Sendable {
         public var namespace: String
         public var name: String
+
+        /// Where a template spec points; KubeBlocks' default namespace is `default`.
+        init(_ spec: ComponentTemplateSpec) {
+            namespace = spec.namespace ?? "default"
+            name = spec.templateRef
+        }
     }
 
     private let client: KubeClient
@@ -44,7 +50,7 @@ public actor TemplateConfigMaps {
 
     /// The template from its watch once that has synced; until then (its first reconcile), from the server.
     func get(_ spec: ComponentTemplateSpec) async throws -> CoreV1.ConfigMap? {
-        let key = Key(namespace: spec.namespace ?? "default", name: spec.templateRef)
+        let key = Key(spec)
         let informer: Informer<CoreV1.ConfigMap>
         if let existing = informers[key] { informer = existing } else { informer = await watch(key) }
         if await informer.hasSynced() {
@@ -76,9 +82,7 @@ extension ClusterDefinition {
     /// Whether a component of this definition renders `template`.
     func names(_ template: TemplateConfigMaps.Key) -> Bool {
         spec.componentDefs.contains { component in
-            ((component.configSpecs ?? []) + (component.scriptSpecs ?? [])).contains {
-                ($0.namespace ?? "default") == template.namespace && $0.templateRef == template.name
-            }
+            ((component.configSpecs ?? []) + (component.scriptSpecs ?? [])).contains { TemplateConfigMaps.Key($0) == template }
         }
     }
 }

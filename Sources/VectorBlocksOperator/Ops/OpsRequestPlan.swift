@@ -189,10 +189,10 @@ extension OpsRequestPlan {
         /// Its pods, leaving ones excluded.
         var pods: [CoreV1.Pod] = []
         var statefulSet: AppsV1.StatefulSet?
-        /// The storage each claim a VolumeExpansion grows holds now, by claim name.
-        var claimCapacities: [String: Quantity?] = [:]
-        /// The address of each load balancer an Expose asks for, by Service name; nil until it has one.
-        var loadBalancers: [String: String?] = [:]
+        /// The storage each claim a VolumeExpansion grows holds now, by claim name (`grownClaims`).
+        var claimCapacities: [String: Quantity] = [:]
+        /// The address of each load balancer an Expose asks for that has one, by Service name (`loadBalancers`).
+        var loadBalancers: [String: String] = [:]
     }
 
     /// The pods the request brings to their wanted state when done.
@@ -240,11 +240,11 @@ extension OpsRequestPlan {
             if ops.spec.type == .restart {
                 complete = complete && restarted(observation.statefulSet, stamp: stamp, replicas: replicas)
             }
-            if ops.spec.type == .volumeExpansion {
-                complete = complete && grown(ops, component: component, names: names, capacities: observation.claimCapacities)
+            complete = complete && grownClaims(ops, component: component, names: names).allSatisfy { claim in
+                observation.claimCapacities[claim.name].map { $0 >= claim.storage } == true
             }
-            for (service, address) in observation.loadBalancers.sorted(by: { $0.key < $1.key }) {
-                if let address { addresses.append("\(service): \(address)") } else { complete = false }
+            for service in loadBalancers(ops, component: component, names: names) {
+                if let address = observation.loadBalancers[service] { addresses.append("\(service): \(address)") } else { complete = false }
             }
         }
         let expected: ClusterPhase = ops.spec.type == .stop ? .stopped : .running
@@ -269,17 +269,22 @@ extension OpsRequestPlan {
             && statefulSet?.status?.updatedReplicas == Int32(replicas)
     }
 
-    private static func grown(
-        _ ops: OpsRequest, component: ClusterComponentSpec, names: ClusterNames, capacities: [String: Quantity?]
-    ) -> Bool {
-        for expansion in ops.spec.volumeExpansion ?? [] where expansion.componentName == component.name {
-            for claim in expansion.volumeClaimTemplates {
-                for ordinal in 0..<Int(component.replicas ?? 1) {
-                    let name = names.volumeClaim(claim.name, component: component.name, ordinal: ordinal)
-                    guard let capacity = capacities[name] ?? nil, capacity >= claim.storage else { return false }
+    /// The claims a VolumeExpansion grows in `component`, with the storage each must reach.
+    static func grownClaims(
+        _ ops: OpsRequest, component: ClusterComponentSpec, names: ClusterNames
+    ) -> [(name: String, storage: Quantity)] {
+        guard ops.spec.type == .volumeExpansion else { return [] }
+        return (ops.spec.volumeExpansion ?? []).filter { $0.componentName == component.name }
+            .flatMap(\.volumeClaimTemplates).flatMap { claim in
+                (0..<Int(component.replicas ?? 1)).map { ordinal in
+                    (names.volumeClaim(claim.name, component: component.name, ordinal: ordinal), claim.storage)
                 }
             }
-        }
-        return true
+    }
+
+    /// The load balancer Services an Expose waits for in `component`, by name.
+    static func loadBalancers(_ ops: OpsRequest, component: ClusterComponentSpec, names: ClusterNames) -> [String] {
+        guard ops.spec.type == .expose else { return [] }
+        return (component.services ?? []).filter { $0.serviceType == .loadBalancer }.map { names.extraService(component.name, $0.name) }
     }
 }
