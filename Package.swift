@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "VectorBlocksAPI", targets: ["VectorBlocksAPI"]),
         .executable(name: "vectorblocks-gen", targets: ["vectorblocks-gen"]),
         .executable(name: "kbctl", targets: ["kbctl"]),
+        .executable(name: "vectorblocks-playground", targets: ["vectorblocks-playground"]),
+        .library(name: "VectorBlocksPackaging", targets: ["VectorBlocksPackaging"]),
         .library(name: "VectorSync", targets: ["VectorSync"]),
         .library(name: "VectorSyncOptions", targets: ["VectorSyncOptions"]),
         .executable(name: "pelican", targets: ["pelican"]),
@@ -88,12 +90,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "kube-sim",
-            dependencies: ["KubeSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "KubeSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "vectorblocks-bench",
             dependencies: [
-                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator", "VectorSync",
+                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "VectorSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +112,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksOperator", "OperatorKit",
+                "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -135,10 +142,13 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .target(name: "VectorBlocksAPI", dependencies: ["KubeKit"]),
         .target(
-            name: "VectorBlocksAPI",
-            dependencies: ["KubeKit", .product(name: "Yams", package: "Yams")],
-            resources: [.copy("Addons/Scripts")]
+            name: "VectorBlocksPackaging",
+            dependencies: ["KubeKit", "VectorBlocksAPI"],
+            // The shipped CRDs are the generated YAML (vectorblocks-gen writes them here as well as to crds/), so a
+            // built kbctl installs exactly what the repository holds, with no generator or OpenAPI document at run time.
+            resources: [.copy("Addons/Scripts"), .copy("Resources/crds")]
         ),
         .target(
             name: "VectorBlocksOperator",
@@ -168,27 +178,41 @@ let package = Package(
         ),
         .executableTarget(
             name: "vectorblocks-gen",
-            dependencies: ["VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["VectorBlocksPackaging", "VectorBlocksAPI", "KubeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .target(name: "VectorBlocksCLI", dependencies: ["KubeKit", "VectorBlocksAPI"]),
+        .target(name: "VectorBlocksCLI", dependencies: ["KubeKit", "VectorBlocksAPI", "VectorBlocksPackaging"]),
         .target(
             name: "VectorBlocksPlayground",
             dependencies: [
-                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator", "VectorBlocksCLI",
+                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator",
+                "VectorBlocksCLI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "vectorblocks-playground",
+            dependencies: [
+                "VectorBlocksPlayground",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "kbctl",
             dependencies: [
-                "KubeKit", "VectorBlocksAPI", "VectorBlocksCLI", "VectorBlocksPlayground",
+                "KubeKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "VectorBlocksCLITests",
-            dependencies: ["VectorBlocksCLI", "VectorBlocksPlayground", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"],
+            dependencies: [
+                "VectorBlocksCLI", "VectorBlocksPlayground", "VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim",
+                "TestSupport",
+            ],
             // Read from the repository by path, so a test can also rewrite them (VB_UPDATE_GOLDEN=1).
             exclude: ["Golden"]
         ),
@@ -209,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "VectorBlocksOperatorTests",
             dependencies: [
-                "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport",
+                "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -219,7 +243,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksAPITests",
-            dependencies: ["VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport"],
+            dependencies: ["VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import KubeKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 extension Session {
     public static let addons: [Addon] = [.qdrant, .pgvector]

@@ -1,6 +1,7 @@
 import Foundation
 import KubeKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 extension Session {
     /// The kinds `deploy/operator.yaml` holds, for applying its documents.

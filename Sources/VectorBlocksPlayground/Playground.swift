@@ -3,8 +3,10 @@ import KubeKit
 import KubeSim
 import Logging
 import OperatorKit
+import ServiceLifecycle
 import VectorBlocksAPI
 import VectorBlocksOperator
+import VectorBlocksPackaging
 
 /// A whole VectorBlocks installation in one process, for a laptop with no cluster: KubeSim with its simulated
 /// kubelets, the CRDs and both addons installed, and the operator running, with a kubeconfig for kbctl and kubectl.
@@ -12,8 +14,9 @@ public final class Playground: Sendable {
     public let server: KubeSimServer
     public let client: KubeClient
     public let kubeconfigPath: String
-    private let operatorTask: Task<Void, any Error>
+    private let manager: OperatorManager
 
+    /// Starts the API server and installs the CRDs and addons; the operator runs inside `run(until:)`.
     public static func start(port: Int = 0, kubeconfigPath: String, logger: Logger) async throws -> Playground {
         var configuration = KubeSimConfiguration()
         configuration.workloads = WorkloadSimulation()
@@ -21,35 +24,32 @@ public final class Playground: Sendable {
         do {
             try server.kubeconfigYAML(token: nil).write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
             let client = try KubeClient(configuration: KubeClientConfiguration(server: server.baseURL), logger: logger)
-            try await install(client)
+            do {
+                try await install(client)
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
             // The simulated pods run no database, so there is no engine to move shards off or ask for roles: the
             // playground shows the Kubernetes side of the operator, with its engine adapters off.
             let manager = OperatorManager(client: client, options: .init(engines: EngineAdapters([:])), logger: logger)
-            let task = Task { try await manager.run() }
-            return Playground(server: server, client: client, kubeconfigPath: kubeconfigPath, operatorTask: task)
+            return Playground(server: server, client: client, kubeconfigPath: kubeconfigPath, manager: manager)
         } catch {
             try? await server.shutdown()
             throw error
         }
     }
 
-    private init(server: KubeSimServer, client: KubeClient, kubeconfigPath: String, operatorTask: Task<Void, any Error>) {
+    private init(server: KubeSimServer, client: KubeClient, kubeconfigPath: String, manager: OperatorManager) {
         self.server = server
         self.client = client
         self.kubeconfigPath = kubeconfigPath
-        self.operatorTask = operatorTask
-    }
-
-    /// The CRDs as crds/ holds them, generated here from the types and the reference OpenAPI document KubeSim
-    /// carries, so a built kbctl needs no checkout.
-    public static func crdDocuments() throws -> [JSONValue] {
-        let files = try GeneratedFiles.crds(openAPIDocument: KubeSimServer.referenceOpenAPIDocument())
-        return try files.sorted { $0.key < $1.key }.flatMap { try ManifestYAML.parse($0.value) }
+        self.manager = manager
     }
 
     /// The CRDs, the addons' namespace, and the Qdrant and pgvector addons.
     static func install(_ client: KubeClient) async throws {
-        for crd in try crdDocuments() {
+        for crd in try ShippedCRDs.documents() {
             _ = try await client.create(ApiextensionsV1.CustomResourceDefinition.descriptor, crd)
         }
         _ = try await client.create(CoreV1.Namespace(metadata: .init(name: Addon.defaultNamespace)))
@@ -61,10 +61,34 @@ public final class Playground: Sendable {
         }
     }
 
+    /// Runs the operator while `work` runs, and stops it when `work` returns; the operator is a child task, so
+    /// nothing of it outlives this call.
+    public func run<Result: Sendable>(until work: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await self.manager.run()
+                return nil
+            }
+            group.addTask { try await work() }
+            defer { group.cancelAll() }
+            while let finished = try await group.next() {
+                if let result = finished { return result }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Stops the API server and the client; call after `run(until:)` returned.
     public func stop() async {
-        operatorTask.cancel()
-        _ = await operatorTask.result
         try? await client.shutdown()
         try? await server.shutdown()
+    }
+}
+
+extension Playground: Service {
+    /// Serves until the service group shuts down gracefully (SIGINT or SIGTERM for the executable), then stops.
+    public func run() async throws {
+        try await run(until: { try? await gracefulShutdown() })
+        await stop()
     }
 }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import KubeKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 import VectorBlocksCLI
-import VectorBlocksPlayground
 
 /// The image and namespace `install` and `uninstall` share.
 struct OperatorPlacement: ParsableArguments {
@@ -45,7 +45,7 @@ struct InstallCommand: AsyncParsableCommand {
     func run() async throws {
         try await global.run { session in
             let applied = try await session.install(
-                crds: try Playground.crdDocuments(), settings: try placement.settings(), namespace: placement.operatorNamespace)
+                crds: try ShippedCRDs.documents(), settings: try placement.settings(), namespace: placement.operatorNamespace)
             for object in applied { Terminal.print("\(object) applied\n") }
             guard wait else { return }
             try await session.waitForOperator(namespace: placement.operatorNamespace)
@@ -64,7 +64,7 @@ struct UninstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await global.run { session in
-            let names = try Playground.crdDocuments().compactMap { $0["metadata"]?["name"]?.stringValue }
+            let names = try ShippedCRDs.documents().compactMap { $0["metadata"]?["name"]?.stringValue }
             let removed = try await session.uninstall(
                 settings: try placement.settings(), namespace: placement.operatorNamespace, removeCRDs: removeCrds, crdNames: names)
             for object in removed { Terminal.print("\(object) deleted\n") }

@@ -1,13 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import KubeSim
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Logging
+import ServiceLifecycle
 
 /// Runs a KubeSim API server until SIGINT or SIGTERM.
 @main
@@ -53,28 +48,13 @@ struct KubeSimCommand: AsyncParsableCommand {
             Self.log("wrote kubeconfig to \(kubeconfig)")
         }
         Self.log("listening on \(server.baseURL)")
-        let signal = await Self.waitForTerminationSignal()
-        Self.log("received signal \(signal), shutting down")
-        try await server.shutdown()
+        var logger = Logger(label: "kube-sim")
+        logger.logLevel = .warning
+        try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        Self.log("shut down")
     }
 
     private static func log(_ message: String) {
         FileHandle.standardOutput.write(Data("kube-sim: \(message)\n".utf8))
-    }
-
-    private static func waitForTerminationSignal() async -> Int32 {
-        let (signals, continuation) = AsyncStream<Int32>.makeStream()
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        var iterator = signals.makeAsyncIterator()
-        let received = await iterator.next() ?? SIGTERM
-        for source in sources { source.cancel() }
-        return received
     }
 }

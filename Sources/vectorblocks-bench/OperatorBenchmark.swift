@@ -5,6 +5,7 @@ import Logging
 import MetricsTestKit
 import OperatorKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 import VectorBlocksOperator
 
 /// Many Clusters at once: the operator in this process against a `kube-sim` child process (with its simulated

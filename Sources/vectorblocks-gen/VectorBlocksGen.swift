@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// Writes the generated files of the repository: the CRDs from the Swift API types, and the addons and the operator
 /// as plain manifests and Helm charts. Run from the repository root.
@@ -45,7 +46,7 @@ struct VectorBlocksGen: ParsableCommand {
 
     struct Addons: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "addons", abstract: "Write deploy/addons/*.yaml and charts/<addon>/ from Sources/VectorBlocksAPI/Addons.")
+            commandName: "addons", abstract: "Write deploy/addons/*.yaml and charts/<addon>/ from Sources/VectorBlocksPackaging/Addons.")
 
         @Option(help: "The repository root; the files go to deploy/addons and charts under it.")
         var root = "."
@@ -60,7 +61,7 @@ struct VectorBlocksGen: ParsableCommand {
     struct Deploy: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "deploy",
-            abstract: "Write deploy/operator.yaml and charts/vectorblocks/ (with the CRDs) from Sources/VectorBlocksAPI/Deploy.")
+            abstract: "Write deploy/operator.yaml and charts/vectorblocks/ (with the CRDs) and the CRDs kbctl ships from Sources/VectorBlocksPackaging/Deploy.")
 
         @Option(help: "The repository root; the files go to deploy and charts under it.")
         var root = "."
@@ -76,7 +77,7 @@ struct VectorBlocksGen: ParsableCommand {
             let changed = try GeneratedFiles.write(files, under: rootURL)
             // A removed template or CRD would still be installed by the chart.
             let chart = "\(GeneratedFiles.chartDirectory)/\(OperatorPackage.chartName)"
-            for folder in ["\(chart)/templates", "\(chart)/crds"] {
+            for folder in ["\(chart)/templates", "\(chart)/crds", GeneratedFiles.shippedCRDDirectory] {
                 let stale = try FileManager.default.contentsOfDirectory(atPath: rootURL.appendingPathComponent(folder).path)
                     .filter { files["\(folder)/\($0)"] == nil }
                 for name in stale {

@@ -41,6 +41,18 @@ public final class BackgroundProgram: Sendable {
         (try? String(contentsOfFile: log.path + "/output.log", encoding: .utf8)) ?? ""
     }
 
+    /// Waits until the program has printed `text` (a line it prints when it reaches a state); fails with what it
+    /// printed when it exits first or `patience` runs out.
+    public func waitForOutput(_ text: String, patience: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + patience
+        while !output.contains(text) {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw TestSetupError("\(name) did not print \"\(text)\" (running: \(process.isRunning)); it printed:\n\(output)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// SIGKILL, then waits for the exit on a Dispatch thread (never on the cooperative pool).
     public func kill() async {
         guard process.isRunning else { return }

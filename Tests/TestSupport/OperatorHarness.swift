@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import OperatorKit
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 import VectorBlocksOperator
 

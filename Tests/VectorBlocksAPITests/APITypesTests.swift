@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 @Suite("KubeBlocks compatibility and defaults")
 struct KubeBlocksCompatibilityTests {

@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// A throw-away directory with stub programs on PATH that record how they were called, for running an addon's
 /// shell script as its pod would, without Qdrant, PostgreSQL or a network.

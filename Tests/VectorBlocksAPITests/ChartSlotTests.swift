@@ -2,6 +2,7 @@ import KubeKit
 import Testing
 
 @testable import VectorBlocksAPI
+@testable import VectorBlocksPackaging
 
 @Suite("Chart slots: template text where a typed field cannot hold it")
 struct ChartSlotTests {

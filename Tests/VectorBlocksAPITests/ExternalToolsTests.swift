@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// The shipped manifests checked by programs we did not write: kubernetes-validate against the upstream schemas,
 /// jsonschema against our CRDs, and Helm (through helm-python-sdk) for the charts. They come from the test venv

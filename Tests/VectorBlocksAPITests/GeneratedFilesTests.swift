@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 @Suite("Generated files: CRDs, addon manifests and charts")
 struct GeneratedFilesTests {

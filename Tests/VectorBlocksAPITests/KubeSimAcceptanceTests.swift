@@ -4,6 +4,7 @@ import KubeSim
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// Installs both addons from deploy/addons into their namespace.
 private func installAddons(_ client: KubeClient) async throws {

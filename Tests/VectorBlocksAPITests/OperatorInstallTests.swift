@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// The install of README's "Install on EKS" against KubeSim with the real kubectl, then the real operator binary
 /// started the way the Deployment starts it (its args and env, `$(POD_NAMESPACE)` expanded as the kubelet does).

@@ -3,6 +3,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 /// One permission: a verb on a resource of an API group.
 private struct Grant: Hashable, CustomStringConvertible {

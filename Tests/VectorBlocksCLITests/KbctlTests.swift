@@ -4,8 +4,8 @@ import KubeSim
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 import VectorBlocksCLI
-import VectorBlocksPlayground
 
 /// kbctl's commands against KubeSim, with the operator running where a command needs it to act.
 @Suite("kbctl")
@@ -114,17 +114,17 @@ struct KbctlTests {
             let session = Session(client: client, namespace: "default")
             var settings = OperatorSettings()
             settings.image = AddonImage(valuesKey: "image", registry: "registry.example.com", repository: "team/operator", tag: "1.2.3")
-            let applied = try await session.install(crds: try Playground.crdDocuments(), settings: settings, namespace: "platform")
+            let applied = try await session.install(crds: try ShippedCRDs.documents(), settings: settings, namespace: "platform")
             #expect(applied.contains("CustomResourceDefinition/clusters.apps.vectorblocks.io"))
             #expect(applied.contains("ClusterRole/vectorblocks-operator"))
             let deployment = try await client.get(AppsV1.Deployment.self, name: "vectorblocks-operator", namespace: "platform")
             #expect(deployment.spec?.template.spec?.containers.first?.image == "registry.example.com/team/operator:1.2.3")
             try await session.waitForOperator(namespace: "platform")
             // Installing again changes nothing and fails nothing.
-            _ = try await session.install(crds: try Playground.crdDocuments(), settings: settings, namespace: "platform")
+            _ = try await session.install(crds: try ShippedCRDs.documents(), settings: settings, namespace: "platform")
 
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml"))
-            let names = try Playground.crdDocuments().compactMap { $0["metadata"]?["name"]?.stringValue }
+            let names = try ShippedCRDs.documents().compactMap { $0["metadata"]?["name"]?.stringValue }
             await #expect {
                 _ = try await session.uninstall(settings: settings, namespace: "platform", removeCRDs: true, crdNames: names)
             } throws: { "\($0)".contains("Cluster(s) still exist (vectors)") }

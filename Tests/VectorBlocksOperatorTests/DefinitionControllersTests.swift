@@ -4,6 +4,7 @@ import OperatorKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 @testable import VectorBlocksOperator
 

@@ -5,6 +5,7 @@ import OperatorKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 @testable import VectorBlocksOperator
 

@@ -2,6 +2,7 @@ import KubeKit
 import TestSupport
 import Testing
 import VectorBlocksAPI
+import VectorBlocksPackaging
 
 @testable import VectorBlocksOperator
 

@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 extension Addon {
     /// PostgreSQL with pgvector as a Replication component: a primary and streaming hot standbys (DESIGN §2).

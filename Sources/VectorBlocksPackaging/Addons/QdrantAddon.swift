@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 extension Addon {
     /// Qdrant 1.x as a Stateful component of equal peers joined by Raft (DESIGN §2).

@@ -1,5 +1,4 @@
 import Foundation
-import KubeKit
 import Yams
 
 /// Writes manifests as YAML the same way every time, so that generated files can be compared with the generator's

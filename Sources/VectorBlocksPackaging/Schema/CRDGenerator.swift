@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 /// What a CRD says about a kind beyond its schema: names, printer columns, scope.
 public struct CustomResourceKind: Sendable {

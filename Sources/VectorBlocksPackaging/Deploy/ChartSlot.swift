@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 /// A field of a chart template that Helm fills from the chart's values but that a typed model cannot hold as a
 /// template string: a number, a block of YAML, a key that is present only when its value is set.

@@ -1,5 +1,6 @@
 import Foundation
 import KubeKit
+import VectorBlocksAPI
 
 /// The files `vectorblocks-gen` writes, by path relative to the repository root; the drift tests compare the
 /// committed files with exactly this.
@@ -8,6 +9,8 @@ public enum GeneratedFiles {
     public static let addonDirectory = "deploy/addons"
     public static let chartDirectory = "charts"
     public static let operatorManifestPath = "deploy/operator.yaml"
+    /// The copy of the CRDs this library carries as a resource, which `kbctl install` applies.
+    public static let shippedCRDDirectory = "Sources/VectorBlocksPackaging/Resources/crds"
     /// The reference Kubernetes OpenAPI document, relative to the repository root.
     public static let openAPIDocumentPath = "Sources/KubeSim/Resources/swagger.json"
 
@@ -29,7 +32,8 @@ public enum GeneratedFiles {
         return files
     }
 
-    /// `deploy/operator.yaml` and `charts/vectorblocks/...`, whose `crds/` holds the same CRDs as `crds/`.
+    /// `deploy/operator.yaml`, `charts/vectorblocks/...` and this library's shipped CRDs, both of which hold the same
+    /// CRDs as `crds/`.
     public static func deploy(openAPIDocument: JSONValue) throws -> [String: String] {
         let package = OperatorPackage()
         let crds = try CRDGenerator(openAPIDocument: openAPIDocument).files()
@@ -37,6 +41,7 @@ public enum GeneratedFiles {
         for (path, text) in try package.chartFiles(crds: crds) {
             files["\(chartDirectory)/\(OperatorPackage.chartName)/\(path)"] = text
         }
+        for (name, text) in crds { files["\(shippedCRDDirectory)/\(name)"] = text }
         return files
     }
 

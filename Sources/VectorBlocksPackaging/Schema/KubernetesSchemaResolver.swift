@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 /// Turns definitions of the reference Kubernetes OpenAPI v2 document (`Sources/KubeSim/Resources/swagger.json`) into
 /// structural CRD schemas: every `$ref` inlined (CRD schemas cannot refer), the special types written the way the

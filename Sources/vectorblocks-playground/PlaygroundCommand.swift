@@ -1,23 +1,21 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import VectorBlocksPlayground
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+/// The playground is its own executable rather than a kbctl subcommand: it links the test API server and the whole
+/// operator, which the production CLI must not carry, and a kbctl that ran it as a plugin would need a second binary
+/// that `swift run kbctl` does not build.
+@main
 struct PlaygroundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "playground",
+        commandName: "vectorblocks-playground",
         abstract: "Run a local API server with simulated nodes, the CRDs, both addons and the operator, for trying kbctl and kubectl with no cluster.",
         discussion: """
             Examples:
-              kbctl playground --demo                                  # a guided tour, then exit
-              kbctl playground --kubeconfig-out /tmp/vb.kubeconfig     # serve until Ctrl-C; in another shell:
+              vectorblocks-playground --demo                                  # a guided tour, then exit
+              vectorblocks-playground --kubeconfig-out /tmp/vb.kubeconfig     # serve until Ctrl-C; in another shell:
               kbctl cluster create vectors --cluster-definition qdrant --replicas 3 --kubeconfig /tmp/vb.kubeconfig
               kubectl --kubeconfig /tmp/vb.kubeconfig get vbc,sts,pods
             """)
@@ -31,7 +29,7 @@ struct PlaygroundCommand: AsyncParsableCommand {
         var logger = Logger(label: "playground")
         logger.logLevel = .error
         let playground = try await Playground.start(port: port, kubeconfigPath: kubeconfigOut, logger: logger)
-        Terminal.print("""
+        Self.print("""
             VectorBlocks playground on \(playground.server.baseURL) (KubeSim with 3 simulated nodes, the operator in this process)
             kubeconfig: \(kubeconfigOut)
               export KUBECONFIG=\(kubeconfigOut)
@@ -40,33 +38,22 @@ struct PlaygroundCommand: AsyncParsableCommand {
 
 
             """)
-        if demo {
-            do {
-                try await PlaygroundDemo(client: playground.client) { Terminal.print($0.hasSuffix("\n") ? $0 : $0 + "\n") }.run()
-            } catch {
-                await playground.stop()
-                throw error
-            }
-            await playground.stop()
+        guard demo else {
+            Self.print("serving until Ctrl-C\n")
+            try await ServiceGroup(configuration: .init(services: [playground], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
             return
         }
-        Terminal.print("serving until Ctrl-C\n")
-        await Self.waitForInterrupt()
+        let demo = PlaygroundDemo(client: playground.client) { Self.print($0.hasSuffix("\n") ? $0 : $0 + "\n") }
+        do {
+            try await playground.run(until: { try await demo.run() })
+        } catch {
+            await playground.stop()
+            throw error
+        }
         await playground.stop()
     }
 
-    static func waitForInterrupt() async {
-        let (signals, continuation) = AsyncStream<Int32>.makeStream()
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        var iterator = signals.makeAsyncIterator()
-        _ = await iterator.next()
-        for source in sources { source.cancel() }
+    private static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

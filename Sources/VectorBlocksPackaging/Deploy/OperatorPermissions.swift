@@ -1,4 +1,5 @@
 import KubeKit
+import VectorBlocksAPI
 
 /// What the operator may do through the API, and no more: every resource its controllers read or write, with the
 /// verbs they use. No wildcards, so a new resource or verb is a visible change here.
