@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "kbctl", targets: ["kbctl"]),
         .executable(name: "vectorblocks-playground", targets: ["vectorblocks-playground"]),
         .library(name: "VectorBlocksPackaging", targets: ["VectorBlocksPackaging"]),
+        .library(name: "VectorBlocksPostgres", targets: ["VectorBlocksPostgres"]),
         .library(name: "VectorSync", targets: ["VectorSync"]),
         .library(name: "VectorSyncOptions", targets: ["VectorSyncOptions"]),
         .executable(name: "pelican", targets: ["pelican"]),
@@ -101,6 +102,7 @@ let package = Package(
             name: "vectorblocks-bench",
             dependencies: [
                 "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "VectorSync",
+                "PipelineFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +155,7 @@ let package = Package(
         .target(
             name: "VectorBlocksOperator",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorSync",
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -256,8 +258,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "VectorBlocksPostgres",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "VectorSync",
             dependencies: [
+                "VectorBlocksPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -304,10 +317,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "PipelineFixtures",
+            dependencies: ["VectorSync", "KubeSim", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/PipelineFixtures"
+        ),
         .testTarget(
             name: "VectorSyncTests",
             dependencies: [
-                "VectorSync", "TestSupport",
+                "VectorSync", "TestSupport", "PipelineFixtures",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import PipelineFixtures
 import Testing
 
 @testable import VectorSync

@@ -1,3 +1,4 @@
+import PipelineFixtures
 import Foundation
 import Logging
 import PostgresNIO

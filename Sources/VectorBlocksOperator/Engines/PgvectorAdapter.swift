@@ -1,7 +1,7 @@
 import KubeKit
 import Logging
 import PostgresNIO
-import VectorSync
+import VectorBlocksPostgres
 
 /// PostgreSQL with pgvector: pod 0 starts as the primary and the others stream from it as hot standbys. Each pod's
 /// role comes from the server itself (`pg_is_in_recovery()`), so the read-write Service follows the real primary, and

@@ -120,7 +120,10 @@ public struct PostgresEndpoint: Sendable {
 
     /// Settings every session of the endpoint starts with.
     private var startupParameters: [(String, String)] {
-        statementTimeout.map { [("statement_timeout", "\($0.nanoseconds / 1_000_000)")] } ?? []
+        statementTimeout.map { timeout in
+            let milliseconds = timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000
+            return [("statement_timeout", "\(milliseconds)")]
+        } ?? []
     }
 
     /// Runs `body` on a new connection, closed afterwards. Statements in `body` should be `guardedQuery`s.

@@ -62,14 +62,14 @@ extension PostgresConnection {
 extension PostgresClient {
     /// A guarded query on a pooled connection; the rows are read before the connection goes back to the pool.
     @discardableResult
-    func guardedQuery(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
+    public func guardedQuery(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
         try await withConnection { connection in
             try await connection.guardedQuery(query, logger: logger, file: file, line: line).collect()
         }
     }
 
     /// A guarded transaction on a pooled connection.
-    func withGuardedTransaction<Result>(
+    public func withGuardedTransaction<Result>(
         logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         try await withConnection { connection in

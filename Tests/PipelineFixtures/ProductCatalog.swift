@@ -1,6 +1,8 @@
 import Foundation
+import KubeSim
 import Logging
 import PostgresNIO
+import VectorSync
 
 /// A product row as the reference architecture's generator makes them.
 public struct Product: Sendable, Hashable {
@@ -69,7 +71,7 @@ public struct ProductCatalog: Sendable {
 
     /// Product `index` (1-based) of the catalogue made with `seed`; the same arguments always give the same product.
     public static func product(_ index: Int64, seed: UInt64 = 1) -> Product {
-        var random = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: index))
+        var random = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: index))
         let adjective = adjectives[random.next(below: adjectives.count)]
         let noun = nouns[random.next(below: nouns.count)]
         let first = features[random.next(below: features.count)]
@@ -90,19 +92,6 @@ public struct ProductCatalog: Sendable {
     }
 }
 
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
     mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
