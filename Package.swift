@@ -57,13 +57,22 @@ let package = Package(
         .target(
             name: "OperatorKit",
             dependencies: [
-                "KubeKit",
+                "KubeKit", "OperationalHTTP",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "OperationalHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(name: "KubeModelGen"),
@@ -295,7 +304,7 @@ let package = Package(
         .executableTarget(
             name: "pelican",
             dependencies: [
-                "VectorSync", "VectorSyncOptions",
+                "VectorSync", "VectorSyncOptions", "OperationalHTTP",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -307,7 +316,7 @@ let package = Package(
         .executableTarget(
             name: "emu",
             dependencies: [
-                "VectorSync", "VectorSyncOptions",
+                "VectorSync", "VectorSyncOptions", "OperationalHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import OperationalHTTP
 import Metrics
 import PostgresNIO
 import Prometheus
@@ -144,7 +145,7 @@ struct EmuCommand: AsyncParsableCommand {
             if httpPort != 0 {
                 let status = emu.status
                 services.append(
-                    .init(service: OperationalEndpoints.application(
+                    .init(service: OperationalEndpoints.metricsAndHealth(
                         host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem() }, logger: logger)))
             }
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

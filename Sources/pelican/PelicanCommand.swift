@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OperationalHTTP
 import Metrics
 import PostgresNIO
 import Prometheus
@@ -69,7 +70,7 @@ struct PelicanCommand: AsyncParsableCommand {
         if httpPort != 0 {
             let status = pelican.status
             services.append(
-                .init(service: OperationalEndpoints.application(
+                .init(service: OperationalEndpoints.metricsAndHealth(
                     host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem }, logger: logger)))
         }
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
