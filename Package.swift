@@ -42,9 +42,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        .target(name: "JSONValues"),
         .target(
             name: "KubeKit",
             dependencies: [
+                "JSONValues",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -279,7 +281,7 @@ let package = Package(
         .target(
             name: "VectorSync",
             dependencies: [
-                "VectorBlocksPostgres",
+                "JSONValues", "VectorBlocksPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,3 +1,4 @@
 // The pipeline's settings and errors are stated in terms of the Postgres connection layer (endpoints, TLS modes,
-// configuration errors), so whoever uses VectorSync gets that layer with it.
+// configuration errors), and its rows and payloads as JSON values, so whoever uses VectorSync gets both with it.
+@_exported import JSONValues
 @_exported import VectorBlocksPostgres

@@ -97,8 +97,8 @@ public struct OpenAIEmbedder: Embedder {
             guard case .object(let entry) = item, case .array(let numbers) = entry["embedding"] ?? .null else {
                 throw OpenAIError.unexpectedAnswer("an entry without an `embedding` array")
             }
-            let index = entry["index"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? position
-            let vector = numbers.compactMap { if case .number(let n) = $0 { Float(n) } else { nil } }
+            let index = entry["index"].flatMap { $0.intValue.map { Int($0) } } ?? position
+            let vector = numbers.compactMap { $0.doubleValue.map { Float($0) } }
             guard vector.count == dimension else {
                 throw OpenAIError.unexpectedAnswer("a \(vector.count)-dimensional vector where embedder.dimension is \(dimension)")
             }

@@ -36,7 +36,7 @@ public struct PgvectorSink: VectorSink {
     }
 
     public func prepare(model: String, dimension: Int) async throws {
-        let recorded = JSONValue.object(["model": .string(model), "dimension": .number(Double(dimension)), "metric": .string(metric.rawValue)])
+        let recorded = JSONValue.object(["model": .string(model), "dimension": .int(Int64(dimension)), "metric": .string(metric.rawValue)])
         let indexName = "\"" + String((table.table.name + "_embedding_hnsw").prefix(63)) + "\""
         try await client.withGuardedTransaction(logger: logger) { connection in
             try await connection.guardedQuery(

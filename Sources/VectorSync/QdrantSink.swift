@@ -44,7 +44,7 @@ public struct QdrantSink: VectorSink {
                 case .object(let config) = info["config"] ?? .null, case .object(let params) = config["params"] ?? .null,
                 case .object(let vectors) = params["vectors"] ?? .null
             else { throw QdrantError.unexpectedAnswer("GET /collections/\(collection)") }
-            let size = vectors["size"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } }
+            let size = vectors["size"].flatMap { $0.intValue.map { Int($0) } }
             let distance = vectors["distance"].flatMap { if case .string(let d) = $0 { d } else { nil } }
             let recordedModel: String? = {
                 guard case .object(let metadata) = config["metadata"] ?? .null, case .string(let model) = metadata["model"] ?? .null else { return nil }
@@ -61,8 +61,8 @@ public struct QdrantSink: VectorSink {
         _ = try await call(
             .PUT, "/collections/\(collection)",
             body: .object([
-                "vectors": .object(["size": .number(Double(dimension)), "distance": .string(metric.rawValue)]),
-                "metadata": .object(["model": .string(model), "dimension": .number(Double(dimension)), "metric": .string(metric.rawValue)]),
+                "vectors": .object(["size": .int(Int64(dimension)), "distance": .string(metric.rawValue)]),
+                "metadata": .object(["model": .string(model), "dimension": .int(Int64(dimension)), "metric": .string(metric.rawValue)]),
             ]))
     }
 
@@ -90,7 +90,7 @@ public struct QdrantSink: VectorSink {
             payload["_pk"] = .string(record.id)
             payload["_content_hash"] = .string(record.contentHash)
             return .object([
-                "id": Self.pointID(record.id), "vector": .array(record.vector.map { .number(Double($0)) }), "payload": .object(payload),
+                "id": Self.pointID(record.id), "vector": .array(record.vector.map { .double(Double($0)) }), "payload": .object(payload),
             ])
         }
         _ = try await call(.PUT, "/collections/\(collection)/points?wait=true", body: .object(["points": .array(points)]))
@@ -104,12 +104,12 @@ public struct QdrantSink: VectorSink {
     public func search(_ vector: [Float], limit: Int) async throws -> [SearchHit] {
         let answer = try await call(
             .POST, "/collections/\(collection)/points/query",
-            body: .object(["query": .array(vector.map { .number(Double($0)) }), "limit": .number(Double(limit)), "with_payload": .bool(true)]))
+            body: .object(["query": .array(vector.map { .double(Double($0)) }), "limit": .int(Int64(limit)), "with_payload": .bool(true)]))
         guard case .object(let result) = answer, case .array(let points) = result["points"] ?? .null else {
             throw QdrantError.unexpectedAnswer("POST /collections/\(collection)/points/query")
         }
         return points.compactMap { point in
-            guard case .object(let fields) = point, case .number(let score) = fields["score"] ?? .null,
+            guard case .object(let fields) = point, let score = fields["score"]?.doubleValue,
                 case .object(var payload) = fields["payload"] ?? .null, case .string(let key) = payload["_pk"] ?? .null
             else { return nil }
             payload["_content_hash"] = nil
@@ -120,8 +120,8 @@ public struct QdrantSink: VectorSink {
 
     /// The point id of a row key: the key itself when Qdrant accepts it, else a UUID made from its SHA-256.
     static func pointID(_ key: String) -> JSONValue {
-        // JSON numbers pass through doubles here: larger integers take the UUID path rather than lose digits.
-        if let number = UInt64(key), String(number) == key, number < 1 << 53 { return .number(Double(number)) }
+        // Integers stay exact in JSONValue; keys beyond Int64 (Qdrant takes u64) take the UUID path.
+        if let number = Int64(key), number >= 0, String(number) == key { return .int(number) }
         if let uuid = UUID(uuidString: key) { return .string(uuid.uuidString.lowercased()) }
         var bytes = Array(SHA256.hash(data: Array(("vectorsync:" + key).utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0f) | 0x80  // version 8: custom

@@ -61,9 +61,9 @@ public struct SQSQueue: ChangeQueue {
             let answer = try await call(
                 "ReceiveMessage",
                 [
-                    "QueueUrl": .string(queueURL), "MaxNumberOfMessages": .number(Double(min(10, maxMessages - messages.count))),
-                    "VisibilityTimeout": .number(Double(max(0, Int(visibility.seconds.rounded(.up))))),
-                    "WaitTimeSeconds": .number(Double(waitSeconds)),
+                    "QueueUrl": .string(queueURL), "MaxNumberOfMessages": .int(Int64(min(10, maxMessages - messages.count))),
+                    "VisibilityTimeout": .int(Int64(max(0, Int(visibility.seconds.rounded(.up))))),
+                    "WaitTimeSeconds": .int(Int64(waitSeconds)),
                     "MessageSystemAttributeNames": .array([.string("ApproximateReceiveCount")]),
                     "AttributeNames": .array([.string("ApproximateReceiveCount")]),
                 ])
@@ -104,7 +104,7 @@ public struct SQSQueue: ChangeQueue {
             let entries: [JSONValue] = receipts[start..<min(start + 10, receipts.count)].enumerated().map { index, receipt in
                 .object([
                     "Id": .string(String(index)), "ReceiptHandle": .string(receipt),
-                    "VisibilityTimeout": .number(Double(min(43_200, Int(timeout.seconds.rounded(.up))))),
+                    "VisibilityTimeout": .int(Int64(min(43_200, Int(timeout.seconds.rounded(.up))))),
                 ])
             }
             let answer = try await call("ChangeMessageVisibilityBatch", ["QueueUrl": .string(queueURL), "Entries": .array(entries)])

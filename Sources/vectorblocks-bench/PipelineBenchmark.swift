@@ -149,7 +149,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     for product in ProductCatalog.products(next...last) {
                         let text = "\(product.name): \(product.description)"
                         let vector = embedder.vector(for: text) ?? []
-                        let payload: [String: JSONValue] = ["_pk": .string(String(product.id)), "price": .number(product.price), "sku": .string(product.sku)]
+                        let payload: [String: JSONValue] = ["_pk": .string(String(product.id)), "price": .double(product.price), "sku": .string(product.sku)]
                         let hash = VectorRecord.contentHash(model: embedder.model, dimension: dimension, text: text, payload: payload)
                         buffer.writeString(
                             "\(product.id)\t[\(vector.map { String($0) }.joined(separator: ","))]\t\(JSONValue.object(payload).canonicalJSON)\t\(hash)\n")

@@ -9,11 +9,23 @@ struct ConfigurationTests {
         let template = try TextTemplate("{name}: {description} {{braces}}")
         #expect(template.columns == ["name", "description"])
         #expect(template.render(["name": .string("Lamp"), "description": .null]) == "Lamp:  {braces}")
-        #expect(template.render(["name": .number(12), "description": .number(2.5)]) == "12: 2.5 {braces}")
+        #expect(template.render(["name": .int(12), "description": .double(2.5)]) == "12: 2.5 {braces}")
         #expect(throws: ConfigurationError.self) { try TextTemplate("{name") }
         #expect(throws: ConfigurationError.self) { try TextTemplate("no columns") }
         #expect(throws: ConfigurationError.self) { try TextTemplate("{na me}") }
         #expect(throws: ConfigurationError.self) { try TextTemplate("a } b {name}") }
+    }
+
+    @Test("a bigint above 2^53 keeps every digit: in a row, in embedded text and as a Qdrant point id")
+    func bigintsStayExact() throws {
+        let row = try JSONValue.parse(#"{"id": 9007199254740993, "price": 12.5, "big": 9223372036854775807}"#)
+        #expect(row["id"] == .int(9_007_199_254_740_993))
+        #expect(row["price"] == .double(12.5))
+        let template = try TextTemplate("{id} {big} {price}")
+        #expect(template.render(row.objectValue ?? [:]) == "9007199254740993 9223372036854775807 12.5")
+        #expect(JSONValue.object(["id": .int(9_007_199_254_740_993)]).canonicalJSON == #"{"id":9007199254740993}"#)
+        #expect(QdrantSink.pointID("9007199254740993") == .int(9_007_199_254_740_993))
+        #expect(QdrantSink.pointID("18446744073709551615").stringValue != nil, "beyond Int64: a UUID")
     }
 
     @Test func errorsNameTheFieldAndTheFix() {

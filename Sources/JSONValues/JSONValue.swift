@@ -129,3 +129,36 @@ extension JSONValue {
         return try encoder.encode(self)
     }
 }
+
+extension JSONValue {
+    /// The number as a Double, whether it was written as an integer or not.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    /// How the value reads inside text: strings as they are, integers exactly (a bigint above 2^53 too), other
+    /// numbers without a needless `.0`, null as nothing, arrays and objects as canonical JSON.
+    public var text: String {
+        switch self {
+        case .null: ""
+        case .bool(let value): value ? "true" : "false"
+        case .int(let value): String(value)
+        case .double(let value): value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .string(let value): value
+        case .array, .object: canonicalJSON
+        }
+    }
+
+    /// JSON with sorted keys, so equal values give equal text (and equal content hashes).
+    public var canonicalJSON: String {
+        (try? String(decoding: jsonData(sortedKeys: true), as: UTF8.self)) ?? "null"
+    }
+
+    public static func parse(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}
