@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// Removes the prose from a Kubernetes OpenAPI document.
 ///
@@ -6,18 +7,18 @@ import Foundation
 /// serve `/openapi/v2` and validate objects without carrying 2 MB of text.
 public enum DescriptionStripper {
     /// Reads an OpenAPI document and returns it without any string-valued `description` key, with sorted keys so
-    /// that the output depends only on the input (see `JSONTree.indentedText`).
+    /// that the output depends only on the input (see `JSONValue.indentedText`).
     public static func strip(_ document: Data) throws -> Data {
-        let tree = try JSONDecoder().decode(JSONTree.self, from: document)
+        let tree = try JSONDecoder().decode(JSONValue.self, from: document)
         return Data(strip(tree).indentedText.utf8)
     }
 
     /// The tree without string-valued `description` keys. A schema *property* named `description` (its value is an
     /// object, as in `JSONSchemaProps.properties.description`) is part of the API and stays.
-    public static func strip(_ tree: JSONTree) -> JSONTree {
+    public static func strip(_ tree: JSONValue) -> JSONValue {
         switch tree {
         case .object(let members):
-            var kept: [String: JSONTree] = [:]
+            var kept: [String: JSONValue] = [:]
             for (key, value) in members {
                 if key == "description", case .string = value { continue }
                 kept[key] = strip(value)
