@@ -157,11 +157,6 @@ struct ReconcileMetrics: Sendable {
     let controller: String
     let factory: (any MetricsFactory)?
 
-    init(controller: String, factory: (any MetricsFactory)?) {
-        self.controller = controller
-        self.factory = factory
-    }
-
     func record(_ outcome: Outcome, since started: ContinuousClock.Instant) {
         let result = outcome == .terminalError ? "error" : outcome.rawValue
         counter("controller_runtime_reconcile_total", [("controller", controller), ("result", result)]).increment()

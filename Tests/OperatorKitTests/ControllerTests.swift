@@ -51,7 +51,7 @@ struct ControllerTests {
             await controller.for(primaries)
             await controller.owns(secrets, ownedBy: CoreV1.ConfigMap.self)
             let tasks = [Task { await primaries.run() }, Task { await secrets.run() }, Task { await controller.run() }]
-            defer { tasks.forEach { $0.cancel() } }
+            defer { for task in tasks { task.cancel() } }
 
             let owner = try await client.create(CoreV1.ConfigMap(metadata: .init(name: "app", namespace: "default")))
             #expect(await reconciler.waitFor("app", calls: 1) >= 1)
@@ -78,7 +78,7 @@ struct ControllerTests {
             await controller.watches(secrets) { _ in [] }
             // The Secrets' informer is not running yet: a reconcile now would read an empty cache as the truth.
             let running = [Task { await primaries.run() }, Task { await controller.run() }]
-            defer { running.forEach { $0.cancel() } }
+            defer { for task in running { task.cancel() } }
             await primaries.waitForSync()
             try await Task.sleep(for: .milliseconds(300))
             #expect(await reconciler.count("app") == 0)
@@ -102,7 +102,7 @@ struct ControllerTests {
             let informer = Informer<CoreV1.ConfigMap>(client: client, namespace: "default")
             await controller.for(informer)
             let tasks = [Task { await informer.run() }, Task { await controller.run() }]
-            defer { tasks.forEach { $0.cancel() } }
+            defer { for task in tasks { task.cancel() } }
 
             for name in ["flaky", "broken", "polled"] {
                 _ = try await client.create(CoreV1.ConfigMap(metadata: .init(name: name, namespace: "default")))

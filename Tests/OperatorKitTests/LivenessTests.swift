@@ -22,7 +22,7 @@ struct LivenessTests {
             let controller = Controller(name: "hanging", reconciler: HangingReconciler(), workers: 1)
             await controller.for(informer)
             let tasks = [Task { await informer.run() }, Task { await controller.run() }]
-            defer { tasks.forEach { $0.cancel() } }
+            defer { for task in tasks { task.cancel() } }
             await informer.waitForSync()
             #expect(await controller.livenessProblem(limit: .milliseconds(300)) == nil)
 

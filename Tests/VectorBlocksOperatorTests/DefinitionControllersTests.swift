@@ -39,7 +39,7 @@ private struct DefinitionControllers {
         ]
     }
 
-    func stop() { tasks.forEach { $0.cancel() } }
+    func stop() { for task in tasks { task.cancel() } }
 }
 
 /// Polls the API, boundedly, until `predicate` holds for the object's status.
