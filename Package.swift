@@ -100,7 +100,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
-            resources: [.copy("Resources/swagger.json")]
+            resources: [.copy("Resources/swagger.json"), .copy("Resources/protobuf-schema.json")]
         ),
         .executableTarget(
             name: "kube-sim",

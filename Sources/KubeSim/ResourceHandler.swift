@@ -44,7 +44,7 @@ struct ResourceHandler: Sendable {
             if TableConverter.wantsTable(accept: request.headers[.accept]) {
                 return KubeSimResponder.json(TableConverter(resource: resource).table(for: [object], resourceVersion: object.resourceVersionString))
             }
-            return KubeSimResponder.json(object)
+            return negotiated(object, request)
         case "list":
             let list = try await store.list(
                 resource, namespace: namespace, labels: try labels(query), fields: try fields(query, resource),
@@ -54,7 +54,7 @@ struct ResourceHandler: Sendable {
                 table["metadata"]?["continue"] = list["metadata"]?["continue"]
                 return KubeSimResponder.json(table)
             }
-            return KubeSimResponder.json(list)
+            return negotiated(list, request)
         case "watch":
             let table = TableConverter.wantsTable(accept: request.headers[.accept]) ? TableConverter(resource: resource) : nil
             return try await watch(resource, namespace: namespace, target: target, query: query, table: table)
@@ -65,7 +65,7 @@ struct ResourceHandler: Sendable {
             let (created, warnings) = try await store.collectingWarnings { store throws(APIError) in
                 try store.create(resource, namespace: namespace, body: body, context: context)
             }
-            return KubeSimResponder.json(created, status: 201, warnings: warnings)
+            return negotiated(created, request, status: 201, warnings: warnings)
         case "update":
             guard let name = target.name else { throw APIError.methodNotAllowed() }
             let body = try await decodeBody(request, allowYAML: false)
@@ -74,7 +74,7 @@ struct ResourceHandler: Sendable {
             let (updated, warnings) = try await store.collectingWarnings { store throws(APIError) in
                 try store.update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context)
             }
-            return KubeSimResponder.json(updated, warnings: warnings)
+            return negotiated(updated, request, warnings: warnings)
         case "patch":
             guard let name = target.name else { throw APIError.methodNotAllowed() }
             let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -98,7 +98,7 @@ struct ResourceHandler: Sendable {
             let ((object, created), warnings) = try await store.collectingWarnings { store throws(APIError) in
                 try store.patch(resource, namespace: namespace, name: name, patch: body, kind: kind, subresource: subresource, context: patchContext)
             }
-            return KubeSimResponder.json(object, status: created ? 201 : 200, warnings: warnings)
+            return negotiated(object, request, status: created ? 201 : 200, warnings: warnings)
         case "delete":
             guard let name = target.name, target.subresource == nil else { throw APIError.methodNotAllowed() }
             let options = try await deleteOptions(request, query)
@@ -184,14 +184,24 @@ struct ResourceHandler: Sendable {
     }
 
     private func decodeBody(_ request: Request, allowYAML: Bool) async throws -> JSONValue {
-        if let contentType = request.headers[.contentType], contentType.contains("protobuf") || contentType.contains("cbor") {
-            throw APIError.unsupportedMediaType(contentType)
-        }
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.contains("cbor") { throw APIError.unsupportedMediaType(contentType) }
         var request = request
         let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
-        let data = Data(buffer.readableBytesView)
-        if data.isEmpty { throw APIError.badRequest("the request body is empty") }
-        return try RequestBodyDecoder.decode(data, allowYAML: allowYAML)
+        if buffer.readableBytes == 0 { throw APIError.badRequest("the request body is empty") }
+        if contentType.hasPrefix(ProtobufEnvelope.mediaType) { return try ProtobufEnvelope.decode(Array(buffer.readableBytesView)) }
+        return try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: allowYAML)
+    }
+
+    /// JSON, or protobuf when the client asks for it first and the kind has a protobuf form (custom resources do not).
+    private func negotiated(_ value: JSONValue, _ request: Request, status: Int = 200, warnings: [String] = []) -> Response {
+        guard ProtobufEnvelope.isPreferred(accept: request.headers[.accept]), let bytes = ProtobufEnvelope.encode(value) else {
+            return KubeSimResponder.json(value, status: status, warnings: warnings)
+        }
+        var response = KubeSimResponder.json(value, status: status, warnings: warnings)
+        response.headers[.contentType] = ProtobufEnvelope.mediaType
+        response.body = .init(byteBuffer: ByteBuffer(bytes: bytes))
+        return response
     }
 
     private func writeContext(_ request: Request, _ query: QueryParameters, options: String) throws(APIError) -> WriteContext {

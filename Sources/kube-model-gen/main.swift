@@ -6,7 +6,7 @@ struct KubeModelGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-model-gen",
         abstract: "Generates the Swift models of Kubernetes kinds from the API's OpenAPI document.",
-        subcommands: [Strip.self, Generate.self])
+        subcommands: [Strip.self, Generate.self, Proto.self])
 }
 
 struct Strip: ParsableCommand {
@@ -38,6 +38,27 @@ struct Generate: ParsableCommand {
         let files = try ModelGenerator.generate(swagger: Data(contentsOf: URL(fileURLWithPath: swagger)))
         try ModelGenerator.write(files, to: URL(fileURLWithPath: output, isDirectory: true))
         print("wrote \(files.count) files to \(output)")
+    }
+}
+
+struct Proto: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes the protobuf schema (messages and fields) KubeSim's protobuf codec reads, from the generated.proto files.")
+
+    @Option(help: "The folder holding k8s.io/**/generated.proto.")
+    var protoRoot = "../shared/reference/kubernetes/proto"
+
+    @Option(help: "The (stripped) OpenAPI v2 document whose definitions give the fields' JSON names.")
+    var swagger = "Sources/KubeSim/Resources/swagger.json"
+
+    @Option(help: "Where to write the schema.")
+    var output = "Sources/KubeSim/Resources/protobuf-schema.json"
+
+    func run() throws {
+        let text = try ProtoSchemaGenerator.generate(
+            protoRoot: URL(fileURLWithPath: protoRoot, isDirectory: true), swagger: Data(contentsOf: URL(fileURLWithPath: swagger)))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        print("wrote \(output)")
     }
 }
 

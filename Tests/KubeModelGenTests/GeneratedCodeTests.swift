@@ -26,6 +26,18 @@ import Testing
         }
     }
 
+    @Test("KubeSim's protobuf schema is what `kube-model-gen proto` makes from the reference generated.proto files")
+    func committedProtobufSchemaMatchesTheGenerator() throws {
+        let protoRoot = Self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/kubernetes/proto")
+        try #require(FileManager.default.fileExists(atPath: protoRoot.path), "../shared/reference/kubernetes/proto is missing beside the repository")
+        let swagger = try Data(contentsOf: Self.repositoryRoot.appendingPathComponent("Sources/KubeSim/Resources/swagger.json"))
+        let expected = try ProtoSchemaGenerator.generate(protoRoot: protoRoot, swagger: swagger)
+        let committed = try String(
+            contentsOf: Self.repositoryRoot.appendingPathComponent("Sources/KubeSim/Resources/protobuf-schema.json"), encoding: .utf8)
+        #expect(committed == expected, "the protobuf schema is stale; run `swift run kube-model-gen proto` from the repository root")
+        #expect(expected.contains(#""name": "uid""#), "a proto name that differs in case takes the JSON name")
+    }
+
     @Test func generationIsDeterministic() throws {
         let swagger = try Data(
             contentsOf: Self.repositoryRoot.appendingPathComponent("Sources/KubeSim/Resources/swagger.json"))
