@@ -293,6 +293,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Foundation only: OpenBLAS (Debian's libopenblas0) is loaded at run time, see Sources/MiniLM/OpenBLAS.swift.
+        .target(
+            name: "MiniLM",
+            // The encoder's element-wise loops are fast only optimised; unoptimised (a debug build, the tests') the
+            // 1,000-text reference check alone would take minutes.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
