@@ -234,6 +234,7 @@ let package = Package(
         .target(
             name: "VectorSync",
             dependencies: [
+                "MiniLM",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
