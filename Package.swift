@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "vectorblocks-bench",
             dependencies: [
-                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator", "VectorSync",
+                "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksOperator", "VectorSync", "MiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
