@@ -60,10 +60,13 @@ struct EmbedBenchmark: AsyncParsableCommand {
 
         let reference = try referenceFigures(texts: texts)
         print("")
-        print(String(format: "%-10@ %22@ %22@", "batch" as NSString, "native MiniLM texts/s" as NSString, "sentence-transformers" as NSString))
+        func row(_ cells: String...) -> String {
+            zip(cells, [8, 24, 32]).map { cell, width in String(repeating: " ", count: max(0, width - cell.count)) + cell }.joined()
+        }
+        print(row("batch", "native MiniLM texts/s", "sentence-transformers texts/s"))
         for size in batchSizes {
             let theirs = reference?.texts_per_second["\(size)"].map(Figures.format) ?? "-"
-            print(String(format: "%-10d %22@ %22@", size, Figures.format(native[size] ?? 0) as NSString, theirs as NSString))
+            print(row("\(size)", Figures.format(native[size] ?? 0), theirs))
         }
         print(
             "resident memory: native MiniLM \(nativeMemory.resident.map(String.init) ?? "?") MiB (peak \(nativeMemory.peak.map(String.init) ?? "?") MiB)"
