@@ -13,7 +13,8 @@ public final class SentenceEmbedder: Sendable {
     public let tokenizer: WordPieceTokenizer
     let encoder: BertEncoder
     /// Tokens encoded together at most: the texts of a call are sorted by length and packed into batches of about
-    /// this many tokens, which bounds the scratch memory (about 15 KiB a token, 30 MiB for 2,048) whatever the number of texts.
+    /// this many tokens, which bounds the scratch memory (about 15 KiB a token, 30 MiB for 2,048) whatever the number
+    /// of texts.
     public let tokensPerBatch: Int
 
     public var dimension: Int { configuration.hiddenSize }
