@@ -115,7 +115,7 @@ let package = Package(
             name: "vectorblocks-bench",
             dependencies: [
                 "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "VectorSync",
-                "PipelineFixtures",
+                "PipelineFixtures", "MiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -283,7 +283,7 @@ let package = Package(
         .target(
             name: "VectorSync",
             dependencies: [
-                "JSONValues", "VectorBlocksPostgres",
+                "JSONValues", "VectorBlocksPostgres", "MiniLM",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -348,6 +348,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Foundation only: OpenBLAS (Debian's libopenblas0) is loaded at run time, see Sources/MiniLM/OpenBLAS.swift.
+        .target(
+            name: "MiniLM",
+            // The encoder's element-wise loops are fast only optimised; unoptimised (a debug build, the tests') the
+            // 1,000-text reference check alone would take minutes.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

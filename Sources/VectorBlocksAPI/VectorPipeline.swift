@@ -171,6 +171,8 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
             case hash
             /// Any OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, TEI, vLLM, Ollama).
             case openai
+            /// all-MiniLM-L6-v2 computed inside Emu (384 dimensions), from the weights the Emu image carries.
+            case minilm
         }
 
         public struct OpenAI: Codable, Sendable, Hashable, SchemaDescribed {
@@ -451,6 +453,18 @@ extension VectorPipeline {
                 errors.append(FieldError(field: embedder.child("openai").description, message: "Required value: kind openai needs an endpoint",
                     fix: "set embedder.openai.baseURL, e.g. \"https://api.openai.com/v1\", and apiKeySecretRef"))
             }
+        case .minilm:
+            if self.spec.embedder.dimension != 384 {
+                errors.append(FieldError(field: embedder.child("dimension").description,
+                    message: "Invalid value: \(self.spec.embedder.dimension): kind minilm produces 384 dimensions",
+                    fix: "set embedder.dimension to 384"))
+            }
+            if let model = self.spec.embedder.model, !model.isEmpty, model != "sentence-transformers/all-MiniLM-L6-v2" {
+                errors.append(FieldError(field: embedder.child("model").description,
+                    message: "Invalid value: \"\(model)\": kind minilm runs sentence-transformers/all-MiniLM-L6-v2 only",
+                    fix: "remove embedder.model, or use kind openai with an endpoint serving that model"))
+            }
+            fallthrough
         case .hash:
             if self.spec.embedder.openai != nil {
                 errors.append(FieldError(field: embedder.child("openai").description, message: "Forbidden: only used with kind openai",

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Logging
 
-/// Which embedder Emu uses, as its flags say: `hash` (no model; tests and demos) or `openai` (any
-/// OpenAI-compatible `/v1/embeddings` endpoint, its key from a file or `OPENAI_API_KEY`).
+/// Which embedder Emu uses, as its flags say: `hash` (no model; tests and demos), `openai` (any
+/// OpenAI-compatible `/v1/embeddings` endpoint, its key from a file or `OPENAI_API_KEY`) or `minilm`
+/// (all-MiniLM-L6-v2 in this process, from `--model-dir`).
 public struct EmbedderSettings: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
-        case hash, openai
+        case hash, openai, minilm
     }
 
     public var kind: Kind
@@ -13,10 +14,15 @@ public struct EmbedderSettings: Sendable {
     public var openAIBaseURL: String
     public var model: String
     public var apiKeyFile: String?
+    /// The minilm embedder's model directory.
+    public var modelDirectory: String
 
-    public init(kind: String, dimension: Int, openAIBaseURL: String = "https://api.openai.com", model: String = "", apiKeyFile: String? = nil) throws(ConfigurationError) {
+    public init(
+        kind: String, dimension: Int, openAIBaseURL: String = "https://api.openai.com", model: String = "", apiKeyFile: String? = nil,
+        modelDirectory: String = ""
+    ) throws(ConfigurationError) {
         guard let parsed = Kind(rawValue: kind) else {
-            throw ConfigurationError(field: "--embedder", problem: "\"\(kind)\" is not an embedder", fix: "use hash or openai")
+            throw ConfigurationError(field: "--embedder", problem: "\"\(kind)\" is not an embedder", fix: "use hash, openai or minilm")
         }
         if parsed == .openai, model.isEmpty {
             throw ConfigurationError(field: "--openai-model", problem: "the openai embedder needs a model", fix: "give e.g. text-embedding-3-small")
@@ -26,6 +32,7 @@ public struct EmbedderSettings: Sendable {
         self.openAIBaseURL = openAIBaseURL
         self.model = model
         self.apiKeyFile = apiKeyFile.flatMap { $0.isEmpty ? nil : $0 }
+        self.modelDirectory = modelDirectory
     }
 
     public func makeEmbedder(http: HTTPClient, environment: [String: String], logger: Logger) throws -> any Embedder {
@@ -36,6 +43,8 @@ public struct EmbedderSettings: Sendable {
             return try OpenAIEmbedder(
                 baseURL: openAIBaseURL, model: model, dimension: dimension,
                 apiKey: try SecretValue.read(file: apiKeyFile, environmentVariable: "OPENAI_API_KEY", field: "--openai-api-key-file", environment: environment), http: http, logger: logger)
+        case .minilm:
+            return try MiniLMEmbedder(modelDirectory: modelDirectory, dimension: dimension)
         }
     }
 }

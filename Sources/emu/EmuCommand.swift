@@ -24,11 +24,14 @@ struct EmuCommand: AsyncParsableCommand {
     struct PipelineOptions: ParsableArguments {
         @OptionGroup var source: SourceOptions
 
-        @Option(help: "hash or openai (env VECTORSYNC_EMBEDDER).")
+        @Option(help: "hash, openai or minilm (env VECTORSYNC_EMBEDDER).")
         var embedder: String = environment["VECTORSYNC_EMBEDDER"] ?? "hash"
 
-        @Option(help: "The vectors' dimension: the hash embedder's, or the one the openai model answers (env VECTORSYNC_DIMENSION).")
+        @Option(help: "The vectors' dimension: the hash embedder's, the one the openai model answers, or minilm's 384 (env VECTORSYNC_DIMENSION).")
         var dimension: Int = environment["VECTORSYNC_DIMENSION"].flatMap(Int.init) ?? 384
+
+        @Option(help: "The minilm embedder's model directory: model.safetensors, vocab.txt, config.json (env VECTORSYNC_MODEL_DIR).")
+        var modelDir: String = environment["VECTORSYNC_MODEL_DIR"] ?? ""
 
         @Option(help: "An OpenAI-compatible API's base URL (env VECTORSYNC_OPENAI_URL).")
         var openaiURL: String = environment["VECTORSYNC_OPENAI_URL"] ?? "https://api.openai.com"
@@ -67,8 +70,8 @@ struct EmuCommand: AsyncParsableCommand {
 
         func makeEmbedder() throws -> any Embedder {
             try EmbedderSettings(
-                kind: embedder, dimension: dimension, openAIBaseURL: openaiURL, model: openaiModel, apiKeyFile: openaiAPIKeyFile
-            ).makeEmbedder(http: .shared, environment: environment, logger: logger)
+                kind: embedder, dimension: dimension, openAIBaseURL: openaiURL, model: openaiModel, apiKeyFile: openaiAPIKeyFile,
+                modelDirectory: modelDir).makeEmbedder(http: .shared, environment: environment, logger: logger)
         }
 
         /// Every sink named: the pgvector tables, then the Qdrant collection.
