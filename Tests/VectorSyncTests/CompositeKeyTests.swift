@@ -10,21 +10,25 @@ import Testing
 /// backfill and Emu, and in both sinks.
 @Suite("Composite primary keys")
 struct CompositeKeyTests {
-    static let createTable = """
-        CREATE SCHEMA docs;
+    static let createTable = [
+        "CREATE SCHEMA docs",
+        """
         CREATE TABLE docs.chunks (
             document_id bigint NOT NULL, lang text NOT NULL, body text NOT NULL, title text NOT NULL,
-            PRIMARY KEY (document_id, lang));
-        INSERT INTO docs.chunks SELECT d, l, 'Body ' || d || ' in ' || l, 'Title ' || d
-            FROM generate_series(1, 150) AS d, unnest(ARRAY['en', 'fr', 'de']) AS l;
+            PRIMARY KEY (document_id, lang))
+        """,
         """
+        INSERT INTO docs.chunks SELECT d, l, 'Body ' || d || ' in ' || l, 'Title ' || d
+            FROM generate_series(1, 150) AS d, unnest(ARRAY['en', 'fr', 'de']) AS l
+        """,
+    ]
 
     /// The id contract, written out independently of the code: the JSON array of the key columns' texts.
     static func id(_ document: Int, _ lang: String) -> String { "[\"\(document)\", \"\(lang)\"]" }
 
     @Test func backfillChangesAndKeyChangesArriveInBothSinksUnderEveryKeyColumn() async throws {
         try await PipelineHarness.with { harness in
-            try await harness.execute(Self.createTable)
+            for statement in Self.createTable { try await harness.execute(statement) }
             let source = try SourceTable(
                 table: "docs.chunks", primaryKey: ["document_id", "lang"], textTemplate: "{title}: {body}", payloadColumns: ["title"])
             let queue = PostgresQueue(client: harness.client, name: "chunks", logger: harness.logger)
