@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "VectorBlocksOperatorTests",
             dependencies: [
-                "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport",
+                "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "KubeKit", "KubeSim", "TestSupport", "VectorSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -23,7 +23,9 @@ struct Kbctl: AsyncParsableCommand {
               kbctl cluster hscale vectors --components qdrant --replicas 5 --wait
               kbctl cluster expose vectors --type vpc --enable true
             """,
-        subcommands: [InstallCommand.self, UninstallCommand.self, ClusterCommand.self, AddonCommand.self, PlaygroundCommand.self])
+        subcommands: [
+            InstallCommand.self, UninstallCommand.self, ClusterCommand.self, PipelineCommand.self, AddonCommand.self, PlaygroundCommand.self,
+        ])
 }
 
 /// The options every command takes, as kubectl names them.

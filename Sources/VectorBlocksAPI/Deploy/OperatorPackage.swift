@@ -7,6 +7,11 @@ public struct OperatorSettings: Sendable, Hashable {
     public var image = AddonImage(
         valuesKey: "image", registry: "docker.io", repository: "vectorblocks/vectorblocks-operator", tag: OperatorPackage.version)
     public var imagePullPolicy = "IfNotPresent"
+    /// The images of every VectorPipeline's workers: the release's own, as `deploy/docker/` builds them.
+    public var pelicanImage = AddonImage(
+        valuesKey: "pipelineImages.pelican", registry: "docker.io", repository: "vectorblocks/pelican", tag: OperatorPackage.version)
+    public var emuImage = AddonImage(
+        valuesKey: "pipelineImages.emu", registry: "docker.io", repository: "vectorblocks/emu", tag: OperatorPackage.version)
     public var replicas: Int32 = 2
     public var resources = CoreV1.ResourceRequirements(
         limits: ["cpu": "500m", "memory": "256Mi"], requests: ["cpu": "100m", "memory": "128Mi"])
@@ -28,13 +33,26 @@ public struct OperatorSettings: Sendable, Hashable {
             "$schema": "http://json-schema.org/draft-07/schema#",
             "type": "object",
             "additionalProperties": false,
-            "required": ["image", "imagePullPolicy", "replicas", "resources", "watchNamespaces", "logLevel", "leaderElection"],
+            "required": ["image", "imagePullPolicy", "pipelineImages", "replicas", "resources", "watchNamespaces", "logLevel", "leaderElection"],
             "properties": [
                 "image": [
                     "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
                     "properties": ["registry": text, "repository": text, "tag": text],
                 ],
                 "imagePullPolicy": ["enum": ["Always", "IfNotPresent", "Never"]],
+                "pipelineImages": [
+                    "type": "object", "additionalProperties": false, "required": ["pelican", "emu"],
+                    "properties": [
+                        "pelican": [
+                            "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
+                            "properties": ["registry": text, "repository": text, "tag": text],
+                        ],
+                        "emu": [
+                            "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
+                            "properties": ["registry": text, "repository": text, "tag": text],
+                        ],
+                    ],
+                ],
                 "replicas": ["type": "integer", "minimum": 1],
                 "resources": ["type": "object"],
                 "watchNamespaces": [
@@ -53,6 +71,10 @@ public struct OperatorSettings: Sendable, Hashable {
         [
             "image": ["registry": .string(image.registry), "repository": .string(image.repository), "tag": .string(image.tag)],
             "imagePullPolicy": .string(imagePullPolicy),
+            "pipelineImages": [
+                "pelican": ["registry": .string(pelicanImage.registry), "repository": .string(pelicanImage.repository), "tag": .string(pelicanImage.tag)],
+                "emu": ["registry": .string(emuImage.registry), "repository": .string(emuImage.repository), "tag": .string(emuImage.tag)],
+            ],
             "replicas": .int(Int64(replicas)),
             "resources": try JSONValue(encoding: resources),
             "watchNamespaces": .array(watchNamespaces.map(JSONValue.string)),
@@ -69,6 +91,8 @@ struct OperatorParameters: Sendable {
     var namespace: String
     var image: String
     var imagePullPolicy: String
+    var pelicanImage: String
+    var emuImage: String
     var leaderElectFlag: String
     var watchNamespaces: String
     var logLevel: String
@@ -131,6 +155,7 @@ public struct OperatorPackage: Sendable {
     public func objects(namespace: String = OperatorPackage.defaultNamespace) -> OperatorObjects {
         Self.build(OperatorParameters(
             namespace: namespace, image: settings.image.reference, imagePullPolicy: settings.imagePullPolicy,
+            pelicanImage: settings.pelicanImage.reference, emuImage: settings.emuImage.reference,
             leaderElectFlag: settings.leaderElection ? "--leader-elect" : "--no-leader-elect",
             watchNamespaces: settings.watchNamespaces.joined(separator: ","), logLevel: settings.logLevel,
             replicas: settings.replicas, resources: settings.resources,
@@ -168,6 +193,7 @@ public struct OperatorPackage: Sendable {
         let image = settings.image
         let templated = Self.build(OperatorParameters(
             namespace: "{{ .Release.Namespace }}", image: image.template, imagePullPolicy: "{{ .Values.imagePullPolicy }}",
+            pelicanImage: settings.pelicanImage.template, emuImage: settings.emuImage.template,
             leaderElectFlag: "{{ if .Values.leaderElection }}--leader-elect{{ else }}--no-leader-elect{{ end }}",
             watchNamespaces: "{{ join \",\" .Values.watchNamespaces }}", logLevel: "{{ .Values.logLevel }}",
             replicas: settings.replicas, resources: settings.resources, topologySpreadConstraints: []))
@@ -253,6 +279,8 @@ public struct OperatorPackage: Sendable {
                 PodParts.env("POD_NAMESPACE", field: "metadata.namespace"),
                 PodParts.env("VB_WATCH_NAMESPACES", parameters.watchNamespaces),
                 PodParts.env("VB_LOG_LEVEL", parameters.logLevel),
+                PodParts.env("VB_PELICAN_IMAGE", parameters.pelicanImage),
+                PodParts.env("VB_EMU_IMAGE", parameters.emuImage),
             ],
             image: parameters.image,
             imagePullPolicy: parameters.imagePullPolicy,
