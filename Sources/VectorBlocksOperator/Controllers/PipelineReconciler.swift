@@ -48,8 +48,13 @@ public struct PipelineReconciler: Reconciler {
         }
         let names = PipelineNames(pipeline: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
-            return try await PipelineTermination(client: client, caches: caches, events: events, source: source, logger: logger)
-                .terminate(stored, names: names)
+            do {
+                return try await PipelineTermination(client: client, caches: caches, events: events, source: source, logger: logger)
+                    .terminate(stored, names: names)
+            } catch let error as KubeAPIError where error.isNotFound && error.message.contains(VectorPipeline.descriptor.plural) {
+                // The cache still held a pipeline whose finalizer an earlier reconcile removed: it is gone.
+                return .done
+            }
         }
         if !(stored.metadata?.finalizers ?? []).contains(PipelineNames.finalizer) {
             // Before any object: no worker may outlive a deletion that did not see it.
