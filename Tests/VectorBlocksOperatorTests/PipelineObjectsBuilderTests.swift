@@ -171,6 +171,19 @@ struct PipelineObjectsBuilderTests {
         #expect(try Self.plan(try Self.pipeline()).objects.allSatisfy { $0.resource != AutoscalingV2.HorizontalPodAutoscaler.descriptor })
     }
 
+    @Test("a sink Cluster whose credential changes rolls Emu's pods; the annotation holds no value")
+    func credentialChangeRollsEmu() throws {
+        var clusters = Self.runningClusters
+        clusters["qdrant"]?.credentialDigest = PipelineReconciler.digest(of: ["apiKey": "one", "endpoint": "http://a:6333"])
+        let before = try Self.deployment(try Self.plan(try Self.pipeline(), clusters: clusters), "documents-emu")
+        clusters["qdrant"]?.credentialDigest = PipelineReconciler.digest(of: ["apiKey": "two", "endpoint": "http://a:6333"])
+        let after = try Self.deployment(try Self.plan(try Self.pipeline(), clusters: clusters), "documents-emu")
+        let key = PipelineObjectsBuilder.sinkCredentialsAnnotation
+        let annotation = try #require(before.spec?.template.metadata?.annotations?[key])
+        #expect(annotation != after.spec?.template.metadata?.annotations?[key])
+        #expect(!annotation.contains("one") && annotation.hasPrefix("qdrant="))
+    }
+
     @Test("the same input gives the same objects")
     func deterministic() throws {
         let first = try Self.plan(try Self.pipeline()).objects

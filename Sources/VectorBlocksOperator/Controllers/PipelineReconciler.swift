@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KubeKit
 import Logging
@@ -131,7 +132,8 @@ public struct PipelineReconciler: Reconciler {
             let definition = await caches.definitions.cache.get(name: cluster.spec.clusterDefinitionRef)
             observations[sink.name] = SinkClusterObservation(
                 phase: cluster.status?.phase, definitionType: definition?.spec.type ?? definition?.metadata?.name,
-                credentialKeys: credential.map { Set(($0.data ?? [:]).keys) })
+                credentialKeys: credential.map { Set(($0.data ?? [:]).keys) },
+                credentialDigest: credential.map { Self.digest(of: $0.data ?? [:]) })
         }
         return observations
     }
@@ -182,6 +184,12 @@ public struct PipelineReconciler: Reconciler {
         await collect(caches.deployments)
         await collect(caches.autoscalers)
         return observed
+    }
+
+    /// 16 hex digits of SHA-256 over the sorted keys and values: changes with any value, reveals none.
+    static func digest(of data: [String: String]) -> String {
+        let text = data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        return SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     static func isControlled(_ object: KubeKit.JSONValue, by uid: String?) -> Bool {

@@ -44,6 +44,8 @@ public struct PipelineBuildError: Error, Sendable, Hashable, CustomStringConvert
 /// partitioned holder that has not noticed yet. The standby replica tries the lock every second.
 public enum PipelineObjectsBuilder {
     public static let pelicanReplicas: Int32 = 2
+    /// On Emu's pod template: the digests of the sink Clusters' credentials it was started with.
+    public static let sinkCredentialsAnnotation = "\(VectorBlocksAPI.group)/sink-credentials"
 
     public static func plan(_ input: PipelineBuildInput) throws(PipelineBuildError) -> PipelinePlan {
         let pipeline = input.pipeline
@@ -74,10 +76,15 @@ public enum PipelineObjectsBuilder {
             ]
             if sinks.waits.isEmpty {
                 let cpuScaled = pipeline.spec.scaling?.mode == .cpu
-                objects.append(try DesiredObject(deployment(
+                var emu = deployment(
                     names.emuDeployment, worker: "emu", replicas: cpuScaled ? nil : input.emuReplicas, image: input.images.emu,
                     pullPolicy: input.images.pullPolicy, args: ["run"] + payloadArgs(pipeline) + queueArgs(pipeline) + sinks.args,
-                    env: sharedEnv(pipeline) + embedderEnv(pipeline) + sinks.env, names: names, owner: owner)))
+                    env: sharedEnv(pipeline) + embedderEnv(pipeline) + sinks.env, names: names, owner: owner)
+                if !sinks.credentialDigests.isEmpty {
+                    let digest = sinks.credentialDigests.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                    emu.spec?.template.metadata?.annotations = [sinkCredentialsAnnotation: digest]
+                }
+                objects.append(try DesiredObject(emu))
                 if cpuScaled, let scaling = pipeline.spec.scaling {
                     objects.append(try DesiredObject(cpuAutoscaler(scaling, names: names, owner: owner)))
                 }

@@ -8,11 +8,15 @@ public struct SinkClusterObservation: Sendable, Hashable {
     public var definitionType: String?
     /// The keys of its `<name>-conn-credential` Secret; nil while that Secret does not exist.
     public var credentialKeys: Set<String>?
+    /// A digest of that Secret's values (never the values): when the Cluster moves or its credential changes, Emu's
+    /// pods roll, since a `secretKeyRef` is read only when a container starts.
+    public var credentialDigest: String?
 
-    public init(phase: ClusterPhase? = nil, definitionType: String? = nil, credentialKeys: Set<String>? = nil) {
+    public init(phase: ClusterPhase? = nil, definitionType: String? = nil, credentialKeys: Set<String>? = nil, credentialDigest: String? = nil) {
         self.phase = phase
         self.definitionType = definitionType
         self.credentialKeys = credentialKeys
+        self.credentialDigest = credentialDigest
     }
 }
 
@@ -30,6 +34,8 @@ public struct SinkWait: Sendable, Hashable {
 public struct PipelineSinkWiring: Sendable, Hashable {
     public var env: [CoreV1.EnvVar] = []
     public var args: [String] = []
+    /// The digests of the Cluster credentials Emu reads, by sink name.
+    public var credentialDigests: [String: String] = [:]
     public var waits: [SinkWait] = []
     public var problems: [FieldError] = []
 
@@ -133,6 +139,7 @@ public struct PipelineSinkWiring: Sendable, Hashable {
                 message: "\(referenceField.child("name")): Cluster \"\(reference.name)\" is not ready to write to: \(what); the pipeline waits until it is Running"))
             return
         }
+        credentialDigests[sink.name] = observation.credentialDigest
         func fromCredential(_ name: String, _ key: String) -> CoreV1.EnvVar {
             CoreV1.EnvVar(name: name, valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: key, name: credential)))
         }
