@@ -72,7 +72,8 @@ public struct PipelineReconciler: Reconciler {
                 try await PipelineState.read(pipeline: names.sourceStateName, table: pipeline.spec.source.table, connection: connection, logger: logger)
             }
         }
-        let scaling = decideReplicas(pipeline, stored: stored, report: try? observation.source?.get())
+        observation.sqsBacklog = try await source.sqsBacklog(pipeline, namespace: namespace)
+        let scaling = decideReplicas(pipeline, stored: stored, backlog: observation.backlog)
         observation.emuReplicas = pipeline.spec.scaling?.mode == .cpu ? nil : scaling.replicas
         observation.lastScaleTime = scaling.lastScaleTime
 
@@ -106,17 +107,17 @@ public struct PipelineReconciler: Reconciler {
         var lastScaleTime: MetaV1.Time?
     }
 
-    func decideReplicas(_ pipeline: VectorPipeline, stored: VectorPipeline, report: PipelineStateReport?) -> ScalingOutcome {
+    func decideReplicas(_ pipeline: VectorPipeline, stored: VectorPipeline, backlog: Int64?) -> ScalingOutcome {
         let scaling = pipeline.spec.scaling ?? VectorPipelineSpec.Scaling()
         let current = stored.status?.emuReplicas
         let lastScale = stored.status?.lastScaleTime
         // Without a fresh backlog, keep what runs (or start at the minimum).
-        guard let report else {
+        guard let backlog else {
             return ScalingOutcome(replicas: current ?? max(scaling.minReplicas ?? 1, 0), lastScaleTime: lastScale)
         }
         let now = Date()
         let decision = BacklogScaler.decide(
-            current: current, backlog: report.queuedMessages + report.outboxRows, scaling: scaling, lastScale: lastScale?.date, now: now)
+            current: current, backlog: backlog, scaling: scaling, lastScale: lastScale?.date, now: now)
         return ScalingOutcome(replicas: decision.replicas, lastScaleTime: decision.changed ? MetaV1.Time(now) : lastScale)
     }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import KubeKit
 import Logging
@@ -74,6 +75,33 @@ struct PipelineSource: Sendable {
             return .success(try await endpoint.withConnection(logger: logger) { try await body($0) })
         } catch {
             return .failure(SourceUnreachable("spec.source.connectionSecretRef: the source database \(endpoint.host):\(endpoint.port)/\(endpoint.database) did not answer: \(Self.reason(error))"))
+        }
+    }
+
+    /// An `sqs` queue's backlog, SQS's ApproximateNumberOfMessages (plus those in flight), read with the pipeline's
+    /// `credentialsSecretName` keys, or without one with the operator's own credentials (its IRSA role), as Emu's
+    /// pods would. nil for a postgres queue, whose backlog the source state holds.
+    func sqsBacklog(_ pipeline: VectorPipeline, namespace: String) async throws -> Result<Int64, SourceUnreachable>? {
+        guard pipeline.spec.queue?.kind == .sqs, let sqs = pipeline.spec.queue?.sqs else { return nil }
+        let credentials: AWSCredentialProvider
+        if let secret = sqs.credentialsSecretName {
+            let field = "spec.queue.sqs.credentialsSecretName"
+            guard case .success(let keyID) = try await secretValue(SecretKeyRef(name: secret, key: "AWS_ACCESS_KEY_ID"), namespace: namespace, field: field),
+                case .success(let key) = try await secretValue(SecretKeyRef(name: secret, key: "AWS_SECRET_ACCESS_KEY"), namespace: namespace, field: field)
+            else { return .failure(SourceUnreachable("\(field): Secret \"\(secret)\" needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")) }
+            credentials = AWSCredentialProvider(credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: key), http: .shared)
+        } else {
+            do {
+                credentials = try AWSCredentialProvider.fromEnvironment(ProcessInfo.processInfo.environment, region: sqs.region, http: .shared)
+            } catch {
+                return .failure(SourceUnreachable("spec.queue.sqs: the operator has no AWS credentials of its own (\(error)); set credentialsSecretName"))
+            }
+        }
+        do {
+            let queue = try SQSQueue(queueURL: sqs.queueURL, region: sqs.region, credentials: credentials, http: .shared, logger: logger)
+            return .success(Int64(try await queue.backlog()))
+        } catch {
+            return .failure(SourceUnreachable("spec.queue.sqs.queueURL: SQS did not give the backlog: \(error)"))
         }
     }
 

@@ -15,6 +15,8 @@ public struct PipelineObservation: Sendable {
     public var sinkWaits: [SinkWait] = []
     /// The source database's answer, or why it could not be asked.
     public var source: Result<PipelineStateReport, SourceUnreachable>?
+    /// An `sqs` queue's backlog from SQS, or why it could not be read; nil for a postgres queue.
+    public var sqsBacklog: Result<Int64, SourceUnreachable>?
     public var pelican: WorkloadState?
     public var emu: WorkloadState?
     public var emuReplicas: Int32?
@@ -23,6 +25,16 @@ public struct PipelineObservation: Sendable {
 
     public init(sourceStateName: String) {
         self.sourceStateName = sourceStateName
+    }
+}
+
+extension PipelineObservation {
+    /// Messages waiting for Emu: captured changes not yet queued, and the queue's own (the jobs table, or SQS's
+    /// count); nil before the source has answered.
+    public var backlog: Int64? {
+        guard case .success(let report) = source else { return nil }
+        let queued = (try? sqsBacklog?.get()) ?? report.queuedMessages
+        return queued + report.outboxRows
     }
 }
 
@@ -62,6 +74,8 @@ public enum PipelineStatusCalculator {
             set(.sourceReady, false, "SecretNotFound", observation.missingSecrets.joined(separator: "; "))
         } else if case .failure(let failure) = observation.source {
             set(.sourceReady, false, "SourceUnreachable", failure.message)
+        } else if case .failure(let failure) = observation.sqsBacklog {
+            set(.sourceReady, false, "QueueUnreadable", failure.message)
         } else if report != nil {
             set(.sourceReady, true, "Connected", "the source database answers")
         }
@@ -79,7 +93,7 @@ public enum PipelineStatusCalculator {
             backfillWanted ? "\(report?.backfilledRows ?? 0) rows queued of about \(report?.tableRows ?? 0)" : "spec.source.backfill is false")
 
         if let report {
-            status.backlog = report.queuedMessages + report.outboxRows
+            status.backlog = observation.backlog
             status.lagSeconds = Int64((report.oldestWaitingSeconds ?? 0).rounded(.down))
             status.deadLetters = report.deadLetters
             status.lastDeadLetterError = report.lastDeadLetterError
