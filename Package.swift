@@ -168,7 +168,7 @@ let package = Package(
         .target(
             name: "VectorBlocksOperator",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres",
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres", "VectorSync",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -249,6 +249,7 @@ let package = Package(
             name: "VectorBlocksOperatorTests",
             dependencies: [
                 "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport",
+                "VectorSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -64,17 +64,22 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
         public var connectionSecretRef: SecretKeyRef
         /// `table` or `schema.table`.
         public var table: String
-        /// The primary key columns; their values become the vector's id.
+        /// The primary key columns; their values become the vector's id: one column's text as it is, several as the
+        /// JSON array of their texts in this order (`["7", "en"]`).
         public var primaryKey: [String]
-        /// The text that is embedded, a Mustache template over the row's columns: `{{title}}\n\n{{body}}`.
+        /// The text that is embedded: literal text with `{column}` placeholders, `{title}\n\n{body}` (`{{` and `}}`
+        /// are literal braces, as in `pelican` and `emu`'s `--text-template`). A Mustache `{{title}}` is refused.
         public var textTemplate: String
         /// Columns copied into the vector's payload (Qdrant) or row (pgvector).
         public var payloadColumns: [String]?
         /// Whether the rows already in the table are embedded too, not only later changes.
         public var backfill: Bool?
+        /// What deleting the pipeline does to its capture trigger and its state in the source database (outbox
+        /// rows, checkpoint, queued and dead-lettered messages). The user's table is never touched.
+        public var onDelete: StateOnDelete?
 
         public init(connectionSecretRef: SecretKeyRef, table: String, primaryKey: [String], textTemplate: String,
-            payloadColumns: [String]? = nil, backfill: Bool? = nil)
+            payloadColumns: [String]? = nil, backfill: Bool? = nil, onDelete: StateOnDelete? = nil)
         {
             self.connectionSecretRef = connectionSecretRef
             self.table = table
@@ -82,6 +87,14 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.textTemplate = textTemplate
             self.payloadColumns = payloadColumns
             self.backfill = backfill
+            self.onDelete = onDelete
+        }
+
+        public enum StateOnDelete: String, Codable, Sendable, Hashable, CaseIterable {
+            /// Drop the trigger and delete the pipeline's rows of the `vectorsync` tables.
+            case remove = "Remove"
+            /// Leave both: a pipeline made again under the same name and namespace continues where this one stopped.
+            case keep = "Keep"
         }
 
         static let identifierPattern = "^[A-Za-z_][A-Za-z0-9_$]{0,62}$"
@@ -93,6 +106,7 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
             "textTemplate": .string(minLength: 1, maxLength: 4096),
             "payloadColumns": .array(of: .string(pattern: identifierPattern), maxItems: 64),
             "backfill": Schema.boolean.defaulting(to: true),
+            "onDelete": Schema.string(oneOf: StateOnDelete.self).defaulting(to: "Remove"),
         ], required: ["connectionSecretRef", "table", "primaryKey", "textTemplate"])
     }
 
@@ -323,25 +337,44 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
 }
 
 public enum VectorPipelinePhase: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Waiting: a Secret, a sink's Cluster, or the workers' first report.
     case pending = "Pending"
+    /// Pelican is walking the rows that were in the table before capture.
     case backfilling = "Backfilling"
-    case running = "Running"
+    /// Every row has been queued once; changes flow as they happen.
+    case streaming = "Streaming"
+    /// Running, but messages are dead-lettered, a sink is not ready or the workers are not all available.
     case degraded = "Degraded"
+    /// The spec cannot run as it is (a condition names the field).
     case failed = "Failed"
 }
 
 public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed {
     public var phase: VectorPipelinePhase?
     public var observedGeneration: Int64?
-    /// Messages waiting in the queue.
+    /// Messages waiting in the queue (the postgres jobs table, or SQS's ApproximateNumberOfMessages).
     public var backlog: Int64?
     /// Messages moved to the dead-letter queue.
     public var deadLetters: Int64?
     public var sinks: [SinkStatus]?
     public var conditions: [MetaV1.Condition]?
+    /// Rows the backfill has queued, of the rows in the table (an estimate for large tables) when it began.
+    public var backfill: Backfill?
+    /// Seconds the oldest waiting message (captured change or queued message) has waited: how far the sinks lag.
+    public var lagSeconds: Int64?
+    /// The error of the most recent dead letter, as the worker recorded it.
+    public var lastDeadLetterError: String?
+    /// Emu's replicas as the scaler last set them, and when.
+    public var emuReplicas: Int32?
+    public var lastScaleTime: MetaV1.Time?
+    /// The pipeline's name in the source database (its trigger, state row, queue): the name, `_` for `-`, and a
+    /// hash of the namespace and name.
+    public var sourceStateName: String?
 
     public init(phase: VectorPipelinePhase? = nil, observedGeneration: Int64? = nil, backlog: Int64? = nil,
-        deadLetters: Int64? = nil, sinks: [SinkStatus]? = nil, conditions: [MetaV1.Condition]? = nil)
+        deadLetters: Int64? = nil, sinks: [SinkStatus]? = nil, conditions: [MetaV1.Condition]? = nil, backfill: Backfill? = nil,
+        lagSeconds: Int64? = nil, lastDeadLetterError: String? = nil, emuReplicas: Int32? = nil, lastScaleTime: MetaV1.Time? = nil,
+        sourceStateName: String? = nil)
     {
         self.phase = phase
         self.observedGeneration = observedGeneration
@@ -349,6 +382,38 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         self.deadLetters = deadLetters
         self.sinks = sinks
         self.conditions = conditions
+        self.backfill = backfill
+        self.lagSeconds = lagSeconds
+        self.lastDeadLetterError = lastDeadLetterError
+        self.emuReplicas = emuReplicas
+        self.lastScaleTime = lastScaleTime
+        self.sourceStateName = sourceStateName
+    }
+
+    public enum ConditionType: String, CaseIterable, Sendable {
+        case sourceReady = "SourceReady"
+        case captureInstalled = "CaptureInstalled"
+        case sinksReady = "SinksReady"
+        case backfillComplete = "BackfillComplete"
+        case ready = "Ready"
+    }
+
+    public struct Backfill: Codable, Sendable, Hashable, SchemaDescribed {
+        public var rowsDone: Int64?
+        public var rowsTotal: Int64?
+        public var complete: Bool?
+
+        public init(rowsDone: Int64? = nil, rowsTotal: Int64? = nil, complete: Bool? = nil) {
+            self.rowsDone = rowsDone
+            self.rowsTotal = rowsTotal
+            self.complete = complete
+        }
+
+        public static let schema = Schema.object([
+            "rowsDone": .integer(format: "int64", minimum: 0),
+            "rowsTotal": .integer(format: "int64", minimum: 0),
+            "complete": .boolean,
+        ])
     }
 
     public struct SinkStatus: Codable, Sendable, Hashable, SchemaDescribed {
@@ -356,12 +421,15 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         public var ready: Bool?
         public var backfillComplete: Bool?
         public var lastError: String?
+        /// Vectors the sink holds.
+        public var rows: Int64?
 
-        public init(name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil) {
+        public init(name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil) {
             self.name = name
             self.ready = ready
             self.backfillComplete = backfillComplete
             self.lastError = lastError
+            self.rows = rows
         }
 
         public static let schema = Schema.object([
@@ -369,6 +437,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
             "ready": .boolean,
             "backfillComplete": .boolean,
             "lastError": .string(),
+            "rows": .integer(format: "int64", minimum: 0),
         ], required: ["name"])
     }
 
@@ -379,6 +448,12 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         "deadLetters": .integer(format: "int64", minimum: 0),
         "sinks": .array(of: .of(SinkStatus.self), listMapKeys: ["name"]),
         "conditions": .array(of: .kubernetes("io.k8s.apimachinery.pkg.apis.meta.v1.Condition"), listMapKeys: ["type"]),
+        "backfill": .of(Backfill.self),
+        "lagSeconds": .integer(format: "int64", minimum: 0),
+        "lastDeadLetterError": .string(),
+        "emuReplicas": .integer(minimum: 0),
+        "lastScaleTime": .string(format: "date-time"),
+        "sourceStateName": .string(),
     ])
 }
 
@@ -390,6 +465,7 @@ extension VectorPipeline {
         copy.apiVersion = copy.apiVersion ?? Self.descriptor.apiVersion
         copy.kind = copy.kind ?? Self.descriptor.kind
         copy.spec.source.backfill = copy.spec.source.backfill ?? true
+        copy.spec.source.onDelete = copy.spec.source.onDelete ?? .remove
         var queue = copy.spec.queue ?? VectorPipelineSpec.Queue()
         queue.kind = queue.kind ?? .postgres
         queue.visibilityTimeoutSeconds = queue.visibilityTimeoutSeconds ?? 60
@@ -425,11 +501,7 @@ extension VectorPipeline {
         }
         errors += duplicates(self.spec.source.primaryKey, at: source.child("primaryKey"))
         errors += duplicates(self.spec.source.payloadColumns ?? [], at: source.child("payloadColumns"))
-        if !self.spec.source.textTemplate.contains("{{") {
-            errors.append(FieldError(field: source.child("textTemplate").description,
-                message: "Invalid value: the template uses no column, so every row would embed the same text",
-                fix: "refer to the columns to embed, e.g. \"{{title}}\\n\\n{{body}}\""))
-        }
+        errors += TextTemplateCheck.errors(in: self.spec.source.textTemplate, at: source.child("textTemplate"))
 
         let queue = spec.child("queue")
         let queueKind = self.spec.queue?.kind ?? .postgres
@@ -501,6 +573,11 @@ extension VectorPipeline {
                     message: "Invalid value: \"\(url)\": a pgvector sink needs a Postgres URI",
                     fix: "use postgres://user@host:5432/database"))
             }
+            if let url = sink.endpoint?.url, Self.carriesPassword(url) {
+                errors.append(FieldError(field: path.child("endpoint.url").description,
+                    message: "Invalid value: the URL carries a password, which would be visible in the pipeline and its Deployment",
+                    fix: "put the whole URI in a Secret and name it in endpoint.credentialsSecretRef"))
+            }
             if sink.kind == .qdrant, let url = sink.endpoint?.url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 errors.append(FieldError(field: path.child("endpoint.url").description,
                     message: "Invalid value: \"\(url)\": a qdrant sink needs an HTTP URL",
@@ -521,6 +598,14 @@ extension VectorPipeline {
             }
         }
         return errors
+    }
+
+    /// `scheme://user:password@host`: a password between `:` and `@` in the authority.
+    static func carriesPassword(_ url: String) -> Bool {
+        guard let schemeEnd = url.range(of: "://") else { return false }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
     }
 
     private func duplicates(_ values: [String], at path: FieldPath) -> [FieldError] {

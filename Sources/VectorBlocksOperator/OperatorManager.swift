@@ -23,6 +23,10 @@ public final class OperatorManager: Service {
         public var engines: EngineAdapters
         /// How the engine adapters reach pods: their IPs in a cluster; tests map them onto local servers.
         public var podAddressing: PodAddressing
+        /// The images of the pipelines' Pelican and Emu; the operator's own release unless flags say otherwise.
+        public var pipelineImages: PipelineImages = .release
+        /// How often each pipeline's backlog, lag and backfill are read from its source database.
+        public var pipelineStatusInterval: Duration = .seconds(10)
 
         public init(
             namespaces: [String] = [], workers: Int = 4, leaderElection: LeaderElector.Configuration? = nil,
@@ -185,7 +189,37 @@ public final class OperatorManager: Service {
             else { return [] }
             return await OpsRequestReconciler.requests(for: cluster, in: caches.opsRequests)
         }
-        return [definitionController, versionController, clusterController, opsController]
+        let pipelineController = await makePipelineController(client: client, events: events)
+        return [definitionController, versionController, clusterController, opsController, pipelineController]
+    }
+
+    private func makePipelineController(client: KubeClient, events: EventRecorder) async -> Controller {
+        let caches = self.caches
+        let controller = Controller(
+            name: "vectorpipeline",
+            reconciler: PipelineReconciler(
+                client: client, caches: caches, events: events, images: options.pipelineImages,
+                statusInterval: options.pipelineStatusInterval, logger: logger),
+            workers: options.workers, metricsFactory: metricsFactory, logger: logger)
+        // Its own status writes would only wake it again; it looks again on its interval.
+        await controller.for(caches.pipelines, filter: .specOrMetadataChanged)
+        await controller.owns(caches.serviceAccounts, ownedBy: VectorPipeline.self)
+        await controller.owns(caches.configMaps, ownedBy: VectorPipeline.self)
+        await controller.owns(caches.services, ownedBy: VectorPipeline.self)
+        await controller.owns(caches.deployments, ownedBy: VectorPipeline.self)
+        await controller.owns(caches.autoscalers, ownedBy: VectorPipeline.self)
+        // A sink's Cluster that appears, becomes Running or moves, and its credential, wake the pipelines using it.
+        await controller.watches(caches.clusters) { event in
+            guard let name = event.object.metadata?.name, let namespace = event.object.metadata?.namespace else { return [] }
+            return await PipelineReconciler.pipelines(sinkingInto: name, namespace: namespace, in: caches.pipelines)
+        }
+        await controller.watches(caches.secrets) { event in
+            guard let cluster = event.object.metadata?.labels?[ClusterNames.instanceLabel],
+                let namespace = event.object.metadata?.namespace
+            else { return [] }
+            return await PipelineReconciler.pipelines(sinkingInto: cluster, namespace: namespace, in: caches.pipelines)
+        }
+        return controller
     }
 
     private static func run(_ controllers: [Controller]) async {

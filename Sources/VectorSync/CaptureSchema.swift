@@ -18,8 +18,8 @@ enum CaptureSchema {
     /// The trigger's quoted name; pipeline names are checked identifiers of at most 40 bytes, so this is one too.
     static func triggerName(pipeline: SQLIdentifier) -> String { "\"vectorsync_\(pipeline.name)\"" }
 
-    /// Installs the outbox, the state table and the trigger on the source table; returns the key's SQL type.
-    static func install(pipeline: SQLIdentifier, source: SourceTable, connection: PostgresConnection, logger: Logger) async throws -> String {
+    /// Installs the outbox, the state table and the trigger on the source table; returns the key with its types.
+    static func install(pipeline: SQLIdentifier, source: SourceTable, connection: PostgresConnection, logger: Logger) async throws -> SourceKey {
         try await connection.withGuardedTransaction(logger: logger) { connection in
             try await lockInstallation(connection, logger: logger)
             let keyType = try await source.describe(connection, logger: logger)
@@ -48,7 +48,17 @@ enum CaptureSchema {
                     updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
                 )
                 """, logger: logger)
-            // TG_ARGV: the pipeline, the key column. A key change is a delete of the old key and an insert of the new.
+            // The key's text exactly as `SourceKey.text(of:)` makes it: jsonb prints arrays canonically.
+            try await connection.guardedQuery(
+                """
+                CREATE OR REPLACE FUNCTION \(unescaped: schema).row_key(r jsonb, key_columns text[]) RETURNS text
+                LANGUAGE sql IMMUTABLE AS $row_key$
+                    SELECT CASE WHEN cardinality(key_columns) = 1 THEN r ->> key_columns[1]
+                           ELSE (SELECT jsonb_agg(r ->> k.column_name ORDER BY k.position)
+                                 FROM unnest(key_columns) WITH ORDINALITY AS k (column_name, position))::text END
+                $row_key$
+                """, logger: logger)
+            // TG_ARGV: the pipeline, then the key columns. A key change is a delete of the old key and an insert of the new.
             try await connection.guardedQuery(
                 """
                 CREATE OR REPLACE FUNCTION \(unescaped: schema).capture() RETURNS trigger LANGUAGE plpgsql AS $capture$
@@ -56,8 +66,8 @@ enum CaptureSchema {
                     new_key text;
                     old_key text;
                 BEGIN
-                    IF TG_OP <> 'INSERT' THEN old_key := to_jsonb(OLD) ->> TG_ARGV[1]; END IF;
-                    IF TG_OP <> 'DELETE' THEN new_key := to_jsonb(NEW) ->> TG_ARGV[1]; END IF;
+                    IF TG_OP <> 'INSERT' THEN old_key := \(unescaped: schema).row_key(to_jsonb(OLD), TG_ARGV[1:TG_NARGS - 1]); END IF;
+                    IF TG_OP <> 'DELETE' THEN new_key := \(unescaped: schema).row_key(to_jsonb(NEW), TG_ARGV[1:TG_NARGS - 1]); END IF;
                     IF old_key IS NOT NULL AND old_key IS DISTINCT FROM new_key THEN
                         INSERT INTO \(unescaped: schema).outbox (pipeline, table_name, pk, op)
                         VALUES (TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, old_key, 'delete');
@@ -76,7 +86,7 @@ enum CaptureSchema {
                 """
                 CREATE OR REPLACE TRIGGER \(unescaped: triggerName(pipeline: pipeline))
                 AFTER INSERT OR UPDATE OR DELETE ON \(unescaped: source.name.quoted)
-                FOR EACH ROW EXECUTE FUNCTION \(unescaped: schema).capture(\(unescaped: SQLLiteral.string(pipeline.name)), \(unescaped: SQLLiteral.string(source.primaryKey.name)))
+                FOR EACH ROW EXECUTE FUNCTION \(unescaped: schema).capture(\(unescaped: ([pipeline] + source.primaryKey).map { SQLLiteral.string($0.name) }.joined(separator: ", ")))
                 """, logger: logger)
             try await connection.guardedQuery(
                 """

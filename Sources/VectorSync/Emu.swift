@@ -66,16 +66,16 @@ public struct Emu: Sendable {
         self.logger = logger
     }
 
-    /// Checks the source table and prepares every sink; returns the primary key's SQL type, which `process` needs.
-    public func prepare() async throws -> String {
-        let keyType = try await source.withConnection { try await configuration.source.describe($0, logger: logger) }
+    /// Checks the source table and prepares every sink; returns the primary key with its types, which `process` needs.
+    public func prepare() async throws -> SourceKey {
+        let key = try await source.withConnection { try await configuration.source.describe($0, logger: logger) }
         for sink in sinks { try await sink.prepare(model: embedder.model, dimension: embedder.dimension) }
-        return keyType
+        return key
     }
 
     /// Runs until cancelled; a cancelled Emu finishes the batch in hand or releases it.
     public func run() async throws {
-        let keyType = try await prepare()
+        let key = try await prepare()
         var consecutiveFailures = 0
         while !Task.isCancelled {
             do {
@@ -83,7 +83,7 @@ public struct Emu: Sendable {
                     maxMessages: configuration.batchSize, visibility: configuration.visibilityTimeout, wait: configuration.receiveWait)
                 await status.reachedQueue()
                 if messages.isEmpty { continue }
-                _ = try await process(messages, keyType: keyType)
+                _ = try await process(messages, key: key)
                 consecutiveFailures = 0
             } catch {
                 if Task.isCancelled { break }
@@ -98,7 +98,7 @@ public struct Emu: Sendable {
 
     /// Handles one batch: acks what was written (or needed nothing), releases rows that could not be embedded, and
     /// dead-letters messages that do not parse. A failure of the source or a sink releases the whole batch.
-    public func process(_ messages: [ReceivedMessage], keyType: String) async throws -> BatchOutcome {
+    public func process(_ messages: [ReceivedMessage], key: SourceKey) async throws -> BatchOutcome {
         metrics.messagesReceived.increment(by: messages.count)
         var outcome = BatchOutcome()
         var byKey: [String: [ReceivedMessage]] = [:]
@@ -119,7 +119,7 @@ public struct Emu: Sendable {
         let keys = byKey.keys.sorted()
         let written: (outcome: BatchOutcome, rejected: [String: String])
         do {
-            written = try await keepingInvisible(byKey.values.joined().map(\.receipt)) { try await write(keys: keys, keyType: keyType) }
+            written = try await keepingInvisible(byKey.values.joined().map(\.receipt)) { try await write(keys: keys, key: key) }
         } catch {
             // A stopping Emu hands its batch back at once, for the next worker to take.
             let stopping = Task.isCancelled
@@ -180,7 +180,7 @@ public struct Emu: Sendable {
     /// Reads, embeds and writes the rows of `keys` while holding a per-row advisory lock in the source database:
     /// two workers with messages for one row take turns, so the later always reads (and writes) the newer row and
     /// an older version can never land last. Returns the keys whose text was rejected by the embedder, with why.
-    private func write(keys: [String], keyType: String) async throws -> (outcome: BatchOutcome, rejected: [String: String]) {
+    private func write(keys: [String], key: SourceKey) async throws -> (outcome: BatchOutcome, rejected: [String: String]) {
         let table = configuration.source.name.description
         return try await source.withGuardedTransaction(logger: logger) { transaction in
             try await transaction.guardedQuery(
@@ -189,7 +189,7 @@ public struct Emu: Sendable {
                     SELECT DISTINCT hashtextextended(\(table + ":") || key, 0) AS lock_key FROM unnest(\(keys)::text[]) AS key
                     ORDER BY lock_key) AS ordered
                 """, logger: logger)
-            let rows = try await configuration.source.currentRows(keys, keyType: keyType, connection: transaction, logger: logger)
+            let rows = try await configuration.source.currentRows(keys, key: key, connection: transaction, logger: logger)
             var outcome = BatchOutcome()
             var records: [String: VectorRecord] = [:]
             for (key, row) in rows {

@@ -88,7 +88,7 @@ public struct Pelican: Sendable {
             try await Task.sleep(for: configuration.retryInterval)
         }
         logger.info("pelican is active", metadata: ["pipeline": "\(configuration.pipeline)"])
-        let keyType = try await CaptureSchema.install(
+        let key = try await CaptureSchema.install(
             pipeline: configuration.pipeline, source: configuration.source, connection: leader, logger: logger)
         await status.set(.active)
         let wakeUp = WakeUpSignal()
@@ -97,7 +97,7 @@ public struct Pelican: Sendable {
             group.addTask { try await keepAlive(leader) }
             group.addTask { try await database.withConnection(logger: logger) { try await drainForever($0, wakeUp: wakeUp) } }
             if configuration.backfill {
-                group.addTask { try await database.withConnection(logger: logger) { try await backfill($0, keyType: keyType) } }
+                group.addTask { try await database.withConnection(logger: logger) { try await backfill($0, key: key) } }
             }
             // Backfill ends on its own; anything else ending means the leadership is gone.
             while try await group.next() != nil {
@@ -161,13 +161,13 @@ public struct Pelican: Sendable {
 
     /// Walks the table in primary-key order from the checkpoint, queueing each row, until the end; the checkpoint
     /// moves in the transaction that queued the rows, so a restarted backfill continues where this one stopped.
-    private func backfill(_ connection: PostgresConnection, keyType: String) async throws {
-        while try await backfillBatch(connection, keyType: keyType) {}
+    private func backfill(_ connection: PostgresConnection, key: SourceKey) async throws {
+        while try await backfillBatch(connection, key: key) {}
         logger.info("backfill complete", metadata: ["pipeline": "\(configuration.pipeline)"])
     }
 
     /// Returns whether rows remain.
-    func backfillBatch(_ connection: PostgresConnection, keyType: String) async throws -> Bool {
+    func backfillBatch(_ connection: PostgresConnection, key: SourceKey) async throws -> Bool {
         let source = configuration.source
         return try await connection.withGuardedTransaction(logger: logger) { transaction in
             let state = try await transaction.guardedQuery(
@@ -184,15 +184,16 @@ public struct Pelican: Sendable {
             if done { return false }
             let rows = try await transaction.guardedQuery(
                 """
-                SELECT \(unescaped: source.keyText), nextval(pg_get_serial_sequence('\(unescaped: CaptureSchema.schema).outbox', 'seq'))
-                FROM (SELECT \(unescaped: source.primaryKey.quoted) FROM \(unescaped: source.name.quoted)
-                      WHERE \(after)::text IS NULL OR \(unescaped: source.primaryKey.quoted) > \(after)::text::\(unescaped: keyType)
-                      ORDER BY 1 LIMIT \(configuration.batchSize)) AS source
-                ORDER BY source.\(unescaped: source.primaryKey.quoted)
+                SELECT \(unescaped: key.text(of: "source")), nextval(pg_get_serial_sequence('\(unescaped: CaptureSchema.schema).outbox', 'seq'))
+                FROM (SELECT \(unescaped: key.ordering(of: "candidate")) FROM \(unescaped: source.name.quoted) AS candidate,
+                            (SELECT \(after)::text AS after) AS checkpoint
+                      WHERE checkpoint.after IS NULL OR \(unescaped: key.row(of: "candidate")) > \(unescaped: key.row(parsing: "checkpoint.after"))
+                      ORDER BY \(unescaped: key.ordering(of: "candidate")) LIMIT \(configuration.batchSize)) AS source
+                ORDER BY \(unescaped: key.ordering(of: "source"))
                 """, logger: logger)
             var messages: [ChangeMessage] = []
-            for try await (key, seq) in rows.decode((String, Int64).self) {
-                messages.append(ChangeMessage(table: source.name.description, pk: key, op: .backfill, seq: seq))
+            for try await (keyText, seq) in rows.decode((String, Int64).self) {
+                messages.append(ChangeMessage(table: source.name.description, pk: keyText, op: .backfill, seq: seq))
             }
             guard let last = messages.last else {
                 try await transaction.guardedQuery(

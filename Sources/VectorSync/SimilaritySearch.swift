@@ -29,8 +29,8 @@ public struct SimilaritySearch: Sendable {
         guard let vector = try await embedder.embed([query]).first else { return [] }
         let hits = try await sink.search(vector, limit: limit)
         let rows = try await client.withConnection { connection in
-            let keyType = try await source.describe(connection, logger: logger)
-            return try await source.currentColumns(hits.map(\.id), keyType: keyType, connection: connection, logger: logger)
+            let key = try await source.describe(connection, logger: logger)
+            return try await source.currentColumns(hits.map(\.id), key: key, connection: connection, logger: logger)
         }
         return hits.map { SearchResult(hit: $0, row: rows[$0.id]) }
     }

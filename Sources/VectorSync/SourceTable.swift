@@ -1,16 +1,33 @@
 import Logging
 import PostgresNIO
 
-/// The user's table a pipeline follows: a single-column primary key, the text template, and the payload columns.
+/// The user's table a pipeline follows: its primary key (one column or several), the text template, and the payload
+/// columns.
 public struct SourceTable: Sendable, Hashable {
     public let name: QualifiedTableName
-    public let primaryKey: SQLIdentifier
+    /// The primary key's columns in the order that makes the key's text (see `SourceKey`).
+    public let primaryKey: [SQLIdentifier]
     public let template: TextTemplate
     public let payloadColumns: [SQLIdentifier]
 
     public init(table: String, primaryKey: String, textTemplate: String, payloadColumns: [String] = []) throws(ConfigurationError) {
+        try self.init(table: table, primaryKey: [primaryKey], textTemplate: textTemplate, payloadColumns: payloadColumns)
+    }
+
+    public init(table: String, primaryKey: [String], textTemplate: String, payloadColumns: [String] = []) throws(ConfigurationError) {
         self.name = try QualifiedTableName(table, field: "source.table")
-        self.primaryKey = try SQLIdentifier(primaryKey, field: "source.primaryKey")
+        guard !primaryKey.isEmpty else {
+            throw ConfigurationError(field: "source.primaryKey", problem: "no column is named", fix: "name the table's primary-key columns")
+        }
+        var keyColumns: [SQLIdentifier] = []
+        for (index, column) in primaryKey.enumerated() {
+            let identifier = try SQLIdentifier(column, field: "source.primaryKey[\(index)]")
+            guard !keyColumns.contains(identifier) else {
+                throw ConfigurationError(field: "source.primaryKey[\(index)]", problem: "\(column) is named twice", fix: "name each key column once")
+            }
+            keyColumns.append(identifier)
+        }
+        self.primaryKey = keyColumns
         self.template = try TextTemplate(textTemplate, field: "source.textTemplate")
         var columns: [SQLIdentifier] = []
         for (index, column) in payloadColumns.enumerated() {
@@ -19,12 +36,9 @@ public struct SourceTable: Sendable, Hashable {
         self.payloadColumns = columns
     }
 
-    /// What `to_jsonb(row) ->> primaryKey` gives: the text form of a key in messages and vector ids.
-    var keyText: String { "to_jsonb(source) ->> \(SQLLiteral.string(primaryKey.name))" }
-
-    /// Checks against the database that the table exists with this single-column primary key and every column the
-    /// template and payload name, and returns the key's SQL type (`bigint`, `uuid`, `text`, ...).
-    func describe(_ connection: PostgresConnection, logger: Logger) async throws -> String {
+    /// Checks against the database that the table exists with this primary key and every column the template and
+    /// payload name, and returns the key with its columns' SQL types (`bigint`, `uuid`, `text`, ...).
+    func describe(_ connection: PostgresConnection, logger: Logger) async throws -> SourceKey {
         let regclass = SQLLiteral.string(name.quoted)
         let existence = try await connection.guardedQuery("SELECT to_regclass(\(unescaped: regclass)) IS NOT NULL", logger: logger)
         for try await exists in existence.decode(Bool.self) where !exists {
@@ -36,13 +50,13 @@ public struct SourceTable: Sendable, Hashable {
             FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
             WHERE i.indrelid = \(unescaped: regclass)::regclass AND i.indisprimary
             """, logger: logger)
-        var keys: [(String, String)] = []
-        for try await (column, type) in keyRows.decode((String, String).self) { keys.append((column, type)) }
-        guard keys.count == 1, keys[0].0 == primaryKey.name else {
-            let actual = keys.isEmpty ? "no primary key" : "the primary key (\(keys.map(\.0).joined(separator: ", ")))"
+        var keyTypes: [String: String] = [:]
+        for try await (column, type) in keyRows.decode((String, String).self) { keyTypes[column] = type }
+        guard Set(keyTypes.keys) == Set(primaryKey.map(\.name)) else {
+            let actual = keyTypes.isEmpty ? "no primary key" : "the primary key (\(keyTypes.keys.sorted().joined(separator: ", ")))"
             throw ConfigurationError(
-                field: "source.primaryKey", problem: "\(name) has \(actual), not the single column \(primaryKey.name)",
-                fix: "name the table's single primary-key column, or give the table one")
+                field: "source.primaryKey", problem: "\(name) has \(actual), not (\(primaryKey.map(\.name).joined(separator: ", ")))",
+                fix: "name every column of the table's primary key, or give the table one")
         }
         let columnRows = try await connection.guardedQuery(
             "SELECT attname FROM pg_attribute WHERE attrelid = \(unescaped: regclass)::regclass AND attnum > 0 AND NOT attisdropped",
@@ -59,23 +73,24 @@ public struct SourceTable: Sendable, Hashable {
                 field: "source.payloadColumns[\(index)]", problem: "\(column.name) is not a column of \(name)",
                 fix: "use one of \(columns.sorted().joined(separator: ", "))")
         }
-        return keys[0].1
+        return SourceKey(columns: primaryKey.map { SourceKey.Column(name: $0, type: keyTypes[$0.name] ?? "text") })
     }
 
     /// The current rows for these keys, keyed by the key's text form; a key without a row has been deleted.
-    func currentRows(_ keys: [String], keyType: String, connection: PostgresConnection, logger: Logger) async throws -> [String: SourceRow] {
-        let columns = try await currentColumns(keys, keyType: keyType, connection: connection, logger: logger)
+    func currentRows(_ keys: [String], key: SourceKey, connection: PostgresConnection, logger: Logger) async throws -> [String: SourceRow] {
+        let columns = try await currentColumns(keys, key: key, connection: connection, logger: logger)
         return Dictionary(uniqueKeysWithValues: columns.map { key, columns in (key, row(key: key, columns: columns)) })
     }
 
     /// Every column of the current rows for these keys, keyed by the key's text form.
-    func currentColumns(_ keys: [String], keyType: String, connection: PostgresConnection, logger: Logger) async throws
+    func currentColumns(_ keys: [String], key: SourceKey, connection: PostgresConnection, logger: Logger) async throws
         -> [String: [String: JSONValue]]
     {
         let rows = try await connection.guardedQuery(
             """
-            SELECT \(unescaped: keyText), to_jsonb(source)::text FROM \(unescaped: name.quoted) AS source
-            WHERE \(unescaped: primaryKey.quoted) = ANY(\(keys)::text[]::\(unescaped: keyType)[])
+            SELECT \(unescaped: key.text(of: "source")), to_jsonb(source)::text
+            FROM unnest(\(keys)::text[]) AS wanted (key)
+            JOIN \(unescaped: name.quoted) AS source ON \(unescaped: key.row(of: "source")) = \(unescaped: key.row(parsing: "wanted.key"))
             """, logger: logger)
         var found: [String: [String: JSONValue]] = [:]
         for try await (key, json) in rows.decode((String, String).self) {

@@ -1,5 +1,8 @@
+import Foundation
+
 /// The text that is embedded for a row: literal text with `{column}` placeholders, e.g. `{name}: {description}`.
-/// `{{` and `}}` stand for literal braces. A NULL column renders as nothing.
+/// `{{` and `}}` stand for literal braces. A NULL column renders as nothing. A Mustache placeholder (`{{title}}`)
+/// is refused with the right form, since it would otherwise embed the literal text "{title}" for every row.
 public struct TextTemplate: Sendable, Hashable {
     enum Part: Sendable, Hashable {
         case literal(String)
@@ -18,6 +21,11 @@ public struct TextTemplate: Sendable, Hashable {
     }
 
     public init(_ text: String, field: String = "textTemplate") throws(ConfigurationError) {
+        if let name = Self.mustachePlaceholder(in: text) {
+            throw ConfigurationError(
+                field: field, problem: "{{\(name)}} is a Mustache placeholder; a template names a column with single braces",
+                fix: "write {\(name)} (and {{ or }} only for a literal brace)")
+        }
         var parts: [Part] = []
         var literal = ""
         var index = text.startIndex
@@ -56,6 +64,19 @@ public struct TextTemplate: Sendable, Hashable {
             throw ConfigurationError(field: field, problem: "\"\(text)\" names no column", fix: "use {column} placeholders such as \"{name}: {description}\"")
         }
         self.parts = parts
+    }
+
+    /// The name inside the first `{{name}}` or `{{ name }}` whose name is a plain identifier.
+    static func mustachePlaceholder(in text: String) -> String? {
+        var rest = text[...]
+        while let open = rest.range(of: "{{") {
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "}}") else { return nil }
+            let name = after[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if (try? SQLIdentifier(name, field: "")) != nil { return name }
+            rest = after
+        }
+        return nil
     }
 
     public func render(_ row: [String: JSONValue]) -> String {

@@ -17,8 +17,12 @@ public struct SourceOptions: ParsableArguments {
     @Option(help: "`table` or `schema.table` (env VECTORSYNC_TABLE).")
     public var table: String = environment["VECTORSYNC_TABLE"] ?? ""
 
-    @Option(help: "The table's single primary-key column (env VECTORSYNC_PRIMARY_KEY).")
-    public var primaryKey: String = environment["VECTORSYNC_PRIMARY_KEY"] ?? "id"
+    @Option(
+        name: .customLong("primary-key"),
+        help: "A primary-key column; repeat for each column of a composite key, in the order that makes the vector's id (env VECTORSYNC_PRIMARY_KEY, comma-separated).")
+    public var primaryKey: [String] = (environment["VECTORSYNC_PRIMARY_KEY"] ?? "id").split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespaces)
+    }
 
     @Option(help: "The embedded text, with {column} placeholders (env VECTORSYNC_TEXT_TEMPLATE).")
     public var textTemplate: String = environment["VECTORSYNC_TEXT_TEMPLATE"] ?? ""

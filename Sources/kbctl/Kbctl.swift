@@ -23,7 +23,7 @@ struct Kbctl: AsyncParsableCommand {
               kbctl cluster hscale vectors --components qdrant --replicas 5 --wait
               kbctl cluster expose vectors --type vpc --enable true
             """,
-        subcommands: [InstallCommand.self, UninstallCommand.self, ClusterCommand.self, AddonCommand.self])
+        subcommands: [InstallCommand.self, UninstallCommand.self, ClusterCommand.self, PipelineCommand.self, AddonCommand.self])
 }
 
 /// The options every command takes, as kubectl names them.

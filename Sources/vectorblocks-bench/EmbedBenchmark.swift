@@ -1,3 +1,4 @@
+import PipelineFixtures
 import ArgumentParser
 import Foundation
 import MiniLM

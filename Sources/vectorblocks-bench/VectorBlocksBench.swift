@@ -6,5 +6,8 @@ struct VectorBlocksBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectorblocks-bench",
         abstract: "VectorBlocks benchmarks.",
-        subcommands: [ModelsBenchmark.self, KubeSimBenchmark.self, OperatorBenchmark.self, PipelineBenchmark.self, EmbedBenchmark.self])
+        subcommands: [
+            ModelsBenchmark.self, KubeSimBenchmark.self, OperatorBenchmark.self, PipelineBenchmark.self, PipelineOperatorBenchmark.self,
+            EmbedBenchmark.self,
+        ])
 }

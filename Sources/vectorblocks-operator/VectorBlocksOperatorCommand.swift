@@ -66,6 +66,12 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
     @Option(help: "json (one object per line, zap's field names) or text (env VB_LOG_FORMAT).")
     var logFormat: String = environment["VB_LOG_FORMAT"] ?? "json"
 
+    @Option(help: "The image of every VectorPipeline's Pelican; default: this release's (env VB_PELICAN_IMAGE).")
+    var pelicanImage: String = environment["VB_PELICAN_IMAGE"] ?? PipelineImages.release.pelican
+
+    @Option(help: "The image of every VectorPipeline's Emu; default: this release's (env VB_EMU_IMAGE).")
+    var emuImage: String = environment["VB_EMU_IMAGE"] ?? PipelineImages.release.emu
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -74,6 +80,9 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
             throw ValidationError("--log-format \"\(logFormat)\" is not json or text")
         }
         guard workers > 0 else { throw ValidationError("--workers must be at least 1") }
+        guard !pelicanImage.isEmpty, !emuImage.isEmpty else {
+            throw ValidationError("--pelican-image and --emu-image need an image reference, e.g. docker.io/vectorblocks/emu:0.1.0")
+        }
         // client-go's rules: the leader must give up before a standby may take over, and try more than once first.
         guard leaderElectionRetryPeriod > 0, Double(leaderElectionRenewDeadline) > leaderElectionRetryPeriod,
             leaderElectionLeaseDuration > leaderElectionRenewDeadline
@@ -110,9 +119,9 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
                 leaseDuration: .seconds(leaderElectionLeaseDuration), renewDeadline: .seconds(leaderElectionRenewDeadline),
                 retryPeriod: .milliseconds(Int(leaderElectionRetryPeriod * 1_000)))
             : nil
-        let manager = OperatorManager(
-            client: client, options: .init(namespaces: watched, workers: workers, leaderElection: election),
-            logger: logger)
+        var options = OperatorManager.Options(namespaces: watched, workers: workers, leaderElection: election)
+        options.pipelineImages = PipelineImages(pelican: pelicanImage, emu: emuImage)
+        let manager = OperatorManager(client: client, options: options, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: manager, successTerminationBehavior: .gracefullyShutdownGroup,

@@ -19,14 +19,15 @@ public final class RunningOperator: Sendable {
     public init(
         client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
         metricsFactory: (any MetricsFactory)? = nil, podAddressing: PodAddressing = .unreachable,
-        engines: EngineAdapters = .standard
+        engines: EngineAdapters = .standard, pipelineStatusInterval: Duration = .seconds(10)
     ) {
         var logger = Logger(label: "test.operator")
         logger.logLevel = .warning
-        let options = OperatorManager.Options(
+        var options = OperatorManager.Options(
             workers: workers, leaderElection: leaderElection,
             informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)),
             engines: engines, podAddressing: podAddressing)
+        options.pipelineStatusInterval = pipelineStatusInterval
         let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
         task = Task { try await manager.run() }
     }

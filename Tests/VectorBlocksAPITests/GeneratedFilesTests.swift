@@ -59,7 +59,7 @@ struct GeneratedFilesTests {
             ("ClusterVersion", "cv", "Cluster", ["DEFINITION", "STATUS", "AGE"]),
             ("Cluster", "vbc", "Namespaced", ["DEFINITION", "VERSION", "TERMINATION-POLICY", "STATUS", "AGE"]),
             ("OpsRequest", "ops", "Namespaced", ["TYPE", "CLUSTER", "STATUS", "PROGRESS", "AGE"]),
-            ("VectorPipeline", "vp", "Namespaced", ["SOURCE", "SINKS", "PHASE", "BACKLOG", "AGE"]),
+            ("VectorPipeline", "vp", "Namespaced", ["SOURCE", "SINKS", "PHASE", "BACKLOG", "LAG", "AGE"]),
         ]
         for (kind, short, scope, columns) in expected {
             let crd = try crd(kind)

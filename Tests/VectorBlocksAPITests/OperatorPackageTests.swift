@@ -35,8 +35,10 @@ private let expectedClusterGrants: Set<Grant> = {
     let owned = ["get", "list", "watch", "create", "update", "patch", "delete"]
     return grants("apps.vectorblocks.io", kinds, ["get", "list", "watch", "update", "patch"])
         .union(grants("apps.vectorblocks.io", kinds.map { "\($0)/status" }, ["get", "update", "patch"]))
-        .union(grants("apps.vectorblocks.io", ["clusters/finalizers", "opsrequests/finalizers"], ["update"]))
+        .union(grants("apps.vectorblocks.io", ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers"], ["update"]))
         .union(grants("", ["secrets", "configmaps", "services", "persistentvolumeclaims"], owned))
+        // Each VectorPipeline's workers run as a ServiceAccount of their own.
+        .union(grants("", ["serviceaccounts"], owned))
         .union(grants("", ["pods"], ["get", "list", "watch", "patch", "delete"]))
         .union(grants("", ["events"], ["create", "patch"]))
         .union(grants("", ["endpoints"], ["get", "list", "watch"]))

@@ -6,10 +6,10 @@ import Testing
 @Suite("Configuration and embedding without a server")
 struct ConfigurationTests {
     @Test func templatesRenderColumnsAndRejectBadPlaceholders() throws {
-        let template = try TextTemplate("{name}: {description} {{braces}}")
+        let template = try TextTemplate("{name}: {description} {{in braces}}")
         #expect(template.columns == ["name", "description"])
-        #expect(template.render(["name": .string("Lamp"), "description": .null]) == "Lamp:  {braces}")
-        #expect(template.render(["name": .int(12), "description": .double(2.5)]) == "12: 2.5 {braces}")
+        #expect(template.render(["name": .string("Lamp"), "description": .null]) == "Lamp:  {in braces}")
+        #expect(template.render(["name": .int(12), "description": .double(2.5)]) == "12: 2.5 {in braces}")
         #expect(throws: ConfigurationError.self) { try TextTemplate("{name") }
         #expect(throws: ConfigurationError.self) { try TextTemplate("no columns") }
         #expect(throws: ConfigurationError.self) { try TextTemplate("{na me}") }
@@ -26,6 +26,23 @@ struct ConfigurationTests {
         #expect(JSONValue.object(["id": .int(9_007_199_254_740_993)]).canonicalJSON == #"{"id":9007199254740993}"#)
         #expect(QdrantSink.pointID("9007199254740993") == .int(9_007_199_254_740_993))
         #expect(QdrantSink.pointID("18446744073709551615").stringValue != nil, "beyond Int64: a UUID")
+    }
+
+    @Test func aMustacheTemplateIsRefusedWithTheRightForm() {
+        do {
+            _ = try TextTemplate("{{title}}\n\n{{ body }}", field: "--text-template")
+            Issue.record("a Mustache template was accepted")
+        } catch {
+            #expect(error.field == "--text-template")
+            #expect(error.description.contains("write {title}"))
+        }
+    }
+
+    @Test func aCompositeKeyKeepsItsColumnsInOrderAndRefusesRepeats() throws {
+        let source = try SourceTable(table: "docs.chunks", primaryKey: ["document_id", "chunk"], textTemplate: "{text}")
+        #expect(source.primaryKey.map(\.name) == ["document_id", "chunk"])
+        #expect(throws: ConfigurationError.self) { try SourceTable(table: "t", primaryKey: ["a", "a"], textTemplate: "{b}") }
+        #expect(throws: ConfigurationError.self) { try SourceTable(table: "t", primaryKey: [String](), textTemplate: "{b}") }
     }
 
     @Test func errorsNameTheFieldAndTheFix() {

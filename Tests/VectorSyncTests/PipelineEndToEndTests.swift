@@ -108,7 +108,7 @@ struct PipelineEndToEndTests {
             }
             // Messages for row 4 delivered newest first, each in its own batch, as a reordering queue would.
             let emu = try harness.emu()
-            let keyType = try await emu.prepare()
+            let key = try await emu.prepare()
             try await harness.queue.send([
                 ChangeMessage(table: "public.products", pk: "4", op: .update, seq: Int64.max),
                 ChangeMessage(table: "public.products", pk: "4", op: .update, seq: 1),
@@ -117,8 +117,8 @@ struct PipelineEndToEndTests {
             let forRow4 = try received.filter { try ChangeMessage.decode($0.body).pk == "4" }
                 .sorted { try ChangeMessage.decode($0.body).seq > ChangeMessage.decode($1.body).seq }
             #expect(forRow4.count >= 3)
-            for message in forRow4 { _ = try await emu.process([message], keyType: keyType) }
-            _ = try await emu.process(received.filter { !forRow4.contains($0) }, keyType: keyType)
+            for message in forRow4 { _ = try await emu.process([message], key: key) }
+            _ = try await emu.process(received.filter { !forRow4.contains($0) }, key: key)
             #expect(try await harness.mismatch() == nil)
             #expect(try await harness.queue.backlog() == 0)
             // Search joins the hits back to the current rows and keeps the sink's similarity order.
@@ -140,7 +140,7 @@ struct PipelineEndToEndTests {
                 configuration: try .init(source: harness.source, visibilityTimeout: visibility), source: harness.client,
                 queue: harness.queue, embedder: SlowEmbedder(hash: harness.embedder, delay: visibility * 2), sinks: [harness.sink],
                 logger: harness.logger)
-            let keyType = try await emu.prepare()
+            let key = try await emu.prepare()
             try await harness.queue.send((1...20).map { ChangeMessage(table: "public.products", pk: "\($0)", op: .update, seq: Int64($0)) })
             let batch = try await harness.queue.receive(maxMessages: 64, visibility: visibility, wait: .seconds(1))
             #expect(batch.count == 20)
@@ -154,7 +154,7 @@ struct PipelineEndToEndTests {
                     }
                     return taken
                 }
-                let outcome = try await emu.process(batch, keyType: keyType)
+                let outcome = try await emu.process(batch, key: key)
                 #expect(outcome.upserted == 20)
                 group.cancelAll()
                 return try await group.next() ?? 0

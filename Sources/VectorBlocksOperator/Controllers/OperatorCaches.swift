@@ -21,6 +21,9 @@ public struct OperatorCaches: Sendable {
     public let pods: NamespacedInformers<CoreV1.Pod>
     public let volumeClaims: NamespacedInformers<CoreV1.PersistentVolumeClaim>
     public let templates: TemplateConfigMaps
+    public let pipelines: NamespacedInformers<VectorPipeline>
+    public let serviceAccounts: NamespacedInformers<CoreV1.ServiceAccount>
+    public let autoscalers: NamespacedInformers<AutoscalingV2.HorizontalPodAutoscaler>
 
     public static let ownedSelector = "\(ClusterNames.managedByLabel)=\(ClusterNames.managedBy)"
 
@@ -43,13 +46,17 @@ public struct OperatorCaches: Sendable {
         pods = owned(CoreV1.Pod.self)
         volumeClaims = owned(CoreV1.PersistentVolumeClaim.self)
         templates = TemplateConfigMaps(client: client, timing: timing, logger: logger)
+        pipelines = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
+        serviceAccounts = owned(CoreV1.ServiceAccount.self)
+        autoscalers = owned(AutoscalingV2.HorizontalPodAutoscaler.self)
     }
 
     public func hasSynced() async -> Bool {
         let checks: [@Sendable () async -> Bool] = [
             clusters.hasSynced, opsRequests.hasSynced, definitions.hasSynced, versions.hasSynced, statefulSets.hasSynced,
             deployments.hasSynced, services.hasSynced, configMaps.hasSynced, secrets.hasSynced,
-            podDisruptionBudgets.hasSynced, pods.hasSynced, volumeClaims.hasSynced,
+            podDisruptionBudgets.hasSynced, pods.hasSynced, volumeClaims.hasSynced, pipelines.hasSynced,
+            serviceAccounts.hasSynced, autoscalers.hasSynced,
         ]
         for check in checks where !(await check()) { return false }
         return true
@@ -70,6 +77,9 @@ public struct OperatorCaches: Sendable {
             group.addTask { await pods.run() }
             group.addTask { await volumeClaims.run() }
             group.addTask { await templates.run() }
+            group.addTask { await pipelines.run() }
+            group.addTask { await serviceAccounts.run() }
+            group.addTask { await autoscalers.run() }
         }
     }
 

@@ -6,8 +6,13 @@ import VectorBlocksAPI
 /// `deploy/operator.yaml` is made with.
 public struct OperatorSettings: Sendable, Hashable {
     public var image = AddonImage(
-        valuesKey: "image", registry: "docker.io", repository: "vectorblocks/vectorblocks-operator", tag: OperatorPackage.version)
+        valuesKey: "image", registry: Release.registry, repository: Release.operatorRepository, tag: Release.version)
     public var imagePullPolicy = "IfNotPresent"
+    /// The images of every VectorPipeline's workers: the release's own, as `deploy/docker/` builds them.
+    public var pelicanImage = AddonImage(
+        valuesKey: "pipelineImages.pelican", registry: Release.registry, repository: Release.pelicanRepository, tag: Release.version)
+    public var emuImage = AddonImage(
+        valuesKey: "pipelineImages.emu", registry: Release.registry, repository: Release.emuRepository, tag: Release.version)
     public var replicas: Int32 = 2
     public var resources = CoreV1.ResourceRequirements(
         limits: ["cpu": "500m", "memory": "256Mi"], requests: ["cpu": "100m", "memory": "128Mi"])
@@ -29,13 +34,26 @@ public struct OperatorSettings: Sendable, Hashable {
             "$schema": "http://json-schema.org/draft-07/schema#",
             "type": "object",
             "additionalProperties": false,
-            "required": ["image", "imagePullPolicy", "replicas", "resources", "watchNamespaces", "logLevel", "leaderElection"],
+            "required": ["image", "imagePullPolicy", "pipelineImages", "replicas", "resources", "watchNamespaces", "logLevel", "leaderElection"],
             "properties": [
                 "image": [
                     "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
                     "properties": ["registry": text, "repository": text, "tag": text],
                 ],
                 "imagePullPolicy": ["enum": ["Always", "IfNotPresent", "Never"]],
+                "pipelineImages": [
+                    "type": "object", "additionalProperties": false, "required": ["pelican", "emu"],
+                    "properties": [
+                        "pelican": [
+                            "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
+                            "properties": ["registry": text, "repository": text, "tag": text],
+                        ],
+                        "emu": [
+                            "type": "object", "additionalProperties": false, "required": ["registry", "repository", "tag"],
+                            "properties": ["registry": text, "repository": text, "tag": text],
+                        ],
+                    ],
+                ],
                 "replicas": ["type": "integer", "minimum": 1],
                 "resources": ["type": "object"],
                 "watchNamespaces": [
@@ -54,6 +72,10 @@ public struct OperatorSettings: Sendable, Hashable {
         [
             "image": ["registry": .string(image.registry), "repository": .string(image.repository), "tag": .string(image.tag)],
             "imagePullPolicy": .string(imagePullPolicy),
+            "pipelineImages": [
+                "pelican": ["registry": .string(pelicanImage.registry), "repository": .string(pelicanImage.repository), "tag": .string(pelicanImage.tag)],
+                "emu": ["registry": .string(emuImage.registry), "repository": .string(emuImage.repository), "tag": .string(emuImage.tag)],
+            ],
             "replicas": .int(Int64(replicas)),
             "resources": try JSONValue(encoding: resources),
             "watchNamespaces": .array(watchNamespaces.map(JSONValue.string)),
@@ -70,6 +92,8 @@ struct OperatorParameters: Sendable {
     var namespace: String
     var image: String
     var imagePullPolicy: String
+    var pelicanImage: String
+    var emuImage: String
     var leaderElectFlag: String
     var watchNamespaces: String
     var logLevel: String
@@ -108,7 +132,7 @@ public struct OperatorObjects: Sendable, Hashable {
 /// The operator described once in Swift and rendered two ways from that one source, as the addons are: plain
 /// manifests in `deploy/operator.yaml` for kubectl users, and the Helm chart `charts/vectorblocks` (with the CRDs).
 public struct OperatorPackage: Sendable {
-    public static let version = "0.1.0"
+    public static let version = Release.version
     public static let name = "vectorblocks-operator"
     public static let chartName = "vectorblocks"
     public static let defaultNamespace = Addon.defaultNamespace
@@ -132,6 +156,7 @@ public struct OperatorPackage: Sendable {
     public func objects(namespace: String = OperatorPackage.defaultNamespace) -> OperatorObjects {
         Self.build(OperatorParameters(
             namespace: namespace, image: settings.image.reference, imagePullPolicy: settings.imagePullPolicy,
+            pelicanImage: settings.pelicanImage.reference, emuImage: settings.emuImage.reference,
             leaderElectFlag: settings.leaderElection ? "--leader-elect" : "--no-leader-elect",
             watchNamespaces: settings.watchNamespaces.joined(separator: ","), logLevel: settings.logLevel,
             replicas: settings.replicas, resources: settings.resources,
@@ -169,6 +194,7 @@ public struct OperatorPackage: Sendable {
         let image = settings.image
         let templated = Self.build(OperatorParameters(
             namespace: "{{ .Release.Namespace }}", image: image.template, imagePullPolicy: "{{ .Values.imagePullPolicy }}",
+            pelicanImage: settings.pelicanImage.template, emuImage: settings.emuImage.template,
             leaderElectFlag: "{{ if .Values.leaderElection }}--leader-elect{{ else }}--no-leader-elect{{ end }}",
             watchNamespaces: "{{ join \",\" .Values.watchNamespaces }}", logLevel: "{{ .Values.logLevel }}",
             replicas: settings.replicas, resources: settings.resources, topologySpreadConstraints: []))
@@ -254,6 +280,8 @@ public struct OperatorPackage: Sendable {
                 PodParts.env("POD_NAMESPACE", field: "metadata.namespace"),
                 PodParts.env("VB_WATCH_NAMESPACES", parameters.watchNamespaces),
                 PodParts.env("VB_LOG_LEVEL", parameters.logLevel),
+                PodParts.env("VB_PELICAN_IMAGE", parameters.pelicanImage),
+                PodParts.env("VB_EMU_IMAGE", parameters.emuImage),
             ],
             image: parameters.image,
             imagePullPolicy: parameters.imagePullPolicy,

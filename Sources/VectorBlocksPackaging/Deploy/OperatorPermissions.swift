@@ -16,15 +16,21 @@ public enum OperatorPermissions {
             // The users create the custom resources; the operator only adds finalizers and its status.
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: kinds, verbs: readWrite),
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: kinds.map { "\($0)/status" }, verbs: ["get", "update", "patch"]),
-            // Needed to set blockOwnerDeletion on objects owned by a Cluster or an OpsRequest.
-            RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: ["clusters/finalizers", "opsrequests/finalizers"], verbs: ["update"]),
+            // Needed to set blockOwnerDeletion on objects owned by a Cluster, an OpsRequest or a VectorPipeline.
+            RbacV1.PolicyRule(
+                apiGroups: [VectorBlocksAPI.group], resources: ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers"],
+                verbs: ["update"]),
+            // Secrets: the Clusters' credentials, and the pipelines' Secrets read for their source's state.
             RbacV1.PolicyRule(apiGroups: [""], resources: ["secrets", "configmaps", "services", "persistentvolumeclaims"], verbs: owned),
+            // Each VectorPipeline's workers run as a ServiceAccount of their own, with no API token.
+            RbacV1.PolicyRule(apiGroups: [""], resources: ["serviceaccounts"], verbs: owned),
             // The StatefulSet controller makes the pods; the operator labels their roles and deletes them to restart.
             RbacV1.PolicyRule(apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch", "delete"]),
             RbacV1.PolicyRule(apiGroups: [""], resources: ["events"], verbs: recordEvents),
             RbacV1.PolicyRule(apiGroups: [""], resources: ["endpoints"], verbs: ["get", "list", "watch"]),
             RbacV1.PolicyRule(apiGroups: ["apps"], resources: ["statefulsets", "deployments"], verbs: owned),
             RbacV1.PolicyRule(apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: owned),
+            // A VectorPipeline with `scaling.mode: CPU` scales Emu with an HPA.
             RbacV1.PolicyRule(apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: owned),
             RbacV1.PolicyRule(apiGroups: ["events.k8s.io"], resources: ["events"], verbs: recordEvents),
         ]

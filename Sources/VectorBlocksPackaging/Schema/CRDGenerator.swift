@@ -55,7 +55,8 @@ public struct CustomResourceKind: Sendable {
             descriptor: VectorPipeline.descriptor, singular: "vectorpipeline", shortNames: ["vp"],
             printerColumns: [
                 PrinterColumn("SOURCE", jsonPath: ".spec.source.table"), PrinterColumn("SINKS", jsonPath: ".spec.sinks[*].name"),
-                PrinterColumn("PHASE", jsonPath: ".status.phase"), PrinterColumn("BACKLOG", type: "integer", jsonPath: ".status.backlog"), .age,
+                PrinterColumn("PHASE", jsonPath: ".status.phase"), PrinterColumn("BACKLOG", type: "integer", jsonPath: ".status.backlog"),
+                PrinterColumn("LAG", type: "integer", jsonPath: ".status.lagSeconds"), .age,
             ],
             schema: VectorPipeline.schema),
     ]

@@ -1,0 +1,176 @@
+import Foundation
+import KubeKit
+import VectorBlocksAPI
+
+/// What `kbctl pipeline create` makes a VectorPipeline from: its flags, checked as the operator checks a spec.
+public struct PipelineCreation: Sendable {
+    public var name: String
+    public var namespace: String
+    /// `NAME` or `NAME:KEY` (key `uri` by default): the Secret with the source's connection URI.
+    public var sourceSecret: String
+    public var table: String
+    public var primaryKey: [String]
+    public var textTemplate: String
+    public var payloadColumns: [String] = []
+    public var backfill = true
+    public var embedder = "hash"
+    public var dimension: Int32 = 384
+    public var model: String?
+    public var openaiURL: String?
+    /// `NAME:KEY` of the OpenAI-compatible endpoint's API key.
+    public var openaiAPIKeySecret: String?
+    public var qdrantCluster: String?
+    public var qdrantCollection: String?
+    public var pgvectorCluster: String?
+    public var pgvectorTable: String?
+    public var minReplicas: Int32?
+    public var maxReplicas: Int32?
+    public var targetBacklogPerReplica: Int32?
+
+    public init(name: String, namespace: String, sourceSecret: String, table: String, primaryKey: [String], textTemplate: String) {
+        self.name = name
+        self.namespace = namespace
+        self.sourceSecret = sourceSecret
+        self.table = table
+        self.primaryKey = primaryKey
+        self.textTemplate = textTemplate
+    }
+
+    static func secretKeyRef(_ text: String, defaultKey: String, flag: String) throws -> SecretKeyRef {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let name = parts.first, !name.isEmpty else { throw CLIError("\(flag) \"\(text)\" names no Secret; write NAME or NAME:KEY") }
+        return SecretKeyRef(name: name, key: parts.count == 2 ? parts[1] : defaultKey)
+    }
+
+    /// The VectorPipeline, or the problems the operator would report, each with its flag's field and fix.
+    public func pipeline() throws -> VectorPipeline {
+        guard let embedderKind = VectorPipelineSpec.Embedder.Kind(rawValue: embedder) else {
+            throw CLIError("--embedder \"\(embedder)\" is not one of: \(VectorPipelineSpec.Embedder.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var sinks: [VectorPipelineSpec.Sink] = []
+        if let qdrantCluster {
+            sinks.append(.init(name: "qdrant", kind: .qdrant, clusterRef: .init(name: qdrantCluster), collection: qdrantCollection ?? name))
+        }
+        if let pgvectorCluster {
+            sinks.append(.init(name: "pgvector", kind: .pgvector, clusterRef: .init(name: pgvectorCluster),
+                collection: pgvectorTable ?? "public.\(name.replacingOccurrences(of: "-", with: "_"))_vectors"))
+        }
+        guard !sinks.isEmpty else { throw CLIError("no sink: add --qdrant-cluster NAME and/or --pgvector-cluster NAME") }
+        let openai = embedderKind == .openai
+            ? VectorPipelineSpec.Embedder.OpenAI(
+                baseURL: openaiURL ?? "https://api.openai.com/v1",
+                apiKeySecretRef: try openaiAPIKeySecret.map { try Self.secretKeyRef($0, defaultKey: "api-key", flag: "--openai-api-key-secret") })
+            : nil
+        let pipeline = VectorPipeline(
+            metadata: MetaV1.ObjectMeta(name: name, namespace: namespace),
+            spec: VectorPipelineSpec(
+                source: .init(
+                    connectionSecretRef: try Self.secretKeyRef(sourceSecret, defaultKey: "uri", flag: "--source-secret"), table: table,
+                    primaryKey: primaryKey, textTemplate: textTemplate, payloadColumns: payloadColumns.isEmpty ? nil : payloadColumns,
+                    backfill: backfill),
+                embedder: .init(kind: embedderKind, model: model, dimension: dimension, openai: openai),
+                sinks: sinks,
+                scaling: .init(minReplicas: minReplicas, maxReplicas: maxReplicas, targetBacklogPerReplica: targetBacklogPerReplica)))
+        let problems = pipeline.validate()
+        guard problems.isEmpty else {
+            throw CLIError("the pipeline would be refused: " + problems.map { Self.flagWording($0) }.joined(separator: "; "))
+        }
+        return pipeline
+    }
+
+    /// A problem in the words of the flag that set the field.
+    static func flagWording(_ problem: FieldError) -> String {
+        let flags = [
+            "spec.source.textTemplate": "--text-template", "spec.source.primaryKey": "--primary-key", "spec.source.table": "--table",
+            "spec.source.payloadColumns": "--payload-column", "spec.embedder.model": "--model", "spec.embedder.dimension": "--dimension",
+            "spec.scaling.minReplicas": "--min-replicas",
+        ]
+        let flag = flags.first { problem.field.hasPrefix($0.key) }?.value
+        return (flag.map { "\($0) (\(problem.field))" } ?? problem.field) + ": \(problem.message) (\(problem.fix))"
+    }
+}
+
+extension Session {
+    public func createPipeline(_ creation: PipelineCreation) async throws -> VectorPipeline {
+        let pipeline = try creation.pipeline()
+        return try await call(VectorPipeline.descriptor, verb: "create") { try await client.create(pipeline) }
+    }
+
+    public func getPipeline(_ name: String) async throws -> VectorPipeline {
+        do {
+            return try await client.get(VectorPipeline.self, name: name, namespace: namespace)
+        } catch let error as KubeAPIError where error.isNotFound && error.message.contains("\"\(name)\"") {
+            throw CLIError("pipeline \"\(name)\" not found in namespace \"\(namespace)\"; see kbctl pipeline list")
+        } catch {
+            throw CLIError.from(error, resource: VectorPipeline.descriptor)
+        }
+    }
+
+    public func deletePipeline(_ name: String) async throws {
+        _ = try await getPipeline(name)
+        _ = try await call(VectorPipeline.descriptor, verb: "delete") {
+            try await client.delete(VectorPipeline.self, name: name, namespace: namespace)
+        }
+    }
+
+    /// `kbctl pipeline list`: NAME, NAMESPACE, SOURCE, SINKS, PHASE, BACKLOG, LAG, CREATED-TIME.
+    public func listPipelines(allNamespaces: Bool = false) async throws -> String {
+        let pipelines = try await call(VectorPipeline.descriptor, verb: "list") {
+            try await client.listAll(VectorPipeline.self, namespace: allNamespaces ? nil : namespace).items
+        }
+        if format == .yaml || format == .json { return try render(pipelines, single: false) }
+        if pipelines.isEmpty { return "No pipelines found in \(allNamespaces ? "any namespace" : "namespace \(namespace)").\n" }
+        var headers = ["NAME", "NAMESPACE", "SOURCE", "SINKS", "PHASE", "BACKLOG", "LAG", "CREATED-TIME"]
+        if format == .wide { headers += ["EMU-REPLICAS", "DEAD-LETTERS"] }
+        let rows = pipelines.map { pipeline in
+            var row = [
+                pipeline.metadata?.name ?? "", pipeline.metadata?.namespace ?? "", pipeline.spec.source.table,
+                pipeline.spec.sinks.map(\.name).joined(separator: ","), pipeline.status?.phase?.rawValue ?? "",
+                pipeline.status?.backlog.map(String.init) ?? "", pipeline.status?.lagSeconds.map { "\($0)s" } ?? "",
+                Self.timestamp(pipeline.metadata?.creationTimestamp),
+            ]
+            if format == .wide {
+                row += [pipeline.status?.emuReplicas.map(String.init) ?? "", pipeline.status?.deadLetters.map(String.init) ?? ""]
+            }
+            return row
+        }
+        return Table(headers: headers, rows: rows).render(width: width)
+    }
+
+    /// `kbctl pipeline describe`: source and backfill, backlog and lag, dead letters with the last error, each sink's
+    /// state, the conditions and recent events.
+    public func describePipeline(_ name: String) async throws -> String {
+        let pipeline = try await getPipeline(name)
+        if format == .yaml || format == .json { return try render([pipeline], single: true) }
+        let status = pipeline.status
+        var text = "Name: \(name)\t Created Time: \(Self.timestamp(pipeline.metadata?.creationTimestamp))\n"
+        text += Table(headers: ["NAMESPACE", "SOURCE", "PRIMARY-KEY", "PHASE", "STATE-IN-SOURCE"], rows: [[
+            namespace, pipeline.spec.source.table, pipeline.spec.source.primaryKey.joined(separator: ","),
+            status?.phase?.rawValue ?? "", status?.sourceStateName ?? "",
+        ]]).render(width: width)
+        let backfill = status?.backfill
+        text += "\nProgress:\n"
+        text += Table(headers: ["BACKFILL", "BACKLOG", "LAG", "EMU-REPLICAS", "DEAD-LETTERS"], rows: [[
+            backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-",
+            status?.backlog.map(String.init) ?? "-", status?.lagSeconds.map { "\($0)s" } ?? "-",
+            status?.emuReplicas.map(String.init) ?? "-", status?.deadLetters.map(String.init) ?? "-",
+        ]]).render(width: width)
+        if let error = status?.lastDeadLetterError {
+            text += "Last dead letter: \(error)\n(all of them: SELECT body, last_error FROM vectorsync.dead_letters WHERE queue = '\(status?.sourceStateName ?? "")')\n"
+        }
+        text += "\nSinks:\n"
+        text += Table(headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "LAST-ERROR"], rows: pipeline.spec.sinks.map { sink in
+            let state = status?.sinks?.first { $0.name == sink.name }
+            let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
+            return [sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", state?.lastError ?? ""]
+        }).render(width: width)
+        text += "\nConditions:\n"
+        text += Table(headers: ["TYPE", "STATUS", "REASON", "MESSAGE"], rows: (status?.conditions ?? []).map {
+            [$0.type, $0.status, $0.reason, $0.message]
+        }).render(width: width)
+        let events = try await recentEvents(of: name, limit: 10)
+        text += "\nEvents(last \(events.count)):\n"
+        text += events.isEmpty ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        return text
+    }
+}
