@@ -104,8 +104,10 @@ struct ProcessPodTests {
             try await eventually("the pod to be gone", timeout: .seconds(60)) { () -> Bool? in
                 try await client.get("\(podsPath)/shell").status == 404 ? true : nil
             }
-            let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
-            #expect(namespaces.filter { $0.hasPrefix(network.bridge + "-") }.isEmpty)
+            try await eventually("the pod's network namespace to be removed") { () -> Bool? in
+                let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+                return namespaces.contains { $0.hasPrefix(network.bridge + "-") } ? nil : true
+            }
         }
     }
 

@@ -30,7 +30,7 @@ struct HostCommand: Sendable {
         process.standardInput = FileHandle.nullDevice
         let status: Int32 = await withCheckedContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
+            do { try ProcessSpawner.run(process) } catch {
                 process.terminationHandler = nil
                 continuation.resume(returning: -1)
             }

@@ -17,6 +17,7 @@ import Glibc
 ///   bin: /opt/pg/bin                    # put first on PATH; its parent directory is visible inside the pod
 ///   env: {PGDATA_HINT: "x"}             # optional, added before the container's own env
 ///   entrypoint: [postgres]              # optional: the image's ENTRYPOINT, for containers without `command`
+///   root: /opt                          # optional: the host directory shown in the pod (default: bin's parent)
 /// ```
 public struct ImageMap: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
@@ -27,17 +28,20 @@ public struct ImageMap: Sendable, Equatable {
         public var environment: [String: String]
         /// The image's ENTRYPOINT: what runs when a container has no `command`.
         public var entrypoint: [String]
+        /// The host directory made visible inside the pod at the same path, read-only: by default the bin
+        /// directory's parent, so that programs find their libraries and shared files beside it (`../lib`,
+        /// `../share`); a wider one when they look further (a wheel's `$ORIGIN/../../../x.libs`).
+        public var hostRoot: String
 
-        public init(repository: String, binDirectory: String, environment: [String: String] = [:], entrypoint: [String] = []) {
+        public init(
+            repository: String, binDirectory: String, environment: [String: String] = [:], entrypoint: [String] = [], hostRoot: String? = nil
+        ) {
             self.repository = repository
             self.binDirectory = binDirectory
             self.environment = environment
             self.entrypoint = entrypoint
+            self.hostRoot = hostRoot ?? (binDirectory as NSString).deletingLastPathComponent
         }
-
-        /// The host directory made visible inside the pod at the same path: the bin directory's parent, so that
-        /// programs find their libraries and shared files beside it (`../lib`, `../share`).
-        public var hostRoot: String { (binDirectory as NSString).deletingLastPathComponent }
     }
 
     public var entries: [Entry]
@@ -96,7 +100,14 @@ public struct ImageMap: Sendable, Equatable {
                 guard let command = command as? [Any] else { throw ImageMapError("\(field).entrypoint must be a list of strings") }
                 entrypoint = command.map { "\($0)" }
             }
-            entries.append(Entry(repository: repository, binDirectory: bin, environment: environment, entrypoint: entrypoint))
+            var root: String?
+            if let value = item["root"] {
+                guard let value = value as? String, value.hasPrefix("/"), bin.hasPrefix(value) else {
+                    throw ImageMapError("\(field).root must be an absolute host directory that holds \(field).bin")
+                }
+                root = value
+            }
+            entries.append(Entry(repository: repository, binDirectory: bin, environment: environment, entrypoint: entrypoint, hostRoot: root))
         }
         self.init(entries)
     }

@@ -138,7 +138,13 @@ actor PodNetwork {
 
     private func remove(_ sandbox: Sandbox) async {
         _ = try? await HostCommand("ip", "link", "del", sandbox.hostLink).run()
-        _ = try? await HostCommand("ip", "netns", "del", sandbox.namespace).run()
+        // The name can stay busy for a moment while the kernel reaps the pod's last processes (their mount
+        // namespaces hold a copy of it); the removal is retried until it goes.
+        for _ in 0..<50 {
+            _ = try? await HostCommand("ip", "netns", "del", sandbox.namespace).run()
+            guard FileManager.default.fileExists(atPath: sandbox.namespacePath) else { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Removes every pod's namespace and link, the bridge and the owner file.

@@ -132,7 +132,8 @@ private final class ServiceConnection: ChannelInboundHandler, RemovableChannelHa
                 do {
                     try inbound.pipeline.syncOperations.addHandler(ours)
                     try outbound.pipeline.syncOperations.addHandler(theirs)
-                    inbound.read()
+                    // From here the glue paces reading: it passes a read on only while the other side can write.
+                    try inbound.syncOptions?.setOption(.autoRead, value: true)
                 } catch {
                     inbound.close(promise: nil)
                     outbound.close(promise: nil)
