@@ -65,6 +65,17 @@ if ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
         fail "apt-get could not install libopenblas0"
 fi
 
+# Pods that run as processes (KubeSim's process runtime, tested as root) need iproute2 and util-linux.
+if [ "$(id -u)" = 0 ]; then
+    for program in ip:iproute2 nsenter:util-linux unshare:util-linux setpriv:util-linux; do
+        if ! command -v "${program%%:*}" >/dev/null; then
+            echo "== installing ${program#*:} (for pods run as processes)"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${program#*:}" >/dev/null ||
+                fail "apt-get could not install ${program#*:}"
+        fi
+    done
+fi
+
 # PostgreSQL refuses to run as root: as root, the tests run it as the user `postgres`.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin postgres ||

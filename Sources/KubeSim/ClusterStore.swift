@@ -44,6 +44,11 @@ actor ClusterStore {
     var requestWarnings: [String]?
     /// Issued service-account token → the account it names.
     var serviceAccountTokens: [String: ServiceAccountToken] = [:]
+    /// Where the process runtime keeps its pods' logs (`<root>/<uid>/logs/<container>/<restart>.log`); nil while no
+    /// pod runs as processes.
+    var podLogRoot: String?
+
+    func setPodLogRoot(_ root: String?) { podLogRoot = root }
 
     init(configuration: KubeSimConfiguration) {
         self.configuration = configuration

@@ -78,7 +78,14 @@ public final class KubeSimServer: Sendable {
         }
         var workloads: WorkloadControllers?
         if let simulation = configuration.workloads {
-            workloads = await WorkloadControllers.start(store: store, simulation: simulation)
+            do {
+                workloads = try await WorkloadControllers.start(store: store, simulation: simulation, certificateAuthorityPEM: identity?.certificatePEM)
+            } catch {
+                await store.closeAllWatches()
+                await serviceGroup.triggerGracefulShutdown()
+                try? await task.value
+                throw KubeSimError.podRuntime(error.description)
+            }
         }
         return KubeSimServer(host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
             faultInjector: faultInjector, workloads: workloads, task: task, serviceGroup: serviceGroup)
@@ -169,6 +176,10 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
     case workloadsNotSimulated
     case podNotFound(namespace: String, name: String)
     case serviceAccountNotFound(namespace: String, name: String)
+    /// A process-runtime fault was aimed at a pod that does not run as processes, or cannot take it.
+    case podNotRunningProcesses(namespace: String, name: String, why: String)
+    /// The process pod runtime cannot run on this host; the text names what is missing.
+    case podRuntime(String)
 
     public var description: String {
         switch self {
@@ -177,6 +188,8 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
         case .workloadsNotSimulated: "pods are not simulated: start the server with KubeSimConfiguration.workloads set"
         case .podNotFound(let namespace, let name): "pod \"\(name)\" not found in namespace \"\(namespace)\""
         case .serviceAccountNotFound(let namespace, let name): "service account \"\(name)\" not found in namespace \"\(namespace)\""
+        case .podNotRunningProcesses(let namespace, let name, let why): "pod \"\(name)\" in namespace \"\(namespace)\": \(why)"
+        case .podRuntime(let problem): problem
         }
     }
 }

@@ -34,6 +34,9 @@ struct ResourceHandler: Sendable {
         if target.subresource == "token", let namespace {
             return try await TokenRequestHandler(store: store).handle(request, namespace: namespace, name: target.name ?? "", verb: verb)
         }
+        if target.subresource == "log", let namespace {
+            return try await PodLogHandler(store: store).handle(namespace: namespace, name: target.name ?? "", query: query)
+        }
         if target.subresource == "scale" {
             return try await ScaleHandler(store: store).handle(request, resource: resource, namespace: namespace, name: target.name ?? "", verb: verb, query: query)
         }

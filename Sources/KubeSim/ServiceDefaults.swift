@@ -4,10 +4,14 @@ import KubeKit
 struct ServiceAddressAllocator: Sendable {
     private var nextHost: UInt32 = 10
     private var nextNodePort: Int64 = 30000
+    /// When pods run as processes, ClusterIPs are real addresses on the host: each server takes them from its own
+    /// /24 (`a.b.c`, hosts .10-.253), so that servers side by side never share one.
+    var clusterIPPrefix: String?
 
     mutating func clusterIP() -> String {
         let host = nextHost
         nextHost += 1
+        if let clusterIPPrefix { return "\(clusterIPPrefix).\((host - 10) % 244 + 10)" }
         return "10.\(96 + (host >> 16) & 0x0F).\((host >> 8) & 0xFF).\(host & 0xFF)"
     }
 

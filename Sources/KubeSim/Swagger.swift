@@ -53,7 +53,7 @@ enum BuiltinResources {
                 guard let action = operation["x-kubernetes-action"]?.stringValue else { continue }
                 if segments.count > 3 { continue }  // e.g. pods/{name}/proxy/{path}
                 if segments.count == 3 {
-                    if ["status", "scale", "token"].contains(segments[2]) { partial.subresources.insert(segments[2]) }
+                    if ["status", "scale", "token", "log"].contains(segments[2]) { partial.subresources.insert(segments[2]) }
                     continue
                 }
                 guard let gvk = operation["x-kubernetes-group-version-kind"] else { continue }

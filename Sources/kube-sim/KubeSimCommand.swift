@@ -18,6 +18,9 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Flag(help: "Serve HTTPS with a self-signed certificate (kubectl only sends tokens over TLS).") var tls = false
     @Flag(help: "Serve the API alone: no simulated scheduler, kubelets or workload controllers.") var noWorkloads = false
     @Option(help: "Milliseconds from a pod being scheduled to it running and ready.") var podReadyDelay = 200
+    @Option(help: "How pods run: simulated (a status only) or processes (Linux, root: pods whose images are in --image-map run as processes in their own namespaces).")
+    var podRuntime: PodRuntimeChoice = .simulated
+    @Option(help: "With --pod-runtime processes: a YAML image map (images: [{repository, bin, env, entrypoint}]).") var imageMap: String?
     @Option(help: "Chance (0-1) that a resource request fails with 500 InternalError.") var faultInternalErrorRate = 0.0
     @Option(help: "Chance (0-1) that a resource request fails with 429 TooManyRequests.") var faultTooManyRequestsRate = 0.0
     @Option(help: "Chance (0-1) that an update or patch fails with 409 Conflict.") var faultConflictRate = 0.0
@@ -28,6 +31,11 @@ struct KubeSimCommand: AsyncParsableCommand {
     func validate() throws {
         if podReadyDelay < 0 { throw ValidationError("--pod-ready-delay must be zero or more milliseconds") }
         if faultLatency < 0 { throw ValidationError("--fault-latency must be zero or more milliseconds") }
+        if podRuntime == .processes && imageMap == nil {
+            throw ValidationError("--pod-runtime processes needs --image-map FILE: which images run as which host programs")
+        }
+        if podRuntime == .processes && noWorkloads { throw ValidationError("--pod-runtime processes needs the workloads: drop --no-workloads") }
+        if imageMap != nil && podRuntime != .processes { throw ValidationError("--image-map is only used with --pod-runtime processes") }
     }
 
     func run() async throws {
@@ -37,6 +45,13 @@ struct KubeSimCommand: AsyncParsableCommand {
         if !noWorkloads {
             var workloads = WorkloadSimulation()
             workloads.podReadyDelay = .milliseconds(podReadyDelay)
+            if podRuntime == .processes, let imageMap {
+                do {
+                    workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: try ImageMap.load(path: imageMap)))
+                } catch {
+                    throw ValidationError("--image-map \(imageMap): \(error)")
+                }
+            }
             configuration.workloads = workloads
         }
         configuration.faults = FaultInjection(
@@ -57,4 +72,8 @@ struct KubeSimCommand: AsyncParsableCommand {
     private static func log(_ message: String) {
         FileHandle.standardOutput.write(Data("kube-sim: \(message)\n".utf8))
     }
+}
+
+enum PodRuntimeChoice: String, ExpressibleByArgument, CaseIterable {
+    case simulated, processes
 }

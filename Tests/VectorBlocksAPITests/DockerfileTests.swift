@@ -84,14 +84,20 @@ struct DockerfileTests {
         #expect(Set(files) == Set(Self.images.map { "\($0.file).Dockerfile" }))
     }
 
-    @Test("multi-stage: a Swift build stage builds the named product statically, a slim stage runs it",
+    @Test("multi-stage: a Swift build stage builds the named product statically, a slim stage runs it, asset stages only fetch",
         arguments: images.map(\.file))
     func multiStage(file: String) throws {
         let product = try #require(Self.images.first { $0.file == file }?.product)
         let dockerfile = try dockerfile(file)
-        #expect(dockerfile.stages.count == 2, "\(file): one build and one runtime stage")
+        #expect(dockerfile.stages.count >= 2, "\(file): a build and a runtime stage")
         let build = try #require(dockerfile.stages.first)
         let runtime = try #require(dockerfile.stages.last)
+        // Stages between them only fetch assets (Emu's model and OpenBLAS): named, building nothing, copied from.
+        for assets in dockerfile.stages.dropFirst().dropLast() {
+            let name = try #require(assets.name, "\(file): an asset stage is named, for COPY --from")
+            #expect(assets.all("RUN").allSatisfy { !$0.contains("swift ") }, "\(file): the stage \(name) builds no Swift")
+            #expect(runtime.all("COPY").contains { $0.hasPrefix("--from=\(name) ") }, "\(file): the runtime uses the stage \(name)")
+        }
         let buildName = try #require(build.name, "\(file): the build stage is named, for COPY --from")
         #expect(build.base.hasPrefix("swift:6."), "\(file): build stage from \(build.base)")
 

@@ -25,10 +25,14 @@ actor Kubelet: SimulatedController {
     private var nextIP: UInt32 = 2
     private var nextNode = 0
     private var overrides: [String: PodHealthOverride] = [:]
+    /// Runs the pods whose images it has as processes; the others are simulated here.
+    let runtime: ProcessRuntime?
 
-    let watched: [StorageKey] = [.pods]
+    /// With a process runtime, ConfigMaps, Secrets and claims too: running pods' volumes follow them.
+    var watched: [StorageKey] { runtime == nil ? [.pods] : [.pods, .configMapObjects, .secretObjects, .persistentVolumeClaims, .serviceAccountObjects] }
 
-    init?(store: ClusterStore, simulation: WorkloadSimulation) async {
+    init?(store: ClusterStore, simulation: WorkloadSimulation, runtime: ProcessRuntime? = nil) async {
+        self.runtime = runtime
         guard let pods = await ControllerClient(store: store, key: .pods, manager: "kubelet") else { return nil }
         self.store = store
         var simulation = simulation
@@ -70,9 +74,15 @@ actor Kubelet: SimulatedController {
         func wake(after delay: Duration) { nextWake = min(nextWake ?? delay, delay) }
         let current = await store.stored(.pods)
         forget(except: Set(current.compactMap(\.uid)))
+        if let runtime {
+            let claims = await store.stored(.persistentVolumeClaims).compactMap(\.uid)
+            await runtime.forget(except: Set(current.compactMap(\.uid)), claims: Set(claims))
+            await runtime.refreshAll()
+        }
         for pod in current {
             guard let uid = pod.uid, let name = pod.metadataName, let namespace = pod.metadataNamespace else { continue }
             let objectName = ObjectName(namespace: namespace, name: name)
+            if pod.isBeingDeleted, let runtime, await runtime.terminate(pod) { continue }
             if pod.isBeingDeleted {
                 let since = terminating[uid] ?? now
                 terminating[uid] = since
@@ -91,6 +101,7 @@ actor Kubelet: SimulatedController {
                 // The binding's own event starts the next pass, which reports the status.
                 continue
             }
+            if let runtime, await runtime.adopt(pod) { continue }
             let firstSeen = seen[uid] ?? now
             seen[uid] = firstSeen
             let started = self.started.contains(uid) || now - firstSeen >= simulation.podReadyDelay

@@ -5,15 +5,24 @@ import KubeKit
 /// volume and cloud load-balancer controllers, each in its own control loop against the store.
 final class WorkloadControllers: Sendable {
     let kubelet: Kubelet
+    let runtime: ProcessRuntime?
     private let loops: Task<Void, Never>
 
-    private init(kubelet: Kubelet, loops: Task<Void, Never>) {
+    private init(kubelet: Kubelet, runtime: ProcessRuntime?, loops: Task<Void, Never>) {
         self.kubelet = kubelet
+        self.runtime = runtime
         self.loops = loops
     }
 
-    static func start(store: ClusterStore, simulation: WorkloadSimulation) async -> WorkloadControllers? {
-        guard let kubelet = await Kubelet(store: store, simulation: simulation),
+    /// Starts the controllers; throws when the process runtime was asked for and the host cannot run it.
+    static func start(store: ClusterStore, simulation: WorkloadSimulation, certificateAuthorityPEM: String? = nil) async throws(PodRuntimeError) -> WorkloadControllers? {
+        let runtime: ProcessRuntime?
+        if case .processes(let settings) = simulation.runtime {
+            runtime = try await ProcessRuntime.start(store: store, settings: settings, certificateAuthorityPEM: certificateAuthorityPEM)
+        } else {
+            runtime = nil
+        }
+        guard let kubelet = await Kubelet(store: store, simulation: simulation, runtime: runtime),
             let statefulSets = await StatefulSetController(store: store),
             let deployments = await DeploymentController(store: store),
             let endpoints = await EndpointsController(store: store),
@@ -23,6 +32,7 @@ final class WorkloadControllers: Sendable {
         await kubelet.registerNodes()
         let loops = Task {
             await withDiscardingTaskGroup { group in
+                if let runtime { group.addTask { await runtime.run() } }
                 group.addTask { await ControlLoop.run(kubelet, store: store) }
                 group.addTask { await ControlLoop.run(statefulSets, store: store) }
                 group.addTask { await ControlLoop.run(deployments, store: store) }
@@ -31,10 +41,12 @@ final class WorkloadControllers: Sendable {
                 group.addTask { await ControlLoop.run(claims, store: store) }
             }
         }
-        return WorkloadControllers(kubelet: kubelet, loops: loops)
+        return WorkloadControllers(kubelet: kubelet, runtime: runtime, loops: loops)
     }
 
+    /// Stops the pods' processes first (their workers still write the store), then every control loop.
     func stop() async {
+        await runtime?.shutdown()
         loops.cancel()
         await loops.value
     }

@@ -12,6 +12,8 @@ public struct WorkloadSimulation: Sendable {
     public var volumeResizeDelay: Duration = .milliseconds(200)
     /// The simulated nodes pods are scheduled on, in turn (the default three when empty).
     public var nodeNames = ["kube-sim-worker-1", "kube-sim-worker-2", "kube-sim-worker-3"]
+    /// Whether pods only get a status (`.simulated`) or run as processes (`.processes`, Linux and root).
+    public var runtime: PodRuntime = .simulated
 
     public init() {}
 }

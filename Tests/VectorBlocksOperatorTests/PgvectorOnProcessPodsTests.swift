@@ -1,0 +1,118 @@
+import Foundation
+import KubeKit
+import KubeSim
+import Testing
+import TestSupport
+import VectorBlocksAPI
+import VectorBlocksOperator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PostgreSQL with pgvector from the test wheel (`scripts/test.sh` installs it; `VB_POSTGRES_BIN` names it).
+private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+
+/// The pgvector addon as shipped, run by the operator on pods that really run (KubeSim's process runtime).
+/// Opt-in (`VB_PROCESS_POD_E2E=1`) until a known intermittent fault is fixed: now and then a later pod's startup probe
+/// never reports, so the pod stays not started and the Cluster never Running (the scenario passes by hand and often here).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["VB_PROCESS_POD_E2E"] == "1",
+    "opt-in with VB_PROCESS_POD_E2E=1: a later pod's startup probe sometimes never reports (a known fault of the process runtime)"),
+    .enabled(if: geteuid() == 0 && postgres != nil,
+    "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+struct PgvectorOnProcessPodsTests {
+    @Test func theShippedAddonReplicatesOverThePodNetwork() async throws {
+        let postgres = try #require(postgres)
+        var configuration = KubeSimConfiguration()
+        var workloads = WorkloadSimulation()
+        workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: ImageMap([postgres])))
+        configuration.workloads = workloads
+        try await withKubeSim(configuration: configuration) { _, client in
+            try await installOperatorPrerequisites(client)
+            let running = RunningOperator(client: client, podAddressing: .podIP)
+            do {
+                try await replicate(client: client, psql: postgres.binDirectory + "/psql")
+            } catch {
+                await running.stop()
+                throw error
+            }
+            await running.stop()
+        }
+    }
+
+    private func replicate(client: KubeClient, psql: String) async throws {
+        var cluster = try exampleCluster("pgvector-cluster.yaml", name: "vectors")
+        cluster.spec.componentSpecs[0].replicas = 3
+        _ = try await client.create(cluster)
+        do {
+            _ = try await waitForPhase(.running, "vectors", client: client)
+        } catch {
+            // What the pods said, so a failure shows which container got stuck where.
+            let pods = (try? await client.list(CoreV1.Pod.self, namespace: "default").items) ?? []
+            let states = pods.map { "\($0.metadata?.name ?? ""): \(String(describing: $0.status?.containerStatuses))" }
+            Issue.record("pods: \(states.joined(separator: "\n"))")
+            throw error
+        }
+        let pods = try await client.list(CoreV1.Pod.self, namespace: "default").items
+        let roles = pods.compactMap { $0.metadata?.labels?["apps.vectorblocks.io/role"] }.sorted()
+        #expect(roles == ["primary", "secondary", "secondary"])
+        #expect(pods.first { $0.metadata?.name == "vectors-postgresql-0" }?.metadata?.labels?["apps.vectorblocks.io/role"] == "primary")
+
+        let secret = try await client.get(CoreV1.Secret.self, name: "vectors-conn-credential", namespace: "default")
+        let decode = { (key: String) in (secret.data?[key]).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        let readWrite = try #require(try await client.get(CoreV1.Service.self, name: "vectors-postgresql", namespace: "default").spec?.clusterIP)
+        let readOnly = try #require(try await client.get(CoreV1.Service.self, name: "vectors-postgresql-ro", namespace: "default").spec?.clusterIP)
+        let run = { (host: String, sql: String) throws -> String in
+            try runPsql(psql, host: host, user: decode("username"), password: decode("password"), sql: sql)
+        }
+        // The operator creates the extension once the primary is ready.
+        _ = try await eventually("the vector extension") { () -> Bool? in
+            try run(readWrite, "select extname from pg_extension where extname = 'vector'") == "vector" ? true : nil
+        }
+        #expect(try run(readWrite, "select passwd like 'SCRAM-SHA-256%' from pg_shadow where usename = current_user") == "t")
+        _ = try run(readWrite, "create table items (id int primary key, embedding vector(3)); insert into items values (1, '[1,2,3]')")
+        let standby = try await eventually("the row on a standby") { () -> String? in
+            let row = try? run(readOnly, "select pg_is_in_recovery() || ' ' || embedding::text from items where id = 1")
+            return row?.isEmpty == false ? row : nil
+        }
+        #expect(standby == "true [1,2,3]")
+        #expect(try run(readWrite, "select count(*) from pg_stat_replication where state = 'streaming'") == "2")
+
+        // A deleted standby comes back as a standby with its data (its claim's directory outlived it).
+        let before = try await client.get(CoreV1.Pod.self, name: "vectors-postgresql-1", namespace: "default").metadata?.uid
+        try await client.delete(CoreV1.Pod.self, name: "vectors-postgresql-1", namespace: "default")
+        _ = try await eventually("vectors-postgresql-1 back as a ready standby") { () -> Bool? in
+            let pod = try await client.get(CoreV1.Pod.self, name: "vectors-postgresql-1", namespace: "default")
+            let ready = pod.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } ?? false
+            return pod.metadata?.uid != before && ready && pod.metadata?.labels?["apps.vectorblocks.io/role"] == "secondary" ? true : nil
+        }
+        let back = try await client.get(CoreV1.Pod.self, name: "vectors-postgresql-1", namespace: "default")
+        let address = try #require(back.status?.podIP)
+        #expect(try run(address, "select pg_is_in_recovery() || ' ' || embedding::text from items where id = 1") == "true [1,2,3]")
+    }
+}
+
+/// Runs one statement with the wheel's psql; its output without alignment, or its error.
+private func runPsql(_ psql: String, host: String, user: String, password: String, sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: psql)
+    process.arguments = ["-h", host, "-U", user, "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    process.environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"]
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("psql-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: output) }
+    let handle = try FileHandle(forWritingTo: output)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    process.waitUntilExit()
+    try handle.close()
+    let text = (try? String(contentsOf: output, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    guard process.terminationStatus == 0 else { throw PsqlFailed(output: text) }
+    return text
+}
+
+private struct PsqlFailed: Error, CustomStringConvertible {
+    var output: String
+    var description: String { "psql failed: \(output)" }
+}
