@@ -22,7 +22,8 @@ public enum ProtoSchemaGenerator {
     public static func generate(protoRoot root: URL, swagger: Data) throws -> String {
         let definitions = try JSONDecoder().decode(JSONValue.self, from: swagger)["definitions"]?.objectValue ?? [:]
         var messages: [String: JSONValue] = [:]
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "proto" }.sorted { $0.path < $1.path } ?? []
         for file in files {
             let relative = String(file.path.dropFirst(root.path.count + 1))

@@ -37,13 +37,28 @@ enum APIPath: Sendable, Equatable {
             default: self = .unknown
             }
         case "api":
-            if parts.count == 1 { self = .coreVersions; return }
-            if parts.count == 2 { self = .resourceList(group: "", version: parts[1]); return }
+            if parts.count == 1 {
+                self = .coreVersions
+                return
+            }
+            if parts.count == 2 {
+                self = .resourceList(group: "", version: parts[1])
+                return
+            }
             self = Self.resource(group: "", version: parts[1], rest: Array(parts[2...]))
         case "apis":
-            if parts.count == 1 { self = .groups; return }
-            if parts.count == 2 { self = .group(parts[1]); return }
-            if parts.count == 3 { self = .resourceList(group: parts[1], version: parts[2]); return }
+            if parts.count == 1 {
+                self = .groups
+                return
+            }
+            if parts.count == 2 {
+                self = .group(parts[1])
+                return
+            }
+            if parts.count == 3 {
+                self = .resourceList(group: parts[1], version: parts[2])
+                return
+            }
             self = Self.resource(group: parts[1], version: parts[2], rest: Array(parts[3...]))
         default: self = .unknown
         }
@@ -60,16 +75,19 @@ enum APIPath: Sendable, Equatable {
         if rest.count >= 2, rest[0] == "namespaces" {
             // `/namespaces/{name}/status` and `/finalize` are subresources of the namespace itself.
             if rest.count == 2 || (rest.count == 3 && (rest[2] == "status" || rest[2] == "finalize")) {
-                return .resource(ResourcePath(group: group, version: version, plural: "namespaces", namespace: nil,
-                    name: rest[1], subresource: rest.count == 3 ? rest[2] : nil, legacyWatch: legacyWatch))
+                return .resource(
+                    ResourcePath(
+                        group: group, version: version, plural: "namespaces", namespace: nil,
+                        name: rest[1], subresource: rest.count == 3 ? rest[2] : nil, legacyWatch: legacyWatch))
             }
             namespace = rest[1]
             rest.removeFirst(2)
         }
         guard !rest.isEmpty, rest.count <= 3 else { return .unknown }
-        return .resource(ResourcePath(
-            group: group, version: version, plural: rest[0], namespace: namespace,
-            name: rest.count >= 2 ? rest[1] : nil, subresource: rest.count == 3 ? rest[2] : nil, legacyWatch: legacyWatch))
+        return .resource(
+            ResourcePath(
+                group: group, version: version, plural: rest[0], namespace: namespace,
+                name: rest.count >= 2 ? rest[1] : nil, subresource: rest.count == 3 ? rest[2] : nil, legacyWatch: legacyWatch))
     }
 }
 

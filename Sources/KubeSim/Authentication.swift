@@ -10,7 +10,8 @@ struct UserInfo: Sendable, Hashable {
     static let anonymous = UserInfo(name: "system:anonymous", groups: ["system:unauthenticated"])
 
     static func serviceAccount(namespace: String, name: String) -> UserInfo {
-        UserInfo(name: "system:serviceaccount:\(namespace):\(name)",
+        UserInfo(
+            name: "system:serviceaccount:\(namespace):\(name)",
             groups: ["system:serviceaccounts", "system:serviceaccounts:\(namespace)", "system:authenticated"])
     }
 
@@ -29,12 +30,15 @@ extension ClusterStore {
     func issueServiceAccountToken(namespace: String, name: String) throws(APIError) -> String {
         let key = StorageKey(group: "", plural: "serviceaccounts")
         guard let account = objects[key]?[ObjectName(namespace: namespace, name: name)], let uid = account.uid else {
-            throw APIError(code: 404, reason: "NotFound", message: "serviceaccounts \"\(name)\" not found",
+            throw APIError(
+                code: 404, reason: "NotFound", message: "serviceaccounts \"\(name)\" not found",
                 details: APIError.details(name: name, group: "", kind: "serviceaccounts"))
         }
         var bytes = [UInt8](repeating: 0, count: 32)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let token = "kubesim-sa." + Data(bytes).base64EncodedString()
+        let token =
+            "kubesim-sa."
+            + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         serviceAccountTokens[token] = ServiceAccountToken(namespace: namespace, name: name, uid: uid)
         return token
@@ -61,10 +65,17 @@ struct TokenRequestHandler: Sendable {
         let body = buffer.readableBytes > 0 ? try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: false) : .object([:])
         let expiration = body["spec"]?["expirationSeconds"]?.intValue ?? 3600
         if expiration < 600 {
-            throw APIError(code: 422, reason: "Invalid",
-                message: "TokenRequest.authentication.k8s.io \"\(name)\" is invalid: spec.expirationSeconds: Invalid value: \(expiration): may not specify a duration less than 10 minutes",
-                details: APIError.details(name: name, group: "authentication.k8s.io", kind: "TokenRequest",
-                    causes: [APIError.cause("FieldValueInvalid", field: "spec.expirationSeconds", message: "Invalid value: \(expiration): may not specify a duration less than 10 minutes")]))
+            throw APIError(
+                code: 422, reason: "Invalid",
+                message:
+                    "TokenRequest.authentication.k8s.io \"\(name)\" is invalid: spec.expirationSeconds: Invalid value: \(expiration): may not specify a duration less than 10 minutes",
+                details: APIError.details(
+                    name: name, group: "authentication.k8s.io", kind: "TokenRequest",
+                    causes: [
+                        APIError.cause(
+                            "FieldValueInvalid", field: "spec.expirationSeconds",
+                            message: "Invalid value: \(expiration): may not specify a duration less than 10 minutes")
+                    ]))
         }
         let token = try await store.issueServiceAccountToken(namespace: namespace, name: name)
         let expires = Date.now.addingTimeInterval(TimeInterval(expiration))

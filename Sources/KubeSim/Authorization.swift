@@ -36,7 +36,8 @@ struct AuthorizationAttributes: Sendable {
                 name = String(term.dropFirst("metadata.name=".count))
             }
         }
-        resource = ResourceAttributes(group: target.group, resource: target.plural, subresource: target.subresource ?? "",
+        resource = ResourceAttributes(
+            group: target.group, resource: target.plural, subresource: target.subresource ?? "",
             namespace: target.namespace ?? (target.plural == "namespaces" ? target.name ?? "" : ""), name: name)
     }
 }
@@ -52,7 +53,8 @@ extension ClusterStore {
         for rules in applicableRules(for: attributes.user, namespace: attributes.resource?.namespace ?? "", missing: &missing) {
             if rules.contains(where: { Self.allows($0, attributes) }) { return }
         }
-        throw Self.forbidden(attributes, reason: missing.isEmpty ? nil : "RBAC: " + (missing.count == 1 ? missing[0] : "[" + missing.joined(separator: ", ") + "]"))
+        throw Self.forbidden(
+            attributes, reason: missing.isEmpty ? nil : "RBAC: " + (missing.count == 1 ? missing[0] : "[" + missing.joined(separator: ", ") + "]"))
     }
 
     /// The rule lists that apply to a user: those of ClusterRoles bound cluster-wide, then, in the request's
@@ -66,7 +68,8 @@ extension ClusterStore {
         }
         guard !namespace.isEmpty else { return result }
         let bindings = objects[StorageKey(group: Self.rbacGroup, plural: "rolebindings")] ?? [:]
-        for (name, binding) in bindings.sorted(by: { $0.key < $1.key }) where name.namespace == namespace && Self.binds(binding, user, bindingNamespace: namespace) {
+        for (name, binding) in bindings.sorted(by: { $0.key < $1.key })
+        where name.namespace == namespace && Self.binds(binding, user, bindingNamespace: namespace) {
             if let rules = rules(of: binding, bindingNamespace: namespace, missing: &missing) { result.append(rules) }
         }
         return result
@@ -127,11 +130,13 @@ extension ClusterStore {
             return APIError(code: 403, reason: "Forbidden", message: "forbidden: \(text)", details: .object([:]))
         }
         let scope = resource.namespace.isEmpty ? "at the cluster scope" : "in the namespace \"\(resource.namespace)\""
-        let text = "User \"\(user)\" cannot \(attributes.verb) resource \"\(resource.combined)\" in API group \"\(resource.group)\" \(scope)"
+        let text =
+            "User \"\(user)\" cannot \(attributes.verb) resource \"\(resource.combined)\" in API group \"\(resource.group)\" \(scope)"
             + (reason.map { ": \($0)" } ?? "")
         let qualified = resource.group.isEmpty ? resource.resource : "\(resource.resource).\(resource.group)"
         let subject = resource.name.isEmpty ? qualified : "\(qualified) \"\(resource.name)\""
-        return APIError(code: 403, reason: "Forbidden", message: "\(subject) is forbidden: \(text)",
+        return APIError(
+            code: 403, reason: "Forbidden", message: "\(subject) is forbidden: \(text)",
             details: APIError.details(name: resource.name.isEmpty ? nil : resource.name, group: resource.group, kind: resource.resource))
     }
 
@@ -145,16 +150,26 @@ extension ClusterStore {
         else { return }
         let context = WriteContext(manager: "kube-apiserver", dryRun: false)
         let bootstrapLabels: JSONValue = ["kubernetes.io/bootstrapping": "rbac-defaults"]
-        let discoveryURLs: JSONValue = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"]
+        let discoveryURLs: JSONValue = [
+            "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/",
+        ]
         let publicURLs: JSONValue = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
         let defaults: [(name: String, rules: JSONValue, subjects: JSONValue)] = [
-            ("cluster-admin", [["apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]], ["nonResourceURLs": ["*"], "verbs": ["*"]]],
-                [["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:masters"]]),
-            ("system:discovery", [["nonResourceURLs": discoveryURLs, "verbs": ["get"]]],
-                [["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:authenticated"]]),
-            ("system:public-info-viewer", [["nonResourceURLs": publicURLs, "verbs": ["get"]]],
-                [["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:authenticated"],
-                 ["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:unauthenticated"]]),
+            (
+                "cluster-admin", [["apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]], ["nonResourceURLs": ["*"], "verbs": ["*"]]],
+                [["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:masters"]]
+            ),
+            (
+                "system:discovery", [["nonResourceURLs": discoveryURLs, "verbs": ["get"]]],
+                [["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:authenticated"]]
+            ),
+            (
+                "system:public-info-viewer", [["nonResourceURLs": publicURLs, "verbs": ["get"]]],
+                [
+                    ["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:authenticated"],
+                    ["apiGroup": .string(Self.rbacGroup), "kind": "Group", "name": "system:unauthenticated"],
+                ]
+            ),
         ]
         for entry in defaults {
             let metadata: JSONValue = ["name": .string(entry.name), "labels": bootstrapLabels]

@@ -11,10 +11,17 @@ enum FieldValidation: String, Sendable {
     static func parse(_ text: String?, options: String) throws(APIError) -> FieldValidation {
         guard let text, !text.isEmpty else { return .warn }
         guard let value = FieldValidation(rawValue: text) else {
-            throw APIError(code: 422, reason: "Invalid",
-                message: "\(options).meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"\(text)\": supported values: \"Ignore\", \"Warn\", \"Strict\"",
-                details: APIError.details(name: "", group: "meta.k8s.io", kind: options,
-                    causes: [APIError.cause("FieldValueNotSupported", field: "fieldValidation", message: "Unsupported value: \"\(text)\": supported values: \"Ignore\", \"Warn\", \"Strict\"")]))
+            throw APIError(
+                code: 422, reason: "Invalid",
+                message:
+                    "\(options).meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"\(text)\": supported values: \"Ignore\", \"Warn\", \"Strict\"",
+                details: APIError.details(
+                    name: "", group: "meta.k8s.io", kind: options,
+                    causes: [
+                        APIError.cause(
+                            "FieldValueNotSupported", field: "fieldValidation",
+                            message: "Unsupported value: \"\(text)\": supported values: \"Ignore\", \"Warn\", \"Strict\"")
+                    ]))
         }
         return value
     }
@@ -61,8 +68,11 @@ extension ClusterStore {
             if let problem = typeError ?? unknown.first {
                 let namespace = object.metadataNamespace ?? ""
                 let group = resource.group
-                throw APIError(code: 500, reason: "",
-                    message: "failed to create typed patch object (\(namespace)/\(object.metadataName ?? ""); \(group)/\(resource.version), Kind=\(resource.kind)): \(problem)")
+                throw APIError(
+                    code: 500, reason: "",
+                    message:
+                        "failed to create typed patch object (\(namespace)/\(object.metadataName ?? ""); \(group)/\(resource.version), Kind=\(resource.kind)): \(problem)"
+                )
             }
         case .body:
             if let typeError = result.typeError { throw APIError.badRequest("\(handledAs): \(typeError)") }
@@ -82,7 +92,8 @@ extension ClusterStore {
             }
             if let problem {
                 let message = "Invalid value: \(GoSyntax.quoted(badValue)): \(problem)"
-                throw APIError(code: 422, reason: "Invalid", message: " \"\" is invalid: patch: \(message)",
+                throw APIError(
+                    code: 422, reason: "Invalid", message: " \"\" is invalid: patch: \(message)",
                     details: APIError.details(name: "", group: "", kind: "", causes: [APIError.cause("FieldValueInvalid", field: "patch", message: message)]))
             }
         }

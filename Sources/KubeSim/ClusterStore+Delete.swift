@@ -27,7 +27,9 @@ extension ClusterStore {
             throw APIError.conflict(resource, name: name, detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.uid ?? "")")
         }
         if let rv = options.preconditionResourceVersion, rv != old.resourceVersionString {
-            throw APIError.conflict(resource, name: name, detail: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(old.resourceVersionString ?? "")")
+            throw APIError.conflict(
+                resource, name: name,
+                detail: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(old.resourceVersionString ?? "")")
         }
         if options.dryRun { return present(old, as: resource) }
 
@@ -228,7 +230,9 @@ extension ClusterStore {
             causes.append(("spec.scope", "FieldValueNotSupported", "Unsupported value: \"\(scope)\": supported values: \"Cluster\", \"Namespaced\""))
         }
         let versions = spec?["versions"]?.arrayValue ?? []
-        if versions.isEmpty { causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: null: must have exactly one version marked as storage version")) }
+        if versions.isEmpty {
+            causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: null: must have exactly one version marked as storage version"))
+        }
         if versions.filter({ $0["storage"]?.boolValue == true }).count != 1, !versions.isEmpty {
             causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: \(versions.count): must have exactly one version marked as storage version"))
         }

@@ -31,14 +31,23 @@ extension ClusterStore {
         let objectName = ObjectName(namespace: resource.namespaced ? (namespace ?? "") : "", name: name)
         if resource.namespaced {
             guard let namespaceObject = objects[.namespaces]?[ObjectName(namespace: "", name: objectName.namespace)] else {
-                throw APIError(code: 404, reason: "NotFound", message: "namespaces \"\(objectName.namespace)\" not found",
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "namespaces \"\(objectName.namespace)\" not found",
                     details: APIError.details(name: objectName.namespace, group: "", kind: "namespaces"))
             }
             if namespaceObject.isBeingDeleted {
-                throw APIError(code: 403, reason: "Forbidden",
-                    message: "\(resource.qualifiedResource) \"\(name)\" is forbidden: unable to create new content in namespace \(objectName.namespace) because it is being terminated",
-                    details: APIError.details(name: name, group: resource.group, kind: resource.plural,
-                        causes: [["reason": "NamespaceTerminating", "message": .string("namespace \(objectName.namespace) is being terminated"), "field": "metadata.namespace"]]))
+                throw APIError(
+                    code: 403, reason: "Forbidden",
+                    message:
+                        "\(resource.qualifiedResource) \"\(name)\" is forbidden: unable to create new content in namespace \(objectName.namespace) because it is being terminated",
+                    details: APIError.details(
+                        name: name, group: resource.group, kind: resource.plural,
+                        causes: [
+                            [
+                                "reason": "NamespaceTerminating", "message": .string("namespace \(objectName.namespace) is being terminated"),
+                                "field": "metadata.namespace",
+                            ]
+                        ]))
             }
         }
         if objects[resource.key]?[objectName] != nil {
@@ -54,7 +63,8 @@ extension ClusterStore {
         if resource.hasStatus { object["status"] = nil }
         applyCreateDefaults(&object, resource: resource)
         if !resource.namespaced { object["metadata"]?["namespace"] = nil }
-        ManagedFields.recordUpdate(old: nil, new: &object, manager: context.manager, apiVersion: resource.apiVersion,
+        ManagedFields.recordUpdate(
+            old: nil, new: &object, manager: context.manager, apiVersion: resource.apiVersion,
             subresource: nil, schema: SchemaNavigator(resource: resource), now: now)
         return try finishCreate(resource, objectName, object, context: context)
     }
@@ -138,7 +148,8 @@ extension ClusterStore {
             throw APIError.conflict(resource, name: name, detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.uid ?? "")")
         }
         var new = merged(candidate: candidate, onto: old, resource: resource, subresource: subresource)
-        ManagedFields.recordUpdate(old: old, new: &new, manager: context.manager, apiVersion: resource.apiVersion,
+        ManagedFields.recordUpdate(
+            old: old, new: &new, manager: context.manager, apiVersion: resource.apiVersion,
             subresource: subresource, schema: SchemaNavigator(resource: resource), now: Clock.now())
         return try finishUpdate(resource, objectName, old: old, new: new, context: context)
     }
@@ -170,21 +181,25 @@ extension ClusterStore {
                     patched = try JSONPatch.apply(patch, to: present(old, as: resource))
                 } catch {
                     if error.isTestFailure {
-                        throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: \(error.message)")
+                        throw APIError(
+                            code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: \(error.message)")
                     }
                     throw APIError(code: 422, reason: "Invalid", message: error.message)
                 }
             }
-            let candidate = try decodeBuiltin(checkedBody(patched, for: resource, namespace: namespace), resource: resource,
+            let candidate = try decodeBuiltin(
+                checkedBody(patched, for: resource, namespace: namespace), resource: resource,
                 context: context, via: .patch(kind, patch: patch))
             if candidate.metadataName != name {
                 throw APIError.badRequest("the name of the object (\(candidate.metadataName ?? "")) does not match the name on the URL (\(name))")
             }
             if let given = candidate.resourceVersionString, given != old.resourceVersionString {
-                throw APIError.conflict(resource, name: name, detail: "the object has been modified; please apply your changes to the latest version and try again")
+                throw APIError.conflict(
+                    resource, name: name, detail: "the object has been modified; please apply your changes to the latest version and try again")
             }
             var new = merged(candidate: candidate, onto: old, resource: resource, subresource: subresource)
-            ManagedFields.recordUpdate(old: old, new: &new, manager: context.manager, apiVersion: resource.apiVersion,
+            ManagedFields.recordUpdate(
+                old: old, new: &new, manager: context.manager, apiVersion: resource.apiVersion,
                 subresource: subresource, schema: schema, now: now)
             return (try finishUpdate(resource, objectName, old: old, new: new, context: context), false)
         case .apply(let force):
@@ -219,16 +234,19 @@ extension ClusterStore {
                 var created = try create(resource, namespace: namespace, body: fresh, context: WriteContext(manager: "", dryRun: true))
                 created["metadata"]?["managedFields"] = nil
                 created["metadata"]?["resourceVersion"] = nil
-                let entry = ManagedFieldsEntry(manager: context.manager, operation: "Apply", apiVersion: resource.apiVersion,
+                let entry = ManagedFieldsEntry(
+                    manager: context.manager, operation: "Apply", apiVersion: resource.apiVersion,
                     time: now, subresource: nil, fields: FieldSet.paths(of: config, schema: schema))
                 ManagedFields.store([entry], in: &created)
                 return (try finishCreate(resource, objectName, created, context: context), true)
             }
             if let given = config.resourceVersionString, !given.isEmpty, given != old.resourceVersionString {
-                throw APIError.conflict(resource, name: name, detail: "the object has been modified; please apply your changes to the latest version and try again")
+                throw APIError.conflict(
+                    resource, name: name, detail: "the object has been modified; please apply your changes to the latest version and try again")
             }
             config["metadata"]?["resourceVersion"] = nil
-            switch ssa.apply(config: config, to: present(old, as: resource), manager: context.manager,
+            switch ssa.apply(
+                config: config, to: present(old, as: resource), manager: context.manager,
                 apiVersion: resource.apiVersion, subresource: subresource, force: force, now: now)
             {
             case .failure(let conflicts):
@@ -243,8 +261,10 @@ extension ClusterStore {
 
     static func applyConflict(_ conflicts: [ServerSideApply.Conflict], resource: APIResource, name: String) -> APIError {
         let causes: [JSONValue] = conflicts.map { conflict in
-            ["reason": "FieldManagerConflict", "message": .string("conflict with \"\(conflict.manager)\" using \(conflict.apiVersion)"),
-             "field": .string(FieldSet.describe(conflict.path))]
+            [
+                "reason": "FieldManagerConflict", "message": .string("conflict with \"\(conflict.manager)\" using \(conflict.apiVersion)"),
+                "field": .string(FieldSet.describe(conflict.path)),
+            ]
         }
         let message: String
         if conflicts.count == 1, let only = conflicts.first {
@@ -252,11 +272,13 @@ extension ClusterStore {
         } else {
             let byManager = Dictionary(grouping: conflicts, by: \.manager).sorted { $0.key < $1.key }
             let parts = byManager.map { manager, items in
-                "conflicts with \"\(manager)\" using \(items.first?.apiVersion ?? ""):\n" + items.map { "- " + FieldSet.describe($0.path) }.joined(separator: "\n")
+                "conflicts with \"\(manager)\" using \(items.first?.apiVersion ?? ""):\n"
+                    + items.map { "- " + FieldSet.describe($0.path) }.joined(separator: "\n")
             }
             message = "Apply failed with \(conflicts.count) conflicts: " + parts.joined(separator: "\n")
         }
-        return APIError(code: 409, reason: "Conflict", message: message,
+        return APIError(
+            code: 409, reason: "Conflict", message: message,
             details: APIError.details(name: name, group: resource.group, kind: resource.plural, causes: causes))
     }
 
@@ -307,9 +329,16 @@ extension ClusterStore {
         }
         var oldComparable = old
         oldComparable["apiVersion"] = new["apiVersion"]
-        let unchanged = new.withoutBookkeeping == oldComparable.withoutBookkeeping
-            && Set(ManagedFields.entries(of: new).map { [$0.manager, $0.operation, $0.subresource ?? ""] + $0.fields.map { $0.joined(separator: "\u{1}") }.sorted() })
-                == Set(ManagedFields.entries(of: old).map { [$0.manager, $0.operation, $0.subresource ?? ""] + $0.fields.map { $0.joined(separator: "\u{1}") }.sorted() })
+        let unchanged =
+            new.withoutBookkeeping == oldComparable.withoutBookkeeping
+            && Set(
+                ManagedFields.entries(of: new).map {
+                    [$0.manager, $0.operation, $0.subresource ?? ""] + $0.fields.map { $0.joined(separator: "\u{1}") }.sorted()
+                })
+                == Set(
+                    ManagedFields.entries(of: old).map {
+                        [$0.manager, $0.operation, $0.subresource ?? ""] + $0.fields.map { $0.joined(separator: "\u{1}") }.sorted()
+                    })
         if unchanged { return present(old, as: resource) }
         if context.dryRun {
             return present(new, as: resource)

@@ -50,11 +50,14 @@ enum GoSyntax {
         let expressions = selector?["matchExpressions"]?.arrayValue
         let renderedExpressions: String
         if let expressions {
-            renderedExpressions = "[]v1.LabelSelectorRequirement{" + expressions.map { requirement in
-                let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue)
-                let renderedValues = values.map { "[]string{" + $0.map(quoted).joined(separator: ", ") + "}" } ?? "[]string(nil)"
-                return "v1.LabelSelectorRequirement{Key:\(quoted(requirement["key"]?.stringValue ?? "")), Operator:\(quoted(requirement["operator"]?.stringValue ?? "")), Values:\(renderedValues)}"
-            }.joined(separator: ", ") + "}"
+            renderedExpressions =
+                "[]v1.LabelSelectorRequirement{"
+                + expressions.map { requirement in
+                    let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue)
+                    let renderedValues = values.map { "[]string{" + $0.map(quoted).joined(separator: ", ") + "}" } ?? "[]string(nil)"
+                    return
+                        "v1.LabelSelectorRequirement{Key:\(quoted(requirement["key"]?.stringValue ?? "")), Operator:\(quoted(requirement["operator"]?.stringValue ?? "")), Values:\(renderedValues)}"
+                }.joined(separator: ", ") + "}"
         } else {
             renderedExpressions = "[]v1.LabelSelectorRequirement(nil)"
         }

@@ -30,7 +30,8 @@ enum ImmutableFields {
         guard fixedPart(of: new["spec"], except: mutableStatefulSetSpec) != fixedPart(of: old["spec"], except: mutableStatefulSetSpec) else {
             return []
         }
-        let message = "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+        let message =
+            "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
         return [("spec", "FieldValueForbidden", message)]
     }
 
@@ -71,7 +72,12 @@ enum ImmutableFields {
             if newSpec["volumeAttributesClassName"] != nil { newSpec["volumeAttributesClassName"] = oldSpec["volumeAttributesClassName"] }
         }
         guard newSpec != oldSpec else { return [] }
-        return [("spec", "FieldValueForbidden", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims")]
+        return [
+            (
+                "spec", "FieldValueForbidden",
+                "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+            )
+        ]
     }
 
     private static func immutableData(old: JSONValue, new: JSONValue, fields: [String]) -> [Cause] {

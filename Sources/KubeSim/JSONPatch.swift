@@ -29,11 +29,15 @@ enum JSONPatch {
                 current = try remove(at: pointer, in: current).document
                 current = try add(value, at: pointer, in: current)
             case "move":
-                guard let fromPath = operation["from"]?.stringValue else { throw Failure(message: "move operation does not contain from", isTestFailure: false) }
+                guard let fromPath = operation["from"]?.stringValue else {
+                    throw Failure(message: "move operation does not contain from", isTestFailure: false)
+                }
                 let (without, value) = try remove(at: parse(pointer: fromPath), in: current)
                 current = try add(value, at: pointer, in: without)
             case "copy":
-                guard let fromPath = operation["from"]?.stringValue else { throw Failure(message: "copy operation does not contain from", isTestFailure: false) }
+                guard let fromPath = operation["from"]?.stringValue else {
+                    throw Failure(message: "copy operation does not contain from", isTestFailure: false)
+                }
                 guard let value = lookup(try parse(pointer: fromPath), in: current) else {
                     throw Failure(message: "copy operation from path does not exist: \(fromPath)", isTestFailure: false)
                 }
@@ -98,7 +102,10 @@ enum JSONPatch {
             return .object(object)
         case .array(var array):
             if rest.isEmpty {
-                if token == "-" { array.append(value); return .array(array) }
+                if token == "-" {
+                    array.append(value)
+                    return .array(array)
+                }
                 guard let index = Int(token), index >= 0, index <= array.count else {
                     throw Failure(message: "add operation does not apply: index out of bounds: \(token)", isTestFailure: false)
                 }

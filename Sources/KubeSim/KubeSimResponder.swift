@@ -25,17 +25,19 @@ struct KubeSimResponder: HTTPResponder {
         do {
             user = try await authenticate(request)
             if configuration.rbac, !user.isAdministrator {
-                try await store.authorize(AuthorizationAttributes(
-                    user: user, method: request.method.rawValue, path: path, rawPath: request.uri.path, query: query, request: key.verb))
+                try await store.authorize(
+                    AuthorizationAttributes(
+                        user: user, method: request.method.rawValue, path: path, rawPath: request.uri.path, query: query, request: key.verb))
             }
             response = try await route(request, path: path, query: query)
         } catch let error as APIError {
             response = Self.json(error.status, status: error.code)
         }
         if key.isWrite {
-            await counter.record(WriteRecord(
-                userAgent: request.headers[.userAgent] ?? "", user: user.name, key: key, path: request.uri.path,
-                code: response.status.code, completed: .now))
+            await counter.record(
+                WriteRecord(
+                    userAgent: request.headers[.userAgent] ?? "", user: user.name, key: key, path: request.uri.path,
+                    code: response.status.code, completed: .now))
         }
         return response
     }

@@ -87,7 +87,8 @@ public final class KubeSimServer: Sendable {
                 throw KubeSimError.podRuntime(error.description)
             }
         }
-        return KubeSimServer(host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
+        return KubeSimServer(
+            host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
             faultInjector: faultInjector, workloads: workloads, task: task, serviceGroup: serviceGroup)
     }
 

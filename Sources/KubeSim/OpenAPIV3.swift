@@ -18,11 +18,15 @@ enum OpenAPIV3 {
         return ["paths": .object(paths)]
     }
 
-    static func document(group: String, version: String, registry: ResourceRegistry, definitions: [String: JSONValue] = Swagger.shared.definitions) -> JSONValue? {
+    static func document(
+        group: String, version: String, registry: ResourceRegistry, definitions: [String: JSONValue] = Swagger.shared.definitions
+    ) -> JSONValue? {
         guard let resources = registry.byGroupVersion[group.isEmpty ? version : "\(group)/\(version)"] else { return nil }
         var schemas: [String: JSONValue] = [:]
-        var pending: [String] = ["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
-                                 "io.k8s.apimachinery.pkg.apis.meta.v1.Patch", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
+        var pending: [String] = [
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.Patch", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+        ]
         var paths: [String: JSONValue] = [:]
         for resource in resources.values.sorted(by: { $0.plural < $1.plural }) {
             let gvk: JSONValue = [["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)]]

@@ -9,9 +9,11 @@ enum PersistentVolumeClaimValidation {
             let capacity = old["status"]?["capacity"]?["storage"].flatMap(quantity),
             requested < capacity
         else { return }
-        throw APIError.invalid(resource, name: new.metadataName ?? "", causes: [
-            ("spec.resources.requests.storage", "FieldValueForbidden", "Forbidden: field can not be less than status.capacity"),
-        ])
+        throw APIError.invalid(
+            resource, name: new.metadataName ?? "",
+            causes: [
+                ("spec.resources.requests.storage", "FieldValueForbidden", "Forbidden: field can not be less than status.capacity")
+            ])
     }
 
     static func quantity(_ value: JSONValue) -> Quantity? {

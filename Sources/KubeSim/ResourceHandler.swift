@@ -38,7 +38,8 @@ struct ResourceHandler: Sendable {
             return try await PodLogHandler(store: store).handle(namespace: namespace, name: target.name ?? "", query: query)
         }
         if target.subresource == "scale" {
-            return try await ScaleHandler(store: store).handle(request, resource: resource, namespace: namespace, name: target.name ?? "", verb: verb, query: query)
+            return try await ScaleHandler(store: store).handle(
+                request, resource: resource, namespace: namespace, name: target.name ?? "", verb: verb, query: query)
         }
         switch verb {
         case "get":
@@ -53,7 +54,8 @@ struct ResourceHandler: Sendable {
                 resource, namespace: namespace, labels: try labels(query), fields: try fields(query, resource),
                 limit: query.int("limit"), continueToken: query["continue"])
             if TableConverter.wantsTable(accept: request.headers[.accept]) {
-                var table = TableConverter(resource: resource).table(for: list["items"]?.arrayValue ?? [], resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue)
+                var table = TableConverter(resource: resource).table(
+                    for: list["items"]?.arrayValue ?? [], resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue)
                 table["metadata"]?["continue"] = list["metadata"]?["continue"]
                 return KubeSimResponder.json(table)
             }
@@ -89,7 +91,8 @@ struct ResourceHandler: Sendable {
             case "application/strategic-merge-patch+json": kind = .strategic
             default: throw APIError.unsupportedMediaType(contentType)
             }
-            if case .apply = kind {} else if query["force"] != nil {
+            if case .apply = kind {
+            } else if query["force"] != nil {
                 throw APIError.badRequest("force is only allowed for apply patches")
             }
             let isApply: Bool = if case .apply = kind { true } else { false }
@@ -111,7 +114,8 @@ struct ResourceHandler: Sendable {
             return KubeSimResponder.json(result, status: pending ? 202 : 200)
         case "deletecollection":
             let options = try await deleteOptions(request, query)
-            let result = try await store.deleteCollection(resource, namespace: namespace, labels: try labels(query),
+            let result = try await store.deleteCollection(
+                resource, namespace: namespace, labels: try labels(query),
                 fields: try fields(query, resource), options: options)
             return KubeSimResponder.json(result)
         default:
@@ -128,7 +132,8 @@ struct ResourceHandler: Sendable {
         if let name = target.name {
             fieldSelector.requirements.append(.init(path: ["metadata", "name"], value: name, negated: false))
         }
-        let (id, events) = try await store.watch(resource, namespace: namespace, labels: try labels(query), fields: fieldSelector,
+        let (id, events) = try await store.watch(
+            resource, namespace: namespace, labels: try labels(query), fields: fieldSelector,
             resourceVersion: query["resourceVersion"])
         let timeout: Duration = .seconds(query.int("timeoutSeconds").map { max(0, $0) } ?? 1800)
         let bookmarkInterval = query.bool("allowWatchBookmarks") ? configuration.bookmarkInterval : nil
@@ -215,7 +220,8 @@ struct ResourceHandler: Sendable {
         if manager.count > 128 {
             throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Too long: may not be longer than 128")
         }
-        return WriteContext(manager: manager, dryRun: query["dryRun"] == "All",
+        return WriteContext(
+            manager: manager, dryRun: query["dryRun"] == "All",
             fieldValidation: try FieldValidation.parse(query["fieldValidation"], options: options))
     }
 
@@ -247,7 +253,9 @@ struct ResourceHandler: Sendable {
 
     private func propagation(_ text: String) throws(APIError) -> DeleteOptions.Propagation {
         guard let policy = DeleteOptions.Propagation(rawValue: text) else {
-            throw APIError(code: 422, reason: "Invalid", message: "propagationPolicy: Unsupported value: \"\(text)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+            throw APIError(
+                code: 422, reason: "Invalid",
+                message: "propagationPolicy: Unsupported value: \"\(text)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
         }
         return policy
     }

@@ -113,7 +113,10 @@ enum VersionPriority {
         guard scanner.first == "v" else { return (0, 0, 0) }
         var index = 1
         var major = 0
-        while index < scanner.count, let digit = scanner[index].wholeNumberValue { major = major * 10 + digit; index += 1 }
+        while index < scanner.count, let digit = scanner[index].wholeNumberValue {
+            major = major * 10 + digit
+            index += 1
+        }
         let rest = String(scanner[index...])
         if rest.isEmpty { return (3, major, 0) }
         let minor = Int(rest.drop { !$0.isNumber }) ?? 0

@@ -26,14 +26,16 @@ struct ScaleHandler: Sendable {
                 scale = MergePatch.apply(body, to: scale)
             }
             guard let replicas = scale["spec"]?["replicas"]?.intValue, replicas >= 0 else {
-                throw APIError.invalid(resource, name: name, causes: [("spec.replicas", "FieldValueInvalid", "Invalid value: must be greater than or equal to 0")])
+                throw APIError.invalid(
+                    resource, name: name, causes: [("spec.replicas", "FieldValueInvalid", "Invalid value: must be greater than or equal to 0")])
             }
             var updated = object
             updated["spec"]?["replicas"] = .int(replicas)
             if let rv = scale["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty {
                 updated.setMetadata("resourceVersion", .string(rv))
             }
-            let context = WriteContext(manager: query["fieldManager"] ?? ResourceHandler.defaultManager(userAgent: request.headers[.userAgent]),
+            let context = WriteContext(
+                manager: query["fieldManager"] ?? ResourceHandler.defaultManager(userAgent: request.headers[.userAgent]),
                 dryRun: query["dryRun"] == "All")
             let result = try await store.update(resource, namespace: namespace, name: name, body: updated, subresource: nil, context: context)
             return KubeSimResponder.json(Self.scale(of: result))

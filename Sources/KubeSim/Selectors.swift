@@ -28,8 +28,16 @@ struct FieldSelector: Sendable {
     static func supportedFields(for resource: APIResource) -> Set<String> {
         var fields: Set<String> = ["metadata.name", "metadata.namespace"]
         switch (resource.group, resource.plural) {
-        case ("", "pods"): fields.formUnion(["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName", "spec.hostNetwork"])
-        case ("", "events"): fields.formUnion(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"])
+        case ("", "pods"):
+            fields.formUnion([
+                "status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP",
+                "status.nominatedNodeName", "spec.hostNetwork",
+            ])
+        case ("", "events"):
+            fields.formUnion([
+                "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+                "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+            ])
         case ("", "secrets"): fields.insert("type")
         case ("", "namespaces"): fields.insert("status.phase")
         case ("", "nodes"): fields.insert("spec.unschedulable")
@@ -61,7 +69,8 @@ struct FieldSelector: Sendable {
             guard supported.contains(field) else {
                 throw APIError.badRequest("field label not supported: \(field)")
             }
-            requirements.append(Requirement(path: field.split(separator: ".").map(String.init), value: parts[1].trimmingCharacters(in: .whitespaces), negated: negated))
+            requirements.append(
+                Requirement(path: field.split(separator: ".").map(String.init), value: parts[1].trimmingCharacters(in: .whitespaces), negated: negated))
         }
         self.requirements = requirements
     }

@@ -69,7 +69,8 @@ struct ServerSideApply {
         merged = droppingEmptied(above: removed, in: merged, keeping: configPaths.union(othersOwn))
 
         entries.removeAll(where: isMine)
-        entries.append(ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, subresource: subresource, fields: configPaths))
+        entries.append(
+            ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, subresource: subresource, fields: configPaths))
         ManagedFields.store(entries, in: &merged)
         return .success(merged)
     }

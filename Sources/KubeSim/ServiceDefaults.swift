@@ -42,15 +42,16 @@ enum ServiceDefaults {
             spec["externalTrafficPolicy"] = "Cluster"
         }
         if let ports = spec["ports"]?.arrayValue {
-            spec["ports"] = .array(ports.map { port in
-                var port = port
-                if port["protocol"] == nil { port["protocol"] = "TCP" }
-                if port["targetPort"] == nil, let number = port["port"] { port["targetPort"] = number }
-                if (type == "NodePort" || type == "LoadBalancer"), port["nodePort"] == nil {
-                    port["nodePort"] = .int(allocator.nodePort())
-                }
-                return port
-            })
+            spec["ports"] = .array(
+                ports.map { port in
+                    var port = port
+                    if port["protocol"] == nil { port["protocol"] = "TCP" }
+                    if port["targetPort"] == nil, let number = port["port"] { port["targetPort"] = number }
+                    if type == "NodePort" || type == "LoadBalancer", port["nodePort"] == nil {
+                        port["nodePort"] = .int(allocator.nodePort())
+                    }
+                    return port
+                })
         }
         service["spec"] = .object(spec)
         if service["status"] == nil { service["status"] = ["loadBalancer": .object([:])] }
@@ -64,15 +65,16 @@ enum ServiceDefaults {
             }
         }
         guard let ports = service["spec"]?["ports"]?.arrayValue, let oldPorts = old["spec"]?["ports"]?.arrayValue else { return }
-        service["spec"]?["ports"] = .array(ports.map { port in
-            var port = port
-            if port["nodePort"] == nil,
-                let match = oldPorts.first(where: { $0["port"] == port["port"] && ($0["protocol"] ?? "TCP") == (port["protocol"] ?? "TCP") }),
-                let nodePort = match["nodePort"]
-            {
-                port["nodePort"] = nodePort
-            }
-            return port
-        })
+        service["spec"]?["ports"] = .array(
+            ports.map { port in
+                var port = port
+                if port["nodePort"] == nil,
+                    let match = oldPorts.first(where: { $0["port"] == port["port"] && ($0["protocol"] ?? "TCP") == (port["protocol"] ?? "TCP") }),
+                    let nodePort = match["nodePort"]
+                {
+                    port["nodePort"] = nodePort
+                }
+                return port
+            })
     }
 }

@@ -43,7 +43,8 @@ struct StructuralSchema: Sendable {
         switch value {
         case .object(var members):
             if let properties = schema["properties"]?.objectValue {
-                let keepsUnknown = schema["x-kubernetes-preserve-unknown-fields"]?.boolValue == true
+                let keepsUnknown =
+                    schema["x-kubernetes-preserve-unknown-fields"]?.boolValue == true
                     || schema["x-kubernetes-embedded-resource"]?.boolValue == true
                 for (name, member) in members {
                     if let propertySchema = properties[name] {
@@ -124,7 +125,8 @@ struct StructuralSchema: Sendable {
             }
         case .array(let elements):
             guard let itemSchema = schema["items"] else { return }
-            let mapKeys = schema["x-kubernetes-list-type"]?.stringValue == "map"
+            let mapKeys =
+                schema["x-kubernetes-list-type"]?.stringValue == "map"
                 ? (schema["x-kubernetes-list-map-keys"]?.arrayValue ?? []).compactMap(\.stringValue) : []
             let oldElements = old?.arrayValue ?? []
             var seenKeys: [JSONValue] = []
@@ -171,10 +173,18 @@ struct StructuralSchema: Sendable {
         case .int, .double:
             let number = value.numberValue
             if let minimum = schema["minimum"]?.numberValue, number < minimum {
-                causes.append((path, "FieldValueInvalid", "Invalid value: \(render(value)): \(path) in body should be greater than or equal to \(render(schema["minimum"] ?? .null))"))
+                causes.append(
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \(render(value)): \(path) in body should be greater than or equal to \(render(schema["minimum"] ?? .null))"
+                    ))
             }
             if let maximum = schema["maximum"]?.numberValue, number > maximum {
-                causes.append((path, "FieldValueInvalid", "Invalid value: \(render(value)): \(path) in body should be less than or equal to \(render(schema["maximum"] ?? .null))"))
+                causes.append(
+                    (
+                        path, "FieldValueInvalid",
+                        "Invalid value: \(render(value)): \(path) in body should be less than or equal to \(render(schema["maximum"] ?? .null))"
+                    ))
             }
         case .array(let elements):
             if let maximum = schema["maxItems"]?.intValue, elements.count > maximum {

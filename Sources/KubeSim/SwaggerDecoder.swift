@@ -29,7 +29,8 @@ struct SwaggerDecoder {
         var state = Walk()
         let root: JSONValue = ["$ref": .string("#/definitions/\(definition)")]
         let decoded = walk(object, schema: root, at: Location(), state: &state) ?? .object([:])
-        return Result(object: decoded, unknownFields: state.unknown, unknownApplyFields: state.unknownApply,
+        return Result(
+            object: decoded, unknownFields: state.unknown, unknownApplyFields: state.unknownApply,
             typeError: state.typeError, applyTypeError: state.applyTypeError)
     }
 
@@ -42,7 +43,8 @@ struct SwaggerDecoder {
         var goStruct: String?
 
         func field(_ name: String, in structName: String?) -> Location {
-            Location(strict: strict.isEmpty ? name : "\(strict).\(name)", apply: "\(apply).\(name)",
+            Location(
+                strict: strict.isEmpty ? name : "\(strict).\(name)", apply: "\(apply).\(name)",
                 goFields: goFields + [name], goStruct: structName ?? goStruct)
         }
 
@@ -83,7 +85,9 @@ struct SwaggerDecoder {
                 case .int, .double: return value
                 case .string(let text) where Self.isQuantity(text): return value
                 default:
-                    fail("quantities must match the regular expression '\(Self.quantityPattern)'", apply: "expected string or number", at: location, state: &state)
+                    fail(
+                        "quantities must match the regular expression '\(Self.quantityPattern)'", apply: "expected string or number", at: location,
+                        state: &state)
                     return value
                 }
             case Self.intOrString:
@@ -91,7 +95,8 @@ struct SwaggerDecoder {
                 case .string: return value
                 case .int(let number) where Int64(Int32.min)...Int64(Int32.max) ~= number: return value
                 default:
-                    fail("json: cannot unmarshal \(Self.jsonKind(value, into: "int32")) into Go value of type int32",
+                    fail(
+                        "json: cannot unmarshal \(Self.jsonKind(value, into: "int32")) into Go value of type int32",
                         apply: "expected string or int, got \(Self.applyKind(value))", at: location, state: &state)
                     return value
                 }
@@ -135,10 +140,11 @@ struct SwaggerDecoder {
             }
             let itemSchema = schema["items"] ?? .object([:])
             let keys = listMapKeys(schema)
-            return .array(elements.enumerated().map { index, element in
-                let key = keys.flatMap { Self.applyKey(element, keys: $0) }
-                return walk(element, schema: itemSchema, at: location.item(index, key: key), state: &state) ?? .null
-            })
+            return .array(
+                elements.enumerated().map { index, element in
+                    let key = keys.flatMap { Self.applyKey(element, keys: $0) }
+                    return walk(element, schema: itemSchema, at: location.item(index, key: key), state: &state) ?? .null
+                })
         case "string":
             guard case .string(let text) = value else {
                 mismatch(value, schema: rawSchema, at: location, state: &state)
@@ -184,7 +190,8 @@ struct SwaggerDecoder {
         } else {
             target = "Go struct field \(location.goStruct ?? "").\(location.goFields.joined(separator: ".")) of type \(goType)"
         }
-        fail("json: cannot unmarshal \(Self.jsonKind(value, into: goType)) into \(target)",
+        fail(
+            "json: cannot unmarshal \(Self.jsonKind(value, into: goType)) into \(target)",
             apply: "expected \(applyExpectation(schema)), got \(Self.applyKind(value))", at: location, state: &state)
     }
 

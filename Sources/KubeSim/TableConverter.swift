@@ -22,44 +22,55 @@ struct TableConverter: Sendable {
     }
 
     init(resource: APIResource, now: Date = .now) {
-        let name = Column(name: "Name", type: "string", format: "name",
-            description: "Name must be unique within a namespace.", priority: 0) { $0.metadataName.map(JSONValue.string) ?? "" }
-        let age = Column(name: "Age", type: "string", format: "",
-            description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0) {
-                .string(Self.age(of: $0["metadata"]?["creationTimestamp"]?.stringValue, now: now))
-            }
+        let name = Column(
+            name: "Name", type: "string", format: "name",
+            description: "Name must be unique within a namespace.", priority: 0
+        ) { $0.metadataName.map(JSONValue.string) ?? "" }
+        let age = Column(
+            name: "Age", type: "string", format: "",
+            description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0
+        ) {
+            .string(Self.age(of: $0["metadata"]?["creationTimestamp"]?.stringValue, now: now))
+        }
         if let printerColumns = resource.printerColumns?.arrayValue, !printerColumns.isEmpty {
-            columns = [name] + printerColumns.map { definition in
-                let type = definition["type"]?.stringValue ?? "string"
-                let path = definition["jsonPath"]?.stringValue ?? ""
-                return Column(
-                    name: definition["name"]?.stringValue ?? path, type: type == "date" ? "date" : type,
-                    format: definition["format"]?.stringValue ?? "", description: definition["description"]?.stringValue ?? "",
-                    priority: definition["priority"]?.intValue ?? 0
-                ) { object in
-                    guard let value = SimpleJSONPath.evaluate(path, in: object) else { return .null }
-                    if type == "date", let text = value.stringValue { return .string(Self.age(of: text, now: now)) }
-                    return value
+            columns =
+                [name]
+                + printerColumns.map { definition in
+                    let type = definition["type"]?.stringValue ?? "string"
+                    let path = definition["jsonPath"]?.stringValue ?? ""
+                    return Column(
+                        name: definition["name"]?.stringValue ?? path, type: type == "date" ? "date" : type,
+                        format: definition["format"]?.stringValue ?? "", description: definition["description"]?.stringValue ?? "",
+                        priority: definition["priority"]?.intValue ?? 0
+                    ) { object in
+                        guard let value = SimpleJSONPath.evaluate(path, in: object) else { return .null }
+                        if type == "date", let text = value.stringValue { return .string(Self.age(of: text, now: now)) }
+                        return value
+                    }
                 }
-            }
             return
         }
         switch (resource.group, resource.plural) {
         case ("", "namespaces"):
-            columns = [name, Column(name: "Status", type: "string", format: "", description: "The phase of the namespace.", priority: 0) {
-                $0["status"]?["phase"] ?? ""
-            }, age]
+            columns = [
+                name,
+                Column(name: "Status", type: "string", format: "", description: "The phase of the namespace.", priority: 0) {
+                    $0["status"]?["phase"] ?? ""
+                }, age,
+            ]
         case ("", "configmaps"), ("", "secrets"):
             var list = [name]
             if resource.plural == "secrets" {
                 list.append(Column(name: "Type", type: "string", format: "", description: "The type of the secret.", priority: 0) { $0["type"] ?? "Opaque" })
             }
-            list.append(Column(name: "Data", type: "integer", format: "", description: "The number of entries.", priority: 0) {
-                .int(Int64(($0["data"]?.objectValue?.count ?? 0) + ($0["binaryData"]?.objectValue?.count ?? 0)))
-            })
+            list.append(
+                Column(name: "Data", type: "integer", format: "", description: "The number of entries.", priority: 0) {
+                    .int(Int64(($0["data"]?.objectValue?.count ?? 0) + ($0["binaryData"]?.objectValue?.count ?? 0)))
+                })
             columns = list + [age]
         case ("", "pods"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Ready", type: "string", format: "", description: "Ready containers.", priority: 0) { pod in
                     let total = pod["spec"]?["containers"]?.arrayValue?.count ?? 0
                     let ready = pod["status"]?["containerStatuses"]?.arrayValue?.filter { $0["ready"] == true }.count ?? 0
@@ -71,9 +82,11 @@ struct TableConverter: Sendable {
                 },
                 age,
                 Column(name: "IP", type: "string", format: "", description: "The pod's IP address.", priority: 1) { $0["status"]?["podIP"] ?? "<none>" },
-                Column(name: "Node", type: "string", format: "", description: "The node the pod runs on.", priority: 1) { $0["spec"]?["nodeName"] ?? "<none>" }]
+                Column(name: "Node", type: "string", format: "", description: "The node the pod runs on.", priority: 1) { $0["spec"]?["nodeName"] ?? "<none>" },
+            ]
         case ("", "services"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Type", type: "string", format: "", description: "The type of the service.", priority: 0) { $0["spec"]?["type"] ?? "ClusterIP" },
                 Column(name: "Cluster-IP", type: "string", format: "", description: "The cluster IP.", priority: 0) { $0["spec"]?["clusterIP"] ?? "<none>" },
                 Column(name: "External-IP", type: "string", format: "", description: "Load balancer ingress.", priority: 0) { service in
@@ -90,21 +103,29 @@ struct TableConverter: Sendable {
                     }
                     return .string(ports.isEmpty ? "<none>" : ports.joined(separator: ","))
                 },
-                age]
+                age,
+            ]
         case ("", "nodes"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Status", type: "string", format: "", description: "The node's Ready condition.", priority: 0) { node in
                     let ready = node["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }
                     return ready?["status"] == "True" ? "Ready" : "NotReady"
                 },
-                age]
+                age,
+            ]
         case ("", "persistentvolumeclaims"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Status", type: "string", format: "", description: "The claim's phase.", priority: 0) { $0["status"]?["phase"] ?? "Pending" },
-                Column(name: "Capacity", type: "string", format: "", description: "The bound capacity.", priority: 0) { $0["status"]?["capacity"]?["storage"] ?? "" },
-                age]
+                Column(name: "Capacity", type: "string", format: "", description: "The bound capacity.", priority: 0) {
+                    $0["status"]?["capacity"]?["storage"] ?? ""
+                },
+                age,
+            ]
         case ("", "endpoints"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Endpoints", type: "string", format: "", description: "Ready addresses and ports.", priority: 0) { endpoints in
                     let pairs = (endpoints["subsets"]?.arrayValue ?? []).flatMap { subset in
                         (subset["addresses"]?.arrayValue ?? []).flatMap { address in
@@ -115,13 +136,16 @@ struct TableConverter: Sendable {
                     }
                     return .string(pairs.isEmpty ? "<none>" : pairs.joined(separator: ","))
                 },
-                age]
+                age,
+            ]
         case ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"):
-            columns = [name,
+            columns = [
+                name,
                 Column(name: "Ready", type: "string", format: "", description: "Ready replicas.", priority: 0) {
                     .string("\($0["status"]?["readyReplicas"]?.intValue ?? 0)/\($0["spec"]?["replicas"]?.intValue ?? 1)")
                 },
-                age]
+                age,
+            ]
         default:
             columns = [name, age]
         }
@@ -129,8 +153,10 @@ struct TableConverter: Sendable {
 
     func table(for objects: [JSONValue], resourceVersion: String?, includeColumns: Bool = true) -> JSONValue {
         let definitions: [JSONValue] = columns.map { column in
-            ["name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
-             "description": .string(column.description), "priority": .int(column.priority)]
+            [
+                "name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
+                "description": .string(column.description), "priority": .int(column.priority),
+            ]
         }
         let rows: [JSONValue] = objects.map { object in
             [

@@ -12,7 +12,8 @@ enum RequestBodyDecoder {
             jsonError = error
         }
         guard allowYAML else {
-            throw APIError.badRequest("the body of the request was not valid JSON: \(jsonError) (\(data.count) bytes: \(String(decoding: data.prefix(200), as: UTF8.self)))")
+            throw APIError.badRequest(
+                "the body of the request was not valid JSON: \(jsonError) (\(data.count) bytes: \(String(decoding: data.prefix(200), as: UTF8.self)))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw APIError.badRequest("the body of the request was not valid UTF-8")

@@ -28,7 +28,8 @@ struct EncoderWeights: Sendable {
 
     init(file: SafeTensorsFile, configuration c: ModelConfiguration) throws(MiniLMError) {
         // Checkpoints saved from BertForMaskedLM and the like prefix every name with "bert.".
-        let prefix = file.tensors["embeddings.word_embeddings.weight"] == nil && file.tensors["bert.embeddings.word_embeddings.weight"] != nil
+        let prefix =
+            file.tensors["embeddings.word_embeddings.weight"] == nil && file.tensors["bert.embeddings.word_embeddings.weight"] != nil
             ? "bert." : ""
         func tensor(_ name: String, _ shape: [Int]) throws(MiniLMError) -> [Float] {
             try file.float32(prefix + name, shape: shape)
@@ -48,19 +49,20 @@ struct EncoderWeights: Sendable {
             let queryBias = try tensor(layer + "attention.self.query.bias", [h])
             let keyBias = try tensor(layer + "attention.self.key.bias", [h])
             let valueBias = try tensor(layer + "attention.self.value.bias", [h])
-            layers.append(Layer(
-                queryKeyValue: query + key + value,
-                queryKeyValueBias: queryBias + keyBias + valueBias,
-                attentionOutput: try tensor(layer + "attention.output.dense.weight", [h, h]),
-                attentionOutputBias: try tensor(layer + "attention.output.dense.bias", [h]),
-                attentionNormScale: try tensor(layer + "attention.output.LayerNorm.weight", [h]),
-                attentionNormBias: try tensor(layer + "attention.output.LayerNorm.bias", [h]),
-                intermediate: try tensor(layer + "intermediate.dense.weight", [c.intermediateSize, h]),
-                intermediateBias: try tensor(layer + "intermediate.dense.bias", [c.intermediateSize]),
-                output: try tensor(layer + "output.dense.weight", [h, c.intermediateSize]),
-                outputBias: try tensor(layer + "output.dense.bias", [h]),
-                outputNormScale: try tensor(layer + "output.LayerNorm.weight", [h]),
-                outputNormBias: try tensor(layer + "output.LayerNorm.bias", [h])))
+            layers.append(
+                Layer(
+                    queryKeyValue: query + key + value,
+                    queryKeyValueBias: queryBias + keyBias + valueBias,
+                    attentionOutput: try tensor(layer + "attention.output.dense.weight", [h, h]),
+                    attentionOutputBias: try tensor(layer + "attention.output.dense.bias", [h]),
+                    attentionNormScale: try tensor(layer + "attention.output.LayerNorm.weight", [h]),
+                    attentionNormBias: try tensor(layer + "attention.output.LayerNorm.bias", [h]),
+                    intermediate: try tensor(layer + "intermediate.dense.weight", [c.intermediateSize, h]),
+                    intermediateBias: try tensor(layer + "intermediate.dense.bias", [c.intermediateSize]),
+                    output: try tensor(layer + "output.dense.weight", [h, c.intermediateSize]),
+                    outputBias: try tensor(layer + "output.dense.bias", [h]),
+                    outputNormScale: try tensor(layer + "output.LayerNorm.weight", [h]),
+                    outputNormBias: try tensor(layer + "output.LayerNorm.bias", [h])))
         }
     }
 }

@@ -18,30 +18,30 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var headSize: Int { hiddenSize / headCount }
 
     struct EncoderFile: Decodable {
-        var model_type: String?
-        var hidden_act: String?
-        var position_embedding_type: String?
-        var vocab_size: Int
-        var hidden_size: Int
-        var num_hidden_layers: Int
-        var num_attention_heads: Int
-        var intermediate_size: Int
-        var max_position_embeddings: Int
-        var type_vocab_size: Int
-        var layer_norm_eps: Float?
+        var modelType: String?
+        var hiddenAct: String?
+        var positionEmbeddingType: String?
+        var vocabSize: Int
+        var hiddenSize: Int
+        var numHiddenLayers: Int
+        var numAttentionHeads: Int
+        var intermediateSize: Int
+        var maxPositionEmbeddings: Int
+        var typeVocabSize: Int
+        var layerNormEps: Float?
     }
 
     struct SentenceFile: Decodable {
-        var max_seq_length: Int
-        var do_lower_case: Bool?
+        var maxSeqLength: Int
+        var doLowerCase: Bool?
     }
 
     struct PoolingFile: Decodable {
-        var word_embedding_dimension: Int?
-        var pooling_mode_mean_tokens: Bool?
-        var pooling_mode_cls_token: Bool?
-        var pooling_mode_max_tokens: Bool?
-        var pooling_mode_mean_sqrt_len_tokens: Bool?
+        var wordEmbeddingDimension: Int?
+        var poolingModeMeanTokens: Bool?
+        var poolingModeClsToken: Bool?
+        var poolingModeMaxTokens: Bool?
+        var poolingModeMeanSqrtLenTokens: Bool?
     }
 
     public init(directory: URL) throws(MiniLMError) {
@@ -53,39 +53,40 @@ public struct ModelConfiguration: Sendable, Equatable {
         let pooling: PoolingFile = try Self.decode(poolingURL, what: "the pooling configuration")
 
         func refuse(_ url: URL, _ problem: String) -> MiniLMError { .unsupportedModel(path: url.path, problem: problem) }
-        if let type = encoder.model_type, type != "bert" { throw refuse(encoderURL, "model_type is \(type), not bert") }
-        if let act = encoder.hidden_act, act != "gelu" { throw refuse(encoderURL, "hidden_act is \(act); only gelu (erf) is implemented") }
-        if let position = encoder.position_embedding_type, position != "absolute" {
+        if let type = encoder.modelType, type != "bert" { throw refuse(encoderURL, "model_type is \(type), not bert") }
+        if let act = encoder.hiddenAct, act != "gelu" { throw refuse(encoderURL, "hidden_act is \(act); only gelu (erf) is implemented") }
+        if let position = encoder.positionEmbeddingType, position != "absolute" {
             throw refuse(encoderURL, "position_embedding_type is \(position); only absolute is implemented")
         }
-        guard encoder.num_attention_heads > 0, encoder.hidden_size % encoder.num_attention_heads == 0 else {
-            throw refuse(encoderURL, "hidden_size \(encoder.hidden_size) is not a multiple of num_attention_heads \(encoder.num_attention_heads)")
+        guard encoder.numAttentionHeads > 0, encoder.hiddenSize % encoder.numAttentionHeads == 0 else {
+            throw refuse(encoderURL, "hidden_size \(encoder.hiddenSize) is not a multiple of num_attention_heads \(encoder.numAttentionHeads)")
         }
-        guard encoder.vocab_size > 0, encoder.num_hidden_layers > 0, encoder.intermediate_size > 0, encoder.type_vocab_size > 0 else {
+        guard encoder.vocabSize > 0, encoder.numHiddenLayers > 0, encoder.intermediateSize > 0, encoder.typeVocabSize > 0 else {
             throw refuse(encoderURL, "vocab_size, num_hidden_layers, intermediate_size and type_vocab_size must be positive")
         }
-        guard (2...encoder.max_position_embeddings).contains(sentence.max_seq_length) else {
-            throw refuse(sentenceURL, "max_seq_length \(sentence.max_seq_length) is not within 2...\(encoder.max_position_embeddings) (max_position_embeddings)")
+        guard (2...encoder.maxPositionEmbeddings).contains(sentence.maxSeqLength) else {
+            throw refuse(
+                sentenceURL, "max_seq_length \(sentence.maxSeqLength) is not within 2...\(encoder.maxPositionEmbeddings) (max_position_embeddings)")
         }
-        if sentence.do_lower_case == true {
+        if sentence.doLowerCase == true {
             throw refuse(sentenceURL, "do_lower_case true is not implemented (the tokenizer lower-cases by itself)")
         }
-        let otherModes = [pooling.pooling_mode_cls_token, pooling.pooling_mode_max_tokens, pooling.pooling_mode_mean_sqrt_len_tokens]
-        guard pooling.pooling_mode_mean_tokens == true, !otherModes.contains(true) else {
+        let otherModes = [pooling.poolingModeClsToken, pooling.poolingModeMaxTokens, pooling.poolingModeMeanSqrtLenTokens]
+        guard pooling.poolingModeMeanTokens == true, !otherModes.contains(true) else {
             throw refuse(poolingURL, "only pooling_mode_mean_tokens is implemented")
         }
-        if let dimension = pooling.word_embedding_dimension, dimension != encoder.hidden_size {
-            throw refuse(poolingURL, "word_embedding_dimension \(dimension) is not the encoder's hidden_size \(encoder.hidden_size)")
+        if let dimension = pooling.wordEmbeddingDimension, dimension != encoder.hiddenSize {
+            throw refuse(poolingURL, "word_embedding_dimension \(dimension) is not the encoder's hidden_size \(encoder.hiddenSize)")
         }
-        vocabularySize = encoder.vocab_size
-        hiddenSize = encoder.hidden_size
-        layerCount = encoder.num_hidden_layers
-        headCount = encoder.num_attention_heads
-        intermediateSize = encoder.intermediate_size
-        maximumPositions = encoder.max_position_embeddings
-        typeVocabularySize = encoder.type_vocab_size
-        layerNormEpsilon = encoder.layer_norm_eps ?? 1e-12
-        maximumSequenceLength = sentence.max_seq_length
+        vocabularySize = encoder.vocabSize
+        hiddenSize = encoder.hiddenSize
+        layerCount = encoder.numHiddenLayers
+        headCount = encoder.numAttentionHeads
+        intermediateSize = encoder.intermediateSize
+        maximumPositions = encoder.maxPositionEmbeddings
+        typeVocabularySize = encoder.typeVocabSize
+        layerNormEpsilon = encoder.layerNormEps ?? 1e-12
+        maximumSequenceLength = sentence.maxSeqLength
     }
 
     static func decode<T: Decodable>(_ url: URL, what: String) throws(MiniLMError) -> T {
@@ -96,7 +97,9 @@ public struct ModelConfiguration: Sendable, Equatable {
             throw .missingFile(path: url.path, fix: "the model directory needs \(what)")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(T.self, from: data)
         } catch {
             throw .corruptFile(path: url.path, problem: "it is not the expected JSON (\(error))")
         }

@@ -10,10 +10,11 @@ import Glibc
 /// run. Loading it ourselves lets us first name the kernels from the CPU's feature flags in `OPENBLAS_CORETYPE`,
 /// unless the environment already names them (which always wins).
 public struct OpenBLAS: Sendable {
-    typealias SGEMM = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
-        UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
+    typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+            UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     typealias CoreName = @convention(c) () -> UnsafeMutablePointer<CChar>?
     typealias ThreadCount = @convention(c) () -> Int32
 

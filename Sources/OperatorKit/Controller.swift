@@ -151,7 +151,9 @@ private actor Sources {
 /// `controller_runtime_terminal_reconcile_errors_total{controller}`, `controller_runtime_reconcile_time_seconds`.
 struct ReconcileMetrics: Sendable {
     enum Outcome: String {
-        case success, error, requeueAfter = "requeue_after", terminalError = "error_terminal"
+        case success, error
+        case requeueAfter = "requeue_after"
+        case terminalError = "error_terminal"
     }
 
     let controller: String
@@ -166,9 +168,10 @@ struct ReconcileMetrics: Sendable {
         if outcome == .terminalError {
             counter("controller_runtime_terminal_reconcile_errors_total", [("controller", controller)]).increment()
         }
-        let timer = factory.map {
-            Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)], factory: $0)
-        } ?? Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)])
+        let timer =
+            factory.map {
+                Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)], factory: $0)
+            } ?? Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", controller)])
         timer.recordNanoseconds(WorkQueue<ObjectKey>.nanoseconds(ContinuousClock.now - started))
     }
 

@@ -21,7 +21,8 @@ public struct EventFilter<Object: KubernetesObject>: Sendable {
     /// the status subresource alone passes nothing, so a controller is not woken by its own status updates.
     public static var specOrMetadataChanged: EventFilter {
         EventFilter { old, new in
-            let before = old.metadata, after = new.metadata
+            let before = old.metadata
+            let after = new.metadata
             return before?.generation != after?.generation || before?.labels != after?.labels
                 || before?.annotations != after?.annotations || before?.finalizers != after?.finalizers
                 || before?.deletionTimestamp != after?.deletionTimestamp

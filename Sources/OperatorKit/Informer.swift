@@ -146,9 +146,11 @@ public final class Informer<Object: KubernetesObject>: Sendable {
             return try json.decode(as: Object.self)
         } catch {
             let key = Self.key(of: json)
-            logger.error("skipping an object that does not decode", metadata: [
-                "object": "\(key.namespace.map { "\($0)/" } ?? "")\(key.name)", "error": "\(error)",
-            ])
+            logger.error(
+                "skipping an object that does not decode",
+                metadata: [
+                    "object": "\(key.namespace.map { "\($0)/" } ?? "")\(key.name)", "error": "\(error)",
+                ])
             return nil
         }
     }

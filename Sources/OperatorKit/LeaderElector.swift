@@ -56,7 +56,8 @@ public actor LeaderElector {
         logger[metadataKey: "lease"] = "\(configuration.namespace)/\(configuration.leaseName)"
         self.logger = logger
         let dimensions = [("name", configuration.leaseName)]
-        status = metricsFactory.map { Gauge(label: "leader_election_master_status", dimensions: dimensions, factory: $0) }
+        status =
+            metricsFactory.map { Gauge(label: "leader_election_master_status", dimensions: dimensions, factory: $0) }
             ?? Gauge(label: "leader_election_master_status", dimensions: dimensions)
         status.record(0)
     }
@@ -70,7 +71,10 @@ public actor LeaderElector {
     public func run(releaseOnCancel: Bool = true, whileLeading: @escaping @Sendable () async -> Void) async throws {
         guard await acquire() else { return }
         let kept = await withTaskGroup(of: Bool?.self) { group in
-            group.addTask { await whileLeading(); return nil }
+            group.addTask {
+                await whileLeading()
+                return nil
+            }
             group.addTask { await self.renewWhileLeading() }
             var kept = true
             while let result = await group.next() {

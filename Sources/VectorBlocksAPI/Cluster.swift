@@ -21,10 +21,11 @@ public struct Cluster: KubernetesObject, SchemaDescribed {
         self.status = status
     }
 
-    public static let schema = Schema.object([
-        "spec": .of(ClusterSpec.self),
-        "status": .of(ClusterStatus.self),
-    ], required: ["spec"])
+    public static let schema = Schema.object(
+        [
+            "spec": .of(ClusterSpec.self),
+            "status": .of(ClusterStatus.self),
+        ], required: ["spec"])
 
     public func componentSpec(named name: String) -> ClusterComponentSpec? {
         spec.componentSpecs.first { $0.name == name }
@@ -66,15 +67,16 @@ public struct ClusterSpec: Codable, Sendable, Hashable, SchemaDescribed {
 
     static let referencePattern = #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#
 
-    public static let schema = Schema.object([
-        "clusterDefinitionRef": Schema.string(pattern: referencePattern, maxLength: 63)
-            .immutable(message: "clusterDefinitionRef is immutable"),
-        "clusterVersionRef": .string(pattern: referencePattern, maxLength: 63),
-        "terminationPolicy": .string(oneOf: TerminationPolicy.self),
-        "affinity": .of(Affinity.self),
-        "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
-        "componentSpecs": .array(of: .of(ClusterComponentSpec.self), listMapKeys: ["name"], minItems: 1),
-    ], required: ["clusterDefinitionRef", "terminationPolicy", "componentSpecs"])
+    public static let schema = Schema.object(
+        [
+            "clusterDefinitionRef": Schema.string(pattern: referencePattern, maxLength: 63)
+                .immutable(message: "clusterDefinitionRef is immutable"),
+            "clusterVersionRef": .string(pattern: referencePattern, maxLength: 63),
+            "terminationPolicy": .string(oneOf: TerminationPolicy.self),
+            "affinity": .of(Affinity.self),
+            "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
+            "componentSpecs": .array(of: .of(ClusterComponentSpec.self), listMapKeys: ["name"], minItems: 1),
+        ], required: ["clusterDefinitionRef", "terminationPolicy", "componentSpecs"])
 }
 
 /// KubeBlocks' scheduling shorthand: spread replicas over topology keys, pin to node labels, share or own nodes.
@@ -84,9 +86,10 @@ public struct Affinity: Codable, Sendable, Hashable, SchemaDescribed {
     public var nodeLabels: [String: String]?
     public var tenancy: Tenancy?
 
-    public init(podAntiAffinity: PodAntiAffinity? = nil, topologyKeys: [String]? = nil,
-        nodeLabels: [String: String]? = nil, tenancy: Tenancy? = nil)
-    {
+    public init(
+        podAntiAffinity: PodAntiAffinity? = nil, topologyKeys: [String]? = nil,
+        nodeLabels: [String: String]? = nil, tenancy: Tenancy? = nil
+    ) {
         self.podAntiAffinity = podAntiAffinity
         self.topologyKeys = topologyKeys
         self.nodeLabels = nodeLabels
@@ -142,18 +145,19 @@ public struct ClusterComponentSpec: Codable, Sendable, Hashable, SchemaDescribed
         self.serviceAccountName = serviceAccountName
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(maxLength: 22),
-        "componentDefRef": .dnsLabel(maxLength: 22),
-        "monitor": Schema.boolean.defaulting(to: false),
-        "replicas": Schema.integer(minimum: 0).defaulting(to: 1),
-        "affinity": .of(Affinity.self),
-        "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
-        "resources": .kubernetes("io.k8s.api.core.v1.ResourceRequirements"),
-        "volumeClaimTemplates": .array(of: .of(ClusterComponentVolumeClaimTemplate.self), listMapKeys: ["name"]),
-        "services": .array(of: .of(ClusterComponentService.self), listMapKeys: ["name"]),
-        "serviceAccountName": .string(),
-    ], required: ["name", "componentDefRef"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(maxLength: 22),
+            "componentDefRef": .dnsLabel(maxLength: 22),
+            "monitor": Schema.boolean.defaulting(to: false),
+            "replicas": Schema.integer(minimum: 0).defaulting(to: 1),
+            "affinity": .of(Affinity.self),
+            "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
+            "resources": .kubernetes("io.k8s.api.core.v1.ResourceRequirements"),
+            "volumeClaimTemplates": .array(of: .of(ClusterComponentVolumeClaimTemplate.self), listMapKeys: ["name"]),
+            "services": .array(of: .of(ClusterComponentService.self), listMapKeys: ["name"]),
+            "serviceAccountName": .string(),
+        ], required: ["name", "componentDefRef"])
 
     /// The storage a volume claim template asks for.
     public func storage(of volume: String) -> Quantity? {
@@ -171,10 +175,11 @@ public struct ClusterComponentVolumeClaimTemplate: Codable, Sendable, Hashable, 
         self.spec = spec
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(),
-        "spec": .kubernetes("io.k8s.api.core.v1.PersistentVolumeClaimSpec"),
-    ], required: ["name", "spec"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(),
+            "spec": .kubernetes("io.k8s.api.core.v1.PersistentVolumeClaimSpec"),
+        ], required: ["name", "spec"])
 }
 
 public enum ClusterPhase: String, Codable, Sendable, Hashable, CaseIterable {
@@ -277,19 +282,24 @@ extension Cluster {
     /// the definition stays and no volume's storage shrinks.
     public func validate(definition: ClusterDefinition? = nil, version: ClusterVersion? = nil, old: Cluster? = nil) -> [FieldError] {
         let components = FieldPath("spec.componentSpecs")
-        var errors = Check.required(spec.clusterDefinitionRef, at: FieldPath("spec.clusterDefinitionRef"),
+        var errors = Check.required(
+            spec.clusterDefinitionRef, at: FieldPath("spec.clusterDefinitionRef"),
             fix: "name the ClusterDefinition of the engine, e.g. \"qdrant\" or \"pgvector\"")
         if spec.componentSpecs.isEmpty {
-            errors.append(FieldError(field: components.description, message: "Required value: at least one component",
-                fix: "add a componentSpecs entry for each component of the definition you want to run"))
+            errors.append(
+                FieldError(
+                    field: components.description, message: "Required value: at least one component",
+                    fix: "add a componentSpecs entry for each component of the definition you want to run"))
         }
         errors += Check.uniqueNames(spec.componentSpecs.map(\.name), at: components)
         for (index, component) in spec.componentSpecs.enumerated() {
             let path = components.index(index)
             errors += Check.dnsLabel(component.name, at: path.child("name"), maxLength: 22, what: "component")
             if let replicas = component.replicas, replicas < 0 {
-                errors.append(FieldError(field: path.child("replicas").description,
-                    message: "Invalid value: \(replicas): must be greater than or equal to 0", fix: "set replicas to 0 or more"))
+                errors.append(
+                    FieldError(
+                        field: path.child("replicas").description,
+                        message: "Invalid value: \(replicas): must be greater than or equal to 0", fix: "set replicas to 0 or more"))
             }
             if let resources = component.resources {
                 errors += resources.validate(at: path.child("resources"))
@@ -297,22 +307,32 @@ extension Cluster {
             errors += Check.uniqueNames((component.volumeClaimTemplates ?? []).map(\.name), at: path.child("volumeClaimTemplates"))
             errors += Check.uniqueNames((component.services ?? []).map(\.name), at: path.child("services"))
             if let definition, definition.componentDef(named: component.componentDefRef) == nil {
-                errors.append(FieldError(field: path.child("componentDefRef").description,
-                    message: "Not found: \"\(component.componentDefRef)\" is not a component of ClusterDefinition \"\(definition.metadata?.name ?? "")\"",
-                    fix: "use one of: \(definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
+                errors.append(
+                    FieldError(
+                        field: path.child("componentDefRef").description,
+                        message: "Not found: \"\(component.componentDefRef)\" is not a component of ClusterDefinition \"\(definition.metadata?.name ?? "")\"",
+                        fix: "use one of: \(definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
             }
             if component.monitor == true, let definition, let componentDef = definition.componentDef(named: component.componentDefRef),
                 componentDef.scrapePort == nil
             {
-                errors.append(FieldError(field: path.child("monitor").description,
-                    message: "Invalid value: true: component \"\(componentDef.name)\" of ClusterDefinition \"\(definition.metadata?.name ?? "")\" serves no metrics endpoint",
-                    fix: "set monitor: false, or name the engine's metrics port in the definition's monitor.exporterConfig"))
+                errors.append(
+                    FieldError(
+                        field: path.child("monitor").description,
+                        message:
+                            "Invalid value: true: component \"\(componentDef.name)\" of ClusterDefinition \"\(definition.metadata?.name ?? "")\" serves no metrics endpoint",
+                        fix: "set monitor: false, or name the engine's metrics port in the definition's monitor.exporterConfig"))
             }
         }
         if let version, version.spec.clusterDefinitionRef != spec.clusterDefinitionRef {
-            errors.append(FieldError(field: "spec.clusterVersionRef",
-                message: "Invalid value: \"\(version.metadata?.name ?? "")\": it is a version of ClusterDefinition \"\(version.spec.clusterDefinitionRef)\", not \"\(spec.clusterDefinitionRef)\"",
-                fix: "name a ClusterVersion whose clusterDefinitionRef is \"\(spec.clusterDefinitionRef)\", or leave clusterVersionRef empty for the default one"))
+            errors.append(
+                FieldError(
+                    field: "spec.clusterVersionRef",
+                    message:
+                        "Invalid value: \"\(version.metadata?.name ?? "")\": it is a version of ClusterDefinition \"\(version.spec.clusterDefinitionRef)\", not \"\(spec.clusterDefinitionRef)\"",
+                    fix:
+                        "name a ClusterVersion whose clusterDefinitionRef is \"\(spec.clusterDefinitionRef)\", or leave clusterVersionRef empty for the default one"
+                ))
         }
         if let old {
             errors += validateUpdate(from: old)
@@ -323,9 +343,11 @@ extension Cluster {
     private func validateUpdate(from old: Cluster) -> [FieldError] {
         var errors: [FieldError] = []
         if old.spec.clusterDefinitionRef != spec.clusterDefinitionRef {
-            errors.append(FieldError(field: "spec.clusterDefinitionRef",
-                message: "Invalid value: \"\(spec.clusterDefinitionRef)\": clusterDefinitionRef is immutable",
-                fix: "keep \"\(old.spec.clusterDefinitionRef)\"; to change engine, make a new Cluster"))
+            errors.append(
+                FieldError(
+                    field: "spec.clusterDefinitionRef",
+                    message: "Invalid value: \"\(spec.clusterDefinitionRef)\": clusterDefinitionRef is immutable",
+                    fix: "keep \"\(old.spec.clusterDefinitionRef)\"; to change engine, make a new Cluster"))
         }
         for (index, component) in spec.componentSpecs.enumerated() {
             guard let before = old.componentSpec(named: component.name) else { continue }
@@ -333,10 +355,11 @@ extension Cluster {
                 guard let previous = before.storage(of: template.name), let requested = template.spec.resources?.requests?["storage"],
                     requested < previous
                 else { continue }
-                errors.append(FieldError(
-                    field: "spec.componentSpecs[\(index)].volumeClaimTemplates[\(position)].spec.resources.requests[storage]",
-                    message: "Forbidden: storage may not shrink from \(previous) to \(requested)",
-                    fix: "keep at least \(previous); a volume can only grow (VolumeExpansion)"))
+                errors.append(
+                    FieldError(
+                        field: "spec.componentSpecs[\(index)].volumeClaimTemplates[\(position)].spec.resources.requests[storage]",
+                        message: "Forbidden: storage may not shrink from \(previous) to \(requested)",
+                        fix: "keep at least \(previous); a volume can only grow (VolumeExpansion)"))
             }
         }
         return errors

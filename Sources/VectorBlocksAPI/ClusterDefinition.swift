@@ -21,10 +21,11 @@ public struct ClusterDefinition: KubernetesObject, SchemaDescribed {
         self.status = status
     }
 
-    public static let schema = Schema.object([
-        "spec": .of(ClusterDefinitionSpec.self),
-        "status": .of(AvailabilityStatus.self),
-    ], required: ["spec"])
+    public static let schema = Schema.object(
+        [
+            "spec": .of(ClusterDefinitionSpec.self),
+            "status": .of(AvailabilityStatus.self),
+        ], required: ["spec"])
 
     /// The component definition called `name`.
     public func componentDef(named name: String) -> ClusterComponentDefinition? {
@@ -46,11 +47,12 @@ public struct ClusterDefinitionSpec: Codable, Sendable, Hashable, SchemaDescribe
         self.connectionCredential = connectionCredential
     }
 
-    public static let schema = Schema.object([
-        "type": .string(maxLength: 24),
-        "componentDefs": .array(of: .of(ClusterComponentDefinition.self), listMapKeys: ["name"], minItems: 1),
-        "connectionCredential": .stringMap,
-    ], required: ["componentDefs"])
+    public static let schema = Schema.object(
+        [
+            "type": .string(maxLength: 24),
+            "componentDefs": .array(of: .of(ClusterComponentDefinition.self), listMapKeys: ["name"], minItems: 1),
+            "connectionCredential": .stringMap,
+        ], required: ["componentDefs"])
 }
 
 /// How a component's replicas relate (KubeBlocks' WorkloadType).
@@ -97,18 +99,19 @@ public struct ClusterComponentDefinition: Codable, Sendable, Hashable, SchemaDes
         self.volumeTypes = volumeTypes
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(maxLength: 22),
-        "description": .string(),
-        "workloadType": .string(oneOf: WorkloadType.self),
-        "characterType": .string(),
-        "configSpecs": .array(of: .of(ComponentTemplateSpec.self), listMapKeys: ["name"]),
-        "scriptSpecs": .array(of: .of(ComponentTemplateSpec.self), listMapKeys: ["name"]),
-        "monitor": .of(MonitorConfig.self),
-        "podSpec": .kubernetes("io.k8s.api.core.v1.PodSpec"),
-        "service": .of(ServiceSpec.self),
-        "volumeTypes": .array(of: .of(VolumeTypeSpec.self), listMapKeys: ["name"]),
-    ], required: ["name", "workloadType"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(maxLength: 22),
+            "description": .string(),
+            "workloadType": .string(oneOf: WorkloadType.self),
+            "characterType": .string(),
+            "configSpecs": .array(of: .of(ComponentTemplateSpec.self), listMapKeys: ["name"]),
+            "scriptSpecs": .array(of: .of(ComponentTemplateSpec.self), listMapKeys: ["name"]),
+            "monitor": .of(MonitorConfig.self),
+            "podSpec": .kubernetes("io.k8s.api.core.v1.PodSpec"),
+            "service": .of(ServiceSpec.self),
+            "volumeTypes": .array(of: .of(VolumeTypeSpec.self), listMapKeys: ["name"]),
+        ], required: ["name", "workloadType"])
 }
 
 /// A ConfigMap template mounted into the component's Pods (KubeBlocks' ComponentConfigSpec and
@@ -130,13 +133,14 @@ public struct ComponentTemplateSpec: Codable, Sendable, Hashable, SchemaDescribe
         self.defaultMode = defaultMode
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(maxLength: 63),
-        "templateRef": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 63),
-        "namespace": Schema.string(pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", maxLength: 63).defaulting(to: "default"),
-        "volumeName": .dnsLabel(maxLength: 32),
-        "defaultMode": .integer(minimum: 0, maximum: 0o777),
-    ], required: ["name", "templateRef", "volumeName"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(maxLength: 63),
+            "templateRef": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 63),
+            "namespace": Schema.string(pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", maxLength: 63).defaulting(to: "default"),
+            "volumeName": .dnsLabel(maxLength: 32),
+            "defaultMode": .integer(minimum: 0, maximum: 0o777),
+        ], required: ["name", "templateRef", "volumeName"])
 }
 
 public struct MonitorConfig: Codable, Sendable, Hashable, SchemaDescribed {
@@ -161,10 +165,11 @@ public struct MonitorConfig: Codable, Sendable, Hashable, SchemaDescribed {
         public static let schema: Schema = {
             var port = Schema()
             port.intOrString = true
-            return Schema.object([
-                "scrapePort": port,
-                "scrapePath": Schema.string(maxLength: 128).defaulting(to: "/metrics"),
-            ], required: ["scrapePort"])
+            return Schema.object(
+                [
+                    "scrapePort": port,
+                    "scrapePath": Schema.string(maxLength: 128).defaulting(to: "/metrics"),
+                ], required: ["scrapePort"])
         }()
     }
 
@@ -183,7 +188,7 @@ public struct ServiceSpec: Codable, Sendable, Hashable, SchemaDescribed {
     }
 
     public static let schema = Schema.object([
-        "ports": .array(of: .kubernetes("io.k8s.api.core.v1.ServicePort")),
+        "ports": .array(of: .kubernetes("io.k8s.api.core.v1.ServicePort"))
     ])
 }
 
@@ -202,10 +207,11 @@ public struct VolumeTypeSpec: Codable, Sendable, Hashable, SchemaDescribed {
         case log
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(),
-        "type": .string(oneOf: VolumeType.self),
-    ], required: ["name"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(),
+            "type": .string(oneOf: VolumeType.self),
+        ], required: ["name"])
 }
 
 // MARK: Defaults and validation
@@ -232,8 +238,10 @@ extension ClusterDefinition {
         let componentDefs = FieldPath("spec.componentDefs")
         var errors: [FieldError] = []
         if spec.componentDefs.isEmpty {
-            errors.append(FieldError(field: componentDefs.description, message: "Required value: at least one component definition",
-                fix: "describe the engine's component under spec.componentDefs"))
+            errors.append(
+                FieldError(
+                    field: componentDefs.description, message: "Required value: at least one component definition",
+                    fix: "describe the engine's component under spec.componentDefs"))
         }
         for (index, component) in spec.componentDefs.enumerated() {
             errors += component.validate(at: componentDefs.index(index))
@@ -257,12 +265,16 @@ extension ClusterDefinition {
                 if variable.hasPrefix("SVC_PORT_") {
                     let port = String(variable.dropFirst("SVC_PORT_".count))
                     if !portNames.contains(port) {
-                        errors.append(FieldError(field: field, message: "Invalid value: \"$(\(variable))\": no service port is named \"\(port)\"",
-                            fix: "use one of: \(portNames.map { "$(SVC_PORT_\($0))" }.joined(separator: ", "))"))
+                        errors.append(
+                            FieldError(
+                                field: field, message: "Invalid value: \"$(\(variable))\": no service port is named \"\(port)\"",
+                                fix: "use one of: \(portNames.map { "$(SVC_PORT_\($0))" }.joined(separator: ", "))"))
                     }
                 } else if !Self.credentialVariables.contains(variable) {
-                    errors.append(FieldError(field: field, message: "Invalid value: \"$(\(variable))\": not a variable the operator replaces",
-                        fix: "use \(Self.credentialVariables.map { "$(\($0))" }.joined(separator: ", ")) or $(SVC_PORT_<port name>)"))
+                    errors.append(
+                        FieldError(
+                            field: field, message: "Invalid value: \"$(\(variable))\": not a variable the operator replaces",
+                            fix: "use \(Self.credentialVariables.map { "$(\($0))" }.joined(separator: ", ")) or $(SVC_PORT_<port name>)"))
                 }
             }
         }
@@ -298,8 +310,10 @@ extension ClusterComponentDefinition {
         errors += validateMonitor(at: path.child("monitor"))
         let containers = podSpec?.containers ?? []
         if containers.isEmpty {
-            errors.append(FieldError(field: path.child("podSpec.containers").description, message: "Required value",
-                fix: "give the component at least one container (its image comes from the ClusterVersion)"))
+            errors.append(
+                FieldError(
+                    field: path.child("podSpec.containers").description, message: "Required value",
+                    fix: "give the component at least one container (its image comes from the ClusterVersion)"))
         }
         errors += Check.uniqueNames(containers.map(\.name), at: path.child("podSpec.containers"))
         // A template is useless unless a container mounts its volume; this is the usual typo.
@@ -308,17 +322,21 @@ extension ClusterComponentDefinition {
             let list = path.child(listName)
             errors += Check.uniqueNames(templates.map(\.name), at: list)
             for (index, template) in templates.enumerated() where !mounted.contains(template.volumeName) {
-                errors.append(FieldError(field: list.index(index).child("volumeName").description,
-                    message: "Invalid value: \"\(template.volumeName)\": no container of the podSpec mounts a volume of that name",
-                    fix: "add a volumeMount named \"\(template.volumeName)\" to the container that reads \(template.templateRef)"))
+                errors.append(
+                    FieldError(
+                        field: list.index(index).child("volumeName").description,
+                        message: "Invalid value: \"\(template.volumeName)\": no container of the podSpec mounts a volume of that name",
+                        fix: "add a volumeMount named \"\(template.volumeName)\" to the container that reads \(template.templateRef)"))
             }
         }
         let ports = service?.ports ?? []
         errors += Check.uniqueNames(ports.map { $0.name ?? "" }, at: path.child("service.ports"))
         for (index, port) in ports.enumerated() where ports.count > 1 && (port.name ?? "").isEmpty {
-            errors.append(FieldError(field: path.child("service.ports").index(index).child("name").description,
-                message: "Required value: a Service with several ports must name each",
-                fix: "name the port; connection credentials refer to it as $(SVC_PORT_<name>)"))
+            errors.append(
+                FieldError(
+                    field: path.child("service.ports").index(index).child("name").description,
+                    message: "Required value: a Service with several ports must name each",
+                    fix: "name the port; connection credentials refer to it as $(SVC_PORT_<name>)"))
         }
         return errors
     }
@@ -338,15 +356,19 @@ extension ClusterComponentDefinition {
         guard let monitor else { return [] }
         var errors: [FieldError] = []
         if monitor.builtIn == true {
-            errors.append(FieldError(field: path.child("builtIn").description,
-                message: "Unsupported value: true: this operator has no built-in exporter",
-                fix: "set builtIn: false and name the engine's own metrics endpoint in exporterConfig"))
+            errors.append(
+                FieldError(
+                    field: path.child("builtIn").description,
+                    message: "Unsupported value: true: this operator has no built-in exporter",
+                    fix: "set builtIn: false and name the engine's own metrics endpoint in exporterConfig"))
         }
         if case .string(let name)? = monitor.exporterConfig?.scrapePort, scrapePort == nil {
             let ports = (podSpec?.containers ?? []).flatMap { $0.ports ?? [] }.compactMap(\.name)
-            errors.append(FieldError(field: path.child("exporterConfig.scrapePort").description,
-                message: "Not found: no container port is named \"\(name)\"",
-                fix: ports.isEmpty ? "give a port number" : "use a port number or one of: \(ports.joined(separator: ", "))"))
+            errors.append(
+                FieldError(
+                    field: path.child("exporterConfig.scrapePort").description,
+                    message: "Not found: no container port is named \"\(name)\"",
+                    fix: ports.isEmpty ? "give a port number" : "use a port number or one of: \(ports.joined(separator: ", "))"))
         }
         return errors
     }

@@ -21,10 +21,11 @@ public struct ClusterVersion: KubernetesObject, SchemaDescribed {
         self.status = status
     }
 
-    public static let schema = Schema.object([
-        "spec": .of(ClusterVersionSpec.self),
-        "status": .of(AvailabilityStatus.self),
-    ], required: ["spec"])
+    public static let schema = Schema.object(
+        [
+            "spec": .of(ClusterVersionSpec.self),
+            "status": .of(AvailabilityStatus.self),
+        ], required: ["spec"])
 
     /// Whether Clusters that name no version get this one.
     public var isDefault: Bool {
@@ -41,11 +42,12 @@ public struct ClusterVersionSpec: Codable, Sendable, Hashable, SchemaDescribed {
         self.componentVersions = componentVersions
     }
 
-    public static let schema = Schema.object([
-        "clusterDefinitionRef": Schema.string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 63)
-            .immutable(message: "clusterDefinitionRef is immutable"),
-        "componentVersions": .array(of: .of(ClusterComponentVersion.self), listMapKeys: ["componentDefRef"], minItems: 1),
-    ], required: ["clusterDefinitionRef", "componentVersions"])
+    public static let schema = Schema.object(
+        [
+            "clusterDefinitionRef": Schema.string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 63)
+                .immutable(message: "clusterDefinitionRef is immutable"),
+            "componentVersions": .array(of: .of(ClusterComponentVersion.self), listMapKeys: ["componentDefRef"], minItems: 1),
+        ], required: ["clusterDefinitionRef", "componentVersions"])
 }
 
 public struct ClusterComponentVersion: Codable, Sendable, Hashable, SchemaDescribed {
@@ -57,10 +59,11 @@ public struct ClusterComponentVersion: Codable, Sendable, Hashable, SchemaDescri
         self.versionsContext = versionsContext
     }
 
-    public static let schema = Schema.object([
-        "componentDefRef": .dnsLabel(maxLength: 22),
-        "versionsContext": .of(VersionsContext.self),
-    ], required: ["componentDefRef", "versionsContext"])
+    public static let schema = Schema.object(
+        [
+            "componentDefRef": .dnsLabel(maxLength: 22),
+            "versionsContext": .of(VersionsContext.self),
+        ], required: ["componentDefRef", "versionsContext"])
 }
 
 /// Containers merged by name over the definition's podSpec; usually only `name` and `image` are set.
@@ -93,7 +96,8 @@ extension ClusterVersion {
     /// components and names only containers the definition has.
     public func validate(definition: ClusterDefinition? = nil) -> [FieldError] {
         let versions = FieldPath("spec.componentVersions")
-        var errors = Check.required(spec.clusterDefinitionRef, at: FieldPath("spec.clusterDefinitionRef"),
+        var errors = Check.required(
+            spec.clusterDefinitionRef, at: FieldPath("spec.clusterDefinitionRef"),
             fix: "name the ClusterDefinition this version belongs to")
         errors += Check.uniqueNames(spec.componentVersions.map(\.componentDefRef), at: versions, field: "componentDefRef")
         for (index, version) in spec.componentVersions.enumerated() {
@@ -101,25 +105,31 @@ extension ClusterVersion {
             let context = version.versionsContext
             for (listName, containers) in [("initContainers", context.initContainers ?? []), ("containers", context.containers ?? [])] {
                 for (position, container) in containers.enumerated() where (container.image ?? "").isEmpty {
-                    errors.append(FieldError(field: path.child("versionsContext").child(listName).index(position).child("image").description,
-                        message: "Required value: a version must give the image of \"\(container.name)\"",
-                        fix: "set the image, e.g. \"docker.io/qdrant/qdrant:v1.12.5\""))
+                    errors.append(
+                        FieldError(
+                            field: path.child("versionsContext").child(listName).index(position).child("image").description,
+                            message: "Required value: a version must give the image of \"\(container.name)\"",
+                            fix: "set the image, e.g. \"docker.io/qdrant/qdrant:v1.12.5\""))
                 }
             }
         }
         guard let definition else { return errors }
         let definitionName = definition.metadata?.name ?? ""
         if definitionName != spec.clusterDefinitionRef {
-            errors.append(FieldError(field: "spec.clusterDefinitionRef",
-                message: "Invalid value: \"\(spec.clusterDefinitionRef)\": the definition checked against is \"\(definitionName)\"",
-                fix: "set clusterDefinitionRef to \"\(definitionName)\""))
+            errors.append(
+                FieldError(
+                    field: "spec.clusterDefinitionRef",
+                    message: "Invalid value: \"\(spec.clusterDefinitionRef)\": the definition checked against is \"\(definitionName)\"",
+                    fix: "set clusterDefinitionRef to \"\(definitionName)\""))
         }
         for (index, version) in spec.componentVersions.enumerated() {
             let path = versions.index(index)
             guard let componentDef = definition.componentDef(named: version.componentDefRef) else {
-                errors.append(FieldError(field: path.child("componentDefRef").description,
-                    message: "Not found: \"\(version.componentDefRef)\" is not a component of ClusterDefinition \"\(definitionName)\"",
-                    fix: "use one of: \(definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
+                errors.append(
+                    FieldError(
+                        field: path.child("componentDefRef").description,
+                        message: "Not found: \"\(version.componentDefRef)\" is not a component of ClusterDefinition \"\(definitionName)\"",
+                        fix: "use one of: \(definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
                 continue
             }
             let pod = componentDef.podSpec
@@ -129,17 +139,22 @@ extension ClusterVersion {
             ] {
                 let knownNames = Set(known.map(\.name))
                 for (position, container) in given.enumerated() where !knownNames.contains(container.name) {
-                    errors.append(FieldError(field: path.child("versionsContext").child(listName).index(position).child("name").description,
-                        message: "Not found: the podSpec of \"\(componentDef.name)\" has no \(listName == "containers" ? "container" : "init container") \"\(container.name)\"",
-                        fix: "use one of: \(known.map(\.name).joined(separator: ", "))"))
+                    errors.append(
+                        FieldError(
+                            field: path.child("versionsContext").child(listName).index(position).child("name").description,
+                            message:
+                                "Not found: the podSpec of \"\(componentDef.name)\" has no \(listName == "containers" ? "container" : "init container") \"\(container.name)\"",
+                            fix: "use one of: \(known.map(\.name).joined(separator: ", "))"))
                 }
             }
         }
         let covered = Set(spec.componentVersions.map(\.componentDefRef))
         for componentDef in definition.spec.componentDefs where !covered.contains(componentDef.name) {
-            errors.append(FieldError(field: versions.description,
-                message: "Required value: no version of component \"\(componentDef.name)\" of ClusterDefinition \"\(definitionName)\"",
-                fix: "add a componentVersions entry with componentDefRef \"\(componentDef.name)\" and its images"))
+            errors.append(
+                FieldError(
+                    field: versions.description,
+                    message: "Required value: no version of component \"\(componentDef.name)\" of ClusterDefinition \"\(definitionName)\"",
+                    fix: "add a componentVersions entry with componentDefRef \"\(componentDef.name)\" and its images"))
         }
         return errors
     }

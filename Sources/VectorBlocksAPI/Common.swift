@@ -26,9 +26,10 @@ public struct AvailabilityStatus: Codable, Sendable, Hashable, SchemaDescribed {
     /// For a ClusterVersion: the generation of its ClusterDefinition it was checked against.
     public var clusterDefGeneration: Int64?
 
-    public init(phase: AvailabilityPhase? = nil, message: String? = nil, observedGeneration: Int64? = nil,
-        clusterDefGeneration: Int64? = nil)
-    {
+    public init(
+        phase: AvailabilityPhase? = nil, message: String? = nil, observedGeneration: Int64? = nil,
+        clusterDefGeneration: Int64? = nil
+    ) {
         self.phase = phase
         self.message = message
         self.observedGeneration = observedGeneration
@@ -62,11 +63,12 @@ public struct ClusterComponentService: Codable, Sendable, Hashable, SchemaDescri
         case loadBalancer = "LoadBalancer"
     }
 
-    public static let schema = Schema.object([
-        "name": .dnsLabel(maxLength: 15).describing("Service name suffix: the Service is named <cluster>-<component>-<name>."),
-        "serviceType": Schema.string(oneOf: ServiceType.self).defaulting(to: "ClusterIP"),
-        "annotations": .stringMap,
-    ], required: ["name"])
+    public static let schema = Schema.object(
+        [
+            "name": .dnsLabel(maxLength: 15).describing("Service name suffix: the Service is named <cluster>-<component>-<name>."),
+            "serviceType": Schema.string(oneOf: ServiceType.self).defaulting(to: "ClusterIP"),
+            "annotations": .stringMap,
+        ], required: ["name"])
 }
 
 extension [String: Quantity] {
@@ -84,7 +86,8 @@ extension CoreV1.ResourceRequirements {
     /// user hears about it before the StatefulSet fails to make Pods.
     public func validate(at path: FieldPath) -> [FieldError] {
         (requests ?? [:]).exceeding(limits ?? [:]).map { resource, request, limit in
-            FieldError(field: path.child("requests").key(resource).description,
+            FieldError(
+                field: path.child("requests").key(resource).description,
                 message: "Invalid value: \"\(request)\": must be less than or equal to \(resource) limit of \(limit)",
                 fix: "raise limits.\(resource) to at least \(request) or lower the request")
         }

@@ -49,12 +49,18 @@ enum Check {
             return [FieldError(field: path.description, message: "Required value", fix: "name the \(what)")]
         }
         if name.count > maxLength {
-            return [FieldError(field: path.description, message: "\"\(name)\" is \(name.count) characters long, at most \(maxLength) are allowed",
-                fix: "use a shorter \(what) name: it becomes part of the names of Pods, Services and PVCs")]
+            return [
+                FieldError(
+                    field: path.description, message: "\"\(name)\" is \(name.count) characters long, at most \(maxLength) are allowed",
+                    fix: "use a shorter \(what) name: it becomes part of the names of Pods, Services and PVCs")
+            ]
         }
         if !isDNSLabel(name, maxLength: maxLength) {
-            return [FieldError(field: path.description, message: "\"\(name)\" is not a DNS-1123 label",
-                fix: "use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. \"qdrant\")")]
+            return [
+                FieldError(
+                    field: path.description, message: "\"\(name)\" is not a DNS-1123 label",
+                    fix: "use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. \"qdrant\")")
+            ]
         }
         return []
     }
@@ -64,8 +70,10 @@ enum Check {
         var seen: Set<String> = []
         var errors: [FieldError] = []
         for (position, name) in names.enumerated() where !name.isEmpty && !seen.insert(name).inserted {
-            errors.append(FieldError(field: path.index(position).child(field).description, message: "Duplicate value: \"\(name)\"",
-                fix: "give each entry a different \(field)"))
+            errors.append(
+                FieldError(
+                    field: path.index(position).child(field).description, message: "Duplicate value: \"\(name)\"",
+                    fix: "give each entry a different \(field)"))
         }
         return errors
     }

@@ -21,10 +21,11 @@ public struct OpsRequest: KubernetesObject, SchemaDescribed {
         self.status = status
     }
 
-    public static let schema = Schema.object([
-        "spec": .of(OpsRequestSpec.self),
-        "status": .of(OpsRequestStatus.self),
-    ], required: ["spec"])
+    public static let schema = Schema.object(
+        [
+            "spec": .of(OpsRequestSpec.self),
+            "status": .of(OpsRequestStatus.self),
+        ], required: ["spec"])
 }
 
 public enum OpsType: String, Codable, Sendable, Hashable, CaseIterable {
@@ -90,9 +91,10 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.clusterVersionRef = clusterVersionRef
         }
 
-        public static let schema = Schema.object([
-            "clusterVersionRef": .string(pattern: ClusterSpec.referencePattern, maxLength: 63),
-        ], required: ["clusterVersionRef"])
+        public static let schema = Schema.object(
+            [
+                "clusterVersionRef": .string(pattern: ClusterSpec.referencePattern, maxLength: 63)
+            ], required: ["clusterVersionRef"])
     }
 
     public struct HorizontalScaling: Codable, Sendable, Hashable, SchemaDescribed {
@@ -104,10 +106,11 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.replicas = replicas
         }
 
-        public static let schema = Schema.object([
-            "componentName": .dnsLabel(maxLength: 22),
-            "replicas": .integer(minimum: 0),
-        ], required: ["componentName", "replicas"])
+        public static let schema = Schema.object(
+            [
+                "componentName": .dnsLabel(maxLength: 22),
+                "replicas": .integer(minimum: 0),
+            ], required: ["componentName", "replicas"])
     }
 
     /// New requests and limits for a component, as KubeBlocks inlines ResourceRequirements.
@@ -122,11 +125,12 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.limits = limits
         }
 
-        public static let schema = Schema.object([
-            "componentName": .dnsLabel(maxLength: 22),
-            "requests": .map(of: .quantity),
-            "limits": .map(of: .quantity),
-        ], required: ["componentName"])
+        public static let schema = Schema.object(
+            [
+                "componentName": .dnsLabel(maxLength: 22),
+                "requests": .map(of: .quantity),
+                "limits": .map(of: .quantity),
+            ], required: ["componentName"])
     }
 
     public struct VolumeExpansion: Codable, Sendable, Hashable, SchemaDescribed {
@@ -147,16 +151,18 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 self.storage = storage
             }
 
-            public static let schema = Schema.object([
-                "name": .dnsLabel(),
-                "storage": .quantity,
-            ], required: ["name", "storage"])
+            public static let schema = Schema.object(
+                [
+                    "name": .dnsLabel(),
+                    "storage": .quantity,
+                ], required: ["name", "storage"])
         }
 
-        public static let schema = Schema.object([
-            "componentName": .dnsLabel(maxLength: 22),
-            "volumeClaimTemplates": .array(of: .of(VolumeClaim.self), listMapKeys: ["name"], minItems: 1),
-        ], required: ["componentName", "volumeClaimTemplates"])
+        public static let schema = Schema.object(
+            [
+                "componentName": .dnsLabel(maxLength: 22),
+                "volumeClaimTemplates": .array(of: .of(VolumeClaim.self), listMapKeys: ["name"], minItems: 1),
+            ], required: ["componentName", "volumeClaimTemplates"])
     }
 
     public struct ComponentOps: Codable, Sendable, Hashable, SchemaDescribed {
@@ -166,9 +172,10 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.componentName = componentName
         }
 
-        public static let schema = Schema.object([
-            "componentName": .dnsLabel(maxLength: 22),
-        ], required: ["componentName"])
+        public static let schema = Schema.object(
+            [
+                "componentName": .dnsLabel(maxLength: 22)
+            ], required: ["componentName"])
     }
 
     /// Services to add to a component: `vpc` (internal NLB) or `internet` (internet-facing NLB) on EKS.
@@ -181,25 +188,27 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             self.services = services
         }
 
-        public static let schema = Schema.object([
-            "componentName": .dnsLabel(maxLength: 22),
-            "services": .array(of: .of(ClusterComponentService.self), listMapKeys: ["name"]),
-        ], required: ["componentName", "services"])
+        public static let schema = Schema.object(
+            [
+                "componentName": .dnsLabel(maxLength: 22),
+                "services": .array(of: .of(ClusterComponentService.self), listMapKeys: ["name"]),
+            ], required: ["componentName", "services"])
     }
 
-    public static let schema = Schema.object([
-        "clusterRef": Schema.string(pattern: ClusterSpec.referencePattern, maxLength: 63)
-            .immutable(message: "forbidden to update spec.clusterRef"),
-        "type": Schema.string(oneOf: OpsType.self).immutable(message: "forbidden to update spec.type"),
-        "cancel": Schema.boolean.defaulting(to: false),
-        "ttlSecondsAfterSucceed": .integer(minimum: 0),
-        "upgrade": .of(Upgrade.self),
-        "horizontalScaling": .array(of: .of(HorizontalScaling.self), listMapKeys: ["componentName"]),
-        "verticalScaling": .array(of: .of(VerticalScaling.self), listMapKeys: ["componentName"]),
-        "volumeExpansion": .array(of: .of(VolumeExpansion.self), listMapKeys: ["componentName"]),
-        "restart": .array(of: .of(ComponentOps.self), listMapKeys: ["componentName"]),
-        "expose": .array(of: .of(Expose.self), listMapKeys: ["componentName"]),
-    ], required: ["clusterRef", "type"])
+    public static let schema = Schema.object(
+        [
+            "clusterRef": Schema.string(pattern: ClusterSpec.referencePattern, maxLength: 63)
+                .immutable(message: "forbidden to update spec.clusterRef"),
+            "type": Schema.string(oneOf: OpsType.self).immutable(message: "forbidden to update spec.type"),
+            "cancel": Schema.boolean.defaulting(to: false),
+            "ttlSecondsAfterSucceed": .integer(minimum: 0),
+            "upgrade": .of(Upgrade.self),
+            "horizontalScaling": .array(of: .of(HorizontalScaling.self), listMapKeys: ["componentName"]),
+            "verticalScaling": .array(of: .of(VerticalScaling.self), listMapKeys: ["componentName"]),
+            "volumeExpansion": .array(of: .of(VolumeExpansion.self), listMapKeys: ["componentName"]),
+            "restart": .array(of: .of(ComponentOps.self), listMapKeys: ["componentName"]),
+            "expose": .array(of: .of(Expose.self), listMapKeys: ["componentName"]),
+        ], required: ["clusterRef", "type"])
 }
 
 public enum OpsPhase: String, Codable, Sendable, Hashable, CaseIterable {
@@ -326,13 +335,17 @@ extension OpsRequest {
         let wanted = self.spec.type.parameterField
         for (field, isSet) in given {
             if field == wanted, !isSet {
-                errors.append(FieldError(field: spec.child(field).description,
-                    message: "Required value: a \(self.spec.type.rawValue) request needs spec.\(field)",
-                    fix: "list what to change under spec.\(field)"))
+                errors.append(
+                    FieldError(
+                        field: spec.child(field).description,
+                        message: "Required value: a \(self.spec.type.rawValue) request needs spec.\(field)",
+                        fix: "list what to change under spec.\(field)"))
             } else if field != wanted, isSet {
-                errors.append(FieldError(field: spec.child(field).description,
-                    message: "Forbidden: spec.\(field) is not used by a \(self.spec.type.rawValue) request",
-                    fix: "remove spec.\(field), or make a separate OpsRequest for it"))
+                errors.append(
+                    FieldError(
+                        field: spec.child(field).description,
+                        message: "Forbidden: spec.\(field) is not used by a \(self.spec.type.rawValue) request",
+                        fix: "remove spec.\(field), or make a separate OpsRequest for it"))
             }
         }
         let componentLists: [(field: String, names: [String])] = [
@@ -347,28 +360,36 @@ extension OpsRequest {
             if let cluster {
                 let known = cluster.spec.componentSpecs.map(\.name)
                 for (index, name) in names.enumerated() where !known.contains(name) {
-                    errors.append(FieldError(field: spec.child(field).index(index).child("componentName").description,
-                        message: "Not found: Cluster \"\(cluster.metadata?.name ?? "")\" has no component \"\(name)\"",
-                        fix: "use one of: \(known.joined(separator: ", "))"))
+                    errors.append(
+                        FieldError(
+                            field: spec.child(field).index(index).child("componentName").description,
+                            message: "Not found: Cluster \"\(cluster.metadata?.name ?? "")\" has no component \"\(name)\"",
+                            fix: "use one of: \(known.joined(separator: ", "))"))
                 }
             }
         }
         if self.spec.cancel == true, ![.horizontalScaling, .verticalScaling].contains(self.spec.type) {
-            errors.append(FieldError(field: spec.child("cancel").description,
-                message: "Forbidden: only a HorizontalScaling or VerticalScaling request can be cancelled",
-                fix: "remove cancel; undo a \(self.spec.type.rawValue) with a new OpsRequest"))
+            errors.append(
+                FieldError(
+                    field: spec.child("cancel").description,
+                    message: "Forbidden: only a HorizontalScaling or VerticalScaling request can be cancelled",
+                    fix: "remove cancel; undo a \(self.spec.type.rawValue) with a new OpsRequest"))
         }
         for (index, scaling) in (self.spec.horizontalScaling ?? []).enumerated() where scaling.replicas < 0 {
-            errors.append(FieldError(field: spec.child("horizontalScaling").index(index).child("replicas").description,
-                message: "Invalid value: \(scaling.replicas): must be greater than or equal to 0", fix: "ask for 0 or more replicas"))
+            errors.append(
+                FieldError(
+                    field: spec.child("horizontalScaling").index(index).child("replicas").description,
+                    message: "Invalid value: \(scaling.replicas): must be greater than or equal to 0", fix: "ask for 0 or more replicas"))
         }
         for (index, scaling) in (self.spec.verticalScaling ?? []).enumerated() {
             let requirements = CoreV1.ResourceRequirements(limits: scaling.limits, requests: scaling.requests)
             let path = spec.child("verticalScaling").index(index)
             errors += requirements.validate(at: path)
             if (scaling.requests ?? [:]).isEmpty, (scaling.limits ?? [:]).isEmpty {
-                errors.append(FieldError(field: path.description, message: "Required value: neither requests nor limits are given",
-                    fix: "set requests and/or limits, e.g. requests: {cpu: \"1\", memory: 2Gi}"))
+                errors.append(
+                    FieldError(
+                        field: path.description, message: "Required value: neither requests nor limits are given",
+                        fix: "set requests and/or limits, e.g. requests: {cpu: \"1\", memory: 2Gi}"))
             }
         }
         for (index, expansion) in (self.spec.volumeExpansion ?? []).enumerated() {
@@ -376,32 +397,42 @@ extension OpsRequest {
             for (position, claim) in expansion.volumeClaimTemplates.enumerated() {
                 let path = spec.child("volumeExpansion").index(index).child("volumeClaimTemplates").index(position)
                 guard let current = component.storage(of: claim.name) else {
-                    errors.append(FieldError(field: path.child("name").description,
-                        message: "Not found: component \"\(component.name)\" has no volume claim template \"\(claim.name)\"",
-                        fix: "use one of: \((component.volumeClaimTemplates ?? []).map(\.name).joined(separator: ", "))"))
+                    errors.append(
+                        FieldError(
+                            field: path.child("name").description,
+                            message: "Not found: component \"\(component.name)\" has no volume claim template \"\(claim.name)\"",
+                            fix: "use one of: \((component.volumeClaimTemplates ?? []).map(\.name).joined(separator: ", "))"))
                     continue
                 }
                 if claim.storage < current {
-                    errors.append(FieldError(field: path.child("storage").description,
-                        message: "Forbidden: storage may not shrink from \(current) to \(claim.storage)",
-                        fix: "ask for \(current) or more; volumes can only grow"))
+                    errors.append(
+                        FieldError(
+                            field: path.child("storage").description,
+                            message: "Forbidden: storage may not shrink from \(current) to \(claim.storage)",
+                            fix: "ask for \(current) or more; volumes can only grow"))
                 }
             }
         }
         if let cluster, let name = cluster.metadata?.name, name != self.spec.clusterRef {
-            errors.append(FieldError(field: spec.child("clusterRef").description,
-                message: "Invalid value: \"\(self.spec.clusterRef)\": checked against Cluster \"\(name)\"", fix: "set clusterRef to \"\(name)\""))
+            errors.append(
+                FieldError(
+                    field: spec.child("clusterRef").description,
+                    message: "Invalid value: \"\(self.spec.clusterRef)\": checked against Cluster \"\(name)\"", fix: "set clusterRef to \"\(name)\""))
         }
         if let old {
             if old.spec.clusterRef != self.spec.clusterRef {
-                errors.append(FieldError(field: spec.child("clusterRef").description,
-                    message: "Invalid value: \"\(self.spec.clusterRef)\": forbidden to update spec.clusterRef",
-                    fix: "make a new OpsRequest for Cluster \"\(self.spec.clusterRef)\""))
+                errors.append(
+                    FieldError(
+                        field: spec.child("clusterRef").description,
+                        message: "Invalid value: \"\(self.spec.clusterRef)\": forbidden to update spec.clusterRef",
+                        fix: "make a new OpsRequest for Cluster \"\(self.spec.clusterRef)\""))
             }
             if old.spec.type != self.spec.type {
-                errors.append(FieldError(field: spec.child("type").description,
-                    message: "Invalid value: \"\(self.spec.type.rawValue)\": forbidden to update spec.type",
-                    fix: "make a new OpsRequest of type \(self.spec.type.rawValue)"))
+                errors.append(
+                    FieldError(
+                        field: spec.child("type").description,
+                        message: "Invalid value: \"\(self.spec.type.rawValue)\": forbidden to update spec.type",
+                        fix: "make a new OpsRequest of type \(self.spec.type.rawValue)"))
             }
         }
         return errors

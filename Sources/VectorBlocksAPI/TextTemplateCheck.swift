@@ -4,9 +4,12 @@
 public enum TextTemplateCheck {
     public static func errors(in template: String, at path: FieldPath) -> [FieldError] {
         if let mustache = mustachePlaceholder(in: template) {
-            return [FieldError(field: path.description,
-                message: "Invalid value: \"{{\(mustache)}}\" is a Mustache placeholder; a template names a column with single braces",
-                fix: "write {\(mustache)} (and {{ or }} only for a literal brace), e.g. \"{title}\\n\\n{body}\"")]
+            return [
+                FieldError(
+                    field: path.description,
+                    message: "Invalid value: \"{{\(mustache)}}\" is a Mustache placeholder; a template names a column with single braces",
+                    fix: "write {\(mustache)} (and {{ or }} only for a literal brace), e.g. \"{title}\\n\\n{body}\"")
+            ]
         }
         var columns = 0
         var index = template.startIndex
@@ -19,21 +22,30 @@ public enum TextTemplateCheck {
                 continue
             }
             if character == "}" {
-                return [FieldError(field: path.description,
-                    message: "Invalid value: the \"}\" at offset \(template.distance(from: template.startIndex, to: index)) closes nothing",
-                    fix: "write }} for a literal brace")]
+                return [
+                    FieldError(
+                        field: path.description,
+                        message: "Invalid value: the \"}\" at offset \(template.distance(from: template.startIndex, to: index)) closes nothing",
+                        fix: "write }} for a literal brace")
+                ]
             }
             if character == "{" {
                 guard let close = template[next...].firstIndex(of: "}") else {
-                    return [FieldError(field: path.description,
-                        message: "Invalid value: the \"{\" at offset \(template.distance(from: template.startIndex, to: index)) is never closed",
-                        fix: "write {column} for a column, {{ for a literal brace")]
+                    return [
+                        FieldError(
+                            field: path.description,
+                            message: "Invalid value: the \"{\" at offset \(template.distance(from: template.startIndex, to: index)) is never closed",
+                            fix: "write {column} for a column, {{ for a literal brace")
+                    ]
                 }
                 let name = String(template[next..<close])
                 guard isIdentifier(name) else {
-                    return [FieldError(field: path.description,
-                        message: "Invalid value: \"{\(name)}\" does not name a column",
-                        fix: "use a plain column name: letters, digits, _ and $, starting with a letter or _")]
+                    return [
+                        FieldError(
+                            field: path.description,
+                            message: "Invalid value: \"{\(name)}\" does not name a column",
+                            fix: "use a plain column name: letters, digits, _ and $, starting with a letter or _")
+                    ]
                 }
                 columns += 1
                 index = template.index(after: close)
@@ -42,9 +54,12 @@ public enum TextTemplateCheck {
             index = next
         }
         guard columns > 0 else {
-            return [FieldError(field: path.description,
-                message: "Invalid value: the template uses no column, so every row would embed the same text",
-                fix: "refer to the columns to embed, e.g. \"{title}\\n\\n{body}\"")]
+            return [
+                FieldError(
+                    field: path.description,
+                    message: "Invalid value: the template uses no column, so every row would embed the same text",
+                    fix: "refer to the columns to embed, e.g. \"{title}\\n\\n{body}\"")
+            ]
         }
         return []
     }

@@ -21,10 +21,11 @@ public struct VectorPipeline: KubernetesObject, SchemaDescribed {
         self.status = status
     }
 
-    public static let schema = Schema.object([
-        "spec": .of(VectorPipelineSpec.self),
-        "status": .of(VectorPipelineStatus.self),
-    ], required: ["spec"])
+    public static let schema = Schema.object(
+        [
+            "spec": .of(VectorPipelineSpec.self),
+            "status": .of(VectorPipelineStatus.self),
+        ], required: ["spec"])
 }
 
 /// A key of a Secret in the pipeline's namespace.
@@ -37,10 +38,11 @@ public struct SecretKeyRef: Codable, Sendable, Hashable, SchemaDescribed {
         self.key = key
     }
 
-    public static let schema = Schema.object([
-        "name": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 253),
-        "key": .string(pattern: #"^[-._a-zA-Z0-9]+$"#, maxLength: 253),
-    ], required: ["name", "key"])
+    public static let schema = Schema.object(
+        [
+            "name": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 253),
+            "key": .string(pattern: #"^[-._a-zA-Z0-9]+$"#, maxLength: 253),
+        ], required: ["name", "key"])
 }
 
 public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
@@ -78,9 +80,10 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
         /// rows, checkpoint, queued and dead-lettered messages). The user's table is never touched.
         public var onDelete: StateOnDelete?
 
-        public init(connectionSecretRef: SecretKeyRef, table: String, primaryKey: [String], textTemplate: String,
-            payloadColumns: [String]? = nil, backfill: Bool? = nil, onDelete: StateOnDelete? = nil)
-        {
+        public init(
+            connectionSecretRef: SecretKeyRef, table: String, primaryKey: [String], textTemplate: String,
+            payloadColumns: [String]? = nil, backfill: Bool? = nil, onDelete: StateOnDelete? = nil
+        ) {
             self.connectionSecretRef = connectionSecretRef
             self.table = table
             self.primaryKey = primaryKey
@@ -99,15 +102,16 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
 
         static let identifierPattern = "^[A-Za-z_][A-Za-z0-9_$]{0,62}$"
 
-        public static let schema = Schema.object([
-            "connectionSecretRef": .of(SecretKeyRef.self),
-            "table": .string(pattern: "^([A-Za-z_][A-Za-z0-9_$]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$"),
-            "primaryKey": .array(of: .string(pattern: identifierPattern), minItems: 1, maxItems: 8),
-            "textTemplate": .string(minLength: 1, maxLength: 4096),
-            "payloadColumns": .array(of: .string(pattern: identifierPattern), maxItems: 64),
-            "backfill": Schema.boolean.defaulting(to: true),
-            "onDelete": Schema.string(oneOf: StateOnDelete.self).defaulting(to: "Remove"),
-        ], required: ["connectionSecretRef", "table", "primaryKey", "textTemplate"])
+        public static let schema = Schema.object(
+            [
+                "connectionSecretRef": .of(SecretKeyRef.self),
+                "table": .string(pattern: "^([A-Za-z_][A-Za-z0-9_$]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$"),
+                "primaryKey": .array(of: .string(pattern: identifierPattern), minItems: 1, maxItems: 8),
+                "textTemplate": .string(minLength: 1, maxLength: 4096),
+                "payloadColumns": .array(of: .string(pattern: identifierPattern), maxItems: 64),
+                "backfill": Schema.boolean.defaulting(to: true),
+                "onDelete": Schema.string(oneOf: StateOnDelete.self).defaulting(to: "Remove"),
+            ], required: ["connectionSecretRef", "table", "primaryKey", "textTemplate"])
     }
 
     /// Where change messages (`{table, pk, op, seq}`) wait for Emu.
@@ -147,12 +151,13 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 self.credentialsSecretName = credentialsSecretName
             }
 
-            public static let schema = Schema.object([
-                "queueURL": .string(pattern: "^https?://"),
-                "deadLetterQueueURL": .string(pattern: "^https?://"),
-                "region": .string(pattern: "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"),
-                "credentialsSecretName": .string(maxLength: 253),
-            ], required: ["queueURL", "region"])
+            public static let schema = Schema.object(
+                [
+                    "queueURL": .string(pattern: "^https?://"),
+                    "deadLetterQueueURL": .string(pattern: "^https?://"),
+                    "region": .string(pattern: "^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"),
+                    "credentialsSecretName": .string(maxLength: 253),
+                ], required: ["queueURL", "region"])
         }
 
         public static let schema = Schema.object([
@@ -199,19 +204,21 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 self.apiKeySecretRef = apiKeySecretRef
             }
 
-            public static let schema = Schema.object([
-                "baseURL": .string(pattern: "^https?://"),
-                "apiKeySecretRef": .of(SecretKeyRef.self),
-            ], required: ["baseURL"])
+            public static let schema = Schema.object(
+                [
+                    "baseURL": .string(pattern: "^https?://"),
+                    "apiKeySecretRef": .of(SecretKeyRef.self),
+                ], required: ["baseURL"])
         }
 
-        public static let schema = Schema.object([
-            "kind": .string(oneOf: Kind.self),
-            "model": .string(maxLength: 256),
-            "dimension": .integer(minimum: 1, maximum: 65_536),
-            "batchSize": Schema.integer(minimum: 1, maximum: 2048).defaulting(to: 64),
-            "openai": .of(OpenAI.self),
-        ], required: ["kind", "dimension"])
+        public static let schema = Schema.object(
+            [
+                "kind": .string(oneOf: Kind.self),
+                "model": .string(maxLength: 256),
+                "dimension": .integer(minimum: 1, maximum: 65_536),
+                "batchSize": Schema.integer(minimum: 1, maximum: 2048).defaulting(to: 64),
+                "openai": .of(OpenAI.self),
+            ], required: ["kind", "dimension"])
     }
 
     /// A vector store the pipeline writes to: a Cluster of this operator or an external endpoint.
@@ -255,10 +262,11 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 self.namespace = namespace
             }
 
-            public static let schema = Schema.object([
-                "name": .string(pattern: ClusterSpec.referencePattern, maxLength: 63),
-                "namespace": .dnsLabel(),
-            ], required: ["name"])
+            public static let schema = Schema.object(
+                [
+                    "name": .string(pattern: ClusterSpec.referencePattern, maxLength: 63),
+                    "namespace": .dnsLabel(),
+                ], required: ["name"])
         }
 
         /// A store outside the operator: a Qdrant URL (`https://xyz.cloud.qdrant.io:6333`) or a Postgres URI.
@@ -272,20 +280,22 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 self.credentialsSecretRef = credentialsSecretRef
             }
 
-            public static let schema = Schema.object([
-                "url": .string(pattern: "^(https?|postgres|postgresql)://"),
-                "credentialsSecretRef": .of(SecretKeyRef.self),
-            ], required: ["url"])
+            public static let schema = Schema.object(
+                [
+                    "url": .string(pattern: "^(https?|postgres|postgresql)://"),
+                    "credentialsSecretRef": .of(SecretKeyRef.self),
+                ], required: ["url"])
         }
 
-        public static let schema = Schema.object([
-            "name": .dnsLabel(maxLength: 32),
-            "kind": .string(oneOf: Kind.self),
-            "clusterRef": .of(ClusterRef.self),
-            "endpoint": .of(Endpoint.self),
-            "collection": .string(pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
-            "metric": Schema.string(oneOf: Metric.self).defaulting(to: "Cosine"),
-        ], required: ["name", "kind", "collection"])
+        public static let schema = Schema.object(
+            [
+                "name": .dnsLabel(maxLength: 32),
+                "kind": .string(oneOf: Kind.self),
+                "clusterRef": .of(ClusterRef.self),
+                "endpoint": .of(Endpoint.self),
+                "collection": .string(pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
+                "metric": Schema.string(oneOf: Metric.self).defaulting(to: "Cosine"),
+            ], required: ["name", "kind", "collection"])
     }
 
     /// How many Emu workers run: following the backlog (computed by the operator), or an HPA on CPU.
@@ -327,13 +337,14 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
         ])
     }
 
-    public static let schema = Schema.object([
-        "source": .of(Source.self),
-        "queue": .of(Queue.self),
-        "embedder": .of(Embedder.self),
-        "sinks": .array(of: .of(Sink.self), listMapKeys: ["name"], minItems: 1, maxItems: 8),
-        "scaling": .of(Scaling.self),
-    ], required: ["source", "embedder", "sinks"])
+    public static let schema = Schema.object(
+        [
+            "source": .of(Source.self),
+            "queue": .of(Queue.self),
+            "embedder": .of(Embedder.self),
+            "sinks": .array(of: .of(Sink.self), listMapKeys: ["name"], minItems: 1, maxItems: 8),
+            "scaling": .of(Scaling.self),
+        ], required: ["source", "embedder", "sinks"])
 }
 
 public enum VectorPipelinePhase: String, Codable, Sendable, Hashable, CaseIterable {
@@ -371,11 +382,12 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
     /// hash of the namespace and name.
     public var sourceStateName: String?
 
-    public init(phase: VectorPipelinePhase? = nil, observedGeneration: Int64? = nil, backlog: Int64? = nil,
+    public init(
+        phase: VectorPipelinePhase? = nil, observedGeneration: Int64? = nil, backlog: Int64? = nil,
         deadLetters: Int64? = nil, sinks: [SinkStatus]? = nil, conditions: [MetaV1.Condition]? = nil, backfill: Backfill? = nil,
         lagSeconds: Int64? = nil, lastDeadLetterError: String? = nil, emuReplicas: Int32? = nil, lastScaleTime: MetaV1.Time? = nil,
-        sourceStateName: String? = nil)
-    {
+        sourceStateName: String? = nil
+    ) {
         self.phase = phase
         self.observedGeneration = observedGeneration
         self.backlog = backlog
@@ -432,13 +444,14 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
             self.rows = rows
         }
 
-        public static let schema = Schema.object([
-            "name": .string(),
-            "ready": .boolean,
-            "backfillComplete": .boolean,
-            "lastError": .string(),
-            "rows": .integer(format: "int64", minimum: 0),
-        ], required: ["name"])
+        public static let schema = Schema.object(
+            [
+                "name": .string(),
+                "ready": .boolean,
+                "backfillComplete": .boolean,
+                "lastError": .string(),
+                "rows": .integer(format: "int64", minimum: 0),
+            ], required: ["name"])
     }
 
     public static let schema = Schema.object([
@@ -496,8 +509,10 @@ extension VectorPipeline {
         let source = spec.child("source")
         errors += Check.required(self.spec.source.table, at: source.child("table"), fix: "name the table, e.g. \"public.documents\"")
         if self.spec.source.primaryKey.isEmpty {
-            errors.append(FieldError(field: source.child("primaryKey").description, message: "Required value",
-                fix: "list the table's primary key columns; they become the vectors' ids"))
+            errors.append(
+                FieldError(
+                    field: source.child("primaryKey").description, message: "Required value",
+                    fix: "list the table's primary key columns; they become the vectors' ids"))
         }
         errors += duplicates(self.spec.source.primaryKey, at: source.child("primaryKey"))
         errors += duplicates(self.spec.source.payloadColumns ?? [], at: source.child("payloadColumns"))
@@ -506,53 +521,71 @@ extension VectorPipeline {
         let queue = spec.child("queue")
         let queueKind = self.spec.queue?.kind ?? .postgres
         if queueKind == .sqs, self.spec.queue?.sqs == nil {
-            errors.append(FieldError(field: queue.child("sqs").description, message: "Required value: kind sqs needs the queue's URL and region",
-                fix: "set queue.sqs.queueURL and queue.sqs.region"))
+            errors.append(
+                FieldError(
+                    field: queue.child("sqs").description, message: "Required value: kind sqs needs the queue's URL and region",
+                    fix: "set queue.sqs.queueURL and queue.sqs.region"))
         }
         if queueKind == .postgres, self.spec.queue?.sqs != nil {
-            errors.append(FieldError(field: queue.child("sqs").description, message: "Forbidden: only used with kind sqs",
-                fix: "remove queue.sqs or set queue.kind to sqs"))
+            errors.append(
+                FieldError(
+                    field: queue.child("sqs").description, message: "Forbidden: only used with kind sqs",
+                    fix: "remove queue.sqs or set queue.kind to sqs"))
         }
 
         let embedder = spec.child("embedder")
         switch self.spec.embedder.kind {
         case .openai:
             if (self.spec.embedder.model ?? "").isEmpty {
-                errors.append(FieldError(field: embedder.child("model").description, message: "Required value: kind openai needs a model",
-                    fix: "name the model, e.g. \"text-embedding-3-small\" (dimension 1536)"))
+                errors.append(
+                    FieldError(
+                        field: embedder.child("model").description, message: "Required value: kind openai needs a model",
+                        fix: "name the model, e.g. \"text-embedding-3-small\" (dimension 1536)"))
             }
             if self.spec.embedder.openai == nil {
-                errors.append(FieldError(field: embedder.child("openai").description, message: "Required value: kind openai needs an endpoint",
-                    fix: "set embedder.openai.baseURL, e.g. \"https://api.openai.com/v1\", and apiKeySecretRef"))
+                errors.append(
+                    FieldError(
+                        field: embedder.child("openai").description, message: "Required value: kind openai needs an endpoint",
+                        fix: "set embedder.openai.baseURL, e.g. \"https://api.openai.com/v1\", and apiKeySecretRef"))
             }
         case .minilm:
             if self.spec.embedder.dimension != 384 {
-                errors.append(FieldError(field: embedder.child("dimension").description,
-                    message: "Invalid value: \(self.spec.embedder.dimension): kind minilm produces 384 dimensions",
-                    fix: "set embedder.dimension to 384"))
+                errors.append(
+                    FieldError(
+                        field: embedder.child("dimension").description,
+                        message: "Invalid value: \(self.spec.embedder.dimension): kind minilm produces 384 dimensions",
+                        fix: "set embedder.dimension to 384"))
             }
             if let model = self.spec.embedder.model, !model.isEmpty, model != "sentence-transformers/all-MiniLM-L6-v2" {
-                errors.append(FieldError(field: embedder.child("model").description,
-                    message: "Invalid value: \"\(model)\": kind minilm runs sentence-transformers/all-MiniLM-L6-v2 only",
-                    fix: "remove embedder.model, or use kind openai with an endpoint serving that model"))
+                errors.append(
+                    FieldError(
+                        field: embedder.child("model").description,
+                        message: "Invalid value: \"\(model)\": kind minilm runs sentence-transformers/all-MiniLM-L6-v2 only",
+                        fix: "remove embedder.model, or use kind openai with an endpoint serving that model"))
             }
             fallthrough
         case .hash:
             if self.spec.embedder.openai != nil {
-                errors.append(FieldError(field: embedder.child("openai").description, message: "Forbidden: only used with kind openai",
-                    fix: "remove embedder.openai or set embedder.kind to openai"))
+                errors.append(
+                    FieldError(
+                        field: embedder.child("openai").description, message: "Forbidden: only used with kind openai",
+                        fix: "remove embedder.openai or set embedder.kind to openai"))
             }
         }
         if self.spec.embedder.dimension < 1 {
-            errors.append(FieldError(field: embedder.child("dimension").description,
-                message: "Invalid value: \(self.spec.embedder.dimension): must be greater than or equal to 1",
-                fix: "set the model's output dimension, e.g. 384 or 1536"))
+            errors.append(
+                FieldError(
+                    field: embedder.child("dimension").description,
+                    message: "Invalid value: \(self.spec.embedder.dimension): must be greater than or equal to 1",
+                    fix: "set the model's output dimension, e.g. 384 or 1536"))
         }
 
         let sinks = spec.child("sinks")
         if self.spec.sinks.isEmpty {
-            errors.append(FieldError(field: sinks.description, message: "Required value: at least one sink",
-                fix: "add a sink with a clusterRef or an endpoint"))
+            errors.append(
+                FieldError(
+                    field: sinks.description, message: "Required value: at least one sink",
+                    fix: "add a sink with a clusterRef or an endpoint"))
         }
         errors += Check.uniqueNames(self.spec.sinks.map(\.name), at: sinks)
         for (index, sink) in self.spec.sinks.enumerated() {
@@ -560,41 +593,55 @@ extension VectorPipeline {
             errors += Check.dnsLabel(sink.name, at: path.child("name"), maxLength: 32, what: "sink")
             switch (sink.clusterRef, sink.endpoint) {
             case (nil, nil):
-                errors.append(FieldError(field: path.description, message: "Required value: neither clusterRef nor endpoint is set",
-                    fix: "set clusterRef to a Cluster of this operator, or endpoint.url to an external store"))
+                errors.append(
+                    FieldError(
+                        field: path.description, message: "Required value: neither clusterRef nor endpoint is set",
+                        fix: "set clusterRef to a Cluster of this operator, or endpoint.url to an external store"))
             case (.some, .some):
-                errors.append(FieldError(field: path.child("endpoint").description, message: "Forbidden: clusterRef and endpoint are both set",
-                    fix: "keep one of them"))
+                errors.append(
+                    FieldError(
+                        field: path.child("endpoint").description, message: "Forbidden: clusterRef and endpoint are both set",
+                        fix: "keep one of them"))
             default:
                 break
             }
             if sink.kind == .pgvector, let url = sink.endpoint?.url, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
-                errors.append(FieldError(field: path.child("endpoint.url").description,
-                    message: "Invalid value: \"\(url)\": a pgvector sink needs a Postgres URI",
-                    fix: "use postgres://user@host:5432/database"))
+                errors.append(
+                    FieldError(
+                        field: path.child("endpoint.url").description,
+                        message: "Invalid value: \"\(url)\": a pgvector sink needs a Postgres URI",
+                        fix: "use postgres://user@host:5432/database"))
             }
             if let url = sink.endpoint?.url, Self.carriesPassword(url) {
-                errors.append(FieldError(field: path.child("endpoint.url").description,
-                    message: "Invalid value: the URL carries a password, which would be visible in the pipeline and its Deployment",
-                    fix: "put the whole URI in a Secret and name it in endpoint.credentialsSecretRef"))
+                errors.append(
+                    FieldError(
+                        field: path.child("endpoint.url").description,
+                        message: "Invalid value: the URL carries a password, which would be visible in the pipeline and its Deployment",
+                        fix: "put the whole URI in a Secret and name it in endpoint.credentialsSecretRef"))
             }
             if sink.kind == .qdrant, let url = sink.endpoint?.url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                errors.append(FieldError(field: path.child("endpoint.url").description,
-                    message: "Invalid value: \"\(url)\": a qdrant sink needs an HTTP URL",
-                    fix: "use https://host:6333"))
+                errors.append(
+                    FieldError(
+                        field: path.child("endpoint.url").description,
+                        message: "Invalid value: \"\(url)\": a qdrant sink needs an HTTP URL",
+                        fix: "use https://host:6333"))
             }
         }
 
         if let scaling = self.spec.scaling {
             let path = spec.child("scaling")
             if let low = scaling.minReplicas, let high = scaling.maxReplicas, low > high {
-                errors.append(FieldError(field: path.child("minReplicas").description,
-                    message: "Invalid value: \(low): must be less than or equal to maxReplicas (\(high))",
-                    fix: "lower minReplicas or raise maxReplicas"))
+                errors.append(
+                    FieldError(
+                        field: path.child("minReplicas").description,
+                        message: "Invalid value: \(low): must be less than or equal to maxReplicas (\(high))",
+                        fix: "lower minReplicas or raise maxReplicas"))
             }
             if scaling.mode == .cpu, scaling.targetCPUUtilizationPercentage == nil {
-                errors.append(FieldError(field: path.child("targetCPUUtilizationPercentage").description,
-                    message: "Required value: mode CPU scales on CPU utilisation", fix: "set a target such as 70"))
+                errors.append(
+                    FieldError(
+                        field: path.child("targetCPUUtilizationPercentage").description,
+                        message: "Required value: mode CPU scales on CPU utilisation", fix: "set a target such as 70"))
             }
         }
         return errors
@@ -611,7 +658,8 @@ extension VectorPipeline {
     private func duplicates(_ values: [String], at path: FieldPath) -> [FieldError] {
         var seen: Set<String> = []
         return values.enumerated().compactMap { index, value in
-            seen.insert(value).inserted ? nil
+            seen.insert(value).inserted
+                ? nil
                 : FieldError(field: path.index(index).description, message: "Duplicate value: \"\(value)\"", fix: "list each column once")
         }
     }

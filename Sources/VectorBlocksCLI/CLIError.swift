@@ -12,9 +12,12 @@ public struct CLIError: Error, Sendable, CustomStringConvertible {
         if let error = error as? KubeAPIError {
             if error.isForbidden {
                 let what = resource.map { "\($0.qualifiedResource)" } ?? "this resource"
-                return CLIError("forbidden: your user may not \(verb) \(what): \(error.message); ask an admin for a Role that allows \"\(verb)\" on \"\(what)\"")
+                return CLIError(
+                    "forbidden: your user may not \(verb) \(what): \(error.message); ask an admin for a Role that allows \"\(verb)\" on \"\(what)\"")
             }
-            if error.isNotFound, let resource, resource.group == "apps.vectorblocks.io", error.message.contains("the server could not find the requested resource") {
+            if error.isNotFound, let resource, resource.group == "apps.vectorblocks.io",
+                error.message.contains("the server could not find the requested resource")
+            {
                 return notInstalled
             }
             return CLIError(error.message.isEmpty ? "\(error)" : error.message)

@@ -47,12 +47,13 @@ public struct ClusterCreation: Sendable {
     public static func createdMessage(_ cluster: Cluster) -> String {
         let name = cluster.metadata?.name ?? ""
         let policy = cluster.spec.terminationPolicy
-        let consequence = switch policy {
-        case .doNotTerminate: "deleting it is refused until the policy changes"
-        case .halt: "deleting it removes its pods and Services and keeps its volumes, Secrets and ConfigMaps"
-        case .delete: "deleting it removes everything it owns, volumes included"
-        case .wipeOut: "deleting it removes everything it owns, volumes included (and its backups, once there are any)"
-        }
+        let consequence =
+            switch policy {
+            case .doNotTerminate: "deleting it is refused until the policy changes"
+            case .halt: "deleting it removes its pods and Services and keeps its volumes, Secrets and ConfigMaps"
+            case .delete: "deleting it removes everything it owns, volumes included"
+            case .wipeOut: "deleting it removes everything it owns, volumes included (and its backups, once there are any)"
+            }
         return "Cluster \(name) created with terminationPolicy \(policy.rawValue): \(consequence)\n"
     }
 
@@ -88,10 +89,12 @@ public struct ClusterCreation: Sendable {
             if componentDef.workloadType != .stateless {
                 let names = (componentDef.volumeTypes ?? []).filter { $0.type == .data }.map(\.name)
                 volumes = (names.isEmpty ? ["data"] : names).map { volume in
-                    ClusterComponentVolumeClaimTemplate(name: volume, spec: CoreV1.PersistentVolumeClaimSpec(
-                        accessModes: ["ReadWriteOnce"],
-                        resources: CoreV1.VolumeResourceRequirements(requests: ["storage": storage]),
-                        storageClassName: storageClass))
+                    ClusterComponentVolumeClaimTemplate(
+                        name: volume,
+                        spec: CoreV1.PersistentVolumeClaimSpec(
+                            accessModes: ["ReadWriteOnce"],
+                            resources: CoreV1.VolumeResourceRequirements(requests: ["storage": storage]),
+                            storageClassName: storageClass))
                 }
             }
             return ClusterComponentSpec(

@@ -50,7 +50,9 @@ extension Session {
         let users = try await call(Cluster.descriptor, verb: "list") { try await client.listAll(Cluster.self).items }
             .filter { $0.spec.clusterDefinitionRef == name }
         if !users.isEmpty {
-            throw CLIError("addon \"\(name)\" is used by \(users.map { "\($0.metadata?.namespace ?? "")/\($0.metadata?.name ?? "")" }.joined(separator: ", ")); delete those clusters first")
+            throw CLIError(
+                "addon \"\(name)\" is used by \(users.map { "\($0.metadata?.namespace ?? "")/\($0.metadata?.name ?? "")" }.joined(separator: ", ")); delete those clusters first"
+            )
         }
         func ignoringMissing(_ body: () async throws -> Void) async throws {
             do { try await body() } catch let error as KubeAPIError where error.isNotFound {}

@@ -12,8 +12,9 @@ extension Session {
             let installed = try await call(ClusterDefinition.descriptor, verb: "list") {
                 try await client.list(ClusterDefinition.self).items.compactMap(\.metadata?.name)
             }
-            throw CLIError("cluster definition \"\(creation.definition)\" is not installed; installed: "
-                + (installed.isEmpty ? "none (run kbctl addon enable qdrant)" : installed.sorted().joined(separator: ", ")))
+            throw CLIError(
+                "cluster definition \"\(creation.definition)\" is not installed; installed: "
+                    + (installed.isEmpty ? "none (run kbctl addon enable qdrant)" : installed.sorted().joined(separator: ", ")))
         } catch {
             throw CLIError.from(error, resource: ClusterDefinition.descriptor)
         }
@@ -74,19 +75,26 @@ extension Session {
             try await client.list(AppsV1.StatefulSet.self, namespace: namespace, options: selector).items
         }
         var text = "Name: \(name)\t Created Time: \(Self.timestamp(cluster.metadata?.creationTimestamp))\n"
-        text += Table(headers: ["NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "STATUS", "TERMINATION-POLICY"], rows: [[
-            namespace, cluster.spec.clusterDefinitionRef, cluster.spec.clusterVersionRef ?? "<default>",
-            cluster.status?.phase?.rawValue ?? "", cluster.spec.terminationPolicy.rawValue,
-        ]]).render(width: width)
+        text += Table(
+            headers: ["NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "STATUS", "TERMINATION-POLICY"],
+            rows: [
+                [
+                    namespace, cluster.spec.clusterDefinitionRef, cluster.spec.clusterVersionRef ?? "<default>",
+                    cluster.status?.phase?.rawValue ?? "", cluster.spec.terminationPolicy.rawValue,
+                ]
+            ]
+        ).render(width: width)
 
         text += "\nEndpoints:\n"
-        let endpointRows: [[String]] = services.filter { $0.spec?.clusterIP != "None" }.sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }.map { service in
+        let endpointRows: [[String]] = services.filter { $0.spec?.clusterIP != "None" }.sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }.map {
+            service in
             let component = service.metadata?.labels?["apps.vectorblocks.io/component-name"] ?? ""
             let ports = (service.spec?.ports ?? []).map { String($0.port) }
             let host = "\(service.metadata?.name ?? "").\(namespace).svc"
             let inside = ports.map { "\(host):\($0)" }.joined(separator: "\n")
             let ingress = service.status?.loadBalancer?.ingress?.first
-            let external = (ingress?.hostname ?? ingress?.ip).map { address in ports.map { "\(address):\($0)" }.joined(separator: ",") }
+            let external =
+                (ingress?.hostname ?? ingress?.ip).map { address in ports.map { "\(address):\($0)" }.joined(separator: ",") }
                 ?? (service.spec?.type == "LoadBalancer" ? "<pending>" : "<none>")
             let mode = service.metadata?.name?.hasSuffix("-ro") == true ? "ReadOnly" : "ReadWrite"
             return [component, mode, inside.replacingOccurrences(of: "\n", with: ","), external]
@@ -116,7 +124,8 @@ extension Session {
                 claim?.spec.storageClassName ?? "<default>",
             ]
         }
-        text += Table(headers: ["COMPONENT", "CPU(REQUEST/LIMIT)", "MEMORY(REQUEST/LIMIT)", "STORAGE-SIZE", "STORAGE-CLASS"], rows: resources).render(width: width)
+        text += Table(headers: ["COMPONENT", "CPU(REQUEST/LIMIT)", "MEMORY(REQUEST/LIMIT)", "STORAGE-SIZE", "STORAGE-CLASS"], rows: resources).render(
+            width: width)
 
         text += "\nImages:\n"
         let images = workloads.flatMap { workload in
@@ -128,7 +137,9 @@ extension Session {
 
         let events = try await recentEvents(of: name, limit: 10)
         text += "\nEvents(last \(events.count), see more: kbctl cluster list-events -n \(namespace) \(name)):\n"
-        text += events.isEmpty ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        text +=
+            events.isEmpty
+            ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
         return text
     }
 

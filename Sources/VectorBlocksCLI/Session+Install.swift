@@ -57,7 +57,9 @@ extension Session {
         if removeCRDs {
             let clusters = try await call(Cluster.descriptor, verb: "list") { try await client.listAll(Cluster.self).items }
             if !clusters.isEmpty {
-                throw CLIError("\(clusters.count) Cluster(s) still exist (\(clusters.prefix(3).compactMap(\.metadata?.name).joined(separator: ", "))); delete them first, or uninstall without --remove-crds")
+                throw CLIError(
+                    "\(clusters.count) Cluster(s) still exist (\(clusters.prefix(3).compactMap(\.metadata?.name).joined(separator: ", "))); delete them first, or uninstall without --remove-crds"
+                )
             }
         }
         var removed: [String] = []

@@ -69,12 +69,15 @@ extension Session {
         }.filter { cluster == nil || $0.spec.clusterRef == cluster }
         if format == .yaml || format == .json { return try render(requests, single: false) }
         if requests.isEmpty { return "No OpsRequests found.\n" }
-        return Table(headers: ["NAME", "TYPE", "CLUSTER", "STATUS", "PROGRESS", "CREATED-TIME"], rows: requests.map { ops in
-            [
-                ops.metadata?.name ?? "", ops.spec.type.rawValue, ops.spec.clusterRef, ops.status?.phase?.rawValue ?? "",
-                ops.status?.progress ?? "-/-", Self.timestamp(ops.metadata?.creationTimestamp),
-            ]
-        }).render(width: width)
+        return Table(
+            headers: ["NAME", "TYPE", "CLUSTER", "STATUS", "PROGRESS", "CREATED-TIME"],
+            rows: requests.map { ops in
+                [
+                    ops.metadata?.name ?? "", ops.spec.type.rawValue, ops.spec.clusterRef, ops.status?.phase?.rawValue ?? "",
+                    ops.status?.progress ?? "-/-", Self.timestamp(ops.metadata?.creationTimestamp),
+                ]
+            }
+        ).render(width: width)
     }
 
     /// `kbctl cluster expose --type vpc|internet`: the AWS NLB annotations of each kind (AWS Load Balancer

@@ -52,11 +52,14 @@ public struct PipelineCreation: Sendable {
             sinks.append(.init(name: "qdrant", kind: .qdrant, clusterRef: .init(name: qdrantCluster), collection: qdrantCollection ?? name))
         }
         if let pgvectorCluster {
-            sinks.append(.init(name: "pgvector", kind: .pgvector, clusterRef: .init(name: pgvectorCluster),
-                collection: pgvectorTable ?? "public.\(name.replacingOccurrences(of: "-", with: "_"))_vectors"))
+            sinks.append(
+                .init(
+                    name: "pgvector", kind: .pgvector, clusterRef: .init(name: pgvectorCluster),
+                    collection: pgvectorTable ?? "public.\(name.replacingOccurrences(of: "-", with: "_"))_vectors"))
         }
         guard !sinks.isEmpty else { throw CLIError("no sink: add --qdrant-cluster NAME and/or --pgvector-cluster NAME") }
-        let openai = embedderKind == .openai
+        let openai =
+            embedderKind == .openai
             ? VectorPipelineSpec.Embedder.OpenAI(
                 baseURL: openaiURL ?? "https://api.openai.com/v1",
                 apiKeySecretRef: try openaiAPIKeySecret.map { try Self.secretKeyRef($0, defaultKey: "api-key", flag: "--openai-api-key-secret") })
@@ -144,33 +147,52 @@ extension Session {
         if format == .yaml || format == .json { return try render([pipeline], single: true) }
         let status = pipeline.status
         var text = "Name: \(name)\t Created Time: \(Self.timestamp(pipeline.metadata?.creationTimestamp))\n"
-        text += Table(headers: ["NAMESPACE", "SOURCE", "PRIMARY-KEY", "PHASE", "STATE-IN-SOURCE"], rows: [[
-            namespace, pipeline.spec.source.table, pipeline.spec.source.primaryKey.joined(separator: ","),
-            status?.phase?.rawValue ?? "", status?.sourceStateName ?? "",
-        ]]).render(width: width)
+        text += Table(
+            headers: ["NAMESPACE", "SOURCE", "PRIMARY-KEY", "PHASE", "STATE-IN-SOURCE"],
+            rows: [
+                [
+                    namespace, pipeline.spec.source.table, pipeline.spec.source.primaryKey.joined(separator: ","),
+                    status?.phase?.rawValue ?? "", status?.sourceStateName ?? "",
+                ]
+            ]
+        ).render(width: width)
         let backfill = status?.backfill
         text += "\nProgress:\n"
-        text += Table(headers: ["BACKFILL", "BACKLOG", "LAG", "EMU-REPLICAS", "DEAD-LETTERS"], rows: [[
-            backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-",
-            status?.backlog.map(String.init) ?? "-", status?.lagSeconds.map { "\($0)s" } ?? "-",
-            status?.emuReplicas.map(String.init) ?? "-", status?.deadLetters.map(String.init) ?? "-",
-        ]]).render(width: width)
+        text += Table(
+            headers: ["BACKFILL", "BACKLOG", "LAG", "EMU-REPLICAS", "DEAD-LETTERS"],
+            rows: [
+                [
+                    backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-",
+                    status?.backlog.map(String.init) ?? "-", status?.lagSeconds.map { "\($0)s" } ?? "-",
+                    status?.emuReplicas.map(String.init) ?? "-", status?.deadLetters.map(String.init) ?? "-",
+                ]
+            ]
+        ).render(width: width)
         if let error = status?.lastDeadLetterError {
-            text += "Last dead letter: \(error)\n(all of them: SELECT body, last_error FROM vectorsync.dead_letters WHERE queue = '\(status?.sourceStateName ?? "")')\n"
+            text +=
+                "Last dead letter: \(error)\n(all of them: SELECT body, last_error FROM vectorsync.dead_letters WHERE queue = '\(status?.sourceStateName ?? "")')\n"
         }
         text += "\nSinks:\n"
-        text += Table(headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "LAST-ERROR"], rows: pipeline.spec.sinks.map { sink in
-            let state = status?.sinks?.first { $0.name == sink.name }
-            let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
-            return [sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", state?.lastError ?? ""]
-        }).render(width: width)
+        text += Table(
+            headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "LAST-ERROR"],
+            rows: pipeline.spec.sinks.map { sink in
+                let state = status?.sinks?.first { $0.name == sink.name }
+                let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
+                return [sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", state?.lastError ?? ""]
+            }
+        ).render(width: width)
         text += "\nConditions:\n"
-        text += Table(headers: ["TYPE", "STATUS", "REASON", "MESSAGE"], rows: (status?.conditions ?? []).map {
-            [$0.type, $0.status, $0.reason, $0.message]
-        }).render(width: width)
+        text += Table(
+            headers: ["TYPE", "STATUS", "REASON", "MESSAGE"],
+            rows: (status?.conditions ?? []).map {
+                [$0.type, $0.status, $0.reason, $0.message]
+            }
+        ).render(width: width)
         let events = try await recentEvents(of: name, limit: 10)
         text += "\nEvents(last \(events.count)):\n"
-        text += events.isEmpty ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        text +=
+            events.isEmpty
+            ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
         return text
     }
 }

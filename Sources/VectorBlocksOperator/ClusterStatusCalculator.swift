@@ -136,7 +136,8 @@ public enum ClusterStatusCalculator {
 
         let refusal = scaleInCondition(outcome.scaleIn, conditions: &conditions, generation: generation, now: now)
 
-        let phase = cluster.metadata?.deletionTimestamp != nil
+        let phase =
+            cluster.metadata?.deletionTimestamp != nil
             ? .deleting : clusterPhase(componentStatuses.values.compactMap(\.phase))
         status.phase = outcome.applyProblem != nil && phase == .running ? .abnormal : phase
         status.message = outcome.applyProblem ?? refusal
@@ -176,10 +177,12 @@ public enum ClusterStatusCalculator {
             return message
         }
         if !waiting.isEmpty {
-            Conditions.set(&conditions, type: type, status: .false, reason: "ScaleInProgressing",
+            Conditions.set(
+                &conditions, type: type, status: .false, reason: "ScaleInProgressing",
                 message: waiting.joined(separator: "; "), observedGeneration: generation, now: now)
         } else if !steps.isEmpty || Conditions.find(conditions, type: type)?.status == Conditions.Status.false.rawValue {
-            Conditions.set(&conditions, type: type, status: .true, reason: "ScaleInSucceed",
+            Conditions.set(
+                &conditions, type: type, status: .true, reason: "ScaleInSucceed",
                 message: "the leaving pods hold no data the engine needs", observedGeneration: generation, now: now)
         }
         return nil
@@ -194,7 +197,8 @@ public enum ClusterStatusCalculator {
             messages["Pod/\(name)"] = problem
         }
         let ready = readyPods(component.pods)
-        let podsReady = component.desiredReplicas == 0
+        let podsReady =
+            component.desiredReplicas == 0
             ? component.pods.isEmpty : ready >= Int(component.desiredReplicas)
         let failed = component.pods.filter { $0.status?.phase == "Failed" }.count
         let wasRunning = previous?.phase == .running || previous?.phase == .abnormal || previous?.phase == .updating
@@ -203,7 +207,8 @@ public enum ClusterStatusCalculator {
         if component.desiredReplicas == 0 {
             phase = component.pods.isEmpty ? .stopped : .stopping
         } else if let workload = component.workload {
-            let rollingOut = workload.observedGeneration < workload.generation
+            let rollingOut =
+                workload.observedGeneration < workload.generation
                 || workload.updatedReplicas < component.desiredReplicas || workload.replicas != component.desiredReplicas
             if failed > 0 {
                 phase = ready == 0 ? .failed : .abnormal

@@ -184,8 +184,9 @@ public final class OperatorManager: Service {
         }
         // A request that ends lets the next one waiting on its Cluster start.
         await opsController.watches(caches.opsRequests) { event in
-            guard let cluster = await caches.clusters.get(
-                name: event.object.spec.clusterRef, namespace: event.object.metadata?.namespace ?? "")
+            guard
+                let cluster = await caches.clusters.get(
+                    name: event.object.spec.clusterRef, namespace: event.object.metadata?.namespace ?? "")
             else { return [] }
             return await OpsRequestReconciler.requests(for: cluster, in: caches.opsRequests)
         }

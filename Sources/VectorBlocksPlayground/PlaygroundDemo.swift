@@ -27,13 +27,16 @@ public struct PlaygroundDemo: Sendable {
         say(try await session.listClusters())
 
         say("== 2. scale vectors out to 5 peers, then back in to 3")
-        try await follow(try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 5)] })
-        try await follow(try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)] })
+        try await follow(
+            try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 5)] })
+        try await follow(
+            try await session.request(.horizontalScaling, cluster: "vectors") { $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)] })
 
         say("== 3. grow the embeddings volumes from 10Gi to 20Gi (PVCs resized in place, the StatefulSet re-made around its pods)")
-        try await follow(try await session.request(.volumeExpansion, cluster: "embeddings") {
-            $0.volumeExpansion = [.init(componentName: "postgresql", volumeClaimTemplates: [.init(name: "data", storage: "20Gi")])]
-        })
+        try await follow(
+            try await session.request(.volumeExpansion, cluster: "embeddings") {
+                $0.volumeExpansion = [.init(componentName: "postgresql", volumeClaimTemplates: [.init(name: "data", storage: "20Gi")])]
+            })
 
         say("== 4. expose vectors inside the VPC through an internal NLB")
         let services = try await session.exposeServices(cluster: "vectors", component: "qdrant", type: "vpc", enable: true, sourceRanges: [])

@@ -21,7 +21,9 @@ extension PostgresConnection {
     /// PostgresNIO's own queries, it is not cut short by cancellation: a cancelled worker still finishes (or
     /// releases) what it holds.
     @discardableResult
-    public func guardedQuery(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
+    public func guardedQuery(
+        _ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws
         -> PostgresRowSequence
     {
         guard !isClosed else { throw ConnectionClosedError() }

@@ -38,7 +38,8 @@ public actor AWSCredentialProvider {
         }
         guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !key.isEmpty, !secret.isEmpty else {
             throw ConfigurationError(
-                field: "queue.sqs.credentialsSecretName", problem: "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set",
+                field: "queue.sqs.credentialsSecretName",
+                problem: "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set",
                 fix: "name a Secret with the access key, or give the pod an IAM role (IRSA)")
         }
         return AWSCredentialProvider(

@@ -42,7 +42,8 @@ public struct EmbedderSettings: Sendable {
         case .openai:
             return try OpenAIEmbedder(
                 baseURL: openAIBaseURL, model: model, dimension: dimension,
-                apiKey: try SecretValue.read(file: apiKeyFile, environmentVariable: "OPENAI_API_KEY", field: "--openai-api-key-file", environment: environment), http: http, logger: logger)
+                apiKey: try SecretValue.read(file: apiKeyFile, environmentVariable: "OPENAI_API_KEY", field: "--openai-api-key-file", environment: environment),
+                http: http, logger: logger)
         case .minilm:
             return try MiniLMEmbedder(modelDirectory: modelDirectory, dimension: dimension)
         }

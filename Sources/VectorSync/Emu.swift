@@ -24,7 +24,8 @@ public struct Emu: Sendable {
                 throw ConfigurationError(field: "embedder.batchSize", problem: "\(batchSize) is out of range", fix: "use 1 to 10000 (64 is a good start)")
             }
             guard visibilityTimeout > .zero else {
-                throw ConfigurationError(field: "queue.visibilityTimeoutSeconds", problem: "it is not positive", fix: "use at least 1 second (60 is a good start)")
+                throw ConfigurationError(
+                    field: "queue.visibilityTimeoutSeconds", problem: "it is not positive", fix: "use at least 1 second (60 is a good start)")
             }
             self.source = source
             self.batchSize = batchSize

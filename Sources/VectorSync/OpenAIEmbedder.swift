@@ -22,13 +22,15 @@ public struct OpenAIEmbedder: Embedder {
         retryDelay: Duration = .seconds(1), http: HTTPClient, logger: Logger
     ) throws(ConfigurationError) {
         guard let components = URLComponents(string: baseURL), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
-            throw ConfigurationError(field: "embedder.openai.baseURL", problem: "\"\(baseURL)\" is not an http(s) URL", fix: "write e.g. https://api.openai.com/v1")
+            throw ConfigurationError(
+                field: "embedder.openai.baseURL", problem: "\"\(baseURL)\" is not an http(s) URL", fix: "write e.g. https://api.openai.com/v1")
         }
         guard !model.isEmpty else {
             throw ConfigurationError(field: "embedder.model", problem: "no model is named", fix: "name the endpoint's model, e.g. text-embedding-3-small")
         }
         guard (1...65_536).contains(dimension) else {
-            throw ConfigurationError(field: "embedder.dimension", problem: "\(dimension) is out of range", fix: "give the model's dimension (1536 for text-embedding-3-small)")
+            throw ConfigurationError(
+                field: "embedder.dimension", problem: "\(dimension) is out of range", fix: "give the model's dimension (1536 for text-embedding-3-small)")
         }
         guard (1...2048).contains(batchSize) else {
             throw ConfigurationError(field: "embedder.batchSize", problem: "\(batchSize) is out of range", fix: "use 1 to 2048")
@@ -80,7 +82,8 @@ public struct OpenAIEmbedder: Embedder {
             if status == 200 { return try vectors(from: text, count: inputs.count) }
             let message = Self.errorMessage(text)
             guard status == 429 || status >= 500, attempt < maxAttempts else { throw OpenAIError.refused(status: status, message: message) }
-            let delay = response.headers.first(name: "retry-after").flatMap(Double.init).map { Duration.milliseconds(Int($0 * 1000)) }
+            let delay =
+                response.headers.first(name: "retry-after").flatMap(Double.init).map { Duration.milliseconds(Int($0 * 1000)) }
                 ?? retryDelay * (1 << (attempt - 1))
             logger.warning("embedding endpoint answered \(status); retrying", metadata: ["attempt": "\(attempt)", "retryIn": "\(delay)"])
             try await Task.sleep(for: delay)

@@ -53,7 +53,8 @@ public struct QdrantSink: VectorSink {
             guard size == dimension, distance == metric.rawValue, recordedModel == nil || recordedModel == model else {
                 throw ConfigurationError(
                     field: "sinks[\(name)].collection",
-                    problem: "the collection \(collection) holds \(size.map(String.init) ?? "?")-dimensional \(distance ?? "?") vectors of \(recordedModel ?? "an unknown model"), not \(dimension)-dimensional \(metric.rawValue) vectors of \(model)",
+                    problem:
+                        "the collection \(collection) holds \(size.map(String.init) ?? "?")-dimensional \(distance ?? "?") vectors of \(recordedModel ?? "an unknown model"), not \(dimension)-dimensional \(metric.rawValue) vectors of \(model)",
                     fix: "write to a new collection, or use the embedder and metric the collection was made with")
             }
             return
@@ -126,9 +127,11 @@ public struct QdrantSink: VectorSink {
         var bytes = Array(SHA256.hash(data: Array(("vectorsync:" + key).utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0f) | 0x80  // version 8: custom
         bytes[8] = (bytes[8] & 0x3f) | 0x80  // RFC 9562 variant
-        let uuid = UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
         return .string(uuid.uuidString.lowercased())
     }
 

@@ -34,7 +34,8 @@ public struct QueueSettings: Sendable {
                     fix: "set maxReceiveCount in the queue's RedrivePolicy and leave out --max-receive-count (VECTORSYNC_MAX_RECEIVE_COUNT)")
             }
             guard !sqsQueueURL.isEmpty else {
-                throw ConfigurationError(field: "--sqs-queue-url", problem: "the sqs queue needs its URL", fix: "give e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/changes")
+                throw ConfigurationError(
+                    field: "--sqs-queue-url", problem: "the sqs queue needs its URL", fix: "give e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/changes")
             }
             guard !region.isEmpty else {
                 throw ConfigurationError(field: "--aws-region", problem: "the sqs queue needs its region", fix: "give e.g. eu-west-1, or set AWS_REGION")

@@ -130,7 +130,10 @@ public struct SQSQueue: ChangeQueue {
     public func backlog() async throws -> Int {
         let answer = try await call(
             "GetQueueAttributes",
-            ["QueueUrl": .string(queueURL), "AttributeNames": .array([.string("ApproximateNumberOfMessages"), .string("ApproximateNumberOfMessagesNotVisible")])])
+            [
+                "QueueUrl": .string(queueURL),
+                "AttributeNames": .array([.string("ApproximateNumberOfMessages"), .string("ApproximateNumberOfMessagesNotVisible")]),
+            ])
         guard case .object(let fields) = answer, case .object(let attributes) = fields["Attributes"] ?? .null else { return 0 }
         return attributes.values.reduce(0) { total, value in
             if case .string(let text) = value { total + (Int(text) ?? 0) } else { total }

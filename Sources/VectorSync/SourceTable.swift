@@ -83,7 +83,9 @@ public struct SourceTable: Sendable, Hashable {
     }
 
     /// Every column of the current rows for these keys, keyed by the key's text form.
-    func currentColumns(_ keys: [String], key: SourceKey, connection: PostgresConnection, logger: Logger) async throws
+    func currentColumns(
+        _ keys: [String], key: SourceKey, connection: PostgresConnection, logger: Logger
+    ) async throws
         -> [String: [String: JSONValue]]
     {
         let rows = try await connection.guardedQuery(

@@ -10,7 +10,10 @@ public struct QueueOptions: ParsableArguments {
     @Option(help: "postgres or sqs (env VECTORSYNC_QUEUE).")
     public var queue: String = environment["VECTORSYNC_QUEUE"] ?? "postgres"
 
-    @Option(help: "Receives after which the postgres queue dead-letters a message; default 5. An sqs queue's RedrivePolicy decides this itself (env VECTORSYNC_MAX_RECEIVE_COUNT).")
+    @Option(
+        help:
+            "Receives after which the postgres queue dead-letters a message; default 5. An sqs queue's RedrivePolicy decides this itself (env VECTORSYNC_MAX_RECEIVE_COUNT)."
+    )
     public var maxReceiveCount: Int?
 
     @Option(help: "The SQS queue's URL (env VECTORSYNC_SQS_QUEUE_URL).")
@@ -26,7 +29,8 @@ public struct QueueOptions: ParsableArguments {
 
     public func settings() throws(ConfigurationError) -> QueueSettings {
         try QueueSettings(
-            kind: queue, maxReceiveCount: maxReceiveCount ?? Self.environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init), sqsQueueURL: sqsQueueURL, sqsDeadLetterQueueURL: sqsDeadLetterQueueURL,
+            kind: queue, maxReceiveCount: maxReceiveCount ?? Self.environment["VECTORSYNC_MAX_RECEIVE_COUNT"].flatMap(Int.init), sqsQueueURL: sqsQueueURL,
+            sqsDeadLetterQueueURL: sqsDeadLetterQueueURL,
             region: awsRegion)
     }
 }

@@ -19,7 +19,9 @@ public struct SourceOptions: ParsableArguments {
 
     @Option(
         name: .customLong("primary-key"),
-        help: "A primary-key column; repeat for each column of a composite key, in the order that makes the vector's id (env VECTORSYNC_PRIMARY_KEY, comma-separated).")
+        help:
+            "A primary-key column; repeat for each column of a composite key, in the order that makes the vector's id (env VECTORSYNC_PRIMARY_KEY, comma-separated)."
+    )
     public var primaryKey: [String] = (environment["VECTORSYNC_PRIMARY_KEY"] ?? "id").split(separator: ",").map {
         $0.trimmingCharacters(in: .whitespaces)
     }

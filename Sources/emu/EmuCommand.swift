@@ -2,8 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
-import OperationalHTTP
 import Metrics
+import OperationalHTTP
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -71,7 +71,8 @@ struct EmuCommand: AsyncParsableCommand {
         func makeEmbedder() throws -> any Embedder {
             try EmbedderSettings(
                 kind: embedder, dimension: dimension, openAIBaseURL: openaiURL, model: openaiModel, apiKeyFile: openaiAPIKeyFile,
-                modelDirectory: modelDir).makeEmbedder(http: .shared, environment: environment, logger: logger)
+                modelDirectory: modelDir
+            ).makeEmbedder(http: .shared, environment: environment, logger: logger)
         }
 
         /// Every sink named: the pgvector tables, then the Qdrant collection.
@@ -84,13 +85,15 @@ struct EmuCommand: AsyncParsableCommand {
             }
             if !qdrantURL.isEmpty || !qdrantCollection.isEmpty {
                 guard !qdrantCollection.isEmpty else {
-                    throw ConfigurationError(field: "--qdrant-collection", problem: "the Qdrant sink needs a collection", fix: "name one, e.g. --qdrant-collection products")
+                    throw ConfigurationError(
+                        field: "--qdrant-collection", problem: "the Qdrant sink needs a collection", fix: "name one, e.g. --qdrant-collection products")
                 }
                 let apiKey = try SecretValue.read(
                     file: qdrantAPIKeyFile, environmentVariable: "QDRANT_API_KEY", field: "--qdrant-api-key-file", environment: environment)
-                sinks.append(try QdrantSink(
-                    name: "qdrant:\(qdrantCollection)", url: qdrantURL, collection: qdrantCollection, apiKey: apiKey, metric: metric,
-                    http: .shared, logger: logger))
+                sinks.append(
+                    try QdrantSink(
+                        name: "qdrant:\(qdrantCollection)", url: qdrantURL, collection: qdrantCollection, apiKey: apiKey, metric: metric,
+                        http: .shared, logger: logger))
             }
             guard !sinks.isEmpty else {
                 throw ConfigurationError(
@@ -124,7 +127,8 @@ struct EmuCommand: AsyncParsableCommand {
             do {
                 let endpoints = try options.endpoints()
                 let sourceClient = PostgresClient(configuration: endpoints.source.clientConfiguration, backgroundLogger: logger)
-                let sinkClient = options.pgvectorURL.isEmpty
+                let sinkClient =
+                    options.pgvectorURL.isEmpty
                     ? sourceClient : PostgresClient(configuration: endpoints.sink.clientConfiguration, backgroundLogger: logger)
                 clients = sourceClient === sinkClient ? [sourceClient] : [sourceClient, sinkClient]
                 let queue = try queueOptions.settings().makeQueue(
@@ -148,8 +152,9 @@ struct EmuCommand: AsyncParsableCommand {
             if httpPort != 0 {
                 let status = emu.status
                 services.append(
-                    .init(service: OperationalEndpoints.metricsAndHealth(
-                        host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem() }, logger: logger)))
+                    .init(
+                        service: OperationalEndpoints.metricsAndHealth(
+                            host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem() }, logger: logger)))
             }
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         }
@@ -189,8 +194,14 @@ struct EmuCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
             let results = try await withThrowingTaskGroup(of: [SearchResult]?.self) { group in
-                group.addTask { await sourceClient.run(); return nil }
-                group.addTask { await sinkClient.run(); return nil }
+                group.addTask {
+                    await sourceClient.run()
+                    return nil
+                }
+                group.addTask {
+                    await sinkClient.run()
+                    return nil
+                }
                 defer { group.cancelAll() }
                 return try await search.search(query, limit: limit)
             }

@@ -41,18 +41,20 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(help: "Memory per replica, request and limit (e.g. 4Gi).") var memory: String?
         @Option(help: "Data volume size per replica (default 20Gi).") var storage: String?
         @Option(help: "StorageClass of the data volumes (e.g. gp3).") var storageClass: String?
-        @Option(help: """
-            What deleting the cluster does: DoNotTerminate (refused), Halt (the default: keeps the volumes, Secrets \
-            and ConfigMaps), Delete (removes everything, volumes included) or WipeOut (as Delete; backups too, once there are any).
-            """) var terminationPolicy: String?
+        @Option(
+            help: """
+                What deleting the cluster does: DoNotTerminate (refused), Halt (the default: keeps the volumes, Secrets \
+                and ConfigMaps), Delete (removes everything, volumes included) or WipeOut (as Delete; backups too, once there are any).
+                """) var terminationPolicy: String?
         @Flag(help: "Wait until the cluster is Running.") var wait = false
 
         func run() async throws {
             try await global.run { session in
-                let cluster = try await session.createCluster(ClusterCreation(
-                    name: name, namespace: session.namespace, definition: clusterDefinition, version: clusterVersion,
-                    replicas: replicas, cpu: cpu, memory: memory, storage: storage, storageClass: storageClass,
-                    terminationPolicy: terminationPolicy))
+                let cluster = try await session.createCluster(
+                    ClusterCreation(
+                        name: name, namespace: session.namespace, definition: clusterDefinition, version: clusterVersion,
+                        replicas: replicas, cpu: cpu, memory: memory, storage: storage, storageClass: storageClass,
+                        terminationPolicy: terminationPolicy))
                 Terminal.print(ClusterCreation.createdMessage(cluster))
                 guard wait else { return }
                 let clock = ContinuousClock()
@@ -113,7 +115,8 @@ struct ClusterCommand: AsyncParsableCommand {
 
     struct HScale: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "hscale", abstract: "Change the number of replicas.", discussion: "Example:\n  kbctl cluster hscale vectors --components qdrant --replicas 5 --wait")
+            commandName: "hscale", abstract: "Change the number of replicas.",
+            discussion: "Example:\n  kbctl cluster hscale vectors --components qdrant --replicas 5 --wait")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(parsing: .upToNextOption, help: "Components to scale (default: all).") var components: [String] = []
@@ -133,7 +136,8 @@ struct ClusterCommand: AsyncParsableCommand {
 
     struct VScale: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "vscale", abstract: "Change CPU and memory.", discussion: "Example:\n  kbctl cluster vscale vectors --components qdrant --cpu 8 --memory 32Gi --wait")
+            commandName: "vscale", abstract: "Change CPU and memory.",
+            discussion: "Example:\n  kbctl cluster vscale vectors --components qdrant --cpu 8 --memory 32Gi --wait")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(parsing: .upToNextOption, help: "Components to scale (default: all).") var components: [String] = []
@@ -226,7 +230,9 @@ struct ClusterCommand: AsyncParsableCommand {
     struct Expose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open or close a VPC or internet load balancer (AWS NLB).",
-            discussion: "Examples:\n  kbctl cluster expose vectors --type vpc --enable true --wait\n  kbctl cluster expose vectors --type internet --enable true --source-ranges 203.0.113.0/24")
+            discussion:
+                "Examples:\n  kbctl cluster expose vectors --type vpc --enable true --wait\n  kbctl cluster expose vectors --type internet --enable true --source-ranges 203.0.113.0/24"
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(help: "vpc (internal NLB) or internet (internet-facing NLB).") var type: String
@@ -240,8 +246,11 @@ struct ClusterCommand: AsyncParsableCommand {
                 let targets = try await session.components(components, of: name)
                 var exposes: [OpsRequestSpec.Expose] = []
                 for component in targets {
-                    exposes.append(.init(componentName: component, services: try await session.exposeServices(
-                        cluster: name, component: component, type: type, enable: enable, sourceRanges: sourceRanges)))
+                    exposes.append(
+                        .init(
+                            componentName: component,
+                            services: try await session.exposeServices(
+                                cluster: name, component: component, type: type, enable: enable, sourceRanges: sourceRanges)))
                 }
                 let ops = try await session.request(.expose, cluster: name) { $0.expose = exposes }
                 try await wait.follow(ops, in: session)
@@ -251,7 +260,8 @@ struct ClusterCommand: AsyncParsableCommand {
 
     struct Upgrade: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move a cluster to another ClusterVersion.", discussion: "Example:\n  kbctl cluster upgrade vectors --cluster-version qdrant-1.13.0 --wait")
+            abstract: "Move a cluster to another ClusterVersion.",
+            discussion: "Example:\n  kbctl cluster upgrade vectors --cluster-version qdrant-1.13.0 --wait")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(help: "The ClusterVersion to run.") var clusterVersion: String
@@ -312,7 +322,8 @@ struct AddonCommand: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Install an addon's definition and version.", discussion: "Example:\n  kbctl addon enable qdrant")
+        static let configuration = CommandConfiguration(
+            abstract: "Install an addon's definition and version.", discussion: "Example:\n  kbctl addon enable qdrant")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {

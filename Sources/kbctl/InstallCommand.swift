@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import KubeKit
 import VectorBlocksAPI
-import VectorBlocksPackaging
 import VectorBlocksCLI
+import VectorBlocksPackaging
 
 /// The image and namespace `install` and `uninstall` share.
 struct OperatorPlacement: ParsableArguments {
@@ -17,7 +17,9 @@ struct OperatorPlacement: ParsableArguments {
         if let image {
             // registry/repository:tag, the registry being the part before the first slash when it has a dot or port.
             guard let colon = image.lastIndex(of: ":"), !image[image.index(after: colon)...].contains("/") else {
-                throw CLIError("--image \"\(image)\" has no tag: use registry/repository:tag, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/vectorblocks-operator:0.1.0")
+                throw CLIError(
+                    "--image \"\(image)\" has no tag: use registry/repository:tag, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/vectorblocks-operator:0.1.0"
+                )
             }
             let path = String(image[..<colon])
             let tag = String(image[image.index(after: colon)...])

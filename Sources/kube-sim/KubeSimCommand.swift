@@ -18,7 +18,10 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Flag(help: "Serve HTTPS with a self-signed certificate (kubectl only sends tokens over TLS).") var tls = false
     @Flag(help: "Serve the API alone: no simulated scheduler, kubelets or workload controllers.") var noWorkloads = false
     @Option(help: "Milliseconds from a pod being scheduled to it running and ready.") var podReadyDelay = 200
-    @Option(help: "How pods run: simulated (a status only) or processes (Linux, root: pods whose images are in --image-map run as processes in their own namespaces).")
+    @Option(
+        help:
+            "How pods run: simulated (a status only) or processes (Linux, root: pods whose images are in --image-map run as processes in their own namespaces)."
+    )
     var podRuntime: PodRuntimeChoice = .simulated
     @Option(help: "With --pod-runtime processes: a YAML image map (images: [{repository, bin, env, entrypoint}]).") var imageMap: String?
     @Option(help: "Chance (0-1) that a resource request fails with 500 InternalError.") var faultInternalErrorRate = 0.0

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OperationalHTTP
 import Metrics
+import OperationalHTTP
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -70,8 +70,9 @@ struct PelicanCommand: AsyncParsableCommand {
         if httpPort != 0 {
             let status = pelican.status
             services.append(
-                .init(service: OperationalEndpoints.metricsAndHealth(
-                    host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem }, logger: logger)))
+                .init(
+                    service: OperationalEndpoints.metricsAndHealth(
+                        host: "0.0.0.0", port: httpPort, registry: registry, problem: { await status.problem }, logger: logger)))
         }
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }

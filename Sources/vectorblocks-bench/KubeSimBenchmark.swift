@@ -40,21 +40,33 @@ struct KubeSimBenchmark: AsyncParsableCommand {
             let metadata: JSONValue = ["name": .string(name), "labels": labels]
             switch self {
             case .configMap:
-                return ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
-                    "data": ["VB_CLUSTER_NAME": "bench", "VB_REPLICA_COUNT": "3", "settings.yaml": "storage:\n  path: /qdrant/storage\n"]]
+                return [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+                    "data": ["VB_CLUSTER_NAME": "bench", "VB_REPLICA_COUNT": "3", "settings.yaml": "storage:\n  path: /qdrant/storage\n"],
+                ]
             case .secret:
-                return ["apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque",
-                    "data": ["username": "cm9vdA==", "password": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"]]
+                return [
+                    "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque",
+                    "data": ["username": "cm9vdA==", "password": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"],
+                ]
             case .service:
-                return ["apiVersion": "v1", "kind": "Service", "metadata": metadata,
-                    "spec": ["selector": ["app": "qdrant"], "ports": [["name": "http", "port": 6333], ["name": "grpc", "port": 6334]]]]
+                return [
+                    "apiVersion": "v1", "kind": "Service", "metadata": metadata,
+                    "spec": ["selector": ["app": "qdrant"], "ports": [["name": "http", "port": 6333], ["name": "grpc", "port": 6334]]],
+                ]
             case .pod:
-                return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-                    "spec": ["containers": [[
-                        "name": "qdrant", "image": "docker.io/qdrant/qdrant:v1.12.4",
-                        "ports": [["containerPort": 6333, "name": "http"]],
-                        "resources": ["requests": ["cpu": "500m", "memory": "1Gi"]],
-                    ]]]]
+                return [
+                    "apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "qdrant", "image": "docker.io/qdrant/qdrant:v1.12.4",
+                                "ports": [["containerPort": 6333, "name": "http"]],
+                                "resources": ["requests": ["cpu": "500m", "memory": "1Gi"]],
+                            ]
+                        ]
+                    ],
+                ]
             }
         }
     }
@@ -144,10 +156,14 @@ struct KubeSimBenchmark: AsyncParsableCommand {
 
         let latencies = results.map(\.latency).sorted()
         delays.sort()
-        print("KubeSim: \(objects) objects (ConfigMaps, Secrets, Services, Pods) in \(namespaces) namespaces, \(concurrency) concurrent writers, \(watchers) watchers")
+        print(
+            "KubeSim: \(objects) objects (ConfigMaps, Secrets, Services, Pods) in \(namespaces) namespaces, \(concurrency) concurrent writers, \(watchers) watchers"
+        )
         print("writes: \(Figures.format(Double(results.count) / elapsed.seconds)) per second (\(Figures.format(elapsed.seconds)) s)")
         print("write latency: p50 \(Self.milliseconds(latencies.percentile(0.50))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms")
-        print("watch delivery delay: p50 \(Self.milliseconds(delays.percentile(0.50))) ms, p99 \(Self.milliseconds(delays.percentile(0.99))) ms over \(delays.count) events\(missing > 0 ? ", \(missing) not delivered" : "")")
+        print(
+            "watch delivery delay: p50 \(Self.milliseconds(delays.percentile(0.50))) ms, p99 \(Self.milliseconds(delays.percentile(0.99))) ms over \(delays.count) events\(missing > 0 ? ", \(missing) not delivered" : "")"
+        )
         print("resident memory: \(Figures.residentMemoryMiB().map { "\($0) MiB" } ?? "unknown (no /proc/self/status)")")
     }
 

@@ -43,7 +43,9 @@ struct ModelsBenchmark: AsyncParsableCommand {
         let objects = Double(items * iterations)
         print("StatefulSet list: \(items) items, \(json.count / 1024) KiB of JSON (\(json.count / items) bytes per item), \(iterations) iterations")
         print("decode: \(Figures.format(objects / decodeTime.seconds)) objects/s (\(Figures.format(decodeTime.seconds / objects * 1e6)) µs per object)")
-        print("encode: \(Figures.format(objects / encodeTime.seconds)) objects/s (\(Figures.format(encodeTime.seconds / objects * 1e6)) µs per object, \(encodedBytes / 1024) KiB per list)")
+        print(
+            "encode: \(Figures.format(objects / encodeTime.seconds)) objects/s (\(Figures.format(encodeTime.seconds / objects * 1e6)) µs per object, \(encodedBytes / 1024) KiB per list)"
+        )
     }
 
     /// A StatefulSet like the ones the operator makes for a Qdrant component: labels, an owner, a pod template with

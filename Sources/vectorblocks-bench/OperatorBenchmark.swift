@@ -5,15 +5,16 @@ import Logging
 import MetricsTestKit
 import OperatorKit
 import VectorBlocksAPI
-import VectorBlocksPackaging
 import VectorBlocksOperator
+import VectorBlocksPackaging
 
 /// Many Clusters at once: the operator in this process against a `kube-sim` child process (with its simulated
 /// kubelet), so the resident memory printed is the operator's own.
 struct OperatorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator",
-        abstract: "Creates N Clusters on kube-sim; prints time to all Running, reconcile p50/p99, API requests and engine calls per cluster, what an idle cluster costs per minute and the operator's resident memory.",
+        abstract:
+            "Creates N Clusters on kube-sim; prints time to all Running, reconcile p50/p99, API requests and engine calls per cluster, what an idle cluster costs per minute and the operator's resident memory.",
         discussion: "Build kube-sim first: swift build -c release --product kube-sim; run from the repository root (it reads crds/).")
 
     @Option(help: "Clusters to create.") var clusters = 1_000
@@ -30,7 +31,9 @@ struct OperatorBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let executable = kubeSim ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let executable =
+            kubeSim
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("kube-sim").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ValidationError("\(executable) is missing: build it with swift build -c release --product kube-sim, or pass --kube-sim")
@@ -89,8 +92,10 @@ struct OperatorBenchmark: AsyncParsableCommand {
 
         // Settle the last status writes and their watch events, then count what happens while nothing changes.
         try await Task.sleep(for: .seconds(5))
-        let before = (writes: requestCount(metrics, writesOnly: true), requests: requestCount(metrics),
-            reconciles: reconcileCount(metrics), engine: engineCalls(metrics))
+        let before = (
+            writes: requestCount(metrics, writesOnly: true), requests: requestCount(metrics),
+            reconciles: reconcileCount(metrics), engine: engineCalls(metrics)
+        )
         try await Task.sleep(for: .seconds(idleSeconds))
         let idleWrites = requestCount(metrics, writesOnly: true) - before.writes
         let perClusterMinute = { (count: Int64) in
@@ -102,12 +107,16 @@ struct OperatorBenchmark: AsyncParsableCommand {
         print("clusters: \(clusters) \(definition) Clusters of 1 replica, \(workers) workers, created in \(Figures.format(created.seconds)) s")
         print("all Running after: \(Figures.format(allRunning.seconds)) s")
         print("cluster reconciles: \(reconciles.count), p50 \(Self.millis(reconciles.percentile(0.5))) ms, p99 \(Self.millis(reconciles.percentile(0.99))) ms")
-        print("API requests until all Running: \(requestsToRunning) (\(String(format: "%.1f", Double(requestsToRunning) / Double(clusters))) per cluster, watches and lists included)")
-        print("engine calls until all Running: \(engineCallsToRunning) (\(String(format: "%.1f", Double(engineCallsToRunning) / Double(clusters))) per cluster)")
+        print(
+            "API requests until all Running: \(requestsToRunning) (\(String(format: "%.1f", Double(requestsToRunning) / Double(clusters))) per cluster, watches and lists included)"
+        )
+        print(
+            "engine calls until all Running: \(engineCallsToRunning) (\(String(format: "%.1f", Double(engineCallsToRunning) / Double(clusters))) per cluster)")
         print("writes while idle: \(idleWrites) in \(idleSeconds) s (\(String(format: "%.1f", Double(idleWrites) * 60 / Double(idleSeconds))) per minute)")
-        print("per idle cluster per minute: \(perClusterMinute(reconcileCount(metrics) - before.reconciles)) reconciles, "
-            + "\(perClusterMinute(requestCount(metrics) - before.requests)) API requests, "
-            + "\(perClusterMinute(engineCalls(metrics) - before.engine)) engine calls")
+        print(
+            "per idle cluster per minute: \(perClusterMinute(reconcileCount(metrics) - before.reconciles)) reconciles, "
+                + "\(perClusterMinute(requestCount(metrics) - before.requests)) API requests, "
+                + "\(perClusterMinute(engineCalls(metrics) - before.engine)) engine calls")
         print("operator resident memory: \(Figures.residentMemoryMiB().map(String.init) ?? "unknown") MiB")
         operatorTask.cancel()
         _ = await operatorTask.result
@@ -136,9 +145,11 @@ struct OperatorBenchmark: AsyncParsableCommand {
             metadata: .init(name: "bench-\(index)", namespace: "default"),
             spec: ClusterSpec(
                 clusterDefinitionRef: definition, terminationPolicy: .delete,
-                componentSpecs: [ClusterComponentSpec(
-                    name: component, componentDefRef: component, replicas: 1,
-                    volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate(name: "data", spec: storage)])]))
+                componentSpecs: [
+                    ClusterComponentSpec(
+                        name: component, componentDefRef: component, replicas: 1,
+                        volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate(name: "data", spec: storage)])
+                ]))
     }
 
     private func requestCount(_ metrics: TestMetrics, writesOnly: Bool = false) -> Int64 {

@@ -1,8 +1,8 @@
-import PipelineFixtures
 import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import PipelineFixtures
 import PostgresNIO
 import VectorSync
 
@@ -124,8 +124,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
             print(String(format: "pipeline / raw COPY: %.0f%%", 100 * pipelineRate / rawRate))
 
             let lags = try await updateLag(client: client, logger: logger)
-            print(String(format: "update lag at %d updates/s over %d updates: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
-                updateRate, lagUpdates, (lags.percentile(0.5) ?? 0) * 1000, (lags.percentile(0.99) ?? 0) * 1000, (lags.max() ?? 0) * 1000))
+            print(
+                String(
+                    format: "update lag at %d updates/s over %d updates: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+                    updateRate, lagUpdates, (lags.percentile(0.5) ?? 0) * 1000, (lags.percentile(0.99) ?? 0) * 1000, (lags.max() ?? 0) * 1000))
         }
     }
 
@@ -133,10 +135,11 @@ struct PipelineBenchmark: AsyncParsableCommand {
     private func rawCopy(endpoint: PostgresEndpoint, source: SourceTable, embedder: HashEmbedder, logger: Logger) async throws -> Double {
         try await endpoint.withConnection(logger: logger) { connection in
             try await connection.query(
-                PostgresQuery(unsafeSQL: """
-                    CREATE TABLE public.bench_raw_vectors (id text PRIMARY KEY, embedding vector(\(dimension)) NOT NULL, payload jsonb NOT NULL,
-                        content_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())
-                    """), logger: logger)
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE TABLE public.bench_raw_vectors (id text PRIMARY KEY, embedding vector(\(dimension)) NOT NULL, payload jsonb NOT NULL,
+                            content_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())
+                        """), logger: logger)
             try await connection.query(
                 "CREATE INDEX ON public.bench_raw_vectors USING hnsw (embedding vector_cosine_ops)", logger: logger)
             let start = ContinuousClock.now

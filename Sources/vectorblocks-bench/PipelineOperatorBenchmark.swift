@@ -1,8 +1,8 @@
-import PipelineFixtures
 import ArgumentParser
 import Foundation
 import KubeKit
 import Logging
+import PipelineFixtures
 import PostgresNIO
 import VectorBlocksAPI
 import VectorBlocksOperator
@@ -103,8 +103,9 @@ struct PipelineOperatorBenchmark: AsyncParsableCommand {
         // The API server serves a new CRD's resource a moment after it is stored.
         try await Task.sleep(for: .milliseconds(500))
         for name in ["bench-source", "bench-sink"] {
-            _ = try await kube.create(CoreV1.Secret(
-                data: ["uri": Data(databaseURL.utf8).base64EncodedString()], metadata: .init(name: name, namespace: "default"), type: "Opaque"))
+            _ = try await kube.create(
+                CoreV1.Secret(
+                    data: ["uri": Data(databaseURL.utf8).base64EncodedString()], metadata: .init(name: name, namespace: "default"), type: "Opaque"))
         }
         var options = OperatorManager.Options(workers: 2, podAddressing: .unreachable)
         options.pipelineStatusInterval = .seconds(1)
@@ -129,12 +130,16 @@ struct PipelineOperatorBenchmark: AsyncParsableCommand {
             return try await count(sinkRows, client: client) == rows ? true : nil
         }
         let toStreaming = (clock.now - started).seconds
-        print(String(format: "create to Streaming: %.1f s for %d rows (%.0f rows/s), %d Emu replicas, batches of %d",
-            toStreaming, rows, Double(rows) / toStreaming, emus, batchSize))
+        print(
+            String(
+                format: "create to Streaming: %.1f s for %d rows (%.0f rows/s), %d Emu replicas, batches of %d",
+                toStreaming, rows, Double(rows) / toStreaming, emus, batchSize))
 
         let lags = try await updateLag(client: client, logger: logger)
-        print(String(format: "update lag at %d updates/s over %d updates: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
-            updateRate, lagUpdates, (lags.percentile(0.5) ?? 0) * 1000, (lags.percentile(0.99) ?? 0) * 1000, (lags.max() ?? 0) * 1000))
+        print(
+            String(
+                format: "update lag at %d updates/s over %d updates: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+                updateRate, lagUpdates, (lags.percentile(0.5) ?? 0) * 1000, (lags.percentile(0.99) ?? 0) * 1000, (lags.max() ?? 0) * 1000))
 
         try await kube.delete(VectorPipeline.self, name: "bench", namespace: "default")
         for worker in workers where worker.isRunning { worker.terminate() }
@@ -151,10 +156,12 @@ struct PipelineOperatorBenchmark: AsyncParsableCommand {
                     connectionSecretRef: .init(name: "bench-source", key: "uri"), table: "bench_vp.products", primaryKey: ["id"],
                     textTemplate: "{name}: {description}", payloadColumns: ["sku", "price"], onDelete: .remove),
                 embedder: .init(kind: .hash, dimension: dimension, batchSize: batchSize),
-                sinks: [.init(
-                    name: "pgvector", kind: .pgvector,
-                    endpoint: .init(url: addressWithoutPassword, credentialsSecretRef: .init(name: "bench-sink", key: "uri")),
-                    collection: "bench_vp_vectors.products")],
+                sinks: [
+                    .init(
+                        name: "pgvector", kind: .pgvector,
+                        endpoint: .init(url: addressWithoutPassword, credentialsSecretRef: .init(name: "bench-sink", key: "uri")),
+                        collection: "bench_vp_vectors.products")
+                ],
                 scaling: .init(mode: .backlog, minReplicas: emus, maxReplicas: emus)))
     }
 

@@ -27,9 +27,10 @@ struct VectorBlocksGen: ParsableCommand {
             let data = try Data(contentsOf: URL(fileURLWithPath: openapi))
             let document = try JSONDecoder().decode(JSONValue.self, from: data)
             let files = try GeneratedFiles.crds(openAPIDocument: document)
-            let relocated = Dictionary(uniqueKeysWithValues: files.map { path, text in
-                (path.replacingOccurrences(of: GeneratedFiles.crdDirectory + "/", with: ""), text)
-            })
+            let relocated = Dictionary(
+                uniqueKeysWithValues: files.map { path, text in
+                    (path.replacingOccurrences(of: GeneratedFiles.crdDirectory + "/", with: ""), text)
+                })
             let folder = URL(fileURLWithPath: output)
             let changed = try GeneratedFiles.write(relocated, under: folder)
             // A kind that was renamed or removed leaves its old CRD behind; it would still be applied with crds/.

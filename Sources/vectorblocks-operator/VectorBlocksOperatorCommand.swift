@@ -88,7 +88,8 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
             leaderElectionLeaseDuration > leaderElectionRenewDeadline
         else {
             throw ValidationError(
-                "--leader-election-lease-duration (\(leaderElectionLeaseDuration)) must exceed --leader-election-renew-deadline (\(leaderElectionRenewDeadline)), which must exceed --leader-election-retry-period (\(leaderElectionRetryPeriod)) > 0")
+                "--leader-election-lease-duration (\(leaderElectionLeaseDuration)) must exceed --leader-election-renew-deadline (\(leaderElectionRenewDeadline)), which must exceed --leader-election-retry-period (\(leaderElectionRetryPeriod)) > 0"
+            )
         }
         do {
             _ = try BindAddress(parsing: metricsBindAddress)
@@ -113,7 +114,8 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
         let client = try KubeClient(
             configuration: KubeClientConfiguration.load(kubeconfigPath: kubeconfig, context: context), logger: logger)
         let watched = namespaces.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let election = leaderElect
+        let election =
+            leaderElect
             ? LeaderElector.Configuration(
                 leaseName: leaderElectionID, namespace: leaderElectionNamespace ?? client.defaultNamespace,
                 leaseDuration: .seconds(leaderElectionLeaseDuration), renewDeadline: .seconds(leaderElectionRenewDeadline),
@@ -124,7 +126,8 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
         let manager = OperatorManager(client: client, options: options, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: manager, successTerminationBehavior: .gracefullyShutdownGroup,
+            .init(
+                service: manager, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
         if let address = try BindAddress(parsing: metricsBindAddress) {
@@ -132,12 +135,14 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
         }
         if let address = try BindAddress(parsing: healthProbeBindAddress) {
             services.append(
-                .init(service: OperatorEndpoints.health(
-                    host: address.host, port: address.port, readinessChecks: ["informers": manager.cachesSynced],
-                    livenessChecks: ["controllers": { await manager.controllersLive() }])))
+                .init(
+                    service: OperatorEndpoints.health(
+                        host: address.host, port: address.port, readinessChecks: ["informers": manager.cachesSynced],
+                        livenessChecks: ["controllers": { await manager.controllersLive() }])))
         }
         logger.info(
-            "starting", metadata: [
+            "starting",
+            metadata: [
                 "server": "\(client.configuration.server)", "namespaces": "\(watched.isEmpty ? "all" : watched.joined(separator: ","))",
                 "leaderElection": "\(election.map { "\($0.namespace)/\($0.leaseName) as \($0.identity)" } ?? "off")",
             ])

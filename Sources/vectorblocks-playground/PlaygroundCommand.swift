@@ -29,7 +29,8 @@ struct PlaygroundCommand: AsyncParsableCommand {
         var logger = Logger(label: "playground")
         logger.logLevel = .error
         let playground = try await Playground.start(port: port, kubeconfigPath: kubeconfigOut, logger: logger)
-        Self.print("""
+        Self.print(
+            """
             VectorBlocks playground on \(playground.server.baseURL) (KubeSim with 3 simulated nodes, the operator in this process)
             kubeconfig: \(kubeconfigOut)
               export KUBECONFIG=\(kubeconfigOut)

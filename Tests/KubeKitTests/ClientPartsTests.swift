@@ -71,9 +71,10 @@ struct ClientPartsTests {
                 lines += splitter.append(ByteBuffer(bytes: bytes[index..<end]))
                 index = end
             }
-            #expect(lines.map { String(decoding: $0, as: UTF8.self) } == [
-                #"{"type":"ADDED","object":{"a":1}}"#, #"{"type":"DELETED","object":{"b":2}}"#,
-            ])
+            #expect(
+                lines.map { String(decoding: $0, as: UTF8.self) } == [
+                    #"{"type":"ADDED","object":{"a":1}}"#, #"{"type":"DELETED","object":{"b":2}}"#,
+                ])
         }
     }
 
@@ -84,15 +85,17 @@ struct ClientPartsTests {
         }
         let added = try event(#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}}"#)
         #expect(added.object?.metadata?.name == "a")
-        guard case .bookmark(let version) = try event(
-            #"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"42"}}}"#)
+        guard
+            case .bookmark(let version) = try event(
+                #"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"42"}}}"#)
         else {
             Issue.record("expected a bookmark")
             return
         }
         #expect(version == "42")
-        guard case .error(let status) = try event(
-            #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410}}"#)
+        guard
+            case .error(let status) = try event(
+                #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410}}"#)
         else {
             Issue.record("expected an error event")
             return

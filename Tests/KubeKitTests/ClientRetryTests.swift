@@ -1,9 +1,9 @@
-import TestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import KubeKit
@@ -67,7 +67,8 @@ private func withScriptedServer(
         if status == .ok {
             body = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"flaky","namespace":"default"}}"#
         } else {
-            body = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"scripted","reason":"\#(status.code == 429 ? "TooManyRequests" : "InternalError")","code":\#(status.code)}"#
+            body =
+                #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"scripted","reason":"\#(status.code == 429 ? "TooManyRequests" : "InternalError")","code":\#(status.code)}"#
         }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
@@ -126,8 +127,8 @@ struct ClientRetryTests {
                     try await client.get(CoreV1.ConfigMap.self, name: "flaky")
                 } throws: { error in
                     (error as? KubeAPIError)?.code == 500
-            }
-            #expect(await answers.count(path) == 4)
+                }
+                #expect(await answers.count(path) == 4)
             }
         }
     }
@@ -139,8 +140,8 @@ struct ClientRetryTests {
             try await withClient(.init(server: url, retryPolicy: fastRetries)) { client in
                 await #expect(throws: KubeAPIError.self) {
                     try await client.create(CoreV1.ConfigMap(metadata: .init(name: "flaky", namespace: "default")))
-            }
-            #expect(await answers.count(collection) == 1)
+                }
+                #expect(await answers.count(collection) == 1)
             }
         }
     }
@@ -153,7 +154,7 @@ struct ClientRetryTests {
             } throws: { error in
                 guard case .transport(let server, _) = error as? KubeClientError else { return false }
                 return server == "http://127.0.0.1:9"
-        }
+            }
         }
     }
 

@@ -1,10 +1,10 @@
-import TestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import TestSupport
 import Testing
 
 @testable import KubeKit
@@ -105,7 +105,10 @@ struct ClientTLSTests {
 
     @Test func clientCertificateFromAnExecPluginIsPresented() async throws {
         let directory = try TemporaryDirectory()
-        struct Status: Encodable { var clientCertificateData: String; var clientKeyData: String }
+        struct Status: Encodable {
+            var clientCertificateData: String
+            var clientKeyData: String
+        }
         struct Credential: Encodable {
             var apiVersion = "client.authentication.k8s.io/v1"
             var kind = "ExecCredential"

@@ -1,5 +1,5 @@
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 @testable import KubeKit
@@ -18,12 +18,12 @@ struct ExecCredentialPluginTests {
         // The script counts its runs, keeps the KUBERNETES_EXEC_INFO it was given, and prints the credential from
         // the file named by CREDENTIAL_FILE (or fails with the message in FAIL_WITH).
         try """
-            #!/bin/sh
-            echo run >> "\(directory.path)/runs"
-            printf '%s' "$KUBERNETES_EXEC_INFO" > "\(directory.path)/exec-info.json"
-            if [ -n "$FAIL_WITH" ]; then echo "$FAIL_WITH" >&2; exit 3; fi
-            cat "$CREDENTIAL_FILE"
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        echo run >> "\(directory.path)/runs"
+        printf '%s' "$KUBERNETES_EXEC_INFO" > "\(directory.path)/exec-info.json"
+        if [ -n "$FAIL_WITH" ]; then echo "$FAIL_WITH" >&2; exit 3; fi
+        cat "$CREDENTIAL_FILE"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
     }
 
@@ -86,7 +86,10 @@ struct ExecCredentialPluginTests {
         let fixtures = Bundle.module.resourcePath! + "/Fixtures/kubeconfig"
         let certificate = try String(contentsOfFile: fixtures + "/client.crt", encoding: .utf8)
         let key = try String(contentsOfFile: fixtures + "/client.key", encoding: .utf8)
-        struct Status: Encodable { var clientCertificateData: String; var clientKeyData: String }
+        struct Status: Encodable {
+            var clientCertificateData: String
+            var clientKeyData: String
+        }
         struct Credential: Encodable {
             var apiVersion = "client.authentication.k8s.io/v1"
             var kind = "ExecCredential"

@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import KubeSim
 import MetricsTestKit
+import TestSupport
 import Testing
 
 @testable import KubeKit
@@ -9,7 +9,9 @@ import Testing
 /// Every verb of the client against KubeSim on 127.0.0.1, through HTTP, with the API's real answers.
 @Suite("KubeClient over HTTP")
 struct KubeClientHTTPTests {
-    func configMap(_ name: String, namespace: String = "default", labels: [String: String]? = nil, data: [String: String])
+    func configMap(
+        _ name: String, namespace: String = "default", labels: [String: String]? = nil, data: [String: String]
+    )
         -> CoreV1.ConfigMap
     {
         CoreV1.ConfigMap(data: data, metadata: MetaV1.ObjectMeta(labels: labels, name: name, namespace: namespace))
@@ -290,12 +292,16 @@ struct KubeClientHTTPTests {
                 "spec": [
                     "group": "example.com", "scope": "Namespaced",
                     "names": ["plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"],
-                    "versions": [[
-                        "name": "v1", "served": true, "storage": true,
-                        "schema": ["openAPIV3Schema": [
-                            "type": "object", "x-kubernetes-preserve-unknown-fields": true,
-                        ]],
-                    ]],
+                    "versions": [
+                        [
+                            "name": "v1", "served": true, "storage": true,
+                            "schema": [
+                                "openAPIV3Schema": [
+                                    "type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                                ]
+                            ],
+                        ]
+                    ],
                 ],
             ]
             let typedCRD: ApiextensionsV1.CustomResourceDefinition = try crd.decode()

@@ -1,5 +1,5 @@
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 @testable import KubeKit
@@ -75,27 +75,27 @@ struct KubeconfigTests {
         let first = directory.path + "/first.yaml"
         let second = directory.path + "/second.yaml"
         try """
-            clusters:
-            - name: shared
-              cluster: {server: https://first.example.test}
-            users:
-            - name: u
-              user: {token: first}
-            contexts:
-            - name: a
-              context: {cluster: shared, user: u}
-            """.write(toFile: first, atomically: true, encoding: .utf8)
+        clusters:
+        - name: shared
+          cluster: {server: https://first.example.test}
+        users:
+        - name: u
+          user: {token: first}
+        contexts:
+        - name: a
+          context: {cluster: shared, user: u}
+        """.write(toFile: first, atomically: true, encoding: .utf8)
         try """
-            current-context: b
-            clusters:
-            - name: shared
-              cluster: {server: https://second.example.test}
-            - name: only-second
-              cluster: {server: https://only-second.example.test}
-            contexts:
-            - name: b
-              context: {cluster: only-second, user: u, namespace: team-b}
-            """.write(toFile: second, atomically: true, encoding: .utf8)
+        current-context: b
+        clusters:
+        - name: shared
+          cluster: {server: https://second.example.test}
+        - name: only-second
+          cluster: {server: https://only-second.example.test}
+        contexts:
+        - name: b
+          context: {cluster: only-second, user: u, namespace: team-b}
+        """.write(toFile: second, atomically: true, encoding: .utf8)
         let environment = ["KUBECONFIG": "\(first):\(directory.path)/missing.yaml:\(second)", "HOME": directory.path]
         let configuration = try KubeClientConfiguration.load(environment: environment)
         // current-context comes from the only file that sets it; the user comes from the first file.

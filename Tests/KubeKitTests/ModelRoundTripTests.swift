@@ -81,8 +81,10 @@ import Testing
     }
 
     @Test func builtinResourcesDescribeTheirPaths() {
-        #expect(AppsV1.StatefulSet.descriptor == ResourceDescriptor(
-            group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true))
+        #expect(
+            AppsV1.StatefulSet.descriptor
+                == ResourceDescriptor(
+                    group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true))
         #expect(CoreV1.Namespace.descriptor.namespaced == false)
         #expect(RbacV1.ClusterRoleBinding.descriptor.plural == "clusterrolebindings")
         #expect(EventsV1.Event.descriptor.groupVersionPath == "/apis/events.k8s.io/v1")

@@ -121,10 +121,11 @@ struct QuantityTests {
     @Test("names the bad input and lists the accepted forms")
     func malformedMessage() {
         let error = QuantityError(input: "8 cpus", reason: .malformed)
-        #expect(error.description == """
-            invalid quantity "8 cpus": expected a number with an optional suffix, such as 500m, 0.5, 2, 1.5Gi, \
-            512Mi, 1e3 (suffixes: n u m k M G T P E, Ki Mi Gi Ti Pi Ei)
-            """)
+        #expect(
+            error.description == """
+                invalid quantity "8 cpus": expected a number with an optional suffix, such as 500m, 0.5, 2, 1.5Gi, \
+                512Mi, 1e3 (suffixes: n u m k M G T P E, Ki Mi Gi Ti Pi Ei)
+                """)
     }
 
     @Test("escapes and shortens the input in messages")
@@ -135,10 +136,12 @@ struct QuantityTests {
         #expect(QuantityError(input: long, reason: .malformed).description.hasPrefix(expectedPrefix))
     }
 
-    @Test("rejects magnitudes of 1e64 and more", arguments: [
-        "1e64", "-1e64", "10e63", "1e2000000000", "1" + String(repeating: "0", count: 64),
-        "1" + String(repeating: "0", count: 46) + "E", "9007199254740992000000000000000000000000000000000000Ei",
-    ])
+    @Test(
+        "rejects magnitudes of 1e64 and more",
+        arguments: [
+            "1e64", "-1e64", "10e63", "1e2000000000", "1" + String(repeating: "0", count: 64),
+            "1" + String(repeating: "0", count: 46) + "E", "9007199254740992000000000000000000000000000000000000Ei",
+        ])
     func rejectsOutOfRange(_ input: String) {
         #expect(throws: QuantityError(input: input, reason: .outOfRange)) {
             try Quantity(input)
@@ -147,8 +150,9 @@ struct QuantityTests {
 
     @Test("names the bound when the magnitude is out of range")
     func outOfRangeMessage() {
-        #expect(QuantityError(input: "1e64", reason: .outOfRange).description
-            == #"invalid quantity "1e64": the magnitude must be below 1e64"#)
+        #expect(
+            QuantityError(input: "1e64", reason: .outOfRange).description
+                == #"invalid quantity "1e64": the magnitude must be below 1e64"#)
     }
 
     // MARK: Canonical form
@@ -182,10 +186,12 @@ struct QuantityTests {
 
     // MARK: Value semantics
 
-    @Test("compares equal by value", arguments: [
-        ("500m", "0.5"), ("1k", "1000"), ("1Ki", "1024"), ("1Gi", "1024Mi"), ("1e3", "1k"), ("0", "-0"),
-        ("0Ki", "0m"), ("1.5Gi", "1536Mi"), ("9Ei", "9223372036854775807"), ("0.9n", "1n"),
-    ])
+    @Test(
+        "compares equal by value",
+        arguments: [
+            ("500m", "0.5"), ("1k", "1000"), ("1Ki", "1024"), ("1Gi", "1024Mi"), ("1e3", "1k"), ("0", "-0"),
+            ("0Ki", "0m"), ("1.5Gi", "1536Mi"), ("9Ei", "9223372036854775807"), ("0.9n", "1n"),
+        ])
     func equalByValue(_ left: String, _ right: String) throws {
         let lhs = try Quantity(left)
         let rhs = try Quantity(right)
@@ -194,10 +200,12 @@ struct QuantityTests {
         #expect(!(lhs < rhs) && !(rhs < lhs))
     }
 
-    @Test("orders by value", arguments: [
-        ("1000Mi", "1Gi"), ("50m", "100m"), ("100Gi", "10000T"), ("1G", "1Gi"), ("-1", "0"), ("-2", "-1"),
-        ("-1Gi", "1n"), ("0", "1n"), ("999999999n", "1"), ("18446744073709551615", "18446744073709551616"),
-    ])
+    @Test(
+        "orders by value",
+        arguments: [
+            ("1000Mi", "1Gi"), ("50m", "100m"), ("100Gi", "10000T"), ("1G", "1Gi"), ("-1", "0"), ("-2", "-1"),
+            ("-1Gi", "1n"), ("0", "1n"), ("999999999n", "1"), ("18446744073709551615", "18446744073709551616"),
+        ])
     func ordersByValue(_ smaller: String, _ larger: String) throws {
         let lhs = try Quantity(smaller)
         let rhs = try Quantity(larger)
@@ -220,18 +228,20 @@ struct QuantityTests {
 
     // MARK: Numeric views
 
-    @Test("rounds value and milliValue away from zero", arguments: [
-        ("1", Int64(1), Int64(1000)),
-        ("1.2", 2, 1200),
-        ("-1.2", -2, -1200),
-        ("100m", 1, 100),
-        ("1n", 1, 1),
-        ("1500001n", 1, 2),
-        ("-1n", -1, -1),
-        ("0", 0, 0),
-        ("1Gi", 1_073_741_824, 1_073_741_824_000),
-        ("12e6", 12_000_000, 12_000_000_000),
-    ])
+    @Test(
+        "rounds value and milliValue away from zero",
+        arguments: [
+            ("1", Int64(1), Int64(1000)),
+            ("1.2", 2, 1200),
+            ("-1.2", -2, -1200),
+            ("100m", 1, 100),
+            ("1n", 1, 1),
+            ("1500001n", 1, 2),
+            ("-1n", -1, -1),
+            ("0", 0, 0),
+            ("1Gi", 1_073_741_824, 1_073_741_824_000),
+            ("12e6", 12_000_000, 12_000_000_000),
+        ])
     func roundedValues(_ input: String, _ value: Int64, _ milliValue: Int64) throws {
         let quantity = try Quantity(input)
         #expect(quantity.value == value)
@@ -251,9 +261,11 @@ struct QuantityTests {
         #expect(Quantity(.min).value == .min)
     }
 
-    @Test("converts to Double", arguments: [
-        ("500m", 0.5), ("1.5Gi", 1_610_612_736), ("-2.5", -2.5), ("1n", 1e-9), ("0", 0), ("1e18", 1e18),
-    ])
+    @Test(
+        "converts to Double",
+        arguments: [
+            ("500m", 0.5), ("1.5Gi", 1_610_612_736), ("-2.5", -2.5), ("1n", 1e-9), ("0", 0), ("1e18", 1e18),
+        ])
     func doubleValue(_ input: String, _ expected: Double) throws {
         #expect(try Quantity(input).doubleValue == expected)
     }
@@ -285,16 +297,18 @@ struct QuantityTests {
 
     // MARK: Arithmetic
 
-    @Test("adds and subtracts exactly", arguments: [
-        ("1Gi", "512Mi", "1536Mi", "512Mi"),
-        ("1", "250m", "1250m", "750m"),
-        ("250m", "1", "1250m", "-750m"),
-        ("100m", "100m", "200m", "0"),
-        ("0", "1Gi", "1Gi", "-1Gi"),
-        ("-1", "-2", "-3", "1"),
-        ("1n", "999999999n", "1", "-999999998n"),
-        ("18446744073709551615", "1", "18446744073709551616", "18446744073709551614"),
-    ])
+    @Test(
+        "adds and subtracts exactly",
+        arguments: [
+            ("1Gi", "512Mi", "1536Mi", "512Mi"),
+            ("1", "250m", "1250m", "750m"),
+            ("250m", "1", "1250m", "-750m"),
+            ("100m", "100m", "200m", "0"),
+            ("0", "1Gi", "1Gi", "-1Gi"),
+            ("-1", "-2", "-3", "1"),
+            ("1n", "999999999n", "1", "-999999998n"),
+            ("18446744073709551615", "1", "18446744073709551616", "18446744073709551614"),
+        ])
     func arithmetic(_ left: String, _ right: String, _ sum: String, _ difference: String) throws {
         let lhs = try Quantity(left)
         let rhs = try Quantity(right)
@@ -346,10 +360,12 @@ struct QuantityTests {
         #expect(String(decoding: try encoder.encode(decoded), as: UTF8.self) == #"{"cpu":"0.5","memory":"1024Mi"}"#)
     }
 
-    @Test("decodes a JSON number keeping its text", arguments: [
-        ("1", "1", "1"), ("-2", "-2", "-2"), ("0.5", "0.5", "500m"), ("1500", "1500", "1500"),
-        ("1e-7", "0.0000001", "100n"), ("18446744073709551616", "18446744073709551616", "18446744073709551616"),
-    ])
+    @Test(
+        "decodes a JSON number keeping its text",
+        arguments: [
+            ("1", "1", "1"), ("-2", "-2", "-2"), ("0.5", "0.5", "500m"), ("1500", "1500", "1500"),
+            ("1e-7", "0.0000001", "100n"), ("18446744073709551616", "18446744073709551616", "18446744073709551616"),
+        ])
     func decodesNumber(_ json: String, _ description: String, _ canonical: String) throws {
         let decoded = try JSONDecoder().decode(Resources.self, from: Data(#"{"cpu":\#(json),"memory":0}"#.utf8))
         #expect(decoded.cpu.description == description)

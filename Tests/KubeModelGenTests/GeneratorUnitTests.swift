@@ -123,13 +123,13 @@ import Testing
             }
             """#,
             paths: #"""
-            {
-              "/apis/demo.example.com/v1/namespaces/{namespace}/widgets": {"post": {"x-kubernetes-action": "post",
-                "x-kubernetes-group-version-kind": {"group": "demo.example.com", "version": "v1", "kind": "Widget"}}},
-              "/apis/demo.example.com/v1/namespaces/{namespace}/widgets/{name}/eviction": {"post": {"x-kubernetes-action": "post",
-                "x-kubernetes-group-version-kind": {"group": "demo.example.com", "version": "v1", "kind": "Widget"}}}
-            }
-            """#,
+                {
+                  "/apis/demo.example.com/v1/namespaces/{namespace}/widgets": {"post": {"x-kubernetes-action": "post",
+                    "x-kubernetes-group-version-kind": {"group": "demo.example.com", "version": "v1", "kind": "Widget"}}},
+                  "/apis/demo.example.com/v1/namespaces/{namespace}/widgets/{name}/eviction": {"post": {"x-kubernetes-action": "post",
+                    "x-kubernetes-group-version-kind": {"group": "demo.example.com", "version": "v1", "kind": "Widget"}}}
+                }
+                """#,
             roots: ["io.k8s.api.demo.v1.Widget"])
         let demo = try #require(files["DemoV1.swift"])
         #expect(demo.contains("apiVersion: String? = \"demo.example.com/v1\","))
@@ -175,21 +175,23 @@ import Testing
         let stripped = try DescriptionStripper.strip(Data(input.utf8))
         let tree = try JSONDecoder().decode(JSONValue.self, from: stripped)
         #expect(
-            tree == .object([
-                "definitions": .object([
-                    "Props": .object([
-                        "properties": .object([
-                            "description": .object(["type": .string("string")]),
-                            "count": .object([
-                                "type": .string("integer"), "format": .string("int64"), "minimum": .int(1),
-                            ]),
+            tree
+                == .object([
+                    "definitions": .object([
+                        "Props": .object([
+                            "properties": .object([
+                                "description": .object(["type": .string("string")]),
+                                "count": .object([
+                                    "type": .string("integer"), "format": .string("int64"), "minimum": .int(1),
+                                ]),
+                            ])
                         ])
-                    ])
-                ]),
-                "info": .object(["title": .string("Kubernetes"), "version": .string("v1.36.0")]),
-            ]))
+                    ]),
+                    "info": .object(["title": .string("Kubernetes"), "version": .string("v1.36.0")]),
+                ]))
         // Sorted keys: the output does not depend on the input's order.
-        let reordered = #"{"info": {"version": "v1.36.0", "title": "Kubernetes"}, "definitions": {"Props": {"properties": {"count": {"minimum": 1, "format": "int64", "type": "integer"}, "description": {"type": "string"}}}}}"#
+        let reordered =
+            #"{"info": {"version": "v1.36.0", "title": "Kubernetes"}, "definitions": {"Props": {"properties": {"count": {"minimum": 1, "format": "int64", "type": "integer"}, "description": {"type": "string"}}}}}"#
         #expect(try DescriptionStripper.strip(Data(reordered.utf8)) == stripped)
     }
 

@@ -28,19 +28,39 @@ struct BuiltinValidationTests {
             let created = try await client.post(deployments, bad)
             #expect(created.status == 400)
             #expect(created.reason == "BadRequest")
-            #expect(created.body["message"] == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32")
+            #expect(
+                created.body["message"]
+                    == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+            )
 
             let image = try await client.post(pods, pod("p", container: ["name": "app", "image": 5]))
-            #expect(image.body["message"] == "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field Container.spec.containers.image of type string")
+            #expect(
+                image.body["message"]
+                    == "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field Container.spec.containers.image of type string"
+            )
 
             let spec = try await client.post(pods, ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "q"], "spec": "none"])
-            #expect(spec.body["message"] == "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec")
+            #expect(
+                spec.body["message"]
+                    == "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec")
 
             let labels = try await client.post(configMaps, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "labels": ["a": 1]]])
-            #expect(labels.body["message"] == "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string")
+            #expect(
+                labels.body["message"]
+                    == "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"
+            )
 
-            let fraction = try await client.post(deployments, { var d = deployment("half"); d["spec"]?["replicas"] = 1.5; return d }())
-            #expect(fraction.body["message"] == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32")
+            let fraction = try await client.post(
+                deployments,
+                {
+                    var d = deployment("half")
+                    d["spec"]?["replicas"] = 1.5
+                    return d
+                }())
+            #expect(
+                fraction.body["message"]
+                    == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32"
+            )
 
             var claim: JSONValue = [
                 "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "data"],
@@ -48,11 +68,15 @@ struct BuiltinValidationTests {
             ]
             let quantity = try await client.post("/api/v1/namespaces/default/persistentvolumeclaims", claim)
             #expect(quantity.status == 400)
-            #expect(quantity.body["message"] == "PersistentVolumeClaim in version \"v1\" cannot be handled as a PersistentVolumeClaim: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+            #expect(
+                quantity.body["message"]
+                    == "PersistentVolumeClaim in version \"v1\" cannot be handled as a PersistentVolumeClaim: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+            )
             claim["spec"]?["resources"]?["requests"]?["storage"] = "10Gi"
             #expect(try await client.post("/api/v1/namespaces/default/persistentvolumeclaims", claim).status == 201)
 
-            let secret = try await client.post("/api/v1/namespaces/default/secrets",
+            let secret = try await client.post(
+                "/api/v1/namespaces/default/secrets",
                 ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s"], "data": ["password": "not base64!"]])
             #expect(secret.body["message"] == "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 3")
 
@@ -61,7 +85,10 @@ struct BuiltinValidationTests {
             update["spec"]?["paused"] = "yes"
             let put = try await client.put("\(deployments)/web", update)
             #expect(put.status == 400)
-            #expect(put.body["message"] == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool")
+            #expect(
+                put.body["message"]
+                    == "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"
+            )
         }
     }
 
@@ -74,7 +101,10 @@ struct BuiltinValidationTests {
 
             let strict = try await client.send(.POST, "\(deployments)?fieldValidation=Strict", body)
             #expect(strict.status == 400)
-            #expect(strict.body["message"] == "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.foo\", unknown field \"spec.template.spec.containers[0].colour\"")
+            #expect(
+                strict.body["message"]
+                    == "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.foo\", unknown field \"spec.template.spec.containers[0].colour\""
+            )
 
             let warned = try await client.post(deployments, body)
             #expect(warned.status == 201)
@@ -102,7 +132,10 @@ struct BuiltinValidationTests {
 
             let badDirective = try await client.send(.POST, "\(configMaps)?fieldValidation=Loud", configMap("c"))
             #expect(badDirective.status == 422)
-            #expect(badDirective.body["message"] == "CreateOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loud\": supported values: \"Ignore\", \"Warn\", \"Strict\"")
+            #expect(
+                badDirective.body["message"]
+                    == "CreateOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loud\": supported values: \"Ignore\", \"Warn\", \"Strict\""
+            )
         }
     }
 
@@ -110,7 +143,8 @@ struct BuiltinValidationTests {
     func unknownFieldsInPatches() async throws {
         try await withServer { _, client in
             #expect(try await client.post(deployments, deployment("web")).status == 201)
-            let merge = try await client.send(.PATCH, "\(deployments)/web?fieldValidation=Strict", ["spec": ["foo": 1]],
+            let merge = try await client.send(
+                .PATCH, "\(deployments)/web?fieldValidation=Strict", ["spec": ["foo": 1]],
                 contentType: "application/merge-patch+json")
             #expect(merge.status == 422)
             #expect(merge.reason == "Invalid")
@@ -121,12 +155,17 @@ struct BuiltinValidationTests {
 
             let typed = try await client.patch("\(deployments)/web", ["spec": ["replicas": "many"]], type: "application/merge-patch+json")
             #expect(typed.status == 422)
-            #expect(typed.body["message"]?.stringValue?.hasSuffix("\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32") == true)
+            #expect(
+                typed.body["message"]?.stringValue?.hasSuffix(
+                    "\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32") == true)
 
-            let strategic = try await client.send(.PATCH, "\(deployments)/web?fieldValidation=Strict", ["spec": ["foo": 1]],
+            let strategic = try await client.send(
+                .PATCH, "\(deployments)/web?fieldValidation=Strict", ["spec": ["foo": 1]],
                 contentType: "application/strategic-merge-patch+json")
             #expect(strategic.status == 422)
-            #expect(strategic.body["message"] == " \"\" is invalid: patch: Invalid value: \"map[spec:map[foo:1]]\": strict decoding error: unknown field \"spec.foo\"")
+            #expect(
+                strategic.body["message"]
+                    == " \"\" is invalid: patch: Invalid value: \"map[spec:map[foo:1]]\": strict decoding error: unknown field \"spec.foo\"")
 
             let warned = try await client.patch("\(deployments)/web", ["spec": ["foo": 1, "replicas": 2]], type: "application/merge-patch+json")
             #expect(warned.status == 200)
@@ -134,7 +173,8 @@ struct BuiltinValidationTests {
             #expect(warned.body["spec"]?["replicas"] == 2)
             #expect(warned.body["spec"]?["foo"] == nil)
 
-            let jsonPatch = try await client.send(.PATCH, "\(deployments)/web?fieldValidation=Ignore", [["op": "add", "path": "/spec/bar", "value": true]],
+            let jsonPatch = try await client.send(
+                .PATCH, "\(deployments)/web?fieldValidation=Ignore", [["op": "add", "path": "/spec/bar", "value": true]],
                 contentType: "application/json-patch+json")
             #expect(jsonPatch.status == 200)
             #expect(jsonPatch.warnings.isEmpty)
@@ -143,16 +183,23 @@ struct BuiltinValidationTests {
             var applied = deployment("web")
             applied["spec"]?["template"]?["spec"]?["containers"] = [["name": "app", "image": "nginx:1", "colour": "blue"]]
             for validation in ["Strict", "Warn", "Ignore"] {
-                let apply = try await client.send(.PATCH, "\(deployments)/web?fieldManager=test&force=true&fieldValidation=\(validation)", applied,
+                let apply = try await client.send(
+                    .PATCH, "\(deployments)/web?fieldManager=test&force=true&fieldValidation=\(validation)", applied,
                     contentType: "application/apply-patch+yaml")
                 #expect(apply.status == 500)
-                #expect(apply.body["message"] == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"app\"].colour: field not declared in schema")
+                #expect(
+                    apply.body["message"]
+                        == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"app\"].colour: field not declared in schema"
+                )
             }
             var wrongType = deployment("web")
             wrongType["spec"]?["replicas"] = "lots"
             let apply = try await client.send(.PATCH, "\(deployments)/web?fieldManager=test", wrongType, contentType: "application/apply-patch+yaml")
             #expect(apply.status == 500)
-            #expect(apply.body["message"] == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string")
+            #expect(
+                apply.body["message"]
+                    == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string"
+            )
         }
     }
 
@@ -178,10 +225,14 @@ struct BuiltinValidationTests {
             statefulSet["spec"]?["template"]?["spec"]?["containers"] = [["name": "postgres", "image": "postgres:17"]]
             statefulSet["spec"]?["template"]?["metadata"]?["labels"] = ["app": "other"]
             let mismatch = try await client.post("/apis/apps/v1/namespaces/default/statefulsets", statefulSet)
-            #expect(mismatch.body["message"] == "StatefulSet.apps \"db\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`")
+            #expect(
+                mismatch.body["message"]
+                    == "StatefulSet.apps \"db\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"
+            )
 
             #expect(try await client.post(deployments, deployment("web")).status == 201)
-            let patched = try await client.send(.PATCH, "\(deployments)/web",
+            let patched = try await client.send(
+                .PATCH, "\(deployments)/web",
                 [["op": "replace", "path": "/spec/template/spec/containers/0/image", "value": ""]], contentType: "application/json-patch+json")
             #expect(patched.status == 422)
             #expect(patched.body["message"] == "Deployment.apps \"web\" is invalid: spec.template.spec.containers[0].image: Required value")
@@ -192,7 +243,8 @@ struct BuiltinValidationTests {
     @Test("a Secret's stringData is folded into data and its type defaults to Opaque")
     func secretStringData() async throws {
         try await withServer { _, client in
-            let created = try await client.post("/api/v1/namespaces/default/secrets",
+            let created = try await client.post(
+                "/api/v1/namespaces/default/secrets",
                 ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s"], "data": ["a": "YQ=="], "stringData": ["b": "bee"]])
             #expect(created.status == 201)
             #expect(created.body["data"] == ["a": "YQ==", "b": "YmVl"])

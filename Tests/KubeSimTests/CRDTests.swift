@@ -21,12 +21,15 @@ import Testing
             let groups = try await client.get("/apis")
             #expect(groups.body["groups"]?.arrayValue?.contains { $0["name"] == "example.com" } == true)
 
-            let widget: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w1"], "spec": ["size": 3], "status": ["ready": true]]
+            let widget: JSONValue = [
+                "apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w1"], "spec": ["size": 3], "status": ["ready": true],
+            ]
             let made = try await client.post("/apis/example.com/v1/namespaces/default/widgets", widget)
             #expect(made.status == 201)
             #expect(made.body["status"] == nil)
             #expect(made.body["metadata"]?["generation"] == 1)
-            let status = try await client.patch("/apis/example.com/v1/namespaces/default/widgets/w1/status", ["status": ["ready": true]], type: "application/merge-patch+json")
+            let status = try await client.patch(
+                "/apis/example.com/v1/namespaces/default/widgets/w1/status", ["status": ["ready": true]], type: "application/merge-patch+json")
             #expect(status.body["status"]?["ready"] == true)
             #expect(status.body["metadata"]?["generation"] == 1)
             let spec = try await client.patch("/apis/example.com/v1/namespaces/default/widgets/w1", ["spec": ["size": 4]], type: "application/merge-patch+json")
@@ -34,12 +37,16 @@ import Testing
             let list = try await client.get("/apis/example.com/v1/widgets")
             #expect(list.body["kind"] == "WidgetList")
             #expect(list.body["items"]?.arrayValue?.count == 1)
-            let strategic = try await client.patch("/apis/example.com/v1/namespaces/default/widgets/w1", ["spec": ["size": 5]], type: "application/strategic-merge-patch+json")
+            let strategic = try await client.patch(
+                "/apis/example.com/v1/namespaces/default/widgets/w1", ["spec": ["size": 5]], type: "application/strategic-merge-patch+json")
             #expect(strategic.status == 415)
 
-            let badCRD = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                ["apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "wrong.example.com"],
-                 "spec": widgetCRD["spec"] ?? .null])
+            let badCRD = try await client.post(
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                [
+                    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "wrong.example.com"],
+                    "spec": widgetCRD["spec"] ?? .null,
+                ])
             #expect(badCRD.status == 422)
 
             let removed = try await client.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")
@@ -57,7 +64,8 @@ import Testing
             #expect(version.body["gitVersion"] == "v1.32.0")
             let core = try await client.get("/api")
             #expect(core.body["versions"] == ["v1"])
-            let v1 = try await client.send(.GET, "/api/v1", headers: [("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json")])
+            let v1 = try await client.send(
+                .GET, "/api/v1", headers: [("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json")])
             #expect(v1.contentType == "application/json")
             let resources = v1.body["resources"]?.arrayValue ?? []
             let pods = resources.first { $0["name"] == "pods" }

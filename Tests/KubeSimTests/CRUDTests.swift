@@ -117,7 +117,8 @@ import Testing
             #expect(statusWrite.body["spec"]?["replicas"] == 3)  // spec is ignored on /status
             #expect(statusWrite.body["metadata"]?["generation"] == 2)
 
-            let statusPatch = try await client.patch("/apis/apps/v1/namespaces/default/deployments/web/status",
+            let statusPatch = try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web/status",
                 ["status": ["readyReplicas": 2]], type: "application/merge-patch+json")
             #expect(statusPatch.body["status"]?["readyReplicas"] == 2)
             #expect(statusPatch.body["status"]?["replicas"] == 3)

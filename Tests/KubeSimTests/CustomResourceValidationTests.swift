@@ -11,42 +11,46 @@ private let validatedWidgetCRD: JSONValue = [
         "group": "example.com",
         "scope": "Namespaced",
         "names": ["kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"],
-        "versions": [[
-            "name": "v1", "served": true, "storage": true,
-            "subresources": ["status": .object([:])],
-            "schema": ["openAPIV3Schema": [
-                "type": "object",
-                "properties": [
-                    "apiVersion": ["type": "string"], "kind": ["type": "string"], "metadata": ["type": "object"],
-                    "spec": [
+        "versions": [
+            [
+                "name": "v1", "served": true, "storage": true,
+                "subresources": ["status": .object([:])],
+                "schema": [
+                    "openAPIV3Schema": [
                         "type": "object",
-                        "required": ["owner", "parts"],
                         "properties": [
-                            "owner": [
-                                "type": "string", "pattern": "^[a-z]+$", "maxLength": 8,
-                                "x-kubernetes-validations": [["rule": "self == oldSelf", "message": "owner is immutable"]],
-                            ],
-                            "policy": ["type": "string", "enum": ["Keep", "Delete"], "default": "Delete"],
-                            "size": ["x-kubernetes-int-or-string": true, "anyOf": [["type": "integer"], ["type": "string"]]],
-                            "labels": ["type": "object", "additionalProperties": ["type": "string"]],
-                            "extra": ["type": "object", "x-kubernetes-preserve-unknown-fields": true],
-                            "parts": [
-                                "type": "array", "maxItems": 2,
-                                "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
-                                "items": [
-                                    "type": "object", "required": ["name"],
-                                    "properties": [
-                                        "name": ["type": "string"],
-                                        "count": ["type": "integer", "minimum": 0, "maximum": 10, "default": 1],
+                            "apiVersion": ["type": "string"], "kind": ["type": "string"], "metadata": ["type": "object"],
+                            "spec": [
+                                "type": "object",
+                                "required": ["owner", "parts"],
+                                "properties": [
+                                    "owner": [
+                                        "type": "string", "pattern": "^[a-z]+$", "maxLength": 8,
+                                        "x-kubernetes-validations": [["rule": "self == oldSelf", "message": "owner is immutable"]],
+                                    ],
+                                    "policy": ["type": "string", "enum": ["Keep", "Delete"], "default": "Delete"],
+                                    "size": ["x-kubernetes-int-or-string": true, "anyOf": [["type": "integer"], ["type": "string"]]],
+                                    "labels": ["type": "object", "additionalProperties": ["type": "string"]],
+                                    "extra": ["type": "object", "x-kubernetes-preserve-unknown-fields": true],
+                                    "parts": [
+                                        "type": "array", "maxItems": 2,
+                                        "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                                        "items": [
+                                            "type": "object", "required": ["name"],
+                                            "properties": [
+                                                "name": ["type": "string"],
+                                                "count": ["type": "integer", "minimum": 0, "maximum": 10, "default": 1],
+                                            ],
+                                        ],
                                     ],
                                 ],
                             ],
+                            "status": ["type": "object", "properties": ["phase": ["type": "string"]]],
                         ],
-                    ],
-                    "status": ["type": "object", "properties": ["phase": ["type": "string"]]],
+                    ]
                 ],
-            ]],
-        ]],
+            ]
+        ],
     ],
 ]
 
@@ -70,10 +74,12 @@ struct CustomResourceValidationTests {
     func defaultsAndPruning() async throws {
         try await withServer { _, client in
             #expect(try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", validatedWidgetCRD).status == 201)
-            let created = try await client.post(widgets, widget([
-                "owner": "ann", "parts": [["name": "a"]], "size": "10Gi", "unknown": true, "extra": ["anything": ["goes": 1]],
-                "labels": ["k": "v"],
-            ]))
+            let created = try await client.post(
+                widgets,
+                widget([
+                    "owner": "ann", "parts": [["name": "a"]], "size": "10Gi", "unknown": true, "extra": ["anything": ["goes": 1]],
+                    "labels": ["k": "v"],
+                ]))
             #expect(created.status == 201)
             let spec = created.body["spec"]
             #expect(spec?["policy"] == "Delete")
@@ -88,10 +94,12 @@ struct CustomResourceValidationTests {
     func invalidFields() async throws {
         try await withServer { _, client in
             _ = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", validatedWidgetCRD)
-            let response = try await client.post(widgets, widget([
-                "owner": "Ann-Ex", "policy": "Shred", "size": true, "labels": ["k": 1],
-                "parts": [["name": "a", "count": -1], ["name": "a", "count": "many"], ["count": 11]],
-            ]))
+            let response = try await client.post(
+                widgets,
+                widget([
+                    "owner": "Ann-Ex", "policy": "Shred", "size": true, "labels": ["k": 1],
+                    "parts": [["name": "a", "count": -1], ["name": "a", "count": "many"], ["count": 11]],
+                ]))
             #expect(response.status == 422)
             #expect(response.reason == "Invalid")
             let found = causes(response)
@@ -132,7 +140,8 @@ struct CustomResourceValidationTests {
             let patch = try await client.patch("\(widgets)/w", ["spec": ["owner": "bob"]], type: "application/merge-patch+json")
             #expect(patch.status == 422)
             #expect(patch.body["message"]?.stringValue == "Widget.example.com \"w\" is invalid: spec.owner: Invalid value: \"string\": owner is immutable")
-            let apply = try await client.send(.PATCH, "\(widgets)/w?fieldManager=test&force=true",
+            let apply = try await client.send(
+                .PATCH, "\(widgets)/w?fieldManager=test&force=true",
                 widget(["owner": "bob", "parts": [["name": "a"]]]), contentType: "application/apply-patch+yaml")
             #expect(apply.status == 422)
 

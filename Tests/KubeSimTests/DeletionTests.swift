@@ -13,7 +13,8 @@ import Testing
             let wrongUID = try await client.delete(path, ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": "nope"]])
             #expect(wrongUID.status == 409)
 
-            let deleting = try await client.delete(path, ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": created.body["metadata"]?["uid"].map { ["uid": $0] } ?? .null])
+            let deleting = try await client.delete(
+                path, ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": created.body["metadata"]?["uid"].map { ["uid": $0] } ?? .null])
             #expect(deleting.status == 200)
             #expect(deleting.body["metadata"]?["deletionTimestamp"]?.stringValue != nil)
             #expect(deleting.body["metadata"]?["deletionGracePeriodSeconds"] == 0)
@@ -32,10 +33,12 @@ import Testing
             let uid = owner.body["metadata"]?["uid"] ?? .null
             func dependent(_ name: String, block: Bool = false) -> JSONValue {
                 var body = configMap(name)
-                body["metadata"]?["ownerReferences"] = [[
-                    "apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": uid, "controller": true,
-                    "blockOwnerDeletion": .bool(block),
-                ]]
+                body["metadata"]?["ownerReferences"] = [
+                    [
+                        "apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": uid, "controller": true,
+                        "blockOwnerDeletion": .bool(block),
+                    ]
+                ]
                 return body
             }
             try await client.post("/api/v1/namespaces/default/configmaps", dependent("dep"))
@@ -45,7 +48,9 @@ import Testing
             // Orphan keeps the dependent and drops its owner reference.
             let owner2 = try await client.post("/apis/apps/v1/namespaces/default/deployments", deployment("owner"))
             var orphan = dependent("orphan")
-            orphan["metadata"]?["ownerReferences"] = [["apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": owner2.body["metadata"]?["uid"] ?? .null]]
+            orphan["metadata"]?["ownerReferences"] = [
+                ["apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": owner2.body["metadata"]?["uid"] ?? .null]
+            ]
             try await client.post("/api/v1/namespaces/default/configmaps", orphan)
             try await client.delete("/apis/apps/v1/namespaces/default/deployments/owner?propagationPolicy=Orphan")
             let kept = try await client.get("/api/v1/namespaces/default/configmaps/orphan")
@@ -56,9 +61,12 @@ import Testing
             let owner3 = try await client.post("/apis/apps/v1/namespaces/default/deployments", deployment("fg"))
             var blocking = configMap("blocking")
             blocking["metadata"]?["finalizers"] = ["example.com/slow"]
-            blocking["metadata"]?["ownerReferences"] = [["apiVersion": "apps/v1", "kind": "Deployment", "name": "fg", "uid": owner3.body["metadata"]?["uid"] ?? .null, "blockOwnerDeletion": true]]
+            blocking["metadata"]?["ownerReferences"] = [
+                ["apiVersion": "apps/v1", "kind": "Deployment", "name": "fg", "uid": owner3.body["metadata"]?["uid"] ?? .null, "blockOwnerDeletion": true]
+            ]
             try await client.post("/api/v1/namespaces/default/configmaps", blocking)
-            let fg = try await client.delete("/apis/apps/v1/namespaces/default/deployments/fg", ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"])
+            let fg = try await client.delete(
+                "/apis/apps/v1/namespaces/default/deployments/fg", ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"])
             #expect(fg.body["metadata"]?["finalizers"] == ["foregroundDeletion"])
             #expect(try await client.get("/apis/apps/v1/namespaces/default/deployments/fg").status == 200)
             let dependentState = try await client.get("/api/v1/namespaces/default/configmaps/blocking")

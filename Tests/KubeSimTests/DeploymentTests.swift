@@ -36,7 +36,8 @@ import Testing
             let rolled = try await eventually("rollout complete") { () -> JSONValue? in
                 let deployment = try await client.get("\(deploymentsPath)/api").body
                 let status = deployment["status"]
-                let done = status?["observedGeneration"] == 2 && status?["updatedReplicas"] == 4 && status?["replicas"] == 4
+                let done =
+                    status?["observedGeneration"] == 2 && status?["updatedReplicas"] == 4 && status?["replicas"] == 4
                     && status?["availableReplicas"] == 4
                 return done ? deployment : nil
             }
@@ -57,7 +58,10 @@ import Testing
             var fewestReady = Int.max
             let events = try await recorder.snapshot { events in
                 events.filter { $0["type"] == "DELETED" }.count == 4
-                    && Set(events.filter { $0["object"]?.ready == true && $0["object"]?["metadata"]?["labels"]?["pod-template-hash"]?.stringValue == newHash }.map { $0["object"]?.name ?? "" }).count == 4
+                    && Set(
+                        events.filter { $0["object"]?.ready == true && $0["object"]?["metadata"]?["labels"]?["pod-template-hash"]?.stringValue == newHash }.map
+                        { $0["object"]?.name ?? "" }
+                    ).count == 4
             }
             for event in events {
                 guard let object = event["object"], let type = event["type"]?.stringValue else { continue }

@@ -108,7 +108,8 @@ import Testing
     @Test func controllersAreNotFaulted() async throws {
         try await withServer(configuration: simulatedWorkloads()) { server, client in
             try await client.post(statefulSetsPath, statefulSet("calm", replicas: 3))
-            try await server.setFaults(FaultInjection(errorRates: ["create": .init(internalError: 1), "update": .init(internalError: 1), "patch": .init(internalError: 1)], seed: 3))
+            try await server.setFaults(
+                FaultInjection(errorRates: ["create": .init(internalError: 1), "update": .init(internalError: 1), "patch": .init(internalError: 1)], seed: 3))
             #expect(try await client.mergePatch("\(statefulSetsPath)/calm", ["metadata": ["labels": ["x": "y"]]]).status == 500)
             try await eventually("3 ready despite the faults") {
                 try await client.get("\(statefulSetsPath)/calm").body["status"]?["readyReplicas"] == 3 ? true : nil

@@ -10,7 +10,9 @@ private func statefulSet(_ name: String) -> JSONValue {
         "spec": [
             "replicas": 1, "serviceName": .string("\(name)-headless"), "selector": ["matchLabels": ["app": .string(name)]],
             "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "db", "image": "postgres:17"]]]],
-            "volumeClaimTemplates": [["metadata": ["name": "data"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]],
+            "volumeClaimTemplates": [
+                ["metadata": ["name": "data"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]
+            ],
         ],
     ]
 }
@@ -25,21 +27,32 @@ private func causes(_ response: TestResponse) -> [String: String] {
 
 @Suite("Fields an update may not change are rejected as kube-apiserver rejects them")
 struct ImmutableFieldsTests {
-    static let statefulSetForbidden = "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+    static let statefulSetForbidden =
+        "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
 
     @Test("a StatefulSet's spec is fixed except replicas, template, update strategy and the like")
     func statefulSetSpec() async throws {
         try await withServer { _, client in
             #expect(try await client.post(statefulSets, statefulSet("db")).status == 201)
-            let allowed = try await client.patch("\(statefulSets)/db", [
-                "spec": ["replicas": 3, "minReadySeconds": 5, "updateStrategy": ["type": "OnDelete"],
-                         "template": ["spec": ["containers": [["name": "db", "image": "postgres:17.1"]]]]],
-            ], type: "application/merge-patch+json")
+            let allowed = try await client.patch(
+                "\(statefulSets)/db",
+                [
+                    "spec": [
+                        "replicas": 3, "minReadySeconds": 5, "updateStrategy": ["type": "OnDelete"],
+                        "template": ["spec": ["containers": [["name": "db", "image": "postgres:17.1"]]]],
+                    ]
+                ], type: "application/merge-patch+json")
             #expect(allowed.status == 200)
 
             for change: JSONValue in [
                 ["spec": ["serviceName": "other"]],
-                ["spec": ["volumeClaimTemplates": [["metadata": ["name": "data"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "2Gi"]]]]]]],
+                [
+                    "spec": [
+                        "volumeClaimTemplates": [
+                            ["metadata": ["name": "data"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "2Gi"]]]]
+                        ]
+                    ]
+                ],
                 ["spec": ["podManagementPolicy": "Parallel"]],
             ] {
                 let rejected = try await client.patch("\(statefulSets)/db", change, type: "application/merge-patch+json")
@@ -59,11 +72,16 @@ struct ImmutableFieldsTests {
         try await withServer { _, client in
             let path = "/apis/apps/v1/namespaces/default/deployments"
             #expect(try await client.post(path, deployment("web")).status == 201)
-            let rejected = try await client.patch("\(path)/web", [
-                "spec": ["selector": ["matchLabels": ["app": "other"]], "template": ["metadata": ["labels": ["app": "other"]]]],
-            ], type: "application/merge-patch+json")
+            let rejected = try await client.patch(
+                "\(path)/web",
+                [
+                    "spec": ["selector": ["matchLabels": ["app": "other"]], "template": ["metadata": ["labels": ["app": "other"]]]]
+                ], type: "application/merge-patch+json")
             #expect(rejected.status == 422)
-            #expect(rejected.body["message"] == "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"other\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable")
+            #expect(
+                rejected.body["message"]
+                    == "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"other\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+            )
             #expect(try await client.patch("\(path)/web", ["spec": ["replicas": 4]], type: "application/merge-patch+json").status == 200)
         }
     }
@@ -79,11 +97,15 @@ struct ImmutableFieldsTests {
 
             let moved = try await client.patch("\(path)/db", ["spec": ["clusterIP": "10.96.0.99"]], type: "application/merge-patch+json")
             #expect(moved.status == 422)
-            #expect(causes(moved) == [
-                "spec.clusterIP": "Invalid value: \"10.96.0.99\": field is immutable",
-                "spec.clusterIPs[0]": "Invalid value: \"10.96.0.99\": may not change once set",
-            ])
-            #expect(moved.body["message"] == "Service \"db\" is invalid: [spec.clusterIP: Invalid value: \"10.96.0.99\": field is immutable, spec.clusterIPs[0]: Invalid value: \"10.96.0.99\": may not change once set]")
+            #expect(
+                causes(moved) == [
+                    "spec.clusterIP": "Invalid value: \"10.96.0.99\": field is immutable",
+                    "spec.clusterIPs[0]": "Invalid value: \"10.96.0.99\": may not change once set",
+                ])
+            #expect(
+                moved.body["message"]
+                    == "Service \"db\" is invalid: [spec.clusterIP: Invalid value: \"10.96.0.99\": field is immutable, spec.clusterIPs[0]: Invalid value: \"10.96.0.99\": may not change once set]"
+            )
 
             let ips = try await client.patch("\(path)/db", ["spec": ["clusterIPs": ["10.96.0.98"]]], type: "application/merge-patch+json")
             #expect(causes(ips) == ["spec.clusterIPs[0]": "Invalid value: \"10.96.0.98\": may not change once set"])
@@ -108,16 +130,19 @@ struct ImmutableFieldsTests {
                 "spec": ["accessModes": ["ReadWriteOnce"], "storageClassName": "gp3", "resources": ["requests": ["storage": "10Gi"]]],
             ]
             #expect(try await client.post(path, claim).status == 201)
-            let message = "PersistentVolumeClaim \"data\" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+            let message =
+                "PersistentVolumeClaim \"data\" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
             let storageClass = try await client.patch("\(path)/data", ["spec": ["storageClassName": "io2"]], type: "application/merge-patch+json")
             #expect(storageClass.status == 422)
             #expect(storageClass.body["message"] == .string(message))
-            let unboundResize = try await client.patch("\(path)/data", ["spec": ["resources": ["requests": ["storage": "20Gi"]]]], type: "application/merge-patch+json")
+            let unboundResize = try await client.patch(
+                "\(path)/data", ["spec": ["resources": ["requests": ["storage": "20Gi"]]]], type: "application/merge-patch+json")
             #expect(unboundResize.body["message"] == .string(message))
 
             let bound = try await client.patch("\(path)/data/status", ["status": ["phase": "Bound"]], type: "application/merge-patch+json")
             #expect(bound.status == 200)
-            let resize = try await client.patch("\(path)/data", ["spec": ["resources": ["requests": ["storage": "20Gi"]]]], type: "application/merge-patch+json")
+            let resize = try await client.patch(
+                "\(path)/data", ["spec": ["resources": ["requests": ["storage": "20Gi"]]]], type: "application/merge-patch+json")
             #expect(resize.status == 200)
             #expect(resize.body["spec"]?["resources"]?["requests"]?["storage"] == "20Gi")
             #expect(try await client.patch("\(path)/data", ["spec": ["volumeName": "pv-1"]], type: "application/merge-patch+json").status == 200)
@@ -136,10 +161,11 @@ struct ImmutableFieldsTests {
             #expect(changed.status == 422)
             #expect(changed.body["message"] == "ConfigMap \"frozen\" is invalid: data: Forbidden: field is immutable when `immutable` is set")
             let thawed = try await client.patch("\(configMaps)/frozen", ["immutable": false, "data": ["k": "other"]], type: "application/merge-patch+json")
-            #expect(causes(thawed) == [
-                "immutable": "Forbidden: field is immutable when `immutable` is set",
-                "data": "Forbidden: field is immutable when `immutable` is set",
-            ])
+            #expect(
+                causes(thawed) == [
+                    "immutable": "Forbidden: field is immutable when `immutable` is set",
+                    "data": "Forbidden: field is immutable when `immutable` is set",
+                ])
             #expect(try await client.patch("\(configMaps)/frozen", ["metadata": ["labels": ["a": "b"]]], type: "application/merge-patch+json").status == 200)
 
             let secrets = "/api/v1/namespaces/default/secrets"

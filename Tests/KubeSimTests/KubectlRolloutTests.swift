@@ -10,7 +10,9 @@ struct KubectlRolloutTests {
         try await withServer(configuration: simulatedWorkloads()) { server, _ in
             let kubectl = try KubectlTests.Kubectl(server: server, token: nil)
             defer { kubectl.cleanUp() }
-            let manifest = try kubectl.write("workloads.yaml", """
+            let manifest = try kubectl.write(
+                "workloads.yaml",
+                """
                 apiVersion: apps/v1
                 kind: StatefulSet
                 metadata: {name: qdrant}
@@ -81,7 +83,10 @@ struct KubectlRolloutTests {
             let bound = try await kubectl.run(["get", "pvc", "data-qdrant-0"])
             #expect(bound.out.contains("Bound") && bound.out.contains("1Gi"), "\(bound.out)")
             let claims = try await kubectl.run(["get", "pvc", "-o", "name"])
-            #expect(claims.out.split(separator: "\n").sorted() == ["persistentvolumeclaim/data-qdrant-0", "persistentvolumeclaim/data-qdrant-1", "persistentvolumeclaim/data-qdrant-2"])
+            #expect(
+                claims.out.split(separator: "\n").sorted() == [
+                    "persistentvolumeclaim/data-qdrant-0", "persistentvolumeclaim/data-qdrant-1", "persistentvolumeclaim/data-qdrant-2",
+                ])
         }
     }
 }

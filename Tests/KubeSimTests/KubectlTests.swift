@@ -58,8 +58,11 @@ struct KubectlTests {
         func start(_ arguments: [String]) throws -> Running {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
-                "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
+            process.arguments =
+                [
+                    "--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                    "--cache-dir", directory.appendingPathComponent("cache").path,
+                ] + arguments
             let outURL = directory.appendingPathComponent("out-\(UUID().uuidString)")
             let errURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
             _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -124,7 +127,9 @@ struct KubectlTests {
             #expect(namespaces.out.contains("STATUS"))  // served as a Table
             #expect(namespaces.out.contains("Active"))
 
-            let configMapFile = try kubectl.write("cm.yaml", """
+            let configMapFile = try kubectl.write(
+                "cm.yaml",
+                """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -137,7 +142,9 @@ struct KubectlTests {
             #expect(applied.status == 0, "\(applied.err)")
             #expect(applied.out.contains("configmap/settings created"))
             // A second client-side apply with a change goes through a strategic merge patch.
-            _ = try kubectl.write("cm.yaml", """
+            _ = try kubectl.write(
+                "cm.yaml",
+                """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -156,7 +163,9 @@ struct KubectlTests {
             #expect(yaml.out.contains("kubectl.kubernetes.io/last-applied-configuration"))
             #expect(yaml.out.contains("resourceVersion:"))
 
-            let crdFile = try kubectl.write("crd.yaml", """
+            let crdFile = try kubectl.write(
+                "crd.yaml",
+                """
                 apiVersion: apiextensions.k8s.io/v1
                 kind: CustomResourceDefinition
                 metadata:
@@ -183,7 +192,9 @@ struct KubectlTests {
             #expect(crd.status == 0, "\(crd.err)")
             #expect(crd.out.contains("serverside-applied"))
 
-            let gadgetFile = try kubectl.write("gadget.yaml", """
+            let gadgetFile = try kubectl.write(
+                "gadget.yaml",
+                """
                 apiVersion: example.com/v1
                 kind: Gadget
                 metadata:
@@ -209,7 +220,9 @@ struct KubectlTests {
         try await withServer { server, client in
             let kubectl = try Kubectl(server: server, token: nil)
             defer { kubectl.cleanUp() }
-            let crdFile = try kubectl.write("crd.yaml", """
+            let crdFile = try kubectl.write(
+                "crd.yaml",
+                """
                 apiVersion: apiextensions.k8s.io/v1
                 kind: CustomResourceDefinition
                 metadata:
@@ -237,7 +250,9 @@ struct KubectlTests {
             #expect(crd.status == 0, "\(crd.err)")
             #expect(crd.out.contains("customresourcedefinition.apiextensions.k8s.io/gizmos.example.com created"))
 
-            let gizmoFile = try kubectl.write("gizmo.yaml", """
+            let gizmoFile = try kubectl.write(
+                "gizmo.yaml",
+                """
                 apiVersion: example.com/v1
                 kind: Gizmo
                 metadata:
@@ -277,7 +292,9 @@ struct KubectlTests {
             #expect(yaml.out.contains("kind: Gizmo"))
 
             // A deletion held by a finalizer: `kubectl wait --for=delete` returns once the test removes it.
-            let heldFile = try kubectl.write("held.yaml", """
+            let heldFile = try kubectl.write(
+                "held.yaml",
+                """
                 apiVersion: example.com/v1
                 kind: Gizmo
                 metadata:
@@ -295,7 +312,8 @@ struct KubectlTests {
             #expect(stillThere.status == 200)
             #expect(stillThere.body["metadata"]?["deletionTimestamp"] != nil)
             #expect(waiting.process.isRunning)
-            let released = try await client.patch("/apis/example.com/v1/namespaces/default/gizmos/held", ["metadata": ["finalizers": .null]],
+            let released = try await client.patch(
+                "/apis/example.com/v1/namespaces/default/gizmos/held", ["metadata": ["finalizers": .null]],
                 type: "application/merge-patch+json")
             #expect(released.status == 200)
             #expect(await waiting.exitStatus() == 0, "\(waiting.output) \(waiting.errors)")

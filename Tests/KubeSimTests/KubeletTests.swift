@@ -37,7 +37,8 @@ import Testing
                 #expect(containers.map { $0["name"]?.stringValue } == ["main", "sidecar"])
                 #expect(containers.map { $0["image"]?.stringValue } == ["busybox:1.36", "envoy:1"])
                 #expect(containers.allSatisfy { $0["ready"] == true && $0["started"] == true && $0["restartCount"] == 0 && $0["state"]?["running"] != nil })
-                let conditions = Dictionary(uniqueKeysWithValues: (status["conditions"]?.arrayValue ?? []).map { ($0["type"]?.stringValue ?? "", $0["status"]?.stringValue ?? "") })
+                let conditions = Dictionary(
+                    uniqueKeysWithValues: (status["conditions"]?.arrayValue ?? []).map { ($0["type"]?.stringValue ?? "", $0["status"]?.stringValue ?? "") })
                 for type in ["PodScheduled", "Initialized", "ContainersReady", "Ready"] { #expect(conditions[type] == "True", "\(type)") }
             }
             #expect(ips.count == 4)

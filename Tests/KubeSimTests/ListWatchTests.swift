@@ -7,7 +7,8 @@ import Testing
         try await withServer { _, client in
             try await client.post("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "other"]])
             for index in 0..<5 {
-                try await client.post("/api/v1/namespaces/default/configmaps",
+                try await client.post(
+                    "/api/v1/namespaces/default/configmaps",
                     configMap("cm\(index)", labels: ["app": index % 2 == 0 ? "even" : "odd", "n": "\(index)"]))
             }
             try await client.post("/api/v1/namespaces/other/configmaps", configMap("elsewhere", namespace: "other", labels: ["app": "even"]))
@@ -78,7 +79,8 @@ import Testing
         configuration.bookmarkInterval = .milliseconds(200)
         try await withServer(configuration: configuration) { server, client in
             let rv = await server.currentResourceVersion()
-            async let events = client.watch("/apis/apps/v1/namespaces/default/deployments?watch=true&allowWatchBookmarks=true&resourceVersion=\(rv)&timeoutSeconds=10", count: 3)
+            async let events = client.watch(
+                "/apis/apps/v1/namespaces/default/deployments?watch=true&allowWatchBookmarks=true&resourceVersion=\(rv)&timeoutSeconds=10", count: 3)
             try await Task.sleep(for: .milliseconds(300))
             try await client.post("/apis/apps/v1/namespaces/default/deployments", deployment("live"))
             let received = try await events

@@ -8,7 +8,8 @@ import Testing
     @Test func mergePatch() async throws {
         try await withServer { _, client in
             try await client.post("/api/v1/namespaces/default/configmaps", configMap("p", data: ["a": "1", "b": "2"]))
-            let patched = try await client.patch(path, ["data": ["a": .null, "c": "3"], "metadata": ["labels": ["x": "y"]]],
+            let patched = try await client.patch(
+                path, ["data": ["a": .null, "c": "3"], "metadata": ["labels": ["x": "y"]]],
                 type: "application/merge-patch+json")
             #expect(patched.status == 200)
             #expect(patched.body["data"] == ["b": "2", "c": "3"])
@@ -96,13 +97,15 @@ import Testing
 
             // bob changing alice's replicas conflicts...
             let grab: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"], "spec": ["replicas": 5]]
-            let conflict = try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob", grab, type: "application/apply-patch+yaml")
+            let conflict = try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob", grab, type: "application/apply-patch+yaml")
             #expect(conflict.status == 409)
             #expect(conflict.reason == "Conflict")
             #expect(conflict.body["message"] == "Apply failed with 1 conflict: conflict with \"alice\" using apps/v1: .spec.replicas")
             #expect(conflict.body["details"]?["causes"]?.arrayValue?.first?["field"] == ".spec.replicas")
             // ...unless forced, which moves ownership to bob.
-            let forced = try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob&force=true", grab, type: "application/apply-patch+yaml")
+            let forced = try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob&force=true", grab, type: "application/apply-patch+yaml")
             #expect(forced.status == 200)
             #expect(forced.body["spec"]?["replicas"] == 5)
             #expect(forced.body["metadata"]?["generation"] == 3)
@@ -114,16 +117,20 @@ import Testing
             #expect(forced.body["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.count == 1)
 
             // An Update by another manager to an applied field also conflicts for the next apply.
-            try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=carol",
+            try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=carol",
                 ["metadata": ["labels": ["tier": "back"]]], type: "application/merge-patch+json")
             let reapply = try await client.send(.PATCH, applyPath, contentType: "application/apply-patch+yaml", rawBody: yaml)
             #expect(reapply.status == 409)
-            #expect(reapply.body["message"]?.stringValue?.hasPrefix("Apply failed with 2 conflicts: conflicts with \"bob\" using apps/v1:\n- .spec.replicas") == true)
+            #expect(
+                reapply.body["message"]?.stringValue?.hasPrefix("Apply failed with 2 conflicts: conflicts with \"bob\" using apps/v1:\n- .spec.replicas")
+                    == true)
             #expect(reapply.body["message"]?.stringValue?.contains("conflicts with \"carol\" using apps/v1:\n- .metadata.labels.tier") == true)
 
             let noManager = try await client.patch("/apis/apps/v1/namespaces/default/deployments/web", grab, type: "application/apply-patch+yaml")
             #expect(noManager.status == 400)
-            let dry = try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob&force=true&dryRun=All",
+            let dry = try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=bob&force=true&dryRun=All",
                 ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"], "spec": ["replicas": 9]], type: "application/apply-patch+yaml")
             #expect(dry.body["spec"]?["replicas"] == 9)
             #expect(try await client.get("/apis/apps/v1/namespaces/default/deployments/web").body["spec"]?["replicas"] == 5)
@@ -139,7 +146,8 @@ import Testing
             let servicePath = "/api/v1/namespaces/default/services/web?fieldManager=op&force=true"
             #expect(try await client.patch(deploymentPath, Self.appliedDeployment(full: true), type: "application/apply-patch+yaml").status == 201)
             #expect(try await client.patch(servicePath, Self.appliedService(full: true), type: "application/apply-patch+yaml").status == 201)
-            try await client.patch("/apis/apps/v1/namespaces/default/deployments/web?fieldManager=person",
+            try await client.patch(
+                "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=person",
                 ["metadata": ["annotations": ["theirs": "kept"]]], type: "application/merge-patch+json")
 
             let deployment = try await client.patch(deploymentPath, Self.appliedDeployment(full: false), type: "application/apply-patch+yaml")

@@ -13,47 +13,66 @@ struct ProcessPodTests {
         try await withProcessServer { server, client in
             let network = try #require(server.podNetwork)
             try await client.post("/api/v1/namespaces/default/configmaps", configMap("settings", data: ["greeting": "hello"]))
-            try await client.post("/api/v1/namespaces/default/secrets", [
-                "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "creds"], "data": ["password": .string(Data("s3cret".utf8).base64EncodedString())],
-            ])
-            try await client.post(claimsPath, [
-                "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "data"],
-                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
-            ])
+            try await client.post(
+                "/api/v1/namespaces/default/secrets",
+                [
+                    "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "creds"],
+                    "data": ["password": .string(Data("s3cret".utf8).base64EncodedString())],
+                ])
+            try await client.post(
+                claimsPath,
+                [
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "data"],
+                    "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                ])
             let script = """
                 echo "$MESSAGE"; echo "uid=$(id -u) groups=$(id -G)"; cat /config/greeting; echo; cat /etc/creds/password; echo
                 echo "host=$(hostname) ip=$POD_IP"; cat /etc/resolv.conf; echo "$(cat /var/lib/data/count 2>/dev/null)x" > /var/lib/data/count; echo "count=$(cat /var/lib/data/count)"
                 cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; pwd; touch /tmp/ready; echo started; exec sleep 3600
                 """
-            let main = shellContainer("main", script, extra: [
-                "workingDir": "/work/here",
-                "env": [
-                    ["name": "GREETING", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "greeting"]]],
-                    ["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
-                    ["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]],
-                    ["name": "MESSAGE", "value": "$(GREETING) from $(POD_NAME), $$(NOT_EXPANDED)"],
-                ],
-                "volumeMounts": [
-                    ["name": "config", "mountPath": "/config"], ["name": "creds", "mountPath": "/etc/creds", "readOnly": true],
-                    ["name": "data", "mountPath": "/var/lib/data"], ["name": "token", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"],
-                ],
-                "readinessProbe": ["exec": ["command": ["cat", "/tmp/ready"]], "periodSeconds": 1],
-            ])
-            let web = shellContainer("web", "exec python3 -m http.server 8080 --bind 0.0.0.0", extra: [
-                "ports": [["name": "http", "containerPort": 8080]],
-                "readinessProbe": ["httpGet": ["path": "/", "port": "http"], "periodSeconds": 1],
-            ])
-            try await client.post(podsPath, shellPod("shell", containers: [main, web], extra: [
-                "securityContext": ["runAsUser": 1234, "runAsGroup": 1234, "fsGroup": 2000],
-                "volumes": [
-                    ["name": "config", "configMap": ["name": "settings"]], ["name": "creds", "secret": ["secretName": "creds"]],
-                    ["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
-                    ["name": "token", "projected": ["sources": [
-                        ["serviceAccountToken": ["path": "token"]], ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
-                        ["downwardAPI": ["items": [["path": "namespace", "fieldRef": ["fieldPath": "metadata.namespace"]]]]],
-                    ]]],
-                ],
-            ]))
+            let main = shellContainer(
+                "main", script,
+                extra: [
+                    "workingDir": "/work/here",
+                    "env": [
+                        ["name": "GREETING", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "greeting"]]],
+                        ["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
+                        ["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]],
+                        ["name": "MESSAGE", "value": "$(GREETING) from $(POD_NAME), $$(NOT_EXPANDED)"],
+                    ],
+                    "volumeMounts": [
+                        ["name": "config", "mountPath": "/config"], ["name": "creds", "mountPath": "/etc/creds", "readOnly": true],
+                        ["name": "data", "mountPath": "/var/lib/data"], ["name": "token", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"],
+                    ],
+                    "readinessProbe": ["exec": ["command": ["cat", "/tmp/ready"]], "periodSeconds": 1],
+                ])
+            let web = shellContainer(
+                "web", "exec python3 -m http.server 8080 --bind 0.0.0.0",
+                extra: [
+                    "ports": [["name": "http", "containerPort": 8080]],
+                    "readinessProbe": ["httpGet": ["path": "/", "port": "http"], "periodSeconds": 1],
+                ])
+            try await client.post(
+                podsPath,
+                shellPod(
+                    "shell", containers: [main, web],
+                    extra: [
+                        "securityContext": ["runAsUser": 1234, "runAsGroup": 1234, "fsGroup": 2000],
+                        "volumes": [
+                            ["name": "config", "configMap": ["name": "settings"]], ["name": "creds", "secret": ["secretName": "creds"]],
+                            ["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
+                            [
+                                "name": "token",
+                                "projected": [
+                                    "sources": [
+                                        ["serviceAccountToken": ["path": "token"]],
+                                        ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                                        ["downwardAPI": ["items": [["path": "namespace", "fieldRef": ["fieldPath": "metadata.namespace"]]]]],
+                                    ]
+                                ],
+                            ],
+                        ],
+                    ]))
             let pod = try await eventually("the pod to be ready", timeout: .seconds(60)) { () -> JSONValue? in
                 let pod = try await client.get("\(podsPath)/shell").body
                 return pod.ready ? pod : nil
@@ -132,11 +151,15 @@ struct ProcessPodTests {
 
     @Test func initContainersRunFirstAndAPodOfRestartPolicyNeverSucceeds() async throws {
         try await withProcessServer { _, client in
-            let pod = shellPod("job", containers: [shellContainer("main", "cat /shared/note")], extra: [
-                "restartPolicy": "Never",
-                "initContainers": [shellContainer("prepare", "echo prepared > /shared/note", extra: ["volumeMounts": [["name": "shared", "mountPath": "/shared"]]])],
-                "volumes": [["name": "shared", "emptyDir": [:]]],
-            ])
+            let pod = shellPod(
+                "job", containers: [shellContainer("main", "cat /shared/note")],
+                extra: [
+                    "restartPolicy": "Never",
+                    "initContainers": [
+                        shellContainer("prepare", "echo prepared > /shared/note", extra: ["volumeMounts": [["name": "shared", "mountPath": "/shared"]]])
+                    ],
+                    "volumes": [["name": "shared", "emptyDir": [:]]],
+                ])
             var main = pod
             main["spec"]?["containers"] = [shellContainer("main", "cat /shared/note", extra: ["volumeMounts": [["name": "shared", "mountPath": "/shared"]]])]
             try await client.post(podsPath, main)

@@ -1,20 +1,22 @@
 import Foundation
 import KubeKit
-@testable import KubeSim
 import Testing
+
+@testable import KubeSim
 
 /// The process runtime's pure parts, without a host to run pods on.
 @Suite struct ProcessRuntimeUnitTests {
     @Test func imagesMatchByRepositoryGlobWithAnyTag() throws {
-        let map = try ImageMap(yaml: """
-            images:
-            - repository: pgvector/pgvector
-              bin: /opt/pg/bin
-              env: {LANG: C.UTF-8}
-            - repository: vectorblocks/*
-              bin: /repo/.build/debug
-              entrypoint: [vectorblocks-operator]
-            """)
+        let map = try ImageMap(
+            yaml: """
+                images:
+                - repository: pgvector/pgvector
+                  bin: /opt/pg/bin
+                  env: {LANG: C.UTF-8}
+                - repository: vectorblocks/*
+                  bin: /repo/.build/debug
+                  entrypoint: [vectorblocks-operator]
+                """)
         #expect(map.entry(for: "pgvector/pgvector:pg17")?.binDirectory == "/opt/pg/bin")
         #expect(map.entry(for: "docker.io/pgvector/pgvector:pg17")?.environment == ["LANG": "C.UTF-8"])
         #expect(map.entry(for: "pgvector/pgvector@sha256:abcd")?.hostRoot == "/opt/pg")
@@ -51,8 +53,10 @@ import Testing
         ]
         let references = ContainerEnvironment.References(
             configMaps: ["env": ["data": ["ZONE": "a"]]], secrets: ["creds": ["data": ["password": .string(Data("pw".utf8).base64EncodedString())]]])
-        let built = try ContainerEnvironment.build(pod: pod, container: container, image: ["LANG": "C"], base: [("PATH", "/bin")],
-            facts: .init(podIP: "10.0.0.2", hostIP: "10.0.0.1"), references: references).get()
+        let built = try ContainerEnvironment.build(
+            pod: pod, container: container, image: ["LANG": "C"], base: [("PATH", "/bin")],
+            facts: .init(podIP: "10.0.0.2", hostIP: "10.0.0.1"), references: references
+        ).get()
         #expect(built.variables.map(\.name) == ["PATH", "LANG", "CM_ZONE", "NAME", "GREETING", "PASSWORD", "CPU", "LABEL"])
         let values = built.dictionary
         #expect(values["GREETING"] == "hi p-0 in a, $(NAME) $(UNKNOWN)")
@@ -60,7 +64,8 @@ import Testing
         #expect(values["CPU"] == "500")
         #expect(values["LABEL"] == "db")
         let missing: JSONValue = ["env": [["name": "X", "valueFrom": ["secretKeyRef": ["name": "creds", "key": "nope"]]]]]
-        let failure = ContainerEnvironment.build(pod: pod, container: missing, image: [:], base: [], facts: .init(podIP: "", hostIP: ""), references: references)
+        let failure = ContainerEnvironment.build(
+            pod: pod, container: missing, image: [:], base: [], facts: .init(podIP: "", hostIP: ""), references: references)
         #expect(failure == .failure(ContainerConfigError("couldn't find key nope in Secret team/creds")))
     }
 
@@ -83,15 +88,18 @@ import Testing
         #expect(!script.contains("bind_ro '/usr/lib/postgresql/16'"))
         #expect(script.contains("mount --bind '/state/claims/c1' \"$R\"'/var/lib/postgresql/data'"))
         #expect(script.contains("mount -o remount,bind,ro \"$R\"'/etc/hosts'"))
-        #expect(script.contains("exec chroot \"$R\" /usr/bin/setpriv --reuid=999 --regid=999 --groups=999 -- /usr/bin/env -i -C '/' "
-            + "'PGDATA=/var/lib/postgresql/data/pgdata' 'QUOTE=it'\\''s' '/bin/sh' '/scripts/setup.sh'"))
+        #expect(
+            script.contains(
+                "exec chroot \"$R\" /usr/bin/setpriv --reuid=999 --regid=999 --groups=999 -- /usr/bin/env -i -C '/' "
+                    + "'PGDATA=/var/lib/postgresql/data/pgdata' 'QUOTE=it'\\''s' '/bin/sh' '/scripts/setup.sh'"))
     }
 
     @Test func podFilesAreWhatTheKubeletWrites() {
         let pod: JSONValue = ["metadata": ["name": "db-0", "namespace": "team"], "spec": ["hostname": "db-0", "subdomain": "db-headless"]]
         #expect(PodFiles.hosts(pod: pod, podIP: "10.100.0.5").contains("10.100.0.5\tdb-0.db-headless.team.svc.cluster.local\tdb-0\n"))
-        #expect(PodFiles.resolvConf(pod: pod, nameserver: "10.100.0.1")
-            == "search team.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.100.0.1\noptions ndots:5\n")
+        #expect(
+            PodFiles.resolvConf(pod: pod, nameserver: "10.100.0.1")
+                == "search team.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.100.0.1\noptions ndots:5\n")
         let passwd = PodFiles.passwd(host: "root:x:0:0:root:/root:/bin/bash\n", users: [(999, 999), (0, 0)])
         #expect(passwd == "root:x:0:0:root:/root:/bin/bash\nuid999:x:999:999:container user:/tmp:/bin/sh\n")
     }

@@ -97,7 +97,9 @@ import Testing
             let shrunk = try await client.mergePatch("\(claimsPath)/vol", ["spec": ["resources": ["requests": ["storage": "15Gi"]]]])
             #expect(shrunk.status == 422)
             #expect(shrunk.reason == "Invalid")
-            #expect(shrunk.body["message"] == "PersistentVolumeClaim \"vol\" is invalid: spec.resources.requests.storage: Forbidden: field can not be less than status.capacity")
+            #expect(
+                shrunk.body["message"]
+                    == "PersistentVolumeClaim \"vol\" is invalid: spec.resources.requests.storage: Forbidden: field can not be less than status.capacity")
             #expect(shrunk.body["details"]?["causes"]?[0]?["field"] == "spec.resources.requests.storage")
             // The same size written another way (20480Mi == 20Gi) is not a shrink.
             let same = try await client.mergePatch("\(claimsPath)/vol", ["spec": ["resources": ["requests": ["storage": "20480Mi"]]]])

@@ -135,7 +135,8 @@ import Testing
             let oldRevision = try #require(before["status"]?["currentRevision"]?.stringValue)
             let recorder = try await WatchRecorder(server, podsPath)
             defer { recorder.stop() }
-            try await client.mergePatch("\(statefulSetsPath)/roll", ["spec": ["template": ["spec": ["containers": [["name": "db", "image": "qdrant/qdrant:v1.13.0"]]]]]])
+            try await client.mergePatch(
+                "\(statefulSetsPath)/roll", ["spec": ["template": ["spec": ["containers": [["name": "db", "image": "qdrant/qdrant:v1.13.0"]]]]]])
             let after = try await eventually("rollout complete") { () -> JSONValue? in
                 let set = try await client.get("\(statefulSetsPath)/roll").body
                 let status = set["status"]
@@ -162,10 +163,11 @@ import Testing
             #expect(order == order.sorted(), "pods were replaced out of order: \(order)")
             // One at a time: a pod is replaced only once the one above it is back and Ready at the new revision.
             for (upper, lower) in [("roll-2", "roll-1"), ("roll-1", "roll-0")] {
-                let upperReady = try #require(events.firstIndex {
-                    $0["object"]?.name == upper && $0["object"]?.ready == true
-                        && $0["object"]?["metadata"]?["labels"]?["controller-revision-hash"]?.stringValue == newRevision
-                })
+                let upperReady = try #require(
+                    events.firstIndex {
+                        $0["object"]?.name == upper && $0["object"]?.ready == true
+                            && $0["object"]?["metadata"]?["labels"]?["controller-revision-hash"]?.stringValue == newRevision
+                    })
                 let lowerLeaves = try #require(events.firstIndex { $0["object"]?.name == lower && $0["object"]?.terminating == true })
                 #expect(upperReady < lowerLeaves)
             }
@@ -201,7 +203,9 @@ import Testing
             #expect(replaced["metadata"]?["annotations"]?["rev"] == "2")
             let other = try await client.get("\(podsPath)/manual-0").body
             #expect(other["metadata"]?["uid"] == original["manual-0"])
-            try await eventually("one updated replica") { try await client.get("\(statefulSetsPath)/manual").body["status"]?["updatedReplicas"] == 1 ? true : nil }
+            try await eventually("one updated replica") {
+                try await client.get("\(statefulSetsPath)/manual").body["status"]?["updatedReplicas"] == 1 ? true : nil
+            }
         }
     }
 }

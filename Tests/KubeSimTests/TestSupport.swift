@@ -50,7 +50,8 @@ struct TestClient {
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let data = Data(buffer.readableBytesView)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .string(String(decoding: data, as: UTF8.self))
-        return TestResponse(status: Int(response.status.code), body: json, contentType: response.headers.first(name: "Content-Type"),
+        return TestResponse(
+            status: Int(response.status.code), body: json, contentType: response.headers.first(name: "Content-Type"),
             warnings: response.headers["Warning"])
     }
 
@@ -121,9 +122,11 @@ let widgetCRD: JSONValue = [
     "spec": [
         "group": "example.com", "scope": "Namespaced",
         "names": ["plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]],
-        "versions": [[
-            "name": "v1", "served": true, "storage": true, "subresources": ["status": .object([:])],
-            "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
-        ]],
+        "versions": [
+            [
+                "name": "v1", "served": true, "storage": true, "subresources": ["status": .object([:])],
+                "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+            ]
+        ],
     ],
 ]

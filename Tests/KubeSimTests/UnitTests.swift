@@ -1,7 +1,8 @@
 import Foundation
 import KubeKit
-@testable import KubeSim
 import Testing
+
+@testable import KubeSim
 
 @Suite struct UnitTests {
     @Test func labelSelectorParsing() throws {
@@ -16,11 +17,12 @@ import Testing
 
     @Test func jsonPatchEdgeCases() throws {
         let document: JSONValue = ["list": [1, 2, 3], "a/b": ["~x": 1]]
-        let patched = try JSONPatch.apply([
-            ["op": "add", "path": "/list/-", "value": 4],
-            ["op": "remove", "path": "/list/0"],
-            ["op": "test", "path": "/a~1b/~0x", "value": 1],
-        ], to: document)
+        let patched = try JSONPatch.apply(
+            [
+                ["op": "add", "path": "/list/-", "value": 4],
+                ["op": "remove", "path": "/list/0"],
+                ["op": "test", "path": "/a~1b/~0x", "value": 1],
+            ], to: document)
         #expect(patched["list"] == [2, 3, 4])
         #expect(throws: JSONPatch.Failure.self) { try JSONPatch.apply([["op": "remove", "path": "/missing"]], to: document) }
     }
@@ -31,7 +33,9 @@ import Testing
     }
 
     @Test func printerColumnPaths() {
-        let object: JSONValue = ["status": ["conditions": [["type": "Ready", "status": "True"], ["type": "Other", "status": "False"]]], "spec": ["replicas": 3]]
+        let object: JSONValue = [
+            "status": ["conditions": [["type": "Ready", "status": "True"], ["type": "Other", "status": "False"]]], "spec": ["replicas": 3],
+        ]
         #expect(SimpleJSONPath.evaluate(".status.conditions[?(@.type==\"Ready\")].status", in: object) == "True")
         #expect(SimpleJSONPath.evaluate(".spec.replicas", in: object) == 3)
         #expect(SimpleJSONPath.evaluate(".status.conditions[1].type", in: object) == "Other")
@@ -49,7 +53,10 @@ import Testing
         #expect(registry.resource(group: "", version: "v1", plural: "nodes")?.namespaced == false)
         let schema = SchemaNavigator(resource: sts ?? registry.allStored[0])
         #expect(schema.listMapKeys(at: [.field("spec"), .field("template"), .field("spec"), .field("containers")]) == ["name"])
-        #expect(schema.listMapKeys(at: [.field("spec"), .field("template"), .field("spec"), .field("containers"), .item, .field("ports")]) == ["containerPort", "protocol"])
+        #expect(
+            schema.listMapKeys(at: [.field("spec"), .field("template"), .field("spec"), .field("containers"), .item, .field("ports")]) == [
+                "containerPort", "protocol",
+            ])
         #expect(VersionPriority.higher("v1", "v1beta1"))
         #expect(VersionPriority.higher("v2", "v1"))
         #expect(VersionPriority.higher("v1beta2", "v1alpha1"))

@@ -128,9 +128,10 @@ func statefulSet(
             "metadata": ["labels": ["app": .string(name)]],
             "spec": ["containers": [["name": "db", "image": .string(image), "ports": [["name": "http", "containerPort": 6333]]]]],
         ],
-        "volumeClaimTemplates": .array(claims.map { claim in
-            ["metadata": ["name": .string(claim)], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]
-        }),
+        "volumeClaimTemplates": .array(
+            claims.map { claim in
+                ["metadata": ["name": .string(claim)], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]
+            }),
     ]
     if let policy { spec["podManagementPolicy"] = .string(policy) }
     if let updateStrategy { spec["updateStrategy"] = ["type": .string(updateStrategy)] }

@@ -36,7 +36,10 @@ struct ModelDirectoryTests {
         let error = Self.loadError(URL(fileURLWithPath: "/nonexistent/minilm"))
         #expect(error?.description.hasPrefix("/nonexistent/minilm is missing: point the embedder at the model's directory") == true)
         try Self.withModifiedModel("model.safetensors", contents: nil) { directory in
-            guard case .missingFile(let path, _) = Self.loadError(directory) else { Issue.record("loaded without weights"); return }
+            guard case .missingFile(let path, _) = Self.loadError(directory) else {
+                Issue.record("loaded without weights")
+                return
+            }
             #expect(path.hasSuffix("/model.safetensors"))
         }
     }
@@ -47,7 +50,10 @@ struct ModelDirectoryTests {
         for broken in [weights.prefix(4), weights.prefix(100_000), Data(repeating: 0x7B, count: 64)] {
             try Self.withModifiedModel("model.safetensors", contents: Data(broken)) { directory in
                 let error = Self.loadError(directory)
-                guard case .corruptFile(let path, _) = error else { Issue.record("\(String(describing: error))"); return }
+                guard case .corruptFile(let path, _) = error else {
+                    Issue.record("\(String(describing: error))")
+                    return
+                }
                 #expect(path.hasSuffix("/model.safetensors"))
                 #expect(error!.description.contains("is corrupt"))
             }
@@ -63,12 +69,19 @@ struct ModelDirectoryTests {
         let config = try String(contentsOf: ModelFixtures.modelDirectory().appendingPathComponent("config.json"), encoding: .utf8)
         try Self.withModifiedModel("config.json", contents: Data(config.replacingOccurrences(of: "\"gelu\"", with: "\"relu\"").utf8)) { directory in
             let error = Self.loadError(directory)
-            guard case .unsupportedModel(let path, let problem) = error else { Issue.record("\(String(describing: error))"); return }
+            guard case .unsupportedModel(let path, let problem) = error else {
+                Issue.record("\(String(describing: error))")
+                return
+            }
             #expect(path.hasSuffix("/config.json") && problem.contains("hidden_act is relu"))
         }
-        try Self.withModifiedModel("config.json", contents: Data(config.replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024").utf8)) { directory in
+        try Self.withModifiedModel(
+            "config.json", contents: Data(config.replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024").utf8)
+        ) { directory in
             let error = Self.loadError(directory)
-            #expect(error?.description.contains("tensor encoder.layer.0.intermediate.dense.weight has shape [1536, 384], not [1024, 384]") == true, "\(String(describing: error))")
+            #expect(
+                error?.description.contains("tensor encoder.layer.0.intermediate.dense.weight has shape [1536, 384], not [1024, 384]") == true,
+                "\(String(describing: error))")
         }
     }
 }

@@ -42,7 +42,9 @@ enum ModelFixtures {
     }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, normA = 0.0, normB = 0.0
+        var dot = 0.0
+        var normA = 0.0
+        var normB = 0.0
         for (x, y) in zip(a, b) {
             dot += Double(x) * Double(y)
             normA += Double(x) * Double(x)

@@ -66,7 +66,8 @@ struct InformerTests {
             #expect(await informer.cache.keys.map(\.name) == ["good"])
 
             // A change that makes a cached object unreadable takes it out of the cache, as a deletion would.
-            _ = try await client.update(configMap("good", v: "two").withResourceVersion(of: try await client.get(CoreV1.ConfigMap.self, name: "good", namespace: "default")))
+            _ = try await client.update(
+                configMap("good", v: "two").withResourceVersion(of: try await client.get(CoreV1.ConfigMap.self, name: "good", namespace: "default")))
             _ = try await client.create(configMap("later", v: "3"))
             for _ in 0..<200 where await informer.cache.keys.map(\.name) != ["later"] {
                 try await Task.sleep(for: .milliseconds(20))
@@ -76,7 +77,9 @@ struct InformerTests {
         }
     }
 
-    func configMap(_ name: String, namespace: String = "default", labels: [String: String]? = nil, v: String = "1")
+    func configMap(
+        _ name: String, namespace: String = "default", labels: [String: String]? = nil, v: String = "1"
+    )
         -> CoreV1.ConfigMap
     {
         CoreV1.ConfigMap(data: ["v": v], metadata: MetaV1.ObjectMeta(labels: labels, name: name, namespace: namespace))

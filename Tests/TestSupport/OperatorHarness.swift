@@ -5,9 +5,8 @@ import Logging
 import Metrics
 import OperatorKit
 import VectorBlocksAPI
-import VectorBlocksPackaging
-
 import VectorBlocksOperator
+import VectorBlocksPackaging
 
 /// The operator running in this process against a test's KubeSim, as the executable runs it; `stop` cancels it
 /// the way SIGTERM would end the service group, and waits for it to finish.

@@ -44,7 +44,8 @@ public final class PostgresServer: Sendable {
             FileManager.default.isExecutableFile(atPath: "\(bin)/postgres")
         else {
             throw TestSetupError(
-                "VB_POSTGRES_TLS_BIN does not name a PostgreSQL bin directory: run the tests with ./scripts/test.sh, which installs Debian's postgresql and sets it")
+                "VB_POSTGRES_TLS_BIN does not name a PostgreSQL bin directory: run the tests with ./scripts/test.sh, which installs Debian's postgresql and sets it"
+            )
         }
         let server = try PostgresServer(binDirectory: bin, hasVector: false)
         try await server.initialise()
@@ -142,7 +143,8 @@ public final class PostgresServer: Sendable {
 
     /// Turns TLS on with `certificate` (a reload, no restart); plain connections are still accepted.
     public func enableTLS(_ certificate: TestCertificate) async throws {
-        let certificateFile = directory.path + "/server.crt", keyFile = directory.path + "/server.key"
+        let certificateFile = directory.path + "/server.crt"
+        let keyFile = directory.path + "/server.key"
         try certificate.certificatePEM.write(toFile: certificateFile, atomically: true, encoding: .utf8)
         try certificate.privateKeyPEM.write(toFile: keyFile, atomically: true, encoding: .utf8)
         // PostgreSQL refuses a key that others may read.
@@ -160,8 +162,10 @@ public final class PostgresServer: Sendable {
     public func psql(_ sql: String, database: String = "postgres") async throws -> String {
         let result = try await run(
             "\(binDirectory)/psql",
-            ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
-             "-d", database, "-c", sql])
+            [
+                "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
+                "-d", database, "-c", sql,
+            ])
         guard result.status == 0 else { throw TestSetupError("psql failed (exit \(result.status)) on \(sql): \(result.output)") }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -119,7 +119,8 @@ public final class QdrantServer: Sendable {
                 return error(.unprocessableContent, "Validation error in JSON body: [shard_number and replication_factor must be 1 or larger]")
             }
             let created = await state.create(
-                name, collection: QdrantState.Collection(
+                name,
+                collection: QdrantState.Collection(
                     size: size, distance: distance, metadata: body["metadata"] as? [String: Any] ?? [:],
                     shardNumber: shards, replicationFactor: replicationFactor))
             guard created else { return error(.badRequest, "Wrong input: Collection `\(name)` already exists!") }
@@ -140,7 +141,8 @@ public final class QdrantServer: Sendable {
                 guard let id = point["id"].flatMap(pointID) else {
                     return error(
                         .unprocessableContent,
-                        "Format error in JSON body: value \(point["id"].map { "\($0)" } ?? "null") is not a valid point ID, valid values are either an unsigned integer or a UUID")
+                        "Format error in JSON body: value \(point["id"].map { "\($0)" } ?? "null") is not a valid point ID, valid values are either an unsigned integer or a UUID"
+                    )
                 }
                 guard let vector = (point["vector"] as? [NSNumber])?.map({ $0.floatValue }) else {
                     return error(.unprocessableContent, "Format error in JSON body: point \(id) has no vector")
@@ -175,9 +177,10 @@ public final class QdrantServer: Sendable {
             let withPayload = body["with_payload"]
             let withVector = body["with_vector"] as? Bool ?? false
             return await state.read(name) { collection in
-                ok(ids.compactMap { $0 }.compactMap { id in
-                    collection.points[id].map { record(id: id, point: $0, withPayload: withPayload, withVector: withVector) }
-                })
+                ok(
+                    ids.compactMap { $0 }.compactMap { id in
+                        collection.points[id].map { record(id: id, point: $0, withPayload: withPayload, withVector: withVector) }
+                    })
             }
         }
         router.get("/collections/:collection/points/:id") { _, context in

@@ -50,8 +50,11 @@ struct KubeBlocksCompatibilityTests {
         #expect(defaulted.spec.affinity?.tenancy == .sharedNode)
         #expect(defaulted.withDefaults() == defaulted, "defaulting twice changes nothing")
 
-        let given = Cluster(spec: ClusterSpec(clusterDefinitionRef: "qdrant", terminationPolicy: .halt,
-            componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", replicas: 0)])).withDefaults()
+        let given = Cluster(
+            spec: ClusterSpec(
+                clusterDefinitionRef: "qdrant", terminationPolicy: .halt,
+                componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", replicas: 0)])
+        ).withDefaults()
         #expect(given.spec.terminationPolicy == .halt)
         #expect(given.spec.componentSpecs[0].replicas == 0)
     }
@@ -92,7 +95,9 @@ struct ValidationTests {
     }
 
     func cluster(_ components: [ClusterComponentSpec], name: String = "vectors") -> Cluster {
-        Cluster(metadata: .init(name: name, namespace: "default"), spec: ClusterSpec(clusterDefinitionRef: "qdrant", terminationPolicy: .delete, componentSpecs: components))
+        Cluster(
+            metadata: .init(name: name, namespace: "default"),
+            spec: ClusterSpec(clusterDefinitionRef: "qdrant", terminationPolicy: .delete, componentSpecs: components))
     }
 
     func storage(_ size: Quantity) -> [ClusterComponentVolumeClaimTemplate] {
@@ -155,8 +160,11 @@ struct ValidationTests {
 
     @Test("requests do not exceed limits")
     func requestsWithinLimits() {
-        let errors = cluster([ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant",
-            resources: .init(limits: ["cpu": "1", "memory": "1Gi"], requests: ["cpu": "1500m", "memory": "1024Mi"]))]).validate()
+        let errors = cluster([
+            ClusterComponentSpec(
+                name: "qdrant", componentDefRef: "qdrant",
+                resources: .init(limits: ["cpu": "1", "memory": "1Gi"], requests: ["cpu": "1500m", "memory": "1024Mi"]))
+        ]).validate()
         #expect(fields(errors) == ["spec.componentSpecs[0].resources.requests[cpu]"])
         #expect(errors.first?.message == "Invalid value: \"1500m\": must be less than or equal to cpu limit of 1")
     }
@@ -169,9 +177,10 @@ struct ValidationTests {
         var shrunk = cluster([ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", volumeClaimTemplates: storage("10Gi"))])
         shrunk.spec.clusterDefinitionRef = "pgvector"
         let errors = shrunk.validate(old: old)
-        #expect(fields(errors) == [
-            "spec.clusterDefinitionRef", "spec.componentSpecs[0].volumeClaimTemplates[0].spec.resources.requests[storage]",
-        ])
+        #expect(
+            fields(errors) == [
+                "spec.clusterDefinitionRef", "spec.componentSpecs[0].volumeClaimTemplates[0].spec.resources.requests[storage]",
+            ])
         #expect(errors[1].message == "Forbidden: storage may not shrink from 20Gi to 10Gi")
     }
 
@@ -184,15 +193,24 @@ struct ValidationTests {
     @Test("the ClusterVersion covers the definition's components with images of its containers")
     func versionCoverage() throws {
         var version = self.version
-        version.spec.componentVersions = [ClusterComponentVersion(componentDefRef: "qdrant-typo",
-            versionsContext: VersionsContext(containers: [CoreV1.Container(name: "qdrant")]))]
+        version.spec.componentVersions = [
+            ClusterComponentVersion(
+                componentDefRef: "qdrant-typo",
+                versionsContext: VersionsContext(containers: [CoreV1.Container(name: "qdrant")]))
+        ]
         let errors = version.validate(definition: definition)
-        #expect(fields(errors) == ["spec.componentVersions[0].versionsContext.containers[0].image",
-            "spec.componentVersions[0].componentDefRef", "spec.componentVersions"])
+        #expect(
+            fields(errors) == [
+                "spec.componentVersions[0].versionsContext.containers[0].image",
+                "spec.componentVersions[0].componentDefRef", "spec.componentVersions",
+            ])
         #expect(errors[2].message.contains("no version of component \"qdrant\""))
 
-        version.spec.componentVersions = [ClusterComponentVersion(componentDefRef: "qdrant",
-            versionsContext: VersionsContext(containers: [CoreV1.Container(image: "x", name: "sidecar")]))]
+        version.spec.componentVersions = [
+            ClusterComponentVersion(
+                componentDefRef: "qdrant",
+                versionsContext: VersionsContext(containers: [CoreV1.Container(image: "x", name: "sidecar")]))
+        ]
         #expect(fields(version.validate(definition: definition)) == ["spec.componentVersions[0].versionsContext.containers[0].name"])
     }
 
@@ -220,27 +238,39 @@ struct ValidationTests {
     @Test("scaling requests name existing components; volumes only grow; parameters match the type")
     func opsRequests() throws {
         let target = try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self)
-        let scaling = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .horizontalScaling,
-            horizontalScaling: [.init(componentName: "qdrant", replicas: 5), .init(componentName: "search", replicas: 2)]))
+        let scaling = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .horizontalScaling,
+                horizontalScaling: [.init(componentName: "qdrant", replicas: 5), .init(componentName: "search", replicas: 2)]))
         let errors = scaling.validate(cluster: target)
         #expect(fields(errors) == ["spec.horizontalScaling[1].componentName"])
         #expect(errors.first?.fix == "use one of: qdrant")
 
-        let shrink = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .volumeExpansion,
-            volumeExpansion: [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "10Gi"), .init(name: "logs", storage: "1Gi")])]))
-        #expect(fields(shrink.validate(cluster: target)) == [
-            "spec.volumeExpansion[0].volumeClaimTemplates[0].storage", "spec.volumeExpansion[0].volumeClaimTemplates[1].name",
-        ])
+        let shrink = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .volumeExpansion,
+                volumeExpansion: [
+                    .init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "10Gi"), .init(name: "logs", storage: "1Gi")])
+                ]))
+        #expect(
+            fields(shrink.validate(cluster: target)) == [
+                "spec.volumeExpansion[0].volumeClaimTemplates[0].storage", "spec.volumeExpansion[0].volumeClaimTemplates[1].name",
+            ])
 
-        let mismatched = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .restart,
-            horizontalScaling: [.init(componentName: "qdrant", replicas: 1)]))
+        let mismatched = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .restart,
+                horizontalScaling: [.init(componentName: "qdrant", replicas: 1)]))
         #expect(fields(mismatched.validate()) == ["spec.horizontalScaling", "spec.restart"])
 
-        let vertical = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .verticalScaling,
-            verticalScaling: [.init(componentName: "qdrant", requests: ["memory": "8Gi"], limits: ["memory": "4Gi"]), .init(componentName: "qdrant")]))
-        #expect(fields(vertical.validate()) == [
-            "spec.verticalScaling[1].componentName", "spec.verticalScaling[0].requests[memory]", "spec.verticalScaling[1]",
-        ])
+        let vertical = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .verticalScaling,
+                verticalScaling: [.init(componentName: "qdrant", requests: ["memory": "8Gi"], limits: ["memory": "4Gi"]), .init(componentName: "qdrant")]))
+        #expect(
+            fields(vertical.validate()) == [
+                "spec.verticalScaling[1].componentName", "spec.verticalScaling[0].requests[memory]", "spec.verticalScaling[1]",
+            ])
 
         var cancelled = scaling
         cancelled.spec.cancel = true
@@ -269,11 +299,12 @@ struct ValidationTests {
         pipeline.spec.sinks.append(pipeline.spec.sinks[0])
         pipeline.spec.scaling = .init(mode: .cpu, minReplicas: 5, maxReplicas: 2)
         let errors = pipeline.validate()
-        #expect(fields(errors) == [
-            "spec.source.primaryKey[1]", "spec.source.textTemplate", "spec.queue.sqs", "spec.embedder.model", "spec.embedder.openai",
-            "spec.sinks[2].name", "spec.sinks[0]", "spec.sinks[1].endpoint", "spec.sinks[1].endpoint.url", "spec.sinks[2]",
-            "spec.scaling.minReplicas", "spec.scaling.targetCPUUtilizationPercentage",
-        ])
+        #expect(
+            fields(errors) == [
+                "spec.source.primaryKey[1]", "spec.source.textTemplate", "spec.queue.sqs", "spec.embedder.model", "spec.embedder.openai",
+                "spec.sinks[2].name", "spec.sinks[0]", "spec.sinks[1].endpoint", "spec.sinks[1].endpoint.url", "spec.sinks[2]",
+                "spec.scaling.minReplicas", "spec.scaling.targetCPUUtilizationPercentage",
+            ])
         #expect(errors.allSatisfy { !$0.fix.isEmpty })
     }
 }

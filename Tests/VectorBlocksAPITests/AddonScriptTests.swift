@@ -76,7 +76,9 @@ struct QdrantSetupScriptTests {
     /// Runs qdrant-setup.sh as pod `ordinal` of a 3-peer cluster where `answering` peers answer on 6333.
     func start(ordinal: Int, answering: [Int], storage: [String], attempts: Int = 2, in sandbox: ScriptSandbox) async throws -> ProcessResult {
         // The fake curl answers for the listed peers only and records every request.
-        try await sandbox.stub("curl", """
+        try await sandbox.stub(
+            "curl",
+            """
             echo "$@" >> "$STUB_LOG/curl"
             for peer in $STUB_ANSWERING; do
                 case "$*" in *"http://$peer."*) echo '{"result":{"status":"enabled"},"status":"ok"}'; exit 0 ;; esac
@@ -85,14 +87,16 @@ struct QdrantSetupScriptTests {
             """)
         try await sandbox.stub("qdrant", #"echo "$@" >> "$STUB_LOG/qdrant""#)
         let data = try await sandbox.directory("storage-\(ordinal)", containing: storage)
-        return try await sandbox.run(script: try shippedScript(.qdrant, "qdrant-setup.sh"), environment: [
-            "VB_CLUSTER_NAME": "vectors", "VB_COMP_NAME": "qdrant", "VB_NAMESPACE": "default", "VB_REPLICA_COUNT": "3",
-            "POD_NAME": "vectors-qdrant-\(ordinal)", "QDRANT__SERVICE__API_KEY": "s3cret",
-            "QDRANT_STORAGE_PATH": data.path, "QDRANT_BIN": sandbox.bin.appendingPathComponent("qdrant").path,
-            "QDRANT_CONFIG_PATH": "/qdrant/config-vb/config.yaml",
-            "VB_JOIN_ATTEMPTS": String(attempts), "VB_JOIN_RETRY_SECONDS": "0",
-            "STUB_ANSWERING": answering.map { "vectors-qdrant-\($0)" }.joined(separator: " "),
-        ])
+        return try await sandbox.run(
+            script: try shippedScript(.qdrant, "qdrant-setup.sh"),
+            environment: [
+                "VB_CLUSTER_NAME": "vectors", "VB_COMP_NAME": "qdrant", "VB_NAMESPACE": "default", "VB_REPLICA_COUNT": "3",
+                "POD_NAME": "vectors-qdrant-\(ordinal)", "QDRANT__SERVICE__API_KEY": "s3cret",
+                "QDRANT_STORAGE_PATH": data.path, "QDRANT_BIN": sandbox.bin.appendingPathComponent("qdrant").path,
+                "QDRANT_CONFIG_PATH": "/qdrant/config-vb/config.yaml",
+                "VB_JOIN_ATTEMPTS": String(attempts), "VB_JOIN_RETRY_SECONDS": "0",
+                "STUB_ANSWERING": answering.map { "vectors-qdrant-\($0)" }.joined(separator: " "),
+            ])
     }
 
     func uri(_ ordinal: Int) -> String { "http://vectors-qdrant-\(ordinal).\(headless):6335" }
@@ -179,7 +183,8 @@ struct QdrantSetupScriptTests {
         let tools = try #require(definition.spec.componentDefs.first?.podSpec?.initContainers?.first)
         #expect(tools.command?.last == curl)
         #expect(container.volumeMounts?.contains { curl.hasPrefix($0.mountPath + "/") && $0.name == "tools" } == true)
-        #expect(try Addon.qdrant.objects().version.spec.componentVersions.first?.versionsContext.initContainers?.first?.image == "docker.io/curlimages/curl:8.11.1")
+        #expect(
+            try Addon.qdrant.objects().version.spec.componentVersions.first?.versionsContext.initContainers?.first?.image == "docker.io/curlimages/curl:8.11.1")
         #expect(definition.spec.componentDefs.first?.service?.ports?.map(\.port) == [6333, 6334], "Raft is never exposed")
     }
 }
@@ -189,19 +194,25 @@ struct PgvectorSetupScriptTests {
     let primaryHost = "embeddings-postgresql-0.embeddings-postgresql-headless.default.svc.cluster.local"
 
     func start(ordinal: Int, primaryUp: Bool, initialised: Bool, in sandbox: ScriptSandbox) async throws -> ProcessResult {
-        try await sandbox.stub("initdb", """
+        try await sandbox.stub(
+            "initdb",
+            """
             echo "$@" >> "$STUB_LOG/initdb"
             for argument in "$@"; do
                 case "$argument" in --pwfile=*) cat "${argument#--pwfile=}" > "$STUB_LOG/initdb-password" ;; esac
             done
             echo 17 > "$PGDATA/PG_VERSION"
             """)
-        try await sandbox.stub("pg_basebackup", """
+        try await sandbox.stub(
+            "pg_basebackup",
+            """
             echo "$@" >> "$STUB_LOG/pg_basebackup"
             echo "$PGPASSWORD" > "$STUB_LOG/pg_basebackup-password"
             echo 17 > "$PGDATA/PG_VERSION"; touch "$PGDATA/standby.signal"
             """)
-        try await sandbox.stub("pg_isready", """
+        try await sandbox.stub(
+            "pg_isready",
+            """
             echo "$@" >> "$STUB_LOG/pg_isready"
             [ "$STUB_PRIMARY_UP" = 1 ]
             """)
@@ -211,12 +222,14 @@ struct PgvectorSetupScriptTests {
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             try Data("17\n".utf8).write(to: data.appendingPathComponent("PG_VERSION"))
         }
-        return try await sandbox.run(script: try shippedScript(.pgvector, "pgvector-setup.sh"), environment: [
-            "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
-            "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
-            "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb",
-            "VB_PRIMARY_WAIT_ATTEMPTS": "2", "VB_PRIMARY_WAIT_SECONDS": "0", "STUB_PRIMARY_UP": primaryUp ? "1" : "0",
-        ])
+        return try await sandbox.run(
+            script: try shippedScript(.pgvector, "pgvector-setup.sh"),
+            environment: [
+                "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
+                "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
+                "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb",
+                "VB_PRIMARY_WAIT_ATTEMPTS": "2", "VB_PRIMARY_WAIT_SECONDS": "0", "STUB_PRIMARY_UP": primaryUp ? "1" : "0",
+            ])
     }
 
     func postgresCall(_ sandbox: ScriptSandbox) -> String {
@@ -247,7 +260,10 @@ struct PgvectorSetupScriptTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(sandbox.calls("initdb").isEmpty)
         let backup = try #require(sandbox.calls("pg_basebackup").first)
-        #expect(backup == "--host=\(primaryHost) --port=5432 --username=postgres --pgdata=\(sandbox.root.path)/data/pgdata --wal-method=stream --write-recovery-conf --checkpoint=fast --no-password")
+        #expect(
+            backup
+                == "--host=\(primaryHost) --port=5432 --username=postgres --pgdata=\(sandbox.root.path)/data/pgdata --wal-method=stream --write-recovery-conf --checkpoint=fast --no-password"
+        )
         #expect(sandbox.calls("pg_basebackup-password") == ["pa55-word"])
         #expect(sandbox.calls("pg_isready").first?.contains("--host=\(primaryHost)") == true)
         #expect(sandbox.calls("postgres") == [postgresCall(sandbox)])
@@ -295,6 +311,7 @@ struct PgvectorSetupScriptTests {
         #expect(container.readinessProbe?.exec?.command?.first == "pg_isready")
         #expect(container.volumeMounts?.contains { $0.name == "data" } == true)
         #expect(component.volumeTypes == [VolumeTypeSpec(name: "data", type: .data)])
-        #expect(try Addon.pgvector.objects().version.spec.componentVersions.first?.versionsContext.containers?.first?.image == "docker.io/pgvector/pgvector:pg17")
+        #expect(
+            try Addon.pgvector.objects().version.spec.componentVersions.first?.versionsContext.containers?.first?.image == "docker.io/pgvector/pgvector:pg17")
     }
 }

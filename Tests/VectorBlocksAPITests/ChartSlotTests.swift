@@ -17,19 +17,20 @@ struct ChartSlotTests {
         document = try resources.place(in: document, at: ["spec", "pod", "containers", 0, "resources"])
         document = try spread.place(in: document, at: ["spec", "pod", "spread"])
         let yaml = try ChartSlot.fill(try ManifestYAML.render([document]), slots: [replicas, resources, spread])
-        #expect(yaml == """
-            ---
-            spec:
-              pod:
-                containers:
-                - name: a
-                  resources: {{- toYaml .Values.resources | nindent 8 }}
-                {{- with .Values.spread }}
-                spread: {{- toYaml . | nindent 6 }}
-                {{- end }}
-              replicas: {{ .Values.replicas }}
+        #expect(
+            yaml == """
+                ---
+                spec:
+                  pod:
+                    containers:
+                    - name: a
+                      resources: {{- toYaml .Values.resources | nindent 8 }}
+                    {{- with .Values.spread }}
+                    spread: {{- toYaml . | nindent 6 }}
+                    {{- end }}
+                  replicas: {{ .Values.replicas }}
 
-            """)
+                """)
     }
 
     @Test("a path through a field the object lacks is refused")

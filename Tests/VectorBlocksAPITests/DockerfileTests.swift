@@ -84,7 +84,8 @@ struct DockerfileTests {
         #expect(Set(files) == Set(Self.images.map { "\($0.file).Dockerfile" }))
     }
 
-    @Test("multi-stage: a Swift build stage builds the named product statically, a slim stage runs it, asset stages only fetch",
+    @Test(
+        "multi-stage: a Swift build stage builds the named product statically, a slim stage runs it, asset stages only fetch",
         arguments: images.map(\.file))
     func multiStage(file: String) throws {
         let product = try #require(Self.images.first { $0.file == file }?.product)
@@ -108,7 +109,8 @@ struct DockerfileTests {
         #expect(words.contains("--static-swift-stdlib"))
         #expect(words.firstIndex(of: "-c").map { words[$0 + 1] } == "release")
 
-        #expect(runtime.base == "gcr.io/distroless/cc-debian12:nonroot" || runtime.base == "debian:bookworm-slim",
+        #expect(
+            runtime.base == "gcr.io/distroless/cc-debian12:nonroot" || runtime.base == "debian:bookworm-slim",
             "\(file): runtime stage from \(runtime.base)")
         #expect(runtime.all("COPY").contains { $0.hasPrefix("--from=\(buildName) ") }, "\(file): the runtime gets the build's output")
         #expect(runtime.all("RUN").allSatisfy { !$0.contains("swift ") }, "\(file): nothing is built in the runtime stage")
@@ -156,7 +158,8 @@ struct DockerfileTests {
 
     @Test("the parser reads continuations, global ARGs and stages")
     func parser() throws {
-        let dockerfile = try Dockerfile("""
+        let dockerfile = try Dockerfile(
+            """
             # a comment
             ARG BASE=swift:6.3-bookworm
             FROM ${BASE} AS build

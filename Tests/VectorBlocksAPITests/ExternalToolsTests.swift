@@ -47,7 +47,8 @@ struct ExternalToolsTests {
             let result = try await validateManifests([path])
             #expect(result.status == 1, "\(path): \(result.output)")
             let parent = dotted.split(separator: ".").dropLast().joined(separator: ".")
-            #expect(result.output.contains(": \(dotted): ") || result.output.contains(": \(parent): '\(dotted.split(separator: ".").last ?? "")'"),
+            #expect(
+                result.output.contains(": \(dotted): ") || result.output.contains(": \(parent): '\(dotted.split(separator: ".").last ?? "")'"),
                 "\(path): \(result.output)")
         }
     }
@@ -63,7 +64,8 @@ struct ExternalToolsTests {
 
     @Test("a chart rendered with its defaults is deploy/addons and validates strictly", arguments: ["qdrant", "pgvector"])
     func helmRender(chart: String) async throws {
-        let result = try await run(try TestVenv.program("python"),
+        let result = try await run(
+            try TestVenv.program("python"),
             ["scripts/helm-chart.py", "render", "charts/\(chart)", "--namespace", Addon.defaultNamespace])
         #expect(result.status == 0, "\(result.output)")
         let rendered = try ManifestYAML.parse(result.output)
@@ -133,10 +135,12 @@ struct ExternalToolsTests {
             "watchNamespaces": ["search", "databases"],
             "logLevel": "debug",
             "leaderElection": false,
-            "topologySpreadConstraints": [[
-                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": ["matchLabels": ["app.kubernetes.io/name": "vectorblocks-operator"]],
-            ]],
+            "topologySpreadConstraints": [
+                [
+                    "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": ["matchLabels": ["app.kubernetes.io/name": "vectorblocks-operator"]],
+                ]
+            ],
         ]
         let result = try await renderOperatorChart(values: values)
         #expect(result.status == 0, "\(result.output)")
@@ -147,8 +151,10 @@ struct ExternalToolsTests {
         let pod = try #require(deployment.spec?.template.spec)
         let container = try #require(pod.containers.first)
         #expect(container.image == "registry.example.com/platform/vectorblocks-operator:0.2.0-rc.1")
-        #expect(container.resources == CoreV1.ResourceRequirements(
-            limits: ["cpu": "1", "memory": "512Mi"], requests: ["cpu": "50m", "memory": "64Mi"]))
+        #expect(
+            container.resources
+                == CoreV1.ResourceRequirements(
+                    limits: ["cpu": "1", "memory": "512Mi"], requests: ["cpu": "50m", "memory": "64Mi"]))
         #expect(container.args?.contains("--no-leader-elect") == true)
         #expect(container.args?.contains("--leader-elect") == false)
         #expect(container.env?.first { $0.name == "VB_WATCH_NAMESPACES" }?.value == "search,databases")
@@ -157,13 +163,15 @@ struct ExternalToolsTests {
         try await validateRendered(result.output, objects: 7)
     }
 
-    @Test("the chart refuses bad values before rendering, naming the value", arguments: [
-        (["logLevel": "verbose"], "logLevel"),
-        (["replicas": 0], "replicas"),
-        (["watchNamespaces": ["Search"]], "watchNamespaces"),
-        (["leaderElection": false], "leaderElection: false runs every replica as the active operator; set replicas: 1"),
-        (["replica": 3], "replica"),
-    ] as [(JSONValue, String)])
+    @Test(
+        "the chart refuses bad values before rendering, naming the value",
+        arguments: [
+            (["logLevel": "verbose"], "logLevel"),
+            (["replicas": 0], "replicas"),
+            (["watchNamespaces": ["Search"]], "watchNamespaces"),
+            (["leaderElection": false], "leaderElection: false runs every replica as the active operator; set replicas: 1"),
+            (["replica": 3], "replica"),
+        ] as [(JSONValue, String)])
     func operatorChartRefuses(values: JSONValue, field: String) async throws {
         let result = try await renderOperatorChart(values: values)
         #expect(result.status != 0, "\(values) was accepted: \(result.output)")

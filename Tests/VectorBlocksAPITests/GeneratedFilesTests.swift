@@ -99,8 +99,10 @@ struct GeneratedFilesTests {
         #expect(spec.value(at: ["properties", "terminationPolicy", "enum"]) == ["DoNotTerminate", "Halt", "Delete", "WipeOut"])
         // Required, so no default: one would decide for the user whether deleting the Cluster deletes its data.
         #expect(spec.value(at: ["properties", "terminationPolicy", "default"]) == nil)
-        #expect(spec.value(at: ["properties", "clusterDefinitionRef", "x-kubernetes-validations"]) ==
-            [["rule": "self == oldSelf", "message": "clusterDefinitionRef is immutable"]])
+        #expect(
+            spec.value(at: ["properties", "clusterDefinitionRef", "x-kubernetes-validations"]) == [
+                ["rule": "self == oldSelf", "message": "clusterDefinitionRef is immutable"]
+            ])
         let components = try #require(spec["properties"]?["componentSpecs"])
         #expect(components["x-kubernetes-list-type"] == "map")
         #expect(components["x-kubernetes-list-map-keys"] == ["name"])
@@ -108,7 +110,8 @@ struct GeneratedFilesTests {
         #expect(components.value(at: ["items", "properties", "replicas", "default"]) == 1)
         #expect(components.value(at: ["items", "properties", "name", "maxLength"]) == 22)
 
-        let ops = try #require(try crd("OpsRequest").value(at: ["spec", "versions"])?.arrayValue?.first?.value(at: ["schema", "openAPIV3Schema", "properties", "spec"]))
+        let ops = try #require(
+            try crd("OpsRequest").value(at: ["spec", "versions"])?.arrayValue?.first?.value(at: ["schema", "openAPIV3Schema", "properties", "spec"]))
         #expect(ops.value(at: ["properties", "clusterRef", "x-kubernetes-validations"])?.arrayValue?.first?["rule"] == "self == oldSelf")
         #expect(ops.value(at: ["properties", "type", "x-kubernetes-validations"])?.arrayValue?.first?["rule"] == "self == oldSelf")
     }

@@ -71,18 +71,23 @@ struct KubeSimAcceptanceTests {
             #expect(stored.spec == pipeline.withDefaults().spec)
 
             // A bare Cluster gets every default from the server, and they are the library's.
-            let bare = Cluster(metadata: .init(name: "bare"), spec: ClusterSpec(clusterDefinitionRef: "qdrant", terminationPolicy: .halt,
-                affinity: Affinity(), componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", services: [.init(name: "vpc")])]))
+            let bare = Cluster(
+                metadata: .init(name: "bare"),
+                spec: ClusterSpec(
+                    clusterDefinitionRef: "qdrant", terminationPolicy: .halt,
+                    affinity: Affinity(), componentSpecs: [ClusterComponentSpec(name: "qdrant", componentDefRef: "qdrant", services: [.init(name: "vpc")])]))
             let defaulted = try await client.create(bare)
             #expect(defaulted.spec == bare.withDefaults().spec)
             #expect(defaulted.spec.componentSpecs.first?.replicas == 1)
         }
     }
 
-    @Test("the bad examples are rejected with a message naming the field", arguments: [
-        "cluster-negative-replicas", "cluster-unknown-termination-policy", "cluster-malformed-quantity", "cluster-missing-definition",
-        "cluster-missing-termination-policy",
-    ])
+    @Test(
+        "the bad examples are rejected with a message naming the field",
+        arguments: [
+            "cluster-negative-replicas", "cluster-unknown-termination-policy", "cluster-malformed-quantity", "cluster-missing-definition",
+            "cluster-missing-termination-policy",
+        ])
     func badExamplesRejected(name: String) async throws {
         let path = "examples/bad/\(name).yaml"
         let field = try await expectedField(path)
@@ -157,16 +162,22 @@ struct StatusSchemaTests {
             var cluster = try await client.create(try decodeYAML("examples/qdrant-cluster.yaml", as: Cluster.self))
             cluster.status = ClusterStatus(
                 phase: .running, message: "ok", observedGeneration: 1, clusterDefGeneration: 3,
-                components: ["qdrant": ClusterComponentStatus(phase: .running, message: ["Pod/vectors-qdrant-0": "ready"], podsReady: true, podsReadyTime: now)],
+                components: [
+                    "qdrant": ClusterComponentStatus(phase: .running, message: ["Pod/vectors-qdrant-0": "ready"], podsReady: true, podsReadyTime: now)
+                ],
                 conditions: ClusterStatus.ConditionType.allCases.map { condition($0.rawValue) })
             #expect(try await client.updateStatus(cluster).status == cluster.status)
 
             var ops = try await client.create(try decodeYAML("examples/opsrequest-horizontal-scaling.yaml", as: OpsRequest.self))
             ops.status = OpsRequestStatus(
                 clusterGeneration: 2, phase: .running, progress: "1/2",
-                lastConfiguration: .init(clusterVersionRef: "qdrant-1.12.5", components: ["qdrant": .init(
-                    replicas: 3, requests: ["cpu": "500m"], limits: ["cpu": "2"], volumeClaimTemplates: [.init(name: "data", storage: "20Gi")],
-                    services: [.init(name: "vpc", serviceType: .loadBalancer)])]),
+                lastConfiguration: .init(
+                    clusterVersionRef: "qdrant-1.12.5",
+                    components: [
+                        "qdrant": .init(
+                            replicas: 3, requests: ["cpu": "500m"], limits: ["cpu": "2"], volumeClaimTemplates: [.init(name: "data", storage: "20Gi")],
+                            services: [.init(name: "vpc", serviceType: .loadBalancer)])
+                    ]),
                 startTimestamp: now, completionTimestamp: now, cancelTimestamp: now, conditions: [condition("Progressing")])
             let storedOps = try await client.updateStatus(ops)
             #expect(storedOps.status == ops.status)
@@ -201,7 +212,8 @@ struct KubectlTests {
             defer { try? FileManager.default.removeItem(at: kubeconfig) }
             try Data(server.kubeconfigYAML(token: nil).utf8).write(to: kubeconfig)
             func kubectlRun(_ arguments: [String]) async throws -> ProcessResult {
-                try await run(kubectl, ["--kubeconfig", kubeconfig.path] + arguments,
+                try await run(
+                    kubectl, ["--kubeconfig", kubeconfig.path] + arguments,
                     environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path])
             }
             let crds = try await kubectlRun(["apply", "--server-side", "-f", "crds/"])
@@ -212,8 +224,9 @@ struct KubectlTests {
             #expect(policy.output == "Delete/3", "\(policy.output)")
             let rejected = try await kubectlRun(["apply", "-f", "examples/bad/cluster-negative-replicas.yaml"])
             #expect(rejected.status != 0)
-            #expect(rejected.output.contains(
-                "spec.componentSpecs[0].replicas: Invalid value: -1: spec.componentSpecs[0].replicas in body should be greater than or equal to 0"),
+            #expect(
+                rejected.output.contains(
+                    "spec.componentSpecs[0].replicas: Invalid value: -1: spec.componentSpecs[0].replicas in body should be greater than or equal to 0"),
                 "\(rejected.output)")
             let changed = try await kubectlRun(["apply", "-f", "examples/bad/cluster-changed-definition.yaml"])
             #expect(changed.status != 0)

@@ -20,7 +20,8 @@ struct OperatorInstallTests {
             try Data(server.kubeconfigYAML(token: nil).utf8).write(to: URL(fileURLWithPath: kubeconfig))
             let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
 
-            let applied = try await run(kubectl, ["--kubeconfig", kubeconfig, "apply", "--server-side", "-f", "crds/", "-f", "deploy/operator.yaml"],
+            let applied = try await run(
+                kubectl, ["--kubeconfig", kubeconfig, "apply", "--server-side", "-f", "crds/", "-f", "deploy/operator.yaml"],
                 environment: environment)
             #expect(applied.status == 0, "\(applied.output)")
             #expect(applied.output.contains("deployment.apps/vectorblocks-operator serverside-applied"), "\(applied.output)")

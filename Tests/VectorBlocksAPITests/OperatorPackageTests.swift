@@ -63,12 +63,13 @@ struct OperatorPackageTests {
     @Test("the objects, in an order kubectl can apply in one go")
     func objectsInOrder() throws {
         let kinds = documents.map { "\($0["kind"]?.stringValue ?? "")/\($0["metadata"]?["name"]?.stringValue ?? "")" }
-        #expect(kinds == [
-            "Namespace/vectorblocks-system", "ServiceAccount/vectorblocks-operator", "ClusterRole/vectorblocks-operator",
-            "ClusterRoleBinding/vectorblocks-operator", "Role/vectorblocks-operator-leader-election",
-            "RoleBinding/vectorblocks-operator-leader-election", "Service/vectorblocks-operator-metrics",
-            "Deployment/vectorblocks-operator", "PodDisruptionBudget/vectorblocks-operator",
-        ])
+        #expect(
+            kinds == [
+                "Namespace/vectorblocks-system", "ServiceAccount/vectorblocks-operator", "ClusterRole/vectorblocks-operator",
+                "ClusterRoleBinding/vectorblocks-operator", "Role/vectorblocks-operator-leader-election",
+                "RoleBinding/vectorblocks-operator-leader-election", "Service/vectorblocks-operator-metrics",
+                "Deployment/vectorblocks-operator", "PodDisruptionBudget/vectorblocks-operator",
+            ])
         for document in documents where !["Namespace", "ClusterRole", "ClusterRoleBinding"].contains(document["kind"]?.stringValue) {
             #expect(document["metadata"]?["namespace"] == "vectorblocks-system", "\(document["kind"] ?? nil)")
         }
@@ -91,8 +92,12 @@ struct OperatorPackageTests {
     @Test("the ClusterRole grants exactly what the operator talks to, and the Role only the Lease")
     func exactGrants() throws {
         let cluster = grants(of: try #require(try object("ClusterRole")["rules"]?.arrayValue))
-        #expect(cluster.subtracting(expectedClusterGrants).isEmpty, "granted but not used: \(cluster.subtracting(expectedClusterGrants).sorted { "\($0)" < "\($1)" })")
-        #expect(expectedClusterGrants.subtracting(cluster).isEmpty, "used but not granted: \(expectedClusterGrants.subtracting(cluster).sorted { "\($0)" < "\($1)" })")
+        #expect(
+            cluster.subtracting(expectedClusterGrants).isEmpty,
+            "granted but not used: \(cluster.subtracting(expectedClusterGrants).sorted { "\($0)" < "\($1)" })")
+        #expect(
+            expectedClusterGrants.subtracting(cluster).isEmpty,
+            "used but not granted: \(expectedClusterGrants.subtracting(cluster).sorted { "\($0)" < "\($1)" })")
         #expect(!cluster.contains { $0.resource == "leases" }, "leases are granted only in the operator's namespace")
 
         let role = grants(of: try #require(try object("Role")["rules"]?.arrayValue))

@@ -4,20 +4,21 @@ import KubeSim
 import TestSupport
 import Testing
 import VectorBlocksAPI
-import VectorBlocksPackaging
 import VectorBlocksCLI
+import VectorBlocksPackaging
 
 /// kbctl's commands against KubeSim, with the operator running where a command needs it to act.
 @Suite("kbctl")
 struct KbctlTests {
     @Test func tablesAlignAndFitTheTerminal() {
         let table = Table(headers: ["NAME", "STATUS", "CREATED-TIME"], rows: [["vectors", "Running", "Dec 01,2026 10:00 UTC"], ["a", "Creating", "-"]])
-        #expect(table.render() == """
-            NAME      STATUS     CREATED-TIME
-            vectors   Running    Dec 01,2026 10:00 UTC
-            a         Creating   -
+        #expect(
+            table.render() == """
+                NAME      STATUS     CREATED-TIME
+                vectors   Running    Dec 01,2026 10:00 UTC
+                a         Creating   -
 
-            """)
+                """)
         #expect(table.render(width: 20) == "NAME      STATUS\nvectors   Running\na         Creating\n")
     }
 
@@ -34,9 +35,10 @@ struct KbctlTests {
             await #expect {
                 try await session.createCluster(ClusterCreation(name: "x", namespace: "default", definition: "qdrant", memory: "8 gigs"))
             } throws: { "\($0)".contains("--memory \"8 gigs\" is not a quantity") && "\($0)".contains("4Gi") }
-            let cluster = try await session.createCluster(ClusterCreation(
-                name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "2", memory: "8Gi",
-                storage: "50Gi", storageClass: "gp3", terminationPolicy: "WipeOut"))
+            let cluster = try await session.createCluster(
+                ClusterCreation(
+                    name: "vectors", namespace: "default", definition: "qdrant", replicas: 3, cpu: "2", memory: "8Gi",
+                    storage: "50Gi", storageClass: "gp3", terminationPolicy: "WipeOut"))
             let component = try #require(cluster.spec.componentSpecs.first)
             #expect(component.replicas == 3)
             #expect(component.resources?.limits?["memory"] == Quantity("8Gi"))
@@ -150,13 +152,16 @@ struct KbctlTests {
 
             let unstated = try await run(kbctl, ["cluster", "create", "vectors", "--cluster-definition", "qdrant", "--kubeconfig", kubeconfig])
             #expect(unstated.status == 0, "\(unstated.output)")
-            #expect(unstated.output == "Cluster vectors created with terminationPolicy Halt: deleting it removes its pods and "
-                + "Services and keeps its volumes, Secrets and ConfigMaps\n")
+            #expect(
+                unstated.output == "Cluster vectors created with terminationPolicy Halt: deleting it removes its pods and "
+                    + "Services and keeps its volumes, Secrets and ConfigMaps\n")
             #expect(try await client.get(Cluster.self, name: "vectors", namespace: "default").spec.terminationPolicy == .halt)
 
-            let stated = try await run(kbctl, [
-                "cluster", "create", "scratch", "--cluster-definition", "qdrant", "--termination-policy", "Delete", "--kubeconfig", kubeconfig,
-            ])
+            let stated = try await run(
+                kbctl,
+                [
+                    "cluster", "create", "scratch", "--cluster-definition", "qdrant", "--termination-policy", "Delete", "--kubeconfig", kubeconfig,
+                ])
             #expect(stated.output == "Cluster scratch created with terminationPolicy Delete: deleting it removes everything it owns, volumes included\n")
             #expect(try await client.get(Cluster.self, name: "scratch", namespace: "default").spec.terminationPolicy == .delete)
         }

@@ -34,6 +34,7 @@ struct BacklogScalerTests {
         #expect(BacklogScaler.decide(current: 0, backlog: 1, scaling: idle, lastScale: start, now: start.addingTimeInterval(30)).replicas == 1)
         var narrow = scaling
         narrow.maxReplicas = 2
-        #expect(BacklogScaler.decide(current: 8, backlog: 50_000, scaling: narrow, lastScale: start, now: start) == .init(replicas: 2, wanted: 2, changed: true))
+        #expect(
+            BacklogScaler.decide(current: 8, backlog: 50_000, scaling: narrow, lastScale: start, now: start) == .init(replicas: 2, wanted: 2, changed: true))
     }
 }

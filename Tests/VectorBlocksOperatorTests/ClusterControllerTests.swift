@@ -31,18 +31,22 @@ struct ClusterControllerTests {
             }
             #expect(qdrant.status?.components?["qdrant"]?.podsReady == true)
             #expect(qdrant.metadata?.finalizers?.contains(ClusterNames.finalizer) == true)
-            #expect(try await objectNames(CoreV1.Service.descriptor, cluster: "vectors", client: client)
-                == ["vectors-qdrant", "vectors-qdrant-headless"])
+            #expect(
+                try await objectNames(CoreV1.Service.descriptor, cluster: "vectors", client: client)
+                    == ["vectors-qdrant", "vectors-qdrant-headless"])
             #expect(try await objectNames(AppsV1.StatefulSet.descriptor, cluster: "vectors", client: client) == ["vectors-qdrant"])
-            #expect(try await objectNames(CoreV1.Pod.descriptor, cluster: "vectors", client: client)
-                == ["vectors-qdrant-0", "vectors-qdrant-1", "vectors-qdrant-2"])
-            #expect(try await objectNames(CoreV1.PersistentVolumeClaim.descriptor, cluster: "vectors", client: client)
-                == ["data-vectors-qdrant-0", "data-vectors-qdrant-1", "data-vectors-qdrant-2"])
+            #expect(
+                try await objectNames(CoreV1.Pod.descriptor, cluster: "vectors", client: client)
+                    == ["vectors-qdrant-0", "vectors-qdrant-1", "vectors-qdrant-2"])
+            #expect(
+                try await objectNames(CoreV1.PersistentVolumeClaim.descriptor, cluster: "vectors", client: client)
+                    == ["data-vectors-qdrant-0", "data-vectors-qdrant-1", "data-vectors-qdrant-2"])
 
             let pgvector = try await waitForPhase(.running, "pgvectors", client: client)
             #expect(pgvector.status?.components?["postgresql"]?.podsReady == true)
-            #expect(try await objectNames(CoreV1.Service.descriptor, cluster: "pgvectors", client: client)
-                == ["pgvectors-postgresql", "pgvectors-postgresql-headless", "pgvectors-postgresql-ro"])
+            #expect(
+                try await objectNames(CoreV1.Service.descriptor, cluster: "pgvectors", client: client)
+                    == ["pgvectors-postgresql", "pgvectors-postgresql-headless", "pgvectors-postgresql-ro"])
 
             // What the server stores passes the upstream schemas, built-in kinds strictly.
             let directory = try TemporaryDirectory()
@@ -81,10 +85,12 @@ struct ClusterControllerTests {
             _ = try await waitForPhase(.running, "scaled", client: client)
             #expect(try await objectNames(PolicyV1.PodDisruptionBudget.descriptor, cluster: "scaled", client: client) == [])
 
-            _ = try await client.patch(Cluster.self, name: "scaled", namespace: "default", patch: .json([
-                .replace("/spec/componentSpecs/0/replicas", 2),
-                .replace("/spec/componentSpecs/0/resources/limits/memory", "6Gi"),
-            ]))
+            _ = try await client.patch(
+                Cluster.self, name: "scaled", namespace: "default",
+                patch: .json([
+                    .replace("/spec/componentSpecs/0/replicas", 2),
+                    .replace("/spec/componentSpecs/0/resources/limits/memory", "6Gi"),
+                ]))
             let statefulSet = try await eventually("the StatefulSet to follow") { () -> AppsV1.StatefulSet? in
                 let statefulSet = try await client.get(AppsV1.StatefulSet.self, name: "scaled-qdrant", namespace: "default")
                 let limit = statefulSet.spec?.template.spec?.containers.first?.resources?.limits?["memory"]
@@ -168,7 +174,8 @@ struct ClusterControllerTests {
             // Another controller's finalizer keeps the ConfigMap on the server, with a deletionTimestamp, after the
             // operator has deleted it.
             let held = "\(name)-qdrant-env"
-            _ = try await client.patch(CoreV1.ConfigMap.self, name: held, namespace: "default",
+            _ = try await client.patch(
+                CoreV1.ConfigMap.self, name: held, namespace: "default",
                 patch: .merge(["metadata": ["finalizers": ["example.com/hold"]]]))
 
             try await client.delete(Cluster.self, name: name, namespace: "default")
@@ -181,7 +188,8 @@ struct ClusterControllerTests {
             let configMap = try await client.get(CoreV1.ConfigMap.self, name: held, namespace: "default")
             #expect(configMap.metadata?.deletionTimestamp != nil)
 
-            _ = try await client.patch(CoreV1.ConfigMap.self, name: held, namespace: "default",
+            _ = try await client.patch(
+                CoreV1.ConfigMap.self, name: held, namespace: "default",
                 patch: .merge(["metadata": ["finalizers": .null]]))
             try await waitForDeletion(name, client: client)
             for kind in Self.componentKinds + [CoreV1.PersistentVolumeClaim.descriptor] {
@@ -205,8 +213,9 @@ struct ClusterControllerTests {
             let second = RunningOperator(client: client)
             let cluster = try await waitForPhase(.running, "handover", client: client)
             let uid = try #require(cluster.metadata?.uid)
-            #expect(try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "handover", client: client)
-                == ["handover-qdrant-env", "handover-qdrant-qdrant-config", "handover-qdrant-qdrant-scripts"])
+            #expect(
+                try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "handover", client: client)
+                    == ["handover-qdrant-env", "handover-qdrant-qdrant-config", "handover-qdrant-qdrant-scripts"])
             #expect(try await objectNames(CoreV1.Secret.descriptor, cluster: "handover", client: client) == ["handover-conn-credential"])
             for kind in Self.componentKinds {
                 let list = try await client.list(kind, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=handover"))
@@ -232,9 +241,11 @@ struct ClusterControllerTests {
             // had synced would take the credential for missing and make a new one.
             try await server.setFaults(FaultInjection(errorRates: ["list": .init(internalError: 0.6)], seed: 7))
             let second = RunningOperator(client: client)
-            _ = try await client.patch(Cluster.self, name: "kept", namespace: "default", patch: .json([
-                .replace("/spec/componentSpecs/0/replicas", 4),
-            ]))
+            _ = try await client.patch(
+                Cluster.self, name: "kept", namespace: "default",
+                patch: .json([
+                    .replace("/spec/componentSpecs/0/replicas", 4)
+                ]))
             _ = try await eventually("the new operator to scale the StatefulSet") {
                 try await client.get(AppsV1.StatefulSet.self, name: "kept-qdrant", namespace: "default").spec?.replicas == 4 ? true : nil
             }
@@ -250,17 +261,19 @@ struct ClusterControllerTests {
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "chaos-qdrant"))
             _ = try await client.create(try exampleCluster("pgvector-cluster.yaml", name: "chaos-pgvector"))
             // One request in ten fails (500, 429 with Retry-After, 409), and watches end at random.
-            try await server.setFaults(FaultInjection(
-                errorRates: ["*": .init(internalError: 0.04, tooManyRequests: 0.03, conflict: 0.03)], watchDropRate: 0.05,
-                seed: 20261201))
+            try await server.setFaults(
+                FaultInjection(
+                    errorRates: ["*": .init(internalError: 0.04, tooManyRequests: 0.03, conflict: 0.03)], watchDropRate: 0.05,
+                    seed: 20_261_201))
             let running = RunningOperator(client: client)
             let qdrant = try await waitForPhase(.running, "chaos-qdrant", client: client)
             let pgvector = try await waitForPhase(.running, "chaos-pgvector", client: client)
             try await server.setFaults(.none)
             #expect(qdrant.status?.components?["qdrant"]?.podsReady == true)
             #expect(pgvector.status?.components?["postgresql"]?.podsReady == true)
-            #expect(try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "chaos-qdrant", client: client)
-                == ["chaos-qdrant-qdrant-env", "chaos-qdrant-qdrant-qdrant-config", "chaos-qdrant-qdrant-qdrant-scripts"])
+            #expect(
+                try await objectNames(CoreV1.ConfigMap.descriptor, cluster: "chaos-qdrant", client: client)
+                    == ["chaos-qdrant-qdrant-env", "chaos-qdrant-qdrant-qdrant-config", "chaos-qdrant-qdrant-qdrant-scripts"])
             #expect(try await objectNames(CoreV1.Secret.descriptor, cluster: "chaos-pgvector", client: client) == ["chaos-pgvector-conn-credential"])
             await running.stop()
         }
@@ -319,9 +332,11 @@ struct ClusterControllerTests {
             _ = try await waitForPhase(.running, "good", client: client)
 
             // Fixing the input is enough: the same Cluster then provisions.
-            _ = try await client.patch(Cluster.self, name: "wrong-component", namespace: "default", patch: .json([
-                .replace("/spec/componentSpecs/0/componentDefRef", "qdrant")
-            ]))
+            _ = try await client.patch(
+                Cluster.self, name: "wrong-component", namespace: "default",
+                patch: .json([
+                    .replace("/spec/componentSpecs/0/componentDefRef", "qdrant")
+                ]))
             _ = try await waitForPhase(.running, "wrong-component", client: client)
             await running.stop()
         }
@@ -334,7 +349,8 @@ struct ClusterControllerTests {
             let standbyMetrics = TestMetrics()
             let leader = RunningOperator(client: client, leaderElection: election("leader"), metricsFactory: leaderMetrics)
             _ = try await eventually("the leader to hold the lease") {
-                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader" ? true : nil
+                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader"
+                    ? true : nil
             }
             let standby = RunningOperator(client: client, leaderElection: election("standby"), metricsFactory: standbyMetrics)
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "led"))
@@ -368,7 +384,8 @@ struct ClusterControllerTests {
             let standbyClient = try KubeClient(configuration: KubeClientConfiguration(server: server.baseURL, userAgent: "operator-standby"))
             let leader = RunningOperator(client: leaderClient, leaderElection: election("leader"))
             _ = try await eventually("the leader to hold the lease") {
-                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader" ? true : nil
+                try await client.get(CoordinationV1.Lease.self, name: "vectorblocks-operator", namespace: "default").spec?.holderIdentity == "leader"
+                    ? true : nil
             }
             let standby = RunningOperator(client: standbyClient, leaderElection: election("standby"))
             _ = try await client.create(try exampleCluster("qdrant-cluster.yaml", name: "before-partition"))
@@ -421,4 +438,3 @@ func waitForDeletion(_ name: String, client: KubeClient) async throws {
         }
     }
 }
-

@@ -45,9 +45,11 @@ func object(_ objects: [DesiredObject], _ key: String) throws -> JSONValue {
 @Suite("Cluster objects builder (pure)")
 struct ClusterObjectsBuilderTests {
     /// The whole output against a committed file; VB_UPDATE_GOLDEN=1 rewrites the files after a deliberate change.
-    @Test("the objects of the examples match their golden files", arguments: [
-        ("qdrant-cluster.yaml", "qdrant"), ("pgvector-cluster.yaml", "pgvector"),
-    ])
+    @Test(
+        "the objects of the examples match their golden files",
+        arguments: [
+            ("qdrant-cluster.yaml", "qdrant"), ("pgvector-cluster.yaml", "pgvector"),
+        ])
     func golden(example: String, addonName: String) throws {
         let addon = addonName == "qdrant" ? Addon.qdrant : Addon.pgvector
         let (_, objects) = try buildExample(example, addon: addon)
@@ -133,9 +135,10 @@ struct ClusterObjectsBuilderTests {
 
         var exporting = definition
         exporting.spec.componentDefs[0].monitor = MonitorConfig(builtIn: true, exporterConfig: .init(scrapePort: .string("nope")))
-        #expect(exporting.validate().map(\.field).sorted() == [
-            "spec.componentDefs[0].monitor.builtIn", "spec.componentDefs[0].monitor.exporterConfig.scrapePort",
-        ])
+        #expect(
+            exporting.validate().map(\.field).sorted() == [
+                "spec.componentDefs[0].monitor.builtIn", "spec.componentDefs[0].monitor.exporterConfig.scrapePort",
+            ])
     }
 
     @Test func servicesSelectTheComponentAndHeadlessPublishesNotReadyPeers() throws {
@@ -187,9 +190,11 @@ struct ClusterObjectsBuilderTests {
     @Test func environmentNamesEveryReplicaAndExposeAddsLoadBalancers() throws {
         let (input, objects) = try buildExample("qdrant-cluster.yaml", addon: .qdrant) { cluster in
             cluster.spec.componentSpecs[0].replicas = 3
-            cluster.spec.componentSpecs[0].services = [ClusterComponentService(
-                name: "vpc", serviceType: .loadBalancer,
-                annotations: ["service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"])]
+            cluster.spec.componentSpecs[0].services = [
+                ClusterComponentService(
+                    name: "vpc", serviceType: .loadBalancer,
+                    annotations: ["service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"])
+            ]
         }
         let name = input.cluster.metadata?.name ?? ""
         let component = input.cluster.spec.componentSpecs[0].name

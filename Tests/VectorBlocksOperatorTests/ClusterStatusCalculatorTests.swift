@@ -31,7 +31,9 @@ struct ClusterStatusCalculatorTests {
                 phase: phase))
     }
 
-    func observation(ready: Int, of replicas: Int32 = 3, generation: Int64 = 1, observed: Int64 = 1, failed: Int = 0)
+    func observation(
+        ready: Int, of replicas: Int32 = 3, generation: Int64 = 1, observed: Int64 = 1, failed: Int = 0
+    )
         -> ComponentObservation
     {
         var pods = (0..<Int(replicas)).map { pod($0, ready: $0 < ready) }

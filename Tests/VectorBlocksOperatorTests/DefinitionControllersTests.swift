@@ -69,7 +69,8 @@ struct DefinitionControllersTests {
             _ = try await client.create(qdrant.version)
             let versionName = try #require(qdrant.version.metadata?.name)
             let waiting = try await waitForStatus(
-                ClusterVersion.self, name: versionName, client: client, status: \.status) { $0?.phase == .unavailable }
+                ClusterVersion.self, name: versionName, client: client, status: \.status
+            ) { $0?.phase == .unavailable }
             #expect(waiting?.phase == .unavailable)
             #expect(waiting?.message?.contains("spec.clusterDefinitionRef") == true)
             #expect(waiting?.message?.contains("not found") == true)
@@ -78,11 +79,13 @@ struct DefinitionControllersTests {
             _ = try await client.create(qdrant.definition)
             let definitionName = try #require(qdrant.definition.metadata?.name)
             let definitionStatus = try await waitForStatus(
-                ClusterDefinition.self, name: definitionName, client: client, status: \.status) { $0?.phase == .available }
+                ClusterDefinition.self, name: definitionName, client: client, status: \.status
+            ) { $0?.phase == .available }
             #expect(definitionStatus?.phase == .available)
             #expect(definitionStatus?.observedGeneration == 1)
             let versionStatus = try await waitForStatus(
-                ClusterVersion.self, name: versionName, client: client, status: \.status) { $0?.phase == .available }
+                ClusterVersion.self, name: versionName, client: client, status: \.status
+            ) { $0?.phase == .available }
             #expect(versionStatus?.phase == .available)
             #expect(versionStatus?.message == nil)
             #expect(versionStatus?.clusterDefGeneration == 1)

@@ -9,10 +9,16 @@ struct DriftTests {
         "metadata": ["name": "orders-qdrant", "uid": "u1", "labels": ["app": "qdrant", "added-by-someone": "x"]],
         "spec": [
             "replicas": 3,
-            "template": ["spec": ["containers": [[
-                "name": "qdrant", "image": "qdrant/qdrant:v1.12.5", "terminationMessagePath": "/dev/termination-log",
-                "resources": ["requests": ["cpu": "500m", "memory": "1Gi"], "limits": ["cpu": "1"]],
-            ]]]],
+            "template": [
+                "spec": [
+                    "containers": [
+                        [
+                            "name": "qdrant", "image": "qdrant/qdrant:v1.12.5", "terminationMessagePath": "/dev/termination-log",
+                            "resources": ["requests": ["cpu": "500m", "memory": "1Gi"], "limits": ["cpu": "1"]],
+                        ]
+                    ]
+                ]
+            ],
         ],
         "status": ["readyReplicas": 3],
     ]
@@ -22,10 +28,16 @@ struct DriftTests {
             "metadata": ["name": "orders-qdrant", "labels": ["app": "qdrant"]],
             "spec": [
                 "replicas": 3,
-                "template": ["spec": ["containers": [[
-                    "name": "qdrant", "image": "qdrant/qdrant:v1.12.5",
-                    "resources": ["requests": ["cpu": "0.5", "memory": "1024Mi"], "limits": ["cpu": "1000m"]],
-                ]]]],
+                "template": [
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "qdrant", "image": "qdrant/qdrant:v1.12.5",
+                                "resources": ["requests": ["cpu": "0.5", "memory": "1024Mi"], "limits": ["cpu": "1000m"]],
+                            ]
+                        ]
+                    ]
+                ],
             ],
         ]
         #expect(Drift.contains(observed, desired))
@@ -36,14 +48,20 @@ struct DriftTests {
         #expect(!Drift.contains(observed, ["metadata": ["labels": ["app": "pgvector"]]]))
         #expect(!Drift.contains(observed, ["metadata": ["annotations": ["checksum": "abc"]]]))
         // A quantity that differs by value, and a string outside a resource list that only looks like one.
-        #expect(!Drift.contains(observed, [
-            "spec": ["template": ["spec": ["containers": [["resources": ["limits": ["cpu": "2"]]]]]]],
-        ]))
+        #expect(
+            !Drift.contains(
+                observed,
+                [
+                    "spec": ["template": ["spec": ["containers": [["resources": ["limits": ["cpu": "2"]]]]]]]
+                ]))
         #expect(!Drift.contains(["metadata": ["name": "0.5"]], ["metadata": ["name": "500m"]]))
         // A list with an item more or less is drift.
-        #expect(!Drift.contains(observed, [
-            "spec": ["template": ["spec": ["containers": [["name": "qdrant"], ["name": "sidecar"]]]]],
-        ]))
+        #expect(
+            !Drift.contains(
+                observed,
+                [
+                    "spec": ["template": ["spec": ["containers": [["name": "qdrant"], ["name": "sidecar"]]]]]
+                ]))
     }
 
     @Test func integersAndDoublesOfOneValueAgree() {

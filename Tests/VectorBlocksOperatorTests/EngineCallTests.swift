@@ -39,7 +39,9 @@ struct EngineCallTests {
             #expect(await adapter.readyCalls >= 1)
 
             // A change of the Cluster's metadata reconciles it; its pods are as they were.
-            let reconciles = { metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")]) }
+            let reconciles = {
+                metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")])
+            }
             let before = reconciles()
             _ = try await client.patch(Cluster.self, name: "quiet", namespace: "default", patch: .merge(["metadata": ["annotations": ["touched": "yes"]]]))
             _ = try await eventually("the annotated cluster to be reconciled") { reconciles() > before ? true : nil }

@@ -96,15 +96,17 @@ struct KubeBlocksVariablesTests {
     @Test func podVariablesComeFromTheDownwardAPIAndTheCluster() throws {
         let pod = try #require(try Self.statefulSet(try Self.build()).spec?.template.spec)
         let env = try #require(pod.containers.first { $0.name == "qdrant" }?.env)
-        let fields = Dictionary(uniqueKeysWithValues: env.compactMap { variable in
-            variable.valueFrom?.fieldRef.map { (variable.name, $0.fieldPath) }
-        })
-        #expect(fields == [
-            "KB_POD_NAME": "metadata.name", "KB_POD_UID": "metadata.uid", "KB_NAMESPACE": "metadata.namespace",
-            "KB_SA_NAME": "spec.serviceAccountName", "KB_NODENAME": "spec.nodeName",
-            "KB_HOST_IP": "status.hostIP", "KB_POD_IP": "status.podIP", "KB_POD_IPS": "status.podIPs",
-            "KB_HOSTIP": "status.hostIP", "KB_PODIP": "status.podIP", "KB_PODIPS": "status.podIPs",
-        ])
+        let fields = Dictionary(
+            uniqueKeysWithValues: env.compactMap { variable in
+                variable.valueFrom?.fieldRef.map { (variable.name, $0.fieldPath) }
+            })
+        #expect(
+            fields == [
+                "KB_POD_NAME": "metadata.name", "KB_POD_UID": "metadata.uid", "KB_NAMESPACE": "metadata.namespace",
+                "KB_SA_NAME": "spec.serviceAccountName", "KB_NODENAME": "spec.nodeName",
+                "KB_HOST_IP": "status.hostIP", "KB_POD_IP": "status.podIP", "KB_POD_IPS": "status.podIPs",
+                "KB_HOSTIP": "status.hostIP", "KB_PODIP": "status.podIP", "KB_PODIPS": "status.podIPs",
+            ])
         let values = Dictionary(uniqueKeysWithValues: env.compactMap { variable in variable.value.map { (variable.name, $0) } })
         #expect(values["KB_CLUSTER_NAME"] == "qdrant")
         #expect(values["KB_COMP_NAME"] == "qdrant")

@@ -1,6 +1,6 @@
 import KubeKit
-import MetricsTestKit
 import KubeSim
+import MetricsTestKit
 import OperatorKit
 import TestSupport
 import Testing
@@ -27,7 +27,9 @@ struct LevelTriggeredTests {
 
             let templateReads = { await server.requestCounts()[RequestKey(verb: "get", resource: "configmaps")] ?? 0 }
             let readsBefore = await templateReads()
-            let reconciles = { metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")]) }
+            let reconciles = {
+                metrics.counterTotal(label: "controller_runtime_reconcile_total", dimensions: [("controller", "cluster"), ("result", "success")])
+            }
             let before = reconciles()
             _ = try await client.patch(Cluster.self, name: "templated", namespace: "default", patch: .merge(["metadata": ["annotations": ["touched": "yes"]]]))
             _ = try await eventually("the annotated cluster to be reconciled") { reconciles() > before ? true : nil }
@@ -40,7 +42,8 @@ struct LevelTriggeredTests {
             _ = try await client.apply(template, fieldManager: "test", force: true)
             let rendered = try await eventually("the rendered ConfigMap to follow its template") { () -> Bool? in
                 let list = try await client.list(CoreV1.ConfigMap.self, namespace: "default").items
-                return list.contains { ($0.metadata?.name ?? "").hasPrefix("templated-") && ($0.data?[key] ?? "").contains("# changed by the test") } ? true : nil
+                return list.contains { ($0.metadata?.name ?? "").hasPrefix("templated-") && ($0.data?[key] ?? "").contains("# changed by the test") }
+                    ? true : nil
             }
             #expect(rendered)
             await running.stop()

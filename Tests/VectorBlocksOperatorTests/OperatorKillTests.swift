@@ -28,12 +28,14 @@ struct OperatorKillTests {
             let kubeconfig = directory.path + "/kubeconfig"
             try server.kubeconfigYAML(token: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
             let start = {
-                try BackgroundProgram.start("vectorblocks-operator", [
-                    "--kubeconfig", kubeconfig, "--leader-election-namespace", "default",
-                    "--leader-election-lease-duration", "6", "--leader-election-renew-deadline", "4",
-                    "--leader-election-retry-period", "1", "--metrics-bind-address", "0",
-                    "--health-probe-bind-address", "0", "--log-level", "info",
-                ])
+                try BackgroundProgram.start(
+                    "vectorblocks-operator",
+                    [
+                        "--kubeconfig", kubeconfig, "--leader-election-namespace", "default",
+                        "--leader-election-lease-duration", "6", "--leader-election-renew-deadline", "4",
+                        "--leader-election-retry-period", "1", "--metrics-bind-address", "0",
+                        "--health-probe-bind-address", "0", "--log-level", "info",
+                    ])
             }
             var operators = [try start(), try start()]
             var random = SeededGenerator(seed: Self.seed)
@@ -49,9 +51,11 @@ struct OperatorKillTests {
                 case (1, let name?):
                     // Out, or to zero and back: a scale-in would wait on Qdrant, which no pod here runs.
                     let next: Int32 = replicas[name] == 0 ? 1 : (replicas[name] ?? 1) >= 3 ? 0 : (replicas[name] ?? 1) + 1
-                    _ = try await client.patch(Cluster.self, name: name, namespace: "default", patch: .json([
-                        .replace("/spec/componentSpecs/0/replicas", .int(Int64(next)))
-                    ]))
+                    _ = try await client.patch(
+                        Cluster.self, name: name, namespace: "default",
+                        patch: .json([
+                            .replace("/spec/componentSpecs/0/replicas", .int(Int64(next)))
+                        ]))
                     replicas[name] = next
                 case (2, let name?):
                     try await client.delete(Cluster.self, name: name, namespace: "default")

@@ -49,17 +49,19 @@ struct OpsRequestControllerTests {
 
     @Test func scalingResourcesRestartAndUpgradeSucceedWithProgress() async throws {
         try await withRunningCluster("day2") { client, _ in
-            _ = try await client.create(request("out", cluster: "day2", .horizontalScaling) {
-                $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)]
-            })
+            _ = try await client.create(
+                request("out", cluster: "day2", .horizontalScaling) {
+                    $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)]
+                })
             let out = try await waitForOps("out", .succeed, client: client)
             #expect(out.status?.progress == "3/3")
             #expect(out.status?.lastConfiguration?.components?["qdrant"]?.replicas == 2)
             #expect(try await client.get(AppsV1.StatefulSet.self, name: "day2-qdrant", namespace: "default").spec?.replicas == 3)
 
-            _ = try await client.create(request("bigger", cluster: "day2", .verticalScaling) {
-                $0.verticalScaling = [.init(componentName: "qdrant", requests: ["cpu": "1"], limits: ["cpu": "4"])]
-            })
+            _ = try await client.create(
+                request("bigger", cluster: "day2", .verticalScaling) {
+                    $0.verticalScaling = [.init(componentName: "qdrant", requests: ["cpu": "1"], limits: ["cpu": "4"])]
+                })
             _ = try await waitForOps("bigger", .succeed, client: client)
             let resources = try await client.get(AppsV1.StatefulSet.self, name: "day2-qdrant", namespace: "default")
                 .spec?.template.spec?.containers.first?.resources
@@ -108,9 +110,10 @@ struct OpsRequestControllerTests {
             #expect(service.spec?.type == "LoadBalancer")
             #expect(service.metadata?.annotations?["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal")
 
-            _ = try await client.create(request("grow", cluster: "public", .volumeExpansion) {
-                $0.volumeExpansion = [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "40Gi")])]
-            })
+            _ = try await client.create(
+                request("grow", cluster: "public", .volumeExpansion) {
+                    $0.volumeExpansion = [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "40Gi")])]
+                })
             _ = try await waitForOps("grow", .succeed, client: client)
             for ordinal in 0..<2 {
                 let claim = try await client.get(CoreV1.PersistentVolumeClaim.self, name: "data-public-qdrant-\(ordinal)", namespace: "default")
@@ -125,16 +128,19 @@ struct OpsRequestControllerTests {
     @Test func aBadRequestFailsWithTheReasonAndChangesNothing() async throws {
         try await withRunningCluster("strict") { client, _ in
             let before = try await client.get(Cluster.self, name: "strict", namespace: "default")
-            _ = try await client.create(request("shrink", cluster: "strict", .volumeExpansion) {
-                $0.volumeExpansion = [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "1Gi")])]
-            })
+            _ = try await client.create(
+                request("shrink", cluster: "strict", .volumeExpansion) {
+                    $0.volumeExpansion = [.init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "1Gi")])]
+                })
             let failed = try await waitForOps("shrink", .failed, client: client)
             let condition = try #require(Conditions.find(failed.status?.conditions, type: OpsRequestReconciler.failedCondition))
             #expect(condition.reason == "ValidateFailed")
             #expect(condition.message.contains("spec.volumeExpansion[0].volumeClaimTemplates[0].storage"), "\(condition.message)")
             _ = try await client.create(request("nowhere", cluster: "missing", .restart) { $0.restart = [.init(componentName: "qdrant")] })
             let missing = try await waitForOps("nowhere", .failed, client: client)
-            #expect(Conditions.find(missing.status?.conditions, type: OpsRequestReconciler.failedCondition)?.message.contains("Cluster \"missing\" not found") == true)
+            #expect(
+                Conditions.find(missing.status?.conditions, type: OpsRequestReconciler.failedCondition)?.message.contains("Cluster \"missing\" not found")
+                    == true)
             let after = try await client.get(Cluster.self, name: "strict", namespace: "default")
             #expect(after.spec == before.spec)
             #expect(after.metadata?.annotations?[OpsRequestPlan.lockAnnotation] == nil)
@@ -145,14 +151,16 @@ struct OpsRequestControllerTests {
         try await withRunningCluster("queue", replicas: 1) { client, server in
             // New pods do not become ready, so the scale-out is still going when the test cancels it.
             try await server.setPodReadyDelay(.seconds(3600))
-            _ = try await client.create(request("big", cluster: "queue", .horizontalScaling) {
-                $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 4)]
-            })
+            _ = try await client.create(
+                request("big", cluster: "queue", .horizontalScaling) {
+                    $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 4)]
+                })
             // Made a moment later: requests made within the same second of creationTimestamp go by name.
             _ = try await waitForOps("big", .running, client: client)
-            _ = try await client.create(request("after", cluster: "queue", .verticalScaling) {
-                $0.verticalScaling = [.init(componentName: "qdrant", limits: ["memory": "8Gi"])]
-            })
+            _ = try await client.create(
+                request("after", cluster: "queue", .verticalScaling) {
+                    $0.verticalScaling = [.init(componentName: "qdrant", limits: ["memory": "8Gi"])]
+                })
             let waiting = try await waitForOps("after", .pending, client: client)
             #expect(Conditions.find(waiting.status?.conditions, type: OpsRequestReconciler.progressingCondition)?.message.contains("\"big\"") == true)
             _ = try await client.patch(OpsRequest.self, name: "big", namespace: "default", patch: .merge(["spec": ["cancel": true]]))
@@ -172,9 +180,10 @@ struct OpsRequestControllerTests {
             cluster.spec.componentSpecs[0].replicas = 1
             _ = try await client.create(cluster)
             _ = try await waitForPhase(.running, "relay", client: client)
-            _ = try await client.create(request("relay-out", cluster: "relay", .horizontalScaling) {
-                $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)]
-            })
+            _ = try await client.create(
+                request("relay-out", cluster: "relay", .horizontalScaling) {
+                    $0.horizontalScaling = [.init(componentName: "qdrant", replicas: 3)]
+                })
             _ = try await eventually("the request to start") {
                 let phase = try await client.get(OpsRequest.self, name: "relay-out", namespace: "default").status?.phase
                 return phase == .creating || phase == .running ? true : nil
@@ -189,10 +198,11 @@ struct OpsRequestControllerTests {
 
     @Test func aFinishedRequestIsDeletedAfterItsTTL() async throws {
         try await withRunningCluster("brief", replicas: 1) { client, _ in
-            _ = try await client.create(request("short-lived", cluster: "brief", .restart) {
-                $0.restart = [.init(componentName: "qdrant")]
-                $0.ttlSecondsAfterSucceed = 1
-            })
+            _ = try await client.create(
+                request("short-lived", cluster: "brief", .restart) {
+                    $0.restart = [.init(componentName: "qdrant")]
+                    $0.ttlSecondsAfterSucceed = 1
+                })
             _ = try await eventually("the request to be deleted") { () -> Bool? in
                 do {
                     _ = try await client.get(OpsRequest.self, name: "short-lived", namespace: "default")

@@ -22,8 +22,10 @@ struct OpsRequestPlanTests {
 
     @Test func horizontalScalingEditsReplicasAndCancelRestoresThem() throws {
         let before = try cluster()
-        let ops = OpsRequest(metadata: .init(name: "hs"), spec: OpsRequestSpec(
-            clusterRef: "vectors", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrant", replicas: 5)]))
+        let ops = OpsRequest(
+            metadata: .init(name: "hs"),
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrant", replicas: 5)]))
         #expect(OpsRequestPlan.validate(ops, cluster: before, versions: try versions()).isEmpty)
         let last = OpsRequestPlan.lastConfiguration(ops, cluster: before)
         #expect(last.components?["qdrant"]?.replicas == 3)
@@ -34,16 +36,22 @@ struct OpsRequestPlanTests {
 
     @Test func verticalScalingMergesAndChecksAgainstTheLimitsItKeeps() throws {
         let before = try cluster()
-        let ops = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .verticalScaling, verticalScaling: [
-            .init(componentName: "qdrant", requests: ["cpu": "1"])
-        ]))
+        let ops = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .verticalScaling,
+                verticalScaling: [
+                    .init(componentName: "qdrant", requests: ["cpu": "1"])
+                ]))
         let after = OpsRequestPlan.applied(ops, to: before, stamp: "")
         #expect(after.spec.componentSpecs[0].resources?.requests?["cpu"] == Quantity("1"))
         #expect(after.spec.componentSpecs[0].resources?.limits?["memory"] == Quantity("4Gi"), "what the request does not name stays")
         // The example's limit is 4Gi: a request above it is refused before anything changes.
-        let tooBig = OpsRequest(spec: OpsRequestSpec(clusterRef: "vectors", type: .verticalScaling, verticalScaling: [
-            .init(componentName: "qdrant", requests: ["memory": "8Gi"])
-        ]))
+        let tooBig = OpsRequest(
+            spec: OpsRequestSpec(
+                clusterRef: "vectors", type: .verticalScaling,
+                verticalScaling: [
+                    .init(componentName: "qdrant", requests: ["memory": "8Gi"])
+                ]))
         let problems = OpsRequestPlan.validate(tooBig, cluster: before, versions: try versions())
         #expect(problems.map(\.field) == ["spec.verticalScaling[0].requests[memory]"], "\(problems)")
         #expect(problems.first?.message.contains("limit of 4Gi") == true, "\(problems)")
@@ -52,15 +60,26 @@ struct OpsRequestPlanTests {
     @Test func badRequestsNameTheFieldAndTheFix() throws {
         let before = try cluster()
         let cases: [(OpsRequestSpec, String, String)] = [
-            (OpsRequestSpec(clusterRef: "vectors", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrnt", replicas: 1)]),
-             "spec.horizontalScaling[0].componentName", "use one of: qdrant"),
-            (OpsRequestSpec(clusterRef: "vectors", type: .volumeExpansion, volumeExpansion: [
-                .init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "10Gi")])]),
-             "spec.volumeExpansion[0].volumeClaimTemplates[0].storage", "20Gi"),
-            (OpsRequestSpec(clusterRef: "vectors", type: .upgrade, upgrade: .init(clusterVersionRef: "pgvector-17")),
-             "spec.upgrade.clusterVersionRef", "name a ClusterVersion of qdrant"),
-            (OpsRequestSpec(clusterRef: "vectors", type: .upgrade, upgrade: .init(clusterVersionRef: "qdrant-9")),
-             "spec.upgrade.clusterVersionRef", "qdrant-1.12.5, qdrant-1.13.0"),
+            (
+                OpsRequestSpec(clusterRef: "vectors", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrnt", replicas: 1)]),
+                "spec.horizontalScaling[0].componentName", "use one of: qdrant"
+            ),
+            (
+                OpsRequestSpec(
+                    clusterRef: "vectors", type: .volumeExpansion,
+                    volumeExpansion: [
+                        .init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "10Gi")])
+                    ]),
+                "spec.volumeExpansion[0].volumeClaimTemplates[0].storage", "20Gi"
+            ),
+            (
+                OpsRequestSpec(clusterRef: "vectors", type: .upgrade, upgrade: .init(clusterVersionRef: "pgvector-17")),
+                "spec.upgrade.clusterVersionRef", "name a ClusterVersion of qdrant"
+            ),
+            (
+                OpsRequestSpec(clusterRef: "vectors", type: .upgrade, upgrade: .init(clusterVersionRef: "qdrant-9")),
+                "spec.upgrade.clusterVersionRef", "qdrant-1.12.5, qdrant-1.13.0"
+            ),
             (OpsRequestSpec(clusterRef: "vectors", type: .start), "spec.type", "Start only a Cluster"),
         ]
         for (spec, field, fix) in cases {
@@ -94,8 +113,13 @@ struct OpsRequestPlanTests {
 
     @Test func exposeSetsTheComponentServicesAndUpgradeTheVersion() throws {
         let before = try cluster()
-        let expose = OpsRequest(spec: .init(clusterRef: "vectors", type: .expose, expose: [.init(
-            componentName: "qdrant", services: [ClusterComponentService(name: "internet", serviceType: .loadBalancer)])]))
+        let expose = OpsRequest(
+            spec: .init(
+                clusterRef: "vectors", type: .expose,
+                expose: [
+                    .init(
+                        componentName: "qdrant", services: [ClusterComponentService(name: "internet", serviceType: .loadBalancer)])
+                ]))
         #expect(OpsRequestPlan.applied(expose, to: before, stamp: "").spec.componentSpecs[0].services?.first?.name == "internet")
         let hide = OpsRequest(spec: .init(clusterRef: "vectors", type: .expose, expose: [.init(componentName: "qdrant", services: [])]))
         #expect(OpsRequestPlan.applied(hide, to: before, stamp: "").spec.componentSpecs[0].services == nil)

@@ -33,7 +33,8 @@ struct OpsRequestProgressTests {
 
     @Test func scalingIsDoneWhenEveryWantedPodIsReadyAndTheClusterRuns() throws {
         let request = ops(OpsRequestSpec(clusterRef: "vectors", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrant", replicas: 3)]))
-        let partway = OpsRequestPlan.progress(request, cluster: try cluster(phase: .updating), names: names,
+        let partway = OpsRequestPlan.progress(
+            request, cluster: try cluster(phase: .updating), names: names,
             observed: ["qdrant": .init(pods: readyPods(2))])
         #expect((partway.done, partway.total, partway.complete) == (2, 3, false))
         let done = OpsRequestPlan.progress(request, cluster: try cluster(), names: names, observed: ["qdrant": .init(pods: readyPods(3))])
@@ -46,7 +47,8 @@ struct OpsRequestProgressTests {
     @Test func stopIsDoneWhenNoPodIsLeft() throws {
         var request = ops(OpsRequestSpec(clusterRef: "vectors", type: .stop))
         request.status?.lastConfiguration = OpsRequestStatus.LastConfiguration(components: ["qdrant": .init(replicas: 3)])
-        let stopping = OpsRequestPlan.progress(request, cluster: try cluster(phase: .stopping), names: names,
+        let stopping = OpsRequestPlan.progress(
+            request, cluster: try cluster(phase: .stopping), names: names,
             observed: ["qdrant": .init(pods: readyPods(1))])
         #expect((stopping.done, stopping.total, stopping.complete) == (2, 3, false))
         let stopped = OpsRequestPlan.progress(request, cluster: try cluster(phase: .stopped), names: names, observed: ["qdrant": .init()])
@@ -54,8 +56,12 @@ struct OpsRequestProgressTests {
     }
 
     @Test func volumeExpansionWaitsForEveryClaimToGrow() throws {
-        let request = ops(OpsRequestSpec(clusterRef: "vectors", type: .volumeExpansion, volumeExpansion: [
-            .init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "40Gi")])]))
+        let request = ops(
+            OpsRequestSpec(
+                clusterRef: "vectors", type: .volumeExpansion,
+                volumeExpansion: [
+                    .init(componentName: "qdrant", volumeClaimTemplates: [.init(name: "data", storage: "40Gi")])
+                ]))
         var observation = OpsRequestPlan.ComponentObservation(pods: readyPods(3))
         for ordinal in 0..<3 {
             observation.claimCapacities[names.volumeClaim("data", component: "qdrant", ordinal: ordinal)] = Quantity("40Gi")
@@ -66,8 +72,12 @@ struct OpsRequestProgressTests {
     }
 
     @Test func exposeWaitsForTheLoadBalancersAddressAndReportsIt() throws {
-        let request = ops(OpsRequestSpec(clusterRef: "vectors", type: .expose, expose: [
-            .init(componentName: "qdrant", services: [ClusterComponentService(name: "vpc", serviceType: .loadBalancer)])]))
+        let request = ops(
+            OpsRequestSpec(
+                clusterRef: "vectors", type: .expose,
+                expose: [
+                    .init(componentName: "qdrant", services: [ClusterComponentService(name: "vpc", serviceType: .loadBalancer)])
+                ]))
         // The Cluster as the request left it: its component has the load balancer Service.
         var exposed = try cluster()
         exposed.spec.componentSpecs[0].services = [ClusterComponentService(name: "vpc", serviceType: .loadBalancer)]

@@ -29,17 +29,21 @@ struct PgvectorAdapterTests {
                 _ = try await waitForPhase(.running, "roles", client: client)
 
                 let labelled = try await eventually("the pods' role labels") { () -> [String: String]? in
-                    let pods = try await client.list(CoreV1.Pod.self, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=roles")).items
-                    let roles = Dictionary(uniqueKeysWithValues: pods.compactMap { pod in
-                        pod.metadata.flatMap { metadata in metadata.labels?[ClusterNames.roleLabel].map { (metadata.name ?? "", $0) } }
-                    })
+                    let pods = try await client.list(
+                        CoreV1.Pod.self, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=roles")
+                    ).items
+                    let roles = Dictionary(
+                        uniqueKeysWithValues: pods.compactMap { pod in
+                            pod.metadata.flatMap { metadata in metadata.labels?[ClusterNames.roleLabel].map { (metadata.name ?? "", $0) } }
+                        })
                     return roles.count == 2 ? roles : nil
                 }
                 #expect(labelled == ["roles-postgresql-0": "secondary", "roles-postgresql-1": "primary"])
 
-                let podIPs = Dictionary(uniqueKeysWithValues: try await client.list(CoreV1.Pod.self, namespace: "default").items.compactMap { pod in
-                    pod.metadata?.name.flatMap { name in pod.status?.podIP.map { (name, $0) } }
-                })
+                let podIPs = Dictionary(
+                    uniqueKeysWithValues: try await client.list(CoreV1.Pod.self, namespace: "default").items.compactMap { pod in
+                        pod.metadata?.name.flatMap { name in pod.status?.podIP.map { (name, $0) } }
+                    })
                 for (service, pod) in [("roles-postgresql", "roles-postgresql-1"), ("roles-postgresql-ro", "roles-postgresql-0")] {
                     let addresses = try await eventually("the endpoints of \(service)") { () -> [String]? in
                         let endpoints = try await client.get(CoreV1.Endpoints.self, name: service, namespace: "default")

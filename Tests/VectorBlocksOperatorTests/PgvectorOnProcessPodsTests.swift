@@ -1,8 +1,8 @@
 import Foundation
 import KubeKit
 import KubeSim
-import Testing
 import TestSupport
+import Testing
 import VectorBlocksAPI
 import VectorBlocksOperator
 
@@ -16,10 +16,13 @@ private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
 /// The pgvector addon as shipped, run by the operator on pods that really run (KubeSim's process runtime).
 /// Opt-in (`VB_PROCESS_POD_E2E=1`) until a known intermittent fault is fixed: now and then a later pod's startup probe
 /// never reports, so the pod stays not started and the Cluster never Running (the scenario passes by hand and often here).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["VB_PROCESS_POD_E2E"] == "1",
-    "opt-in with VB_PROCESS_POD_E2E=1: a later pod's startup probe sometimes never reports (a known fault of the process runtime)"),
-    .enabled(if: geteuid() == 0 && postgres != nil,
-    "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["VB_PROCESS_POD_E2E"] == "1",
+        "opt-in with VB_PROCESS_POD_E2E=1: a later pod's startup probe sometimes never reports (a known fault of the process runtime)"),
+    .enabled(
+        if: geteuid() == 0 && postgres != nil,
+        "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
 struct PgvectorOnProcessPodsTests {
     @Test func theShippedAddonReplicatesOverThePodNetwork() async throws {
         let postgres = try #require(postgres)

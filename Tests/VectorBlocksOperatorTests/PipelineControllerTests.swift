@@ -48,7 +48,9 @@ struct PipelineControllerTests {
                     return Self.condition(pipeline, .sourceReady)?.reason == "SecretNotFound" ? pipeline : nil
                 }
                 #expect(waitingForSecret.status?.phase == .pending)
-                #expect(Self.condition(waitingForSecret, .sourceReady)?.message.contains("spec.source.connectionSecretRef: Secret \"app-database\" not found") == true)
+                #expect(
+                    Self.condition(waitingForSecret, .sourceReady)?.message.contains("spec.source.connectionSecretRef: Secret \"app-database\" not found")
+                        == true)
                 #expect(waitingForSecret.metadata?.finalizers == [PipelineNames.finalizer])
                 _ = try await eventually("a Warning Event naming the field") {
                     try await Self.events(client, about: "documents").first { $0.message?.contains("spec.source.connectionSecretRef") == true }
@@ -63,8 +65,11 @@ struct PipelineControllerTests {
                     return Self.condition(pipeline, .sourceReady)?.status == "True"
                         && Self.condition(pipeline, .sinksReady)?.reason == "ClusterNotFound" ? pipeline : nil
                 }
-                #expect(Self.condition(waitingForClusters, .sinksReady)?.message.contains("spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found") == true)
-                #expect(Self.condition(waitingForClusters, .sinksReady)?.message.contains("spec.sinks[1].clusterRef.name: Cluster \"embeddings\" not found") == true)
+                #expect(
+                    Self.condition(waitingForClusters, .sinksReady)?.message.contains("spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found") == true)
+                #expect(
+                    Self.condition(waitingForClusters, .sinksReady)?.message.contains("spec.sinks[1].clusterRef.name: Cluster \"embeddings\" not found") == true
+                )
                 // Pelican captures already; Emu waits for somewhere to write.
                 _ = try await eventually("the Pelican Deployment") { try await Self.deploymentNames(client) == ["documents-pelican"] ? true : nil }
                 _ = try await eventually("an Event naming the missing Cluster") {
@@ -103,8 +108,10 @@ struct PipelineControllerTests {
                         _ = try await Self.pipeline(client)
                         return nil
                     } catch let error as KubeAPIError where error.isNotFound {
-                        let left = try await client.list(CoreV1.ConfigMap.self, namespace: "default",
-                            options: ListOptions(labelSelector: "\(PipelineNames.pipelineLabel)=documents")).items
+                        let left = try await client.list(
+                            CoreV1.ConfigMap.self, namespace: "default",
+                            options: ListOptions(labelSelector: "\(PipelineNames.pipelineLabel)=documents")
+                        ).items
                         return try await Self.deploymentNames(client).isEmpty && left.isEmpty ? true : nil
                     }
                 }

@@ -24,12 +24,17 @@ struct PipelineEndToEndTests {
                 textTemplate: "{title}: {body}", payloadColumns: ["title"]),
             embedder: .init(kind: .hash, dimension: 64, batchSize: 128),
             sinks: [
-                .init(name: "pgvector", kind: .pgvector, endpoint: .init(url: "postgres://127.0.0.1:\(postgres.port)/postgres",
-                    credentialsSecretRef: .init(name: "vector-database", key: "uri")), collection: "vectors.chunks"),
-                .init(name: "qdrant", kind: .qdrant, endpoint: .init(url: qdrant.baseURL, credentialsSecretRef: .init(name: "qdrant", key: "api-key")),
+                .init(
+                    name: "pgvector", kind: .pgvector,
+                    endpoint: .init(
+                        url: "postgres://127.0.0.1:\(postgres.port)/postgres",
+                        credentialsSecretRef: .init(name: "vector-database", key: "uri")), collection: "vectors.chunks"),
+                .init(
+                    name: "qdrant", kind: .qdrant, endpoint: .init(url: qdrant.baseURL, credentialsSecretRef: .init(name: "qdrant", key: "api-key")),
                     collection: "chunks"),
             ],
-            scaling: .init(mode: .backlog, minReplicas: 1, maxReplicas: 4, targetBacklogPerReplica: 5000, scaleUpCooldownSeconds: 0,
+            scaling: .init(
+                mode: .backlog, minReplicas: 1, maxReplicas: 4, targetBacklogPerReplica: 5000, scaleUpCooldownSeconds: 0,
                 scaleDownCooldownSeconds: 0))
     }
 
@@ -42,7 +47,8 @@ struct PipelineEndToEndTests {
         var workers: [BackgroundProgram] = []
         do {
             try await PostgresServer.with { postgres in
-                try await postgres.psql("""
+                try await postgres.psql(
+                    """
                     CREATE SCHEMA docs;
                     CREATE TABLE docs.chunks (document_id bigint, lang text, title text NOT NULL, body text NOT NULL, PRIMARY KEY (document_id, lang));
                     INSERT INTO docs.chunks SELECT d, l, 'Title ' || d, 'Body ' || d || ' ' || l FROM generate_series(1, 500) d, unnest(ARRAY['en', 'de']) l;
@@ -54,8 +60,9 @@ struct PipelineEndToEndTests {
                         Fixtures.secret("app-database", ["uri": postgres.url()]), Fixtures.secret("vector-database", ["uri": postgres.url()]),
                         Fixtures.secret("qdrant", ["api-key": "e2e-qdrant-key"]),
                     ] { _ = try await client.create(secret) }
-                    _ = try await client.create(VectorPipeline(
-                        metadata: .init(name: "documents", namespace: "default"), spec: Self.spec(postgres: postgres, qdrant: qdrant)))
+                    _ = try await client.create(
+                        VectorPipeline(
+                            metadata: .init(name: "documents", namespace: "default"), spec: Self.spec(postgres: postgres, qdrant: qdrant)))
 
                     // The pods a kubelet would start, from what the operator wrote.
                     func start(_ name: String) async throws -> BackgroundProgram {
@@ -87,7 +94,8 @@ struct PipelineEndToEndTests {
 
                     // Emu stops; a burst of 20,000 changes waits; the operator scales Emu up to the maximum.
                     await workers[1].kill()
-                    try await postgres.psql("""
+                    try await postgres.psql(
+                        """
                         INSERT INTO docs.chunks SELECT d, 'fr', 'Title ' || d, 'Corps ' || d FROM generate_series(1, 20000) d
                         """)
                     let scaledUp = try await eventually("Emu scaled up for the burst") { () -> VectorPipeline? in

@@ -23,9 +23,10 @@ struct PipelineObjectsBuilderTests {
     ]
 
     static func plan(_ pipeline: VectorPipeline, clusters: [String: SinkClusterObservation] = runningClusters, replicas: Int32 = 3) throws -> PipelinePlan {
-        try PipelineObjectsBuilder.plan(PipelineBuildInput(
-            pipeline: pipeline, images: PipelineImages(pelican: "registry.example/pelican:1", emu: "registry.example/emu:1"),
-            sinkClusters: clusters, emuReplicas: replicas))
+        try PipelineObjectsBuilder.plan(
+            PipelineBuildInput(
+                pipeline: pipeline, images: PipelineImages(pelican: "registry.example/pelican:1", emu: "registry.example/emu:1"),
+                sinkClusters: clusters, emuReplicas: replicas))
     }
 
     static func deployment(_ plan: PipelinePlan, _ name: String) throws -> AppsV1.Deployment {
@@ -37,10 +38,11 @@ struct PipelineObjectsBuilderTests {
     func objects() throws {
         let plan = try Self.plan(try Self.pipeline())
         #expect(plan.sinkWaits.isEmpty)
-        #expect(plan.objects.map(\.description) == [
-            "ServiceAccount/documents-pipeline", "ConfigMap/documents-pipeline-settings", "Deployment/documents-pelican",
-            "Service/documents-pipeline-metrics", "Deployment/documents-emu",
-        ])
+        #expect(
+            plan.objects.map(\.description) == [
+                "ServiceAccount/documents-pipeline", "ConfigMap/documents-pipeline-settings", "Deployment/documents-pelican",
+                "Service/documents-pipeline-metrics", "Deployment/documents-emu",
+            ])
         for object in plan.objects {
             let owners = try object.body["metadata"]?["ownerReferences"]?.decode(as: [MetaV1.OwnerReference].self)
             #expect(owners?.map(\.uid) == ["uid-documents"])
@@ -56,10 +58,11 @@ struct PipelineObjectsBuilderTests {
         let emu = try Self.deployment(plan, "documents-emu")
         #expect(emu.spec?.replicas == 3)
         #expect(emu.spec?.template.spec?.containers.first?.image == "registry.example/emu:1")
-        #expect(emu.spec?.template.spec?.containers.first?.args == [
-            "run", "--payload-column", "title", "--payload-column", "url", "--payload-column", "updated_at", "--max-receive-count", "5",
-            "--pgvector-table", "public.document_vectors", "--metric", "Cosine",
-        ])
+        #expect(
+            emu.spec?.template.spec?.containers.first?.args == [
+                "run", "--payload-column", "title", "--payload-column", "url", "--payload-column", "updated_at", "--max-receive-count", "5",
+                "--pgvector-table", "public.document_vectors", "--metric", "Cosine",
+            ])
     }
 
     @Test("credentials reach the pods only through secretKeyRef; settings through the ConfigMap")
@@ -123,20 +126,24 @@ struct PipelineObjectsBuilderTests {
 
     @Test("what Emu cannot do is refused, naming the sink")
     func refusals() throws {
-        let wrongKind = Self.runningClusters.merging(["qdrant": SinkClusterObservation(phase: .running, definitionType: "postgresql", credentialKeys: [])]) { $1 }
+        let wrongKind = Self.runningClusters.merging(["qdrant": SinkClusterObservation(phase: .running, definitionType: "postgresql", credentialKeys: [])]) {
+            $1
+        }
         #expect(throws: PipelineBuildError.self) { try Self.plan(try Self.pipeline(), clusters: wrongKind) }
         do {
-            _ = try Self.plan(try Self.pipeline { pipeline in
-                pipeline.spec.sinks.append(.init(name: "second", kind: .qdrant, endpoint: .init(url: "https://q.example:6333"), collection: "x"))
-                pipeline.spec.sinks[1].metric = .dot
-                pipeline.spec.sinks[0].clusterRef?.namespace = "elsewhere"
-                pipeline.spec.source.textTemplate = "{{title}}"
-            })
+            _ = try Self.plan(
+                try Self.pipeline { pipeline in
+                    pipeline.spec.sinks.append(.init(name: "second", kind: .qdrant, endpoint: .init(url: "https://q.example:6333"), collection: "x"))
+                    pipeline.spec.sinks[1].metric = .dot
+                    pipeline.spec.sinks[0].clusterRef?.namespace = "elsewhere"
+                    pipeline.spec.source.textTemplate = "{{title}}"
+                })
             Issue.record("accepted")
         } catch let error as PipelineBuildError {
-            #expect(error.problems.map(\.field) == [
-                "spec.source.textTemplate", "spec.sinks", "spec.sinks[0].clusterRef.namespace", "spec.sinks[2]",
-            ])
+            #expect(
+                error.problems.map(\.field) == [
+                    "spec.source.textTemplate", "spec.sinks", "spec.sinks[0].clusterRef.namespace", "spec.sinks[2]",
+                ])
         }
     }
 
@@ -144,8 +151,12 @@ struct PipelineObjectsBuilderTests {
     func endpoints() throws {
         let pipeline = try Self.pipeline { pipeline in
             pipeline.spec.sinks = [
-                .init(name: "q", kind: .qdrant, endpoint: .init(url: "https://q.example:6333", credentialsSecretRef: .init(name: "qdrant-cloud", key: "key")), collection: "docs"),
-                .init(name: "p", kind: .pgvector, endpoint: .init(url: "postgres://db.example/vectors", credentialsSecretRef: .init(name: "pg", key: "uri")), collection: "public.v"),
+                .init(
+                    name: "q", kind: .qdrant, endpoint: .init(url: "https://q.example:6333", credentialsSecretRef: .init(name: "qdrant-cloud", key: "key")),
+                    collection: "docs"),
+                .init(
+                    name: "p", kind: .pgvector, endpoint: .init(url: "postgres://db.example/vectors", credentialsSecretRef: .init(name: "pg", key: "uri")),
+                    collection: "public.v"),
             ]
         }
         let emu = try Self.deployment(try Self.plan(pipeline, clusters: [:]), "documents-emu")
@@ -154,7 +165,9 @@ struct PipelineObjectsBuilderTests {
         #expect(env.first { $0.name == "QDRANT_API_KEY" }?.valueFrom?.secretKeyRef?.name == "qdrant-cloud")
         #expect(env.first { $0.name == "VECTORSYNC_PGVECTOR_URL" }?.valueFrom?.secretKeyRef?.name == "pg")
 
-        let leaky = try Self.pipeline { $0.spec.sinks[1] = .init(name: "p", kind: .pgvector, endpoint: .init(url: "postgres://app:hunter2@db/v"), collection: "v") }
+        let leaky = try Self.pipeline {
+            $0.spec.sinks[1] = .init(name: "p", kind: .pgvector, endpoint: .init(url: "postgres://app:hunter2@db/v"), collection: "v")
+        }
         #expect(leaky.validate().map(\.field) == ["spec.sinks[1].endpoint.url"])
         #expect(!leaky.validate().description.contains("hunter2"))
     }

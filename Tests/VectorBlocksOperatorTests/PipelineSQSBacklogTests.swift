@@ -19,7 +19,8 @@ struct PipelineSQSBacklogTests {
             try await withKubeSim(workloads: true) { _, client in
                 try await installVectorBlocksCRDs(client)
                 let credentials = AWSCredentialProvider(credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"), http: .shared)
-                let admin = try SQSQueue(queueURL: moto.endpoint + "/123456789012/none", region: "us-east-1", credentials: credentials, http: .shared, logger: .init(label: "test"))
+                let admin = try SQSQueue(
+                    queueURL: moto.endpoint + "/123456789012/none", region: "us-east-1", credentials: credentials, http: .shared, logger: .init(label: "test"))
                 let answer = try await admin.call("CreateQueue", ["QueueName": .string("documents-changes")])
                 guard case .object(let fields) = answer, case .string(let queueURL) = fields["QueueUrl"] ?? .null else {
                     throw TestSetupError("CreateQueue answered \(answer)")
@@ -33,14 +34,23 @@ struct PipelineSQSBacklogTests {
                     PipelineControllerTests.secret("vectors", ["uri": postgres.url()]),
                 ] { _ = try await client.create(secret) }
                 let running = RunningOperator(client: client, pipelineStatusInterval: .milliseconds(500))
-                _ = try await client.create(VectorPipeline(
-                    metadata: .init(name: "documents", namespace: "default"),
-                    spec: VectorPipelineSpec(
-                        source: .init(connectionSecretRef: .init(name: "app-database", key: "uri"), table: "public.documents", primaryKey: ["id"], textTemplate: "{body}"),
-                        queue: .init(kind: .sqs, sqs: .init(queueURL: queueURL, region: "us-east-1", credentialsSecretName: "aws")),
-                        embedder: .init(kind: .hash, dimension: 16),
-                        sinks: [.init(name: "pgvector", kind: .pgvector, endpoint: .init(url: "postgres://127.0.0.1/postgres", credentialsSecretRef: .init(name: "vectors", key: "uri")), collection: "public.vectors")],
-                        scaling: .init(minReplicas: 1, maxReplicas: 5, targetBacklogPerReplica: 2, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0))))
+                _ = try await client.create(
+                    VectorPipeline(
+                        metadata: .init(name: "documents", namespace: "default"),
+                        spec: VectorPipelineSpec(
+                            source: .init(
+                                connectionSecretRef: .init(name: "app-database", key: "uri"), table: "public.documents", primaryKey: ["id"],
+                                textTemplate: "{body}"),
+                            queue: .init(kind: .sqs, sqs: .init(queueURL: queueURL, region: "us-east-1", credentialsSecretName: "aws")),
+                            embedder: .init(kind: .hash, dimension: 16),
+                            sinks: [
+                                .init(
+                                    name: "pgvector", kind: .pgvector,
+                                    endpoint: .init(url: "postgres://127.0.0.1/postgres", credentialsSecretRef: .init(name: "vectors", key: "uri")),
+                                    collection: "public.vectors")
+                            ],
+                            scaling: .init(minReplicas: 1, maxReplicas: 5, targetBacklogPerReplica: 2, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0)))
+                )
                 let scaled = try await eventually("the backlog from SQS and Emu at 4 replicas") { () -> VectorPipeline? in
                     let pipeline = try await PipelineControllerTests.pipeline(client)
                     return pipeline.status?.backlog == 7 && pipeline.status?.emuReplicas == 4 ? pipeline : nil

@@ -55,7 +55,13 @@ struct PipelineStatusCalculatorTests {
         var streaming = try pipeline()
         streaming.status = status
         let next = PipelineStatusCalculator.status(
-            for: streaming, observation: observation { if case .success(var report) = $0.source { report.backfillDone = true; $0.source = .success(report) } },
+            for: streaming,
+            observation: observation {
+                if case .success(var report) = $0.source {
+                    report.backfillDone = true
+                    $0.source = .success(report)
+                }
+            },
             now: MetaV1.Time(now.date.addingTimeInterval(60)))
         #expect(next.phase == .streaming)
         // The Ready condition did not change, so its transition time stays.
@@ -63,52 +69,69 @@ struct PipelineStatusCalculatorTests {
         // The same observation gives the same status: an idle pipeline writes nothing.
         var idle = streaming
         idle.status = next
-        #expect(PipelineStatusCalculator.status(
-            for: idle, observation: observation { if case .success(var report) = $0.source { report.backfillDone = true; $0.source = .success(report) } },
-            now: MetaV1.Time(now.date.addingTimeInterval(120))) == next)
+        #expect(
+            PipelineStatusCalculator.status(
+                for: idle,
+                observation: observation {
+                    if case .success(var report) = $0.source {
+                        report.backfillDone = true
+                        $0.source = .success(report)
+                    }
+                },
+                now: MetaV1.Time(now.date.addingTimeInterval(120))) == next)
     }
 
     @Test("a missing Secret, a waiting sink and an unreachable source are conditions naming the field")
     func waiting() throws {
-        let secret = PipelineStatusCalculator.status(for: try pipeline(), observation: observation {
-            $0.sourceSecretMissing = true
-            $0.missingSecrets = ["spec.source.connectionSecretRef: Secret \"app-database\" not found in \"default\"; create it"]
-            $0.source = nil
-        }, now: now)
+        let secret = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.sourceSecretMissing = true
+                $0.missingSecrets = ["spec.source.connectionSecretRef: Secret \"app-database\" not found in \"default\"; create it"]
+                $0.source = nil
+            }, now: now)
         #expect(secret.phase == .pending)
         #expect(condition(secret, .sourceReady)?.reason == "SecretNotFound")
         #expect(condition(secret, .ready)?.message.hasPrefix("spec.source.connectionSecretRef") == true)
 
-        let sink = PipelineStatusCalculator.status(for: try pipeline(), observation: observation {
-            $0.sinkWaits = [SinkWait(sink: "qdrant", reason: "ClusterNotFound", message: "spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found")]
-        }, now: now)
+        let sink = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.sinkWaits = [SinkWait(sink: "qdrant", reason: "ClusterNotFound", message: "spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found")]
+            }, now: now)
         #expect(sink.phase == .pending)
         #expect(condition(sink, .sinksReady)?.reason == "ClusterNotFound")
         #expect(sink.sinks?.first { $0.name == "qdrant" }?.ready == false)
 
-        let down = PipelineStatusCalculator.status(for: try pipeline(), observation: observation {
-            $0.source = .failure(SourceUnreachable("spec.source.connectionSecretRef: the source database db:5432/app did not answer"))
-        }, now: now)
+        let down = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.source = .failure(SourceUnreachable("spec.source.connectionSecretRef: the source database db:5432/app did not answer"))
+            }, now: now)
         #expect(condition(down, .sourceReady)?.reason == "SourceUnreachable")
         #expect(down.phase == .pending)
 
-        let invalid = PipelineStatusCalculator.status(for: try pipeline(), observation: observation {
-            $0.specProblems = [FieldError(field: "spec.source.textTemplate", message: "Invalid value", fix: "write {title}")]
-        }, now: now)
+        let invalid = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.specProblems = [FieldError(field: "spec.source.textTemplate", message: "Invalid value", fix: "write {title}")]
+            }, now: now)
         #expect(invalid.phase == .failed)
         #expect(condition(invalid, .ready)?.reason == "InvalidSpec")
     }
 
     @Test("dead letters and unavailable workers show")
     func degraded() throws {
-        let status = PipelineStatusCalculator.status(for: try pipeline(), observation: observation {
-            $0.emu = WorkloadState(generation: 1, observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1)
-            if case .success(var report) = $0.source {
-                report.deadLetters = 2
-                report.lastDeadLetterError = "the embedder refused the text"
-                $0.source = .success(report)
-            }
-        }, now: now)
+        let status = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.emu = WorkloadState(generation: 1, observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1)
+                if case .success(var report) = $0.source {
+                    report.deadLetters = 2
+                    report.lastDeadLetterError = "the embedder refused the text"
+                    $0.source = .success(report)
+                }
+            }, now: now)
         #expect(status.phase == .degraded)
         #expect(status.deadLetters == 2)
         #expect(status.lastDeadLetterError == "the embedder refused the text")

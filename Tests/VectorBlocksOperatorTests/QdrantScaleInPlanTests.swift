@@ -47,9 +47,11 @@ import Testing
     }
 
     @Test func waitsForTransfersThenRemovesTheEmptiedPeersThenIsDone() {
-        let moving = QdrantLayout(peers: peers(3), collections: [
-            collection([0: [1, 3]], transfers: [.init(shard: 0, from: 3, to: 2)]),
-        ])
+        let moving = QdrantLayout(
+            peers: peers(3),
+            collections: [
+                collection([0: [1, 3]], transfers: [.init(shard: 0, from: 3, to: 2)])
+            ])
         #expect({ if case .wait(let message) = QdrantScaleInPlan.next(moving, replicas: 2) { message.contains("shard 0") } else { false } }())
 
         let emptied = QdrantLayout(peers: peers(3), collections: [collection([0: [1, 2]])])

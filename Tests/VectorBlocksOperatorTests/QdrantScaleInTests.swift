@@ -34,14 +34,17 @@ struct QdrantScaleInTests {
             try await withKubeSim(workloads: true) { _, client in
                 try await installOperatorPrerequisites(client)
                 // The credential is brought along, so the operator sends the key the double was started with.
-                _ = try await client.create(CoreV1.Secret(
-                    metadata: .init(labels: [
-                        ClusterNames.managedByLabel: ClusterNames.managedBy, ClusterNames.instanceLabel: name,
-                    ], name: "\(name)-conn-credential", namespace: "default"),
-                    stringData: ["apiKey": Self.apiKey]))
+                _ = try await client.create(
+                    CoreV1.Secret(
+                        metadata: .init(
+                            labels: [
+                                ClusterNames.managedByLabel: ClusterNames.managedBy, ClusterNames.instanceLabel: name,
+                            ], name: "\(name)-conn-credential", namespace: "default"),
+                        stringData: ["apiKey": Self.apiKey]))
                 let running = RunningOperator(client: client, podAddressing: addressing)
                 try await createRunningQdrantCluster(name, replicas: replicas, client: client, peersOf: qdrant)
-                let created = try await qdrant.send(.PUT, "/collections/docs", json: #"{"vectors": {"size": 4, "distance": "Cosine"}, "shard_number": 6, "replication_factor": 2}"#)
+                let created = try await qdrant.send(
+                    .PUT, "/collections/docs", json: #"{"vectors": {"size": 4, "distance": "Cosine"}, "shard_number": 6, "replication_factor": 2}"#)
                 #expect(created.status == 200, "\(created.body)")
                 let points = (0..<Self.points).map { #"{"id": \#($0), "vector": [1, \#($0 % 7), 0.5, 2], "payload": {"n": \#($0)}}"# }
                 let upserted = try await qdrant.send(.PUT, "/collections/docs/points", json: #"{"points": [\#(points.joined(separator: ","))]}"#)
@@ -93,7 +96,9 @@ struct QdrantScaleInTests {
                 let cluster = try await client.get(Cluster.self, name: "shrink", namespace: "default")
                 let ops = try await client.get(OpsRequest.self, name: "in", namespace: "default")
                 let layout = try await setup.qdrant.send(.GET, "/collections/docs/cluster")
-                Issue.record("cluster: \(cluster.status?.conditions ?? []) \(cluster.status?.components ?? [:]); ops: \(ops.status?.conditions ?? []); peers: \(await setup.qdrant.peers()); layout: \(layout.body)")
+                Issue.record(
+                    "cluster: \(cluster.status?.conditions ?? []) \(cluster.status?.components ?? [:]); ops: \(ops.status?.conditions ?? []); peers: \(await setup.qdrant.peers()); layout: \(layout.body)"
+                )
                 throw error
             }
             #expect(done.status?.progress == "3/3")

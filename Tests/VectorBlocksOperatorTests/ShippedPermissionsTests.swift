@@ -28,21 +28,23 @@ struct ShippedPermissionsTests {
                 try JSONValue(encoding: package.roleBinding),
             ] {
                 let kind = object["kind"]?.stringValue ?? ""
-                let descriptor: ResourceDescriptor = switch kind {
-                case "ServiceAccount": CoreV1.ServiceAccount.descriptor
-                case "ClusterRole": RbacV1.ClusterRole.descriptor
-                case "ClusterRoleBinding": RbacV1.ClusterRoleBinding.descriptor
-                case "Role": RbacV1.Role.descriptor
-                default: RbacV1.RoleBinding.descriptor
-                }
+                let descriptor: ResourceDescriptor =
+                    switch kind {
+                    case "ServiceAccount": CoreV1.ServiceAccount.descriptor
+                    case "ClusterRole": RbacV1.ClusterRole.descriptor
+                    case "ClusterRoleBinding": RbacV1.ClusterRoleBinding.descriptor
+                    case "Role": RbacV1.Role.descriptor
+                    default: RbacV1.RoleBinding.descriptor
+                    }
                 _ = try await admin.create(descriptor, object, namespace: descriptor.namespaced ? OperatorPackage.defaultNamespace : nil)
             }
             let account = try #require(package.serviceAccount.metadata?.name)
             let token = try await server.serviceAccountToken(namespace: OperatorPackage.defaultNamespace, name: account)
             let metrics = TestMetrics()
-            let operatorClient = try KubeClient(configuration: KubeClientConfiguration(
-                server: server.baseURL, namespace: OperatorPackage.defaultNamespace, credentials: .bearerToken(token),
-                metricsFactory: metrics))
+            let operatorClient = try KubeClient(
+                configuration: KubeClientConfiguration(
+                    server: server.baseURL, namespace: OperatorPackage.defaultNamespace, credentials: .bearerToken(token),
+                    metricsFactory: metrics))
             // A token the shipped role does not cover is refused: the check is real.
             await #expect(throws: KubeAPIError.self) {
                 _ = try await operatorClient.list(RbacV1.ClusterRole.self)
@@ -57,9 +59,10 @@ struct ShippedPermissionsTests {
             cluster.spec.componentSpecs[0].replicas = 2
             _ = try await admin.create(cluster)
             _ = try await waitForPhase(.running, "rbac", client: admin)
-            _ = try await admin.create(OpsRequest(
-                metadata: .init(name: "rbac-out", namespace: "default"),
-                spec: OpsRequestSpec(clusterRef: "rbac", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrant", replicas: 3)])))
+            _ = try await admin.create(
+                OpsRequest(
+                    metadata: .init(name: "rbac-out", namespace: "default"),
+                    spec: OpsRequestSpec(clusterRef: "rbac", type: .horizontalScaling, horizontalScaling: [.init(componentName: "qdrant", replicas: 3)])))
             _ = try await eventually("the scale-out") {
                 try await admin.get(OpsRequest.self, name: "rbac-out", namespace: "default").status?.phase == .succeed ? true : nil
             }

@@ -59,7 +59,9 @@ struct ConfigurationTests {
         } catch {
             #expect(error.field == "source.payloadColumns[1]")
         }
-        #expect(throws: ConfigurationError.self) { try Pelican.Configuration(pipeline: String(repeating: "p", count: 41), source: try ProductCatalog().sourceTable()) }
+        #expect(throws: ConfigurationError.self) {
+            try Pelican.Configuration(pipeline: String(repeating: "p", count: 41), source: try ProductCatalog().sourceTable())
+        }
         #expect(throws: ConfigurationError.self) { try HashEmbedder(dimension: 0) }
     }
 

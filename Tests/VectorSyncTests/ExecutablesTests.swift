@@ -18,18 +18,21 @@ struct ExecutablesTests {
             try await PipelineHarness.with(rows: 300) { harness in
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 let credentials = AWSCredentialProvider(credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"), http: http)
-                let admin = try SQSQueue(queueURL: moto.endpoint + "/123456789012/none", region: SQSQueueTests.region, credentials: credentials, http: http, logger: harness.logger)
+                let admin = try SQSQueue(
+                    queueURL: moto.endpoint + "/123456789012/none", region: SQSQueueTests.region, credentials: credentials, http: http, logger: harness.logger)
                 let queueURL = try await SQSQueueTests.createQueue(admin, name: "products-changes", attributes: [:])
                 try await http.shutdown()
 
                 let queueArguments = ["--queue", "sqs", "--sqs-queue-url", queueURL, "--aws-region", SQSQueueTests.region]
                 let environment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
                 let pelican = try BackgroundProgram.start("pelican", harness.sourceArguments + queueArguments + ["--http-port", "0"], environment: environment)
-                let emu = try BackgroundProgram.start("emu", ["run"] + harness.sourceArguments + queueArguments + [
-                    "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products",
-                    "--qdrant-url", qdrant.baseURL, "--qdrant-collection", "products", "--qdrant-api-key-file", keys.path + "/qdrant-api-key",
-                    "--http-port", "0",
-                ], environment: environment)
+                let emu = try BackgroundProgram.start(
+                    "emu",
+                    ["run"] + harness.sourceArguments + queueArguments + [
+                        "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products",
+                        "--qdrant-url", qdrant.baseURL, "--qdrant-collection", "products", "--qdrant-api-key-file", keys.path + "/qdrant-api-key",
+                        "--http-port", "0",
+                    ], environment: environment)
 
                 try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
                 try await harness.execute("UPDATE products SET description = 'Sent through SQS.' WHERE id BETWEEN 1 AND 5")

@@ -68,7 +68,8 @@ struct MiniLMPipelineTests {
 
             // The table holds MiniLM's vectors: an Emu with another embedder of the same dimension stops at once.
             let hashEmu = try BackgroundProgram.start(
-                "emu", ["run"] + harness.sourceArguments + ["--embedder", "hash", "--dimension", "384", "--pgvector-table", "vectors.products", "--http-port", "0"])
+                "emu",
+                ["run"] + harness.sourceArguments + ["--embedder", "hash", "--dimension", "384", "--pgvector-table", "vectors.products", "--http-port", "0"])
             try await eventually("the hash Emu exits", timeout: .seconds(60)) { !hashEmu.isRunning }
             #expect(hashEmu.output.contains("holds vectors of"), "\(hashEmu.output)")
             #expect(hashEmu.output.contains("sentence-transformers/all-MiniLM-L6-v2"), "\(hashEmu.output)")
@@ -78,8 +79,10 @@ struct MiniLMPipelineTests {
     @Test("a missing model directory or a wrong dimension stops emu with the flag and the file named")
     func badModelFlags() async throws {
         let emuPath = try BuiltProduct.path("emu")
-        let base = ["search", "--pipeline", "p", "--source-url", "postgres://u@127.0.0.1:1/d", "--table", "public.t", "--primary-key", "id",
-                    "--text-template", "{name}", "--pgvector-table", "vectors.t", "--embedder", "minilm"]
+        let base = [
+            "search", "--pipeline", "p", "--source-url", "postgres://u@127.0.0.1:1/d", "--table", "public.t", "--primary-key", "id",
+            "--text-template", "{name}", "--pgvector-table", "vectors.t", "--embedder", "minilm",
+        ]
         let missing = try await run(emuPath, base + ["--model-dir", "/nonexistent/minilm", "query"])
         #expect(missing.status != 0)
         #expect(missing.output.contains("--model-dir: /nonexistent/minilm is missing"), "\(missing.output)")

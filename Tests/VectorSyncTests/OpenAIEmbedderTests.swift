@@ -111,9 +111,13 @@ struct OpenAIEmbedderTests {
     @Test func theKeyComesFromAFileOrTheEnvironment() throws {
         let directory = try TemporaryDirectory()
         try "sk-from-file\n".write(toFile: directory.path + "/key", atomically: true, encoding: .utf8)
-        #expect(try SecretValue.read(file: directory.path + "/key", environmentVariable: "OPENAI_API_KEY", field: "key", environment: ["OPENAI_API_KEY": "sk-env"]) == "sk-from-file")
+        #expect(
+            try SecretValue.read(file: directory.path + "/key", environmentVariable: "OPENAI_API_KEY", field: "key", environment: ["OPENAI_API_KEY": "sk-env"])
+                == "sk-from-file")
         #expect(try SecretValue.read(file: nil, environmentVariable: "OPENAI_API_KEY", field: "key", environment: ["OPENAI_API_KEY": "sk-env"]) == "sk-env")
         #expect(try SecretValue.read(file: nil, environmentVariable: "OPENAI_API_KEY", field: "key", environment: [:]) == nil)
-        #expect(throws: ConfigurationError.self) { try SecretValue.read(file: directory.path + "/missing", environmentVariable: "OPENAI_API_KEY", field: "key", environment: [:]) }
+        #expect(throws: ConfigurationError.self) {
+            try SecretValue.read(file: directory.path + "/missing", environmentVariable: "OPENAI_API_KEY", field: "key", environment: [:])
+        }
     }
 }

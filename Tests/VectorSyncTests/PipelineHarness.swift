@@ -1,6 +1,6 @@
-import PipelineFixtures
 import Foundation
 import Logging
+import PipelineFixtures
 import PostgresNIO
 import TestSupport
 import Testing

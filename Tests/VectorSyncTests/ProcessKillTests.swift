@@ -18,10 +18,12 @@ struct ProcessKillTests {
     }
 
     func startEmu(_ harness: PipelineHarness) throws -> BackgroundProgram {
-        try BackgroundProgram.start("emu", ["run"] + harness.sourceArguments + [
-            "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products", "--batch-size", "64",
-            "--visibility-timeout", "3", "--http-port", "0",
-        ])
+        try BackgroundProgram.start(
+            "emu",
+            ["run"] + harness.sourceArguments + [
+                "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products", "--batch-size", "64",
+                "--visibility-timeout", "3", "--http-port", "0",
+            ])
     }
 
     func backfill(_ harness: PipelineHarness) async throws -> (rows: Int64, done: Bool) {
@@ -58,7 +60,8 @@ struct ProcessKillTests {
         let jobs = try await harness.scalar("SELECT count(*) FROM vectorsync.jobs")
         let received = try await harness.scalar("SELECT count(*) FROM vectorsync.jobs WHERE receive_count > 0")
         Issue.record(
-            "\(outbox) in the outbox, \(jobs) jobs (\(received) received before); pelican (running: \(pelican.isRunning)):\n\(pelican.output.suffix(3000))\nemu (running: \(emu.isRunning)):\n\(emu.output.suffix(3000))")
+            "\(outbox) in the outbox, \(jobs) jobs (\(received) received before); pelican (running: \(pelican.isRunning)):\n\(pelican.output.suffix(3000))\nemu (running: \(emu.isRunning)):\n\(emu.output.suffix(3000))"
+        )
     }
 
     func changeRows(_ harness: PipelineHarness, round: Int64) async throws {

@@ -64,7 +64,8 @@ struct QdrantTests {
             #expect(body.contains("not a valid point ID"))
             (status, _) = try await Self.request(
                 http, .PUT, base + "/collections/c/points", apiKey: "test-key",
-                body: #"{"points": [{"id": 1, "vector": [1, 0, 0], "payload": {"a": 1}}, {"id": "550e8400-e29b-41d4-a716-446655440000", "vector": [0, 1, 0]}]}"#)
+                body: #"{"points": [{"id": 1, "vector": [1, 0, 0], "payload": {"a": 1}}, {"id": "550e8400-e29b-41d4-a716-446655440000", "vector": [0, 1, 0]}]}"#
+            )
             #expect(status == 200)
             (status, body) = try await Self.request(
                 http, .POST, base + "/collections/c/points/query", apiKey: "test-key", body: #"{"query": [0.9, 0.1, 0], "limit": 2, "with_payload": true}"#)

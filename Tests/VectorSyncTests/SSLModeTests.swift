@@ -3,7 +3,6 @@ import Logging
 import PostgresNIO
 import TestSupport
 import Testing
-
 import VectorSync
 
 /// `sslmode` and `sslrootcert` mean what they mean to libpq, against a real PostgreSQL with TLS on and a certificate

@@ -14,14 +14,18 @@ extension KubeClient {
     }
 
     /// One page of a list. `namespace` nil lists across all namespaces.
-    public func list(_ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = .init())
+    public func list(
+        _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = .init()
+    )
         async throws -> ObjectList<JSONValue>
     {
         try await performList(resource, namespace: namespace, options: options)
     }
 
     /// Every page of a list, following `continue` tokens; the result carries the last page's resourceVersion.
-    public func listAll(_ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = .init())
+    public func listAll(
+        _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = .init()
+    )
         async throws -> ObjectList<JSONValue>
     {
         try await performListAll(resource, namespace: namespace, options: options)
@@ -99,13 +103,17 @@ extension KubeClient {
         try await performListAll(Object.descriptor, namespace: namespace, options: options)
     }
 
-    public func create<Object: KubernetesObject>(_ object: Object, options: WriteOptions = .init()) async throws
+    public func create<Object: KubernetesObject>(
+        _ object: Object, options: WriteOptions = .init()
+    ) async throws
         -> Object
     {
         try await performCreate(Object.descriptor, object, namespace: object.metadata?.namespace, options: options)
     }
 
-    public func update<Object: KubernetesObject>(_ object: Object, options: WriteOptions = .init()) async throws
+    public func update<Object: KubernetesObject>(
+        _ object: Object, options: WriteOptions = .init()
+    ) async throws
         -> Object
     {
         try await performUpdate(
@@ -114,7 +122,9 @@ extension KubeClient {
     }
 
     /// Writes the object's status through the status subresource; the rest of the object is ignored there.
-    public func updateStatus<Object: KubernetesObject>(_ object: Object, options: WriteOptions = .init())
+    public func updateStatus<Object: KubernetesObject>(
+        _ object: Object, options: WriteOptions = .init()
+    )
         async throws -> Object
     {
         try await performUpdate(
@@ -269,7 +279,9 @@ extension KubeClient {
         return "\(resource.groupVersionPath)/\(resource.plural)"
     }
 
-    func objectPath(_ resource: ResourceDescriptor, namespace: String?, name: String, subresource: String?) throws
+    func objectPath(
+        _ resource: ResourceDescriptor, namespace: String?, name: String, subresource: String?
+    ) throws
         -> String
     {
         guard !name.isEmpty else {
@@ -309,7 +321,9 @@ extension KubeClient {
         }
     }
 
-    private func decodeUnlessStatus<Value: Decodable>(_ type: Value.Type, from response: Response, what: String)
+    private func decodeUnlessStatus<Value: Decodable>(
+        _ type: Value.Type, from response: Response, what: String
+    )
         throws -> Value?
     {
         let data = Data(response.body.readableBytesView)

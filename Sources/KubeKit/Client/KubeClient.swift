@@ -27,7 +27,8 @@ public final class KubeClient: Sendable {
     public init(configuration: KubeClientConfiguration, logger: Logger = Logger(label: "kubekit")) throws {
         self.configuration = configuration
         self.logger = logger
-        let tls = try configuration.server.hasPrefix("https")
+        let tls =
+            try configuration.server.hasPrefix("https")
             ? Self.makeTLSConfiguration(configuration.tls, exec: nil) : nil
         self.tlsConfiguration = tls
         var clientConfiguration = HTTPClient.Configuration(
@@ -161,8 +162,11 @@ public final class KubeClient: Sendable {
     private func pause(afterAttempt attempt: Int, retryAfter: Duration?, request: Request, cause: String) async throws {
         let wait = configuration.retryPolicy.backoff(afterAttempt: attempt, retryAfter: retryAfter)
         logger.debug(
-            "retrying read", metadata: ["path": "\(request.path)", "attempt": "\(attempt)", "cause": "\(cause)",
-                "wait": "\(wait)"])
+            "retrying read",
+            metadata: [
+                "path": "\(request.path)", "attempt": "\(attempt)", "cause": "\(cause)",
+                "wait": "\(wait)",
+            ])
         try await Task.sleep(for: wait)
     }
 

@@ -195,7 +195,7 @@ extension Quantity {
             fractionDigits = scanDigits(bytes, from: &position)
         }
         guard !wholeDigits.isEmpty || !fractionDigits.isEmpty,
-              let meaning = suffixMeaning(String(decoding: bytes[position...], as: UTF8.self))
+            let meaning = suffixMeaning(String(decoding: bytes[position...], as: UTF8.self))
         else {
             throw malformed
         }
@@ -259,7 +259,7 @@ extension Quantity {
         // "E" alone is exa (matched above); "e"/"E" then a signed integer is an exponent. Int32 parses only an
         // optional sign and ASCII digits, which is exactly the exponent grammar.
         guard let marker = suffix.first, marker == "e" || marker == "E",
-              let exponent = Int32(suffix.dropFirst())
+            let exponent = Int32(suffix.dropFirst())
         else {
             return nil
         }

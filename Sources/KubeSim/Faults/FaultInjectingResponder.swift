@@ -24,16 +24,20 @@ struct FaultInjectingResponder: HTTPResponder {
         case .serve:
             failure = nil
         case .internalError:
-            failure = APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected by kube-sim fault injection",
+            failure = APIError(
+                code: 500, reason: "InternalError", message: "Internal error occurred: injected by kube-sim fault injection",
                 details: ["causes": [["message": "injected by kube-sim fault injection"]]])
         case .tooManyRequests(let seconds):
             headers[.retryAfter] = String(seconds)
-            failure = APIError(code: 429, reason: "TooManyRequests", message: "the server has received too many requests and has asked us to try again later",
+            failure = APIError(
+                code: 429, reason: "TooManyRequests", message: "the server has received too many requests and has asked us to try again later",
                 details: ["retryAfterSeconds": .int(Int64(seconds))])
         case .conflict:
             let resource = target.group.isEmpty ? target.plural : "\(target.plural).\(target.group)"
-            failure = APIError(code: 409, reason: "Conflict",
-                message: "Operation cannot be fulfilled on \(resource) \"\(target.name ?? "")\": the object has been modified; please apply your changes to the latest version and try again",
+            failure = APIError(
+                code: 409, reason: "Conflict",
+                message:
+                    "Operation cannot be fulfilled on \(resource) \"\(target.name ?? "")\": the object has been modified; please apply your changes to the latest version and try again",
                 details: APIError.details(name: target.name, group: target.group, kind: target.plural))
         }
         if let failure {

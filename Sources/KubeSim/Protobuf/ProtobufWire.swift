@@ -1,7 +1,10 @@
 /// Protocol buffers' wire format: varints, fixed-width numbers and length-delimited fields.
 enum ProtobufWire {
     enum WireType: Int {
-        case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
+        case fixed32 = 5
     }
 
     struct DecodingError: Error, CustomStringConvertible {

@@ -37,7 +37,8 @@ private final class DNSHandler: ChannelInboundHandler, Sendable {
         let remote = envelope.remoteAddress
         let promise = context.eventLoop.makePromise(of: [UInt8].self)
         promise.completeWithTask {
-            let addresses = ClusterDNSRecords.resolve(query.name,
+            let addresses = ClusterDNSRecords.resolve(
+                query.name,
                 services: await store.stored(.services), endpoints: await store.stored(.endpoints), pods: await store.stored(.pods))
             return query.response(addresses: addresses)
         }

@@ -92,18 +92,24 @@ struct ContainerEnvironment: Sendable, Equatable {
                 ?? .failure(ContainerConfigError("unsupported fieldRef \(field)"))
         }
         if let reference = source["secretKeyRef"] {
-            let name = reference["name"]?.stringValue ?? "", key = reference["key"]?.stringValue ?? ""
+            let name = reference["name"]?.stringValue ?? ""
+            let key = reference["key"]?.stringValue ?? ""
             if let value = references.secrets[name].flatMap({ secretData($0)[key] }) { return .success(value) }
             if reference["optional"]?.boolValue == true { return .success(nil) }
-            return .failure(ContainerConfigError(references.secrets[name] == nil
-                ? "secret \"\(name)\" not found" : "couldn't find key \(key) in Secret \(namespace)/\(name)"))
+            return .failure(
+                ContainerConfigError(
+                    references.secrets[name] == nil
+                        ? "secret \"\(name)\" not found" : "couldn't find key \(key) in Secret \(namespace)/\(name)"))
         }
         if let reference = source["configMapKeyRef"] {
-            let name = reference["name"]?.stringValue ?? "", key = reference["key"]?.stringValue ?? ""
+            let name = reference["name"]?.stringValue ?? ""
+            let key = reference["key"]?.stringValue ?? ""
             if let value = references.configMaps[name]?["data"]?[key]?.stringValue { return .success(value) }
             if reference["optional"]?.boolValue == true { return .success(nil) }
-            return .failure(ContainerConfigError(references.configMaps[name] == nil
-                ? "configmap \"\(name)\" not found" : "couldn't find key \(key) in ConfigMap \(namespace)/\(name)"))
+            return .failure(
+                ContainerConfigError(
+                    references.configMaps[name] == nil
+                        ? "configmap \"\(name)\" not found" : "couldn't find key \(key) in ConfigMap \(namespace)/\(name)"))
         }
         if let reference = source["resourceFieldRef"] {
             return resourceValue(reference, pod: pod, container: container, facts: facts).map { .success($0) }
@@ -122,7 +128,8 @@ struct ContainerEnvironment: Sendable, Equatable {
         case "status.podIP", "status.podIPs": return facts.podIP
         case "status.hostIP", "status.hostIPs": return facts.hostIP
         default:
-            for (field, kind) in [("metadata.labels['", "labels"), ("metadata.annotations['", "annotations")] where path.hasPrefix(field) && path.hasSuffix("']") {
+            for (field, kind) in [("metadata.labels['", "labels"), ("metadata.annotations['", "annotations")]
+            where path.hasPrefix(field) && path.hasSuffix("']") {
                 let key = String(path.dropFirst(field.count).dropLast(2))
                 return pod["metadata"]?[kind]?[key]?.stringValue ?? ""
             }

@@ -9,11 +9,13 @@ extension Kubelet {
         else { return }
         var status = object["status"] ?? [:]
         let now = Clock.now()
-        status["conditions"] = [[
-            "type": "Ready", "status": ready ? "True" : "Unknown", "lastTransitionTime": .string(now), "lastHeartbeatTime": .string(now),
-            "reason": ready ? "KubeletReady" : "NodeStatusUnknown",
-            "message": ready ? "kubelet is posting ready status" : "Kubelet stopped posting node status.",
-        ]]
+        status["conditions"] = [
+            [
+                "type": "Ready", "status": ready ? "True" : "Unknown", "lastTransitionTime": .string(now), "lastHeartbeatTime": .string(now),
+                "reason": ready ? "KubeletReady" : "NodeStatusUnknown",
+                "message": ready ? "kubelet is posting ready status" : "Kubelet stopped posting node status.",
+            ]
+        ]
         await nodes.updateStatus(of: object, to: status)
     }
 }

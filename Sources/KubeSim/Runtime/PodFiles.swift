@@ -49,10 +49,11 @@ enum PodFiles {
     /// The host's file with a line added for each id it lacks.
     static func withEntries(_ hostFile: String, ids: [UInt32], line: (UInt32) -> String) -> String {
         var lines = hostFile.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        let known = Set(lines.compactMap { line -> UInt32? in
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            return fields.count > 2 ? UInt32(fields[2]) : nil
-        })
+        let known = Set(
+            lines.compactMap { line -> UInt32? in
+                let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+                return fields.count > 2 ? UInt32(fields[2]) : nil
+            })
         for id in ids where !known.contains(id) { lines.append(line(id)) }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -22,13 +22,15 @@ struct PodLogHandler: Sendable {
         } else if names.count == 1 {
             container = names[0]
         } else {
-            throw APIError(code: 400, reason: "BadRequest",
+            throw APIError(
+                code: 400, reason: "BadRequest",
                 message: "a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]")
         }
         let statuses = (pod["status"]?["containerStatuses"]?.arrayValue ?? []) + (pod["status"]?["initContainerStatuses"]?.arrayValue ?? [])
         let status = statuses.first { $0["name"]?.stringValue == container }
         guard let root = await store.podLogRoot, let uid = pod.uid, FileManager.default.fileExists(atPath: "\(root)/\(uid)/logs") else {
-            throw APIError(code: 400, reason: "BadRequest",
+            throw APIError(
+                code: 400, reason: "BadRequest",
                 message: "container \"\(container)\" in pod \"\(name)\" has no logs: the pod is simulated, no process runs (see its events)")
         }
         let restarts = Int(status?["restartCount"]?.intValue ?? 0)

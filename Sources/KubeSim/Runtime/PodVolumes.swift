@@ -60,7 +60,9 @@ struct PodVolumes: Sendable {
                 case .failure(let error): return .failure(error)
                 }
             } else {
-                return .failure(ContainerConfigError("volume \(name): only emptyDir, configMap, secret, downwardAPI, projected and persistentVolumeClaim volumes run as processes"))
+                return .failure(
+                    ContainerConfigError(
+                        "volume \(name): only emptyDir, configMap, secret, downwardAPI, projected and persistentVolumeClaim volumes run as processes"))
             }
             writeFiles(files, into: directory, fsGroup: fsGroup)
             paths[name] = directory

@@ -334,7 +334,8 @@ actor PodWorker {
             if !passed && counts.failures >= check.failureThreshold { record.ready = false }
         case .liveness:
             if !passed && counts.failures >= check.failureThreshold {
-                await context.recordEvent(pod, type: "Normal", reason: "Killing", message: "Container \(containerName) failed liveness probe, will be restarted")
+                await context.recordEvent(
+                    pod, type: "Normal", reason: "Killing", message: "Container \(containerName) failed liveness probe, will be restarted")
                 stopContainer(record, grace: terminationGrace, group: &group)
             }
         }
@@ -457,7 +458,8 @@ actor PodWorker {
         }
         let references = await context.references(namespace: name.namespace)
         let facts = ContainerEnvironment.PodFacts(podIP: sandbox.address, hostIP: context.nameserver)
-        let base = [("PATH", image.binDirectory + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOSTNAME", PodFiles.hostname(of: pod))]
+        let base =
+            [("PATH", image.binDirectory + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOSTNAME", PodFiles.hostname(of: pod))]
             + context.serviceVariables
         let environment: ContainerEnvironment
         switch ContainerEnvironment.build(pod: pod, container: record.spec, image: image.environment, base: base, facts: facts, references: references) {
@@ -468,7 +470,9 @@ actor PodWorker {
         let command = record.spec["command"]?.arrayValue?.compactMap(\.stringValue) ?? image.entrypoint
         let argv = (command + (record.spec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [])).map { ContainerEnvironment.expand($0, with: variables) }
         guard !argv.isEmpty else {
-            return .failure(LaunchProblem(reason: "CreateContainerError", message: "container \(record.name) has no command, and the image map gives \(record.image) no entrypoint"))
+            return .failure(
+                LaunchProblem(
+                    reason: "CreateContainerError", message: "container \(record.name) has no command, and the image map gives \(record.image) no entrypoint"))
         }
         var mounts: [ContainerLaunch.Mount] = ["hosts", "resolv.conf", "hostname", "passwd", "group"].map {
             ContainerLaunch.Mount(hostPath: "\(directory)/etc/\($0)", mountPath: "/etc/\($0)", readOnly: true, isFile: true)
@@ -493,14 +497,17 @@ actor PodWorker {
         let (user, group) = launchUser(record)
         var supplemental = (pod["spec"]?["securityContext"]?["supplementalGroups"]?.arrayValue ?? []).compactMap(\.intValue).map { UInt32($0) }
         if let fsGroup = pod["spec"]?["securityContext"]?["fsGroup"]?.intValue { supplemental.insert(UInt32(fsGroup), at: 0) }
-        if user == nil, let runAsNonRoot = (record.spec["securityContext"]?["runAsNonRoot"] ?? pod["spec"]?["securityContext"]?["runAsNonRoot"])?.boolValue, runAsNonRoot {
+        if user == nil, let runAsNonRoot = (record.spec["securityContext"]?["runAsNonRoot"] ?? pod["spec"]?["securityContext"]?["runAsNonRoot"])?.boolValue,
+            runAsNonRoot
+        {
             return .failure(LaunchProblem(reason: "CreateContainerConfigError", message: "container has runAsNonRoot and image will run as root"))
         }
-        return .success(ContainerLaunch(
-            rootDirectory: "\(directory)/roots/\(record.name)", imageDirectories: [image.hostRoot], mounts: mounts,
-            hostname: PodFiles.hostname(of: pod), user: user, group: group, supplementalGroups: supplemental,
-            workingDirectory: record.spec["workingDir"]?.stringValue ?? "/", environment: environment.variables.map { ($0.name, $0.value) }, argv: argv,
-            readOnlyRoot: record.spec["securityContext"]?["readOnlyRootFilesystem"]?.boolValue ?? false))
+        return .success(
+            ContainerLaunch(
+                rootDirectory: "\(directory)/roots/\(record.name)", imageDirectories: [image.hostRoot], mounts: mounts,
+                hostname: PodFiles.hostname(of: pod), user: user, group: group, supplementalGroups: supplemental,
+                workingDirectory: record.spec["workingDir"]?.stringValue ?? "/", environment: environment.variables.map { ($0.name, $0.value) }, argv: argv,
+                readOnlyRoot: record.spec["securityContext"]?["readOnlyRootFilesystem"]?.boolValue ?? false))
     }
 
     // MARK: Status
@@ -534,11 +541,18 @@ actor PodWorker {
         var conditions = [
             Conditions.make("PodReadyToStartContainers", sandbox != nil, previous: previous, now: now),
             Conditions.make("Initialized", initialized, reason: initialized ? nil : "ContainersNotInitialized", previous: previous, now: now),
-            Conditions.make("Ready", ready, reason: ready ? nil : notReady, message: ready ? nil : "containers with unready status: [\(unready)]", previous: previous, now: now),
-            Conditions.make("ContainersReady", ready, reason: ready ? nil : notReady, message: ready ? nil : "containers with unready status: [\(unready)]", previous: previous, now: now),
+            Conditions.make(
+                "Ready", ready, reason: ready ? nil : notReady, message: ready ? nil : "containers with unready status: [\(unready)]", previous: previous,
+                now: now),
+            Conditions.make(
+                "ContainersReady", ready, reason: ready ? nil : notReady, message: ready ? nil : "containers with unready status: [\(unready)]",
+                previous: previous, now: now),
             Conditions.make("PodScheduled", true, previous: previous, now: now),
         ]
-        if halted { conditions[2] = Conditions.make("Ready", false, reason: "NodeLost", message: "the node's kubelet stopped posting status", previous: previous, now: now) }
+        if halted {
+            conditions[2] = Conditions.make(
+                "Ready", false, reason: "NodeLost", message: "the node's kubelet stopped posting status", previous: previous, now: now)
+        }
         status["conditions"] = .array(conditions)
         return .object(status)
     }

@@ -71,11 +71,14 @@ actor ProcessRuntime {
             return true
         }
         guard !shuttingDown else { return false }
-        let images = ((pod["spec"]?["initContainers"]?.arrayValue ?? []) + (pod["spec"]?["containers"]?.arrayValue ?? [])).compactMap { $0["image"]?.stringValue }
+        let images = ((pod["spec"]?["initContainers"]?.arrayValue ?? []) + (pod["spec"]?["containers"]?.arrayValue ?? [])).compactMap {
+            $0["image"]?.stringValue
+        }
         let unmapped = images.filter { settings.imageMap.entry(for: $0) == nil }
         guard unmapped.isEmpty else {
             if reportedUnmapped.insert(uid).inserted {
-                await context.recordEvent(pod, type: "Normal", reason: "Simulated",
+                await context.recordEvent(
+                    pod, type: "Normal", reason: "Simulated",
                     message: "image \(unmapped.joined(separator: ", ")) has no entry in the image map: the pod is simulated, no process runs")
             }
             return false
@@ -164,7 +167,8 @@ actor ProcessRuntime {
     }
 
     nonisolated var context: PodRuntimeContext {
-        PodRuntimeContext(runtime: self, store: store, network: network, settings: settings,
+        PodRuntimeContext(
+            runtime: self, store: store, network: network, settings: settings,
             directory: network.directory, certificateAuthorityPEM: certificateAuthorityPEM)
     }
 }
@@ -188,7 +192,8 @@ struct PodRuntimeContext: Sendable {
         let uid = worker.uid
         let name = worker.name
         if let pod = await store.stored(.pods, namespace: name.namespace).first(where: { $0.uid == uid }), pod.isBeingDeleted,
-            let pods = await ControllerClient(store: store, key: .pods, manager: "kubelet") {
+            let pods = await ControllerClient(store: store, key: .pods, manager: "kubelet")
+        {
             await pods.delete(pod, gracePeriodSeconds: 0)
         }
         await runtime.finished(uid)
@@ -203,7 +208,8 @@ struct PodRuntimeContext: Sendable {
             var candidate = pod
             candidate["status"] = status
             do {
-                _ = try await store.update(resource, namespace: name.namespace, name: name.name, body: candidate, subresource: "status",
+                _ = try await store.update(
+                    resource, namespace: name.namespace, name: name.name, body: candidate, subresource: "status",
                     context: WriteContext(manager: "kubelet", dryRun: false))
                 return
             } catch {
@@ -220,7 +226,9 @@ struct PodRuntimeContext: Sendable {
         await events.create([
             "apiVersion": "v1", "kind": "Event",
             "metadata": ["name": .string("\(pod.metadataName ?? "pod").\(suffix)"), "namespace": .string(namespace)],
-            "involvedObject": ["apiVersion": "v1", "kind": "Pod", "name": .string(pod.metadataName ?? ""), "namespace": .string(namespace), "uid": .string(pod.uid ?? "")],
+            "involvedObject": [
+                "apiVersion": "v1", "kind": "Pod", "name": .string(pod.metadataName ?? ""), "namespace": .string(namespace), "uid": .string(pod.uid ?? ""),
+            ],
             "reason": .string(reason), "message": .string(message), "type": .string(type),
             "source": ["component": "kubelet", "host": pod["spec"]?["nodeName"] ?? ""],
             "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1, "reportingComponent": "kubelet",
@@ -239,7 +247,8 @@ struct PodRuntimeContext: Sendable {
         let account = pod["spec"]?["serviceAccountName"]?.stringValue ?? "default"
         var token = existing
         if token == nil, account == "default", await store.stored(.serviceAccountObjects, namespace: namespace).isEmpty,
-            let accounts = await ControllerClient(store: store, key: .serviceAccountObjects, manager: "serviceaccount-controller") {
+            let accounts = await ControllerClient(store: store, key: .serviceAccountObjects, manager: "serviceaccount-controller")
+        {
             // Every namespace has its `default` ServiceAccount, made by the service-account controller.
             await accounts.create(["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default", "namespace": .string(namespace)]])
         }

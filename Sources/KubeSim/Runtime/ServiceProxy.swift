@@ -91,7 +91,8 @@ actor ServiceProxy: SimulatedController {
         var targets: [String] = []
         for subset in endpoints["subsets"]?.arrayValue ?? [] {
             let ports = subset["ports"]?.arrayValue ?? []
-            guard let port = ports.first(where: { portName == nil || $0["name"]?.stringValue == portName })?["port"]?.intValue ?? ports.first?["port"]?.intValue else { continue }
+            guard let port = ports.first(where: { portName == nil || $0["name"]?.stringValue == portName })?["port"]?.intValue ?? ports.first?["port"]?.intValue
+            else { continue }
             targets += (subset["addresses"]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue.map { "\($0):\(port)" } }
         }
         guard !targets.isEmpty else { return nil }

@@ -2,7 +2,9 @@ import KubeKit
 
 /// Conditions as controllers write them: the transition time only moves when the status does.
 enum Conditions {
-    static func make(_ type: String, _ status: Bool, reason: String? = nil, message: String? = nil, previous: [JSONValue], now: String, withUpdateTime: Bool = false) -> JSONValue {
+    static func make(
+        _ type: String, _ status: Bool, reason: String? = nil, message: String? = nil, previous: [JSONValue], now: String, withUpdateTime: Bool = false
+    ) -> JSONValue {
         let statusText = status ? "True" : "False"
         let old = previous.first { $0["type"]?.stringValue == type }
         let unchanged = old?["status"]?.stringValue == statusText

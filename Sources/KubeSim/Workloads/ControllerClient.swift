@@ -25,7 +25,8 @@ struct ControllerClient: Sendable {
         guard object["status"] != status, let name = object.metadataName else { return }
         var candidate = object
         candidate["status"] = status
-        _ = try? await store.update(resource, namespace: object.metadataNamespace, name: name, body: candidate,
+        _ = try? await store.update(
+            resource, namespace: object.metadataNamespace, name: name, body: candidate,
             subresource: resource.hasStatus ? "status" : nil, context: context)
     }
 

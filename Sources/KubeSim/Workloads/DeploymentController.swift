@@ -74,11 +74,13 @@ actor DeploymentController: SimulatedController {
             "availableReplicas": .int(Int64(available)),
             "unavailableReplicas": .int(Int64(max(0, replicas - available))),
             "conditions": [
-                Conditions.make("Available", hasMinimum,
+                Conditions.make(
+                    "Available", hasMinimum,
                     reason: hasMinimum ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
                     message: hasMinimum ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
                     previous: previous, now: now, withUpdateTime: true),
-                Conditions.make("Progressing", true,
+                Conditions.make(
+                    "Progressing", true,
                     reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
                     message: complete ? "ReplicaSet \"\(replicaSet)\" has successfully progressed." : "ReplicaSet \"\(replicaSet)\" is progressing.",
                     previous: previous, now: now, withUpdateTime: true),

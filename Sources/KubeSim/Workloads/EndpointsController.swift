@@ -69,7 +69,10 @@ actor EndpointsController: SimulatedController {
             if !servicePorts.isEmpty, ports.isEmpty { continue }
             var address: [String: JSONValue] = [
                 "ip": .string(ip),
-                "targetRef": ["kind": "Pod", "namespace": pod["metadata"]?["namespace"] ?? "", "name": pod["metadata"]?["name"] ?? "", "uid": pod["metadata"]?["uid"] ?? ""],
+                "targetRef": [
+                    "kind": "Pod", "namespace": pod["metadata"]?["namespace"] ?? "", "name": pod["metadata"]?["name"] ?? "",
+                    "uid": pod["metadata"]?["uid"] ?? "",
+                ],
             ]
             if let node = pod["spec"]?["nodeName"] { address["nodeName"] = node }
             if let hostname = pod["spec"]?["hostname"]?.stringValue, pod["spec"]?["subdomain"]?.stringValue == service.metadataName {
@@ -83,13 +86,14 @@ actor EndpointsController: SimulatedController {
                 groups[index].notReady.append(.object(address))
             }
         }
-        return .array(groups.map { group in
-            var subset: [String: JSONValue] = [:]
-            if !group.ready.isEmpty { subset["addresses"] = .array(group.ready) }
-            if !group.notReady.isEmpty { subset["notReadyAddresses"] = .array(group.notReady) }
-            if !group.ports.isEmpty { subset["ports"] = .array(group.ports) }
-            return .object(subset)
-        })
+        return .array(
+            groups.map { group in
+                var subset: [String: JSONValue] = [:]
+                if !group.ready.isEmpty { subset["addresses"] = .array(group.ready) }
+                if !group.notReady.isEmpty { subset["notReadyAddresses"] = .array(group.notReady) }
+                if !group.ports.isEmpty { subset["ports"] = .array(group.ports) }
+                return .object(subset)
+            })
     }
 
     /// A target port as a number: itself, or the named container port of the pod.

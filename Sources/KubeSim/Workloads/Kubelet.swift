@@ -47,22 +47,29 @@ actor Kubelet: SimulatedController {
         for (index, name) in simulation.nodeNames.enumerated() {
             let node: JSONValue = [
                 "apiVersion": "v1", "kind": "Node",
-                "metadata": ["name": .string(name), "labels": [
-                    "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                    "topology.kubernetes.io/zone": .string("sim-zone-\(index % 3 + 1)"),
-                ]],
+                "metadata": [
+                    "name": .string(name),
+                    "labels": [
+                        "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                        "topology.kubernetes.io/zone": .string("sim-zone-\(index % 3 + 1)"),
+                    ],
+                ],
                 "spec": ["podCIDR": .string("10.244.\(index).0/24")],
             ]
             await nodes.create(node)
             guard let created = try? await store.get(nodes.resource, namespace: nil, name: name) else { continue }
             let now = Clock.now()
-            await nodes.updateStatus(of: created, to: [
-                "conditions": [Conditions.make("Ready", true, reason: "KubeletReady", message: "kubelet is posting ready status", previous: [], now: now)],
-                "addresses": [["type": "InternalIP", "address": .string(Self.hostIP(index))], ["type": "Hostname", "address": .string(name)]],
-                "capacity": ["cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"],
-                "allocatable": ["cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"],
-                "nodeInfo": ["kubeletVersion": "v1.36.0", "containerRuntimeVersion": "containerd://2.0.0", "operatingSystem": "linux", "architecture": "amd64"],
-            ])
+            await nodes.updateStatus(
+                of: created,
+                to: [
+                    "conditions": [Conditions.make("Ready", true, reason: "KubeletReady", message: "kubelet is posting ready status", previous: [], now: now)],
+                    "addresses": [["type": "InternalIP", "address": .string(Self.hostIP(index))], ["type": "Hostname", "address": .string(name)]],
+                    "capacity": ["cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"],
+                    "allocatable": ["cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"],
+                    "nodeInfo": [
+                        "kubeletVersion": "v1.36.0", "containerRuntimeVersion": "containerd://2.0.0", "operatingSystem": "linux", "architecture": "amd64",
+                    ],
+                ])
         }
     }
 
@@ -162,7 +169,8 @@ actor Kubelet: SimulatedController {
             allReady = allReady && ready
             let state: JSONValue
             if failed {
-                let terminated: JSONValue = previousState?["state"]?["terminated"]
+                let terminated: JSONValue =
+                    previousState?["state"]?["terminated"]
                     ?? ["exitCode": 1, "reason": "Error", "message": .string(override.failure ?? "failed"), "startedAt": startedAt, "finishedAt": .string(now)]
                 state = ["terminated": terminated]
             } else if started {
@@ -179,13 +187,16 @@ actor Kubelet: SimulatedController {
         }
         status["containerStatuses"] = .array(containers)
         if let initContainers = pod["spec"]?["initContainers"]?.arrayValue, !initContainers.isEmpty {
-            status["initContainerStatuses"] = .array(initContainers.map { container in
-                let finished: JSONValue = started ? ["terminated": ["exitCode": 0, "reason": "Completed"]] : ["waiting": ["reason": "PodInitializing"]]
-                let image = container["image"] ?? ""
-                // imageID is required in a ContainerStatus; typed clients refuse a status without it.
-                return ["name": container["name"] ?? "", "image": image, "imageID": .string("sim://" + (image.stringValue ?? "")), "ready": .bool(started),
-                        "restartCount": 0, "started": false, "state": finished]
-            })
+            status["initContainerStatuses"] = .array(
+                initContainers.map { container in
+                    let finished: JSONValue = started ? ["terminated": ["exitCode": 0, "reason": "Completed"]] : ["waiting": ["reason": "PodInitializing"]]
+                    let image = container["image"] ?? ""
+                    // imageID is required in a ContainerStatus; typed clients refuse a status without it.
+                    return [
+                        "name": container["name"] ?? "", "image": image, "imageID": .string("sim://" + (image.stringValue ?? "")), "ready": .bool(started),
+                        "restartCount": 0, "started": false, "state": finished,
+                    ]
+                })
         }
         if started || failed {
             let ip = allocateIP(for: uid)
@@ -193,15 +204,23 @@ actor Kubelet: SimulatedController {
             status["podIPs"] = [["ip": .string(ip)]]
         }
         status["phase"] = .string(failed ? "Failed" : started ? "Running" : "Pending")
-        if failed { status["reason"] = "Error"; status["message"] = .string(override.failure ?? "the pod failed") }
+        if failed {
+            status["reason"] = "Error"
+            status["message"] = .string(override.failure ?? "the pod failed")
+        }
         let containersReady = allReady && !containers.isEmpty
         let notReadyReason = failed ? "PodFailed" : "ContainersNotReady"
-        let notReadyMessage = "containers with unready status: [\(containers.filter { $0["ready"] != true }.compactMap { $0["name"]?.stringValue }.joined(separator: " "))]"
+        let notReadyMessage =
+            "containers with unready status: [\(containers.filter { $0["ready"] != true }.compactMap { $0["name"]?.stringValue }.joined(separator: " "))]"
         status["conditions"] = [
             Conditions.make("PodReadyToStartContainers", started || failed, previous: previous, now: now),
             Conditions.make("Initialized", true, previous: previous, now: now),
-            Conditions.make("Ready", containersReady, reason: containersReady ? nil : notReadyReason, message: containersReady ? nil : notReadyMessage, previous: previous, now: now),
-            Conditions.make("ContainersReady", containersReady, reason: containersReady ? nil : notReadyReason, message: containersReady ? nil : notReadyMessage, previous: previous, now: now),
+            Conditions.make(
+                "Ready", containersReady, reason: containersReady ? nil : notReadyReason, message: containersReady ? nil : notReadyMessage, previous: previous,
+                now: now),
+            Conditions.make(
+                "ContainersReady", containersReady, reason: containersReady ? nil : notReadyReason, message: containersReady ? nil : notReadyMessage,
+                previous: previous, now: now),
             Conditions.make("PodScheduled", true, previous: previous, now: now),
         ]
         return .object(status)

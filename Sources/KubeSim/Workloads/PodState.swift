@@ -6,9 +6,10 @@ extension JSONValue {
     var podPhase: String { self["status"]?["phase"]?.stringValue ?? "Pending" }
 
     var isPodReady: Bool {
-        podPhase == "Running" && (self["status"]?["conditions"]?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-        }
+        podPhase == "Running"
+            && (self["status"]?["conditions"]?.arrayValue ?? []).contains {
+                $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+            }
     }
 
     /// Running and Ready and not on its way out: what a StatefulSet waits for before touching the next ordinal.

@@ -105,17 +105,29 @@ actor StatefulSetController: SimulatedController {
 
     /// Creates missing and replaces failed pods below `replicas`, and removes those above it, in the order the policy
     /// asks for. Returns whether the set is settled: every replica there and healthy, none left to remove.
-    private func act(_ set: JSONValue, name: String, namespace: String, replicas: Int, parallel: Bool, byOrdinal: [Int: JSONValue], revision: String) async -> Bool {
+    private func act(
+        _ set: JSONValue, name: String, namespace: String, replicas: Int, parallel: Bool, byOrdinal: [Int: JSONValue], revision: String
+    ) async -> Bool {
         var settled = true
         for ordinal in 0..<replicas {
             guard let pod = byOrdinal[ordinal] else {
                 await createClaims(for: set, name: name, namespace: namespace, ordinal: ordinal)
                 await pods.create(Self.pod(for: set, name: name, namespace: namespace, ordinal: ordinal, revision: revision))
-                if parallel { settled = false; continue } else { return false }
+                if parallel {
+                    settled = false
+                    continue
+                } else {
+                    return false
+                }
             }
             if pod.podPhase == "Failed", !pod.isBeingDeleted {
                 await pods.delete(pod)
-                if parallel { settled = false; continue } else { return false }
+                if parallel {
+                    settled = false
+                    continue
+                } else {
+                    return false
+                }
             }
             if !pod.isPodHealthy {
                 if parallel { settled = false } else { return false }

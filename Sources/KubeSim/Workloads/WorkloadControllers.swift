@@ -15,7 +15,9 @@ final class WorkloadControllers: Sendable {
     }
 
     /// Starts the controllers; throws when the process runtime was asked for and the host cannot run it.
-    static func start(store: ClusterStore, simulation: WorkloadSimulation, certificateAuthorityPEM: String? = nil) async throws(PodRuntimeError) -> WorkloadControllers? {
+    static func start(
+        store: ClusterStore, simulation: WorkloadSimulation, certificateAuthorityPEM: String? = nil
+    ) async throws(PodRuntimeError) -> WorkloadControllers? {
         let runtime: ProcessRuntime?
         if case .processes(let settings) = simulation.runtime {
             runtime = try await ProcessRuntime.start(store: store, settings: settings, certificateAuthorityPEM: certificateAuthorityPEM)

@@ -43,9 +43,11 @@ public enum ClusterObjectsBuilder {
         guard let name = cluster.metadata?.name, let namespace = cluster.metadata?.namespace,
             let uid = cluster.metadata?.uid
         else {
-            throw ClusterBuildError(problems: [FieldError(
-                field: "metadata", message: "Required value: the Cluster has no name, namespace or uid",
-                fix: "build from a Cluster read from the API server")])
+            throw ClusterBuildError(problems: [
+                FieldError(
+                    field: "metadata", message: "Required value: the Cluster has no name, namespace or uid",
+                    fix: "build from a Cluster read from the API server")
+            ])
         }
         let names = ClusterNames(cluster: name, namespace: namespace)
         let owner = MetaV1.OwnerReference(
@@ -63,10 +65,11 @@ public enum ClusterObjectsBuilder {
 
         for (index, component) in cluster.spec.componentSpecs.enumerated() {
             guard let componentDef = input.definition.componentDef(named: component.componentDefRef) else {
-                problems.append(FieldError(
-                    field: "spec.componentSpecs[\(index)].componentDefRef",
-                    message: "Not found: \"\(component.componentDefRef)\" is not a component of ClusterDefinition \"\(cluster.spec.clusterDefinitionRef)\"",
-                    fix: "use one of: \(input.definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
+                problems.append(
+                    FieldError(
+                        field: "spec.componentSpecs[\(index)].componentDefRef",
+                        message: "Not found: \"\(component.componentDefRef)\" is not a component of ClusterDefinition \"\(cluster.spec.clusterDefinitionRef)\"",
+                        fix: "use one of: \(input.definition.spec.componentDefs.map(\.name).joined(separator: ", "))"))
                 continue
             }
             do {
@@ -90,11 +93,15 @@ public enum ClusterObjectsBuilder {
         var objects: [DesiredObject] = []
 
         let environment = environmentVariables(names: names, component: component.name, replicas: replicas)
-            .merging(KubeBlocksVariables.componentEntries(
-                names: names, component: component.name, componentDef: componentDef.name, replicas: replicas,
-                clusterUID: owner.uid)) { ours, _ in ours }
-        objects.append(try DesiredObject(CoreV1.ConfigMap(
-            data: environment, metadata: meta(names.environmentConfigMap(component.name), names, labels: labels, owner: owner))))
+            .merging(
+                KubeBlocksVariables.componentEntries(
+                    names: names, component: component.name, componentDef: componentDef.name, replicas: replicas,
+                    clusterUID: owner.uid)
+            ) { ours, _ in ours }
+        objects.append(
+            try DesiredObject(
+                CoreV1.ConfigMap(
+                    data: environment, metadata: meta(names.environmentConfigMap(component.name), names, labels: labels, owner: owner))))
 
         var renderedTemplates: [String: String] = [:]
         var problems: [FieldError] = []
@@ -103,21 +110,25 @@ public enum ClusterObjectsBuilder {
             for (position, spec) in templates.enumerated() {
                 let field = "spec.componentDefs[\(componentDef.name)].\(listName)[\(position)].templateRef"
                 guard let source = input.templates[ClusterBuildInput.templateKey(spec)] else {
-                    problems.append(FieldError(
-                        field: field, message: "Not found: ConfigMap \"\(ClusterBuildInput.templateKey(spec))\"",
-                        fix: "install the addon's ConfigMaps (kubectl apply -f deploy/addons/\(definitionType).yaml) or correct templateRef and namespace"))
+                    problems.append(
+                        FieldError(
+                            field: field, message: "Not found: ConfigMap \"\(ClusterBuildInput.templateKey(spec))\"",
+                            fix: "install the addon's ConfigMaps (kubectl apply -f deploy/addons/\(definitionType).yaml) or correct templateRef and namespace"))
                     continue
                 }
                 do {
                     let data = try TemplateRenderer.render(source.data ?? [:], variables: environment)
                     let configMapName = names.templateConfigMap(component.name, spec: spec.name)
                     renderedTemplates[configMapName] = data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
-                    objects.append(try DesiredObject(CoreV1.ConfigMap(
-                        data: data, metadata: meta(configMapName, names, labels: labels, owner: owner))))
+                    objects.append(
+                        try DesiredObject(
+                            CoreV1.ConfigMap(
+                                data: data, metadata: meta(configMapName, names, labels: labels, owner: owner))))
                 } catch let failure as TemplateRenderer.Failure {
-                    problems.append(FieldError(
-                        field: field, message: "Invalid value: ConfigMap \"\(ClusterBuildInput.templateKey(spec))\" \(failure)",
-                        fix: "correct the template's Mustache tags"))
+                    problems.append(
+                        FieldError(
+                            field: field, message: "Invalid value: ConfigMap \"\(ClusterBuildInput.templateKey(spec))\" \(failure)",
+                            fix: "correct the template's Mustache tags"))
                 }
             }
         }
@@ -151,8 +162,10 @@ public enum ClusterObjectsBuilder {
         if componentDef.workloadType == .stateless {
             var spec = AppsV1.DeploymentSpec(selector: selector, template: template)
             spec.replicas = replicas
-            objects.append(try DesiredObject(AppsV1.Deployment(
-                metadata: meta(names.workload(component.name), names, labels: labels, owner: owner), spec: spec)))
+            objects.append(
+                try DesiredObject(
+                    AppsV1.Deployment(
+                        metadata: meta(names.workload(component.name), names, labels: labels, owner: owner), spec: spec)))
         } else {
             podSpec.subdomain = nil
             var spec = AppsV1.StatefulSetSpec(selector: selector, template: template)
@@ -167,15 +180,19 @@ public enum ClusterObjectsBuilder {
                     metadata: MetaV1.ObjectMeta(labels: labels, name: claim.name), spec: claim.spec)
             }
             spec.volumeClaimTemplates = claims.isEmpty ? nil : claims
-            objects.append(try DesiredObject(AppsV1.StatefulSet(
-                metadata: meta(names.workload(component.name), names, labels: labels, owner: owner), spec: spec)))
+            objects.append(
+                try DesiredObject(
+                    AppsV1.StatefulSet(
+                        metadata: meta(names.workload(component.name), names, labels: labels, owner: owner), spec: spec)))
         }
 
         if replicas > 1 {
             let minimum: IntOrString = componentDef.workloadType == .consensus ? .string("51%") : .int(1)
-            objects.append(try DesiredObject(PolicyV1.PodDisruptionBudget(
-                metadata: meta(names.podDisruptionBudget(component.name), names, labels: labels, owner: owner),
-                spec: PolicyV1.PodDisruptionBudgetSpec(minAvailable: minimum, selector: selector))))
+            objects.append(
+                try DesiredObject(
+                    PolicyV1.PodDisruptionBudget(
+                        metadata: meta(names.podDisruptionBudget(component.name), names, labels: labels, owner: owner),
+                        spec: PolicyV1.PodDisruptionBudgetSpec(minAvailable: minimum, selector: selector))))
         }
         return objects
     }
@@ -218,8 +235,10 @@ public enum ClusterObjectsBuilder {
                 name: port.name, port: port.containerPort, protocol: port.protocol ?? "TCP",
                 targetPort: port.name.map(IntOrString.string) ?? .int(port.containerPort))
         }
-        objects.append(try DesiredObject(CoreV1.Service(
-            metadata: meta(names.headlessService(component.name), names, labels: labels, owner: owner), spec: headless)))
+        objects.append(
+            try DesiredObject(
+                CoreV1.Service(
+                    metadata: meta(names.headlessService(component.name), names, labels: labels, owner: owner), spec: headless)))
 
         let ports = componentDef.service?.ports ?? []
         guard !ports.isEmpty else { return objects }
@@ -243,9 +262,10 @@ public enum ClusterObjectsBuilder {
             objects.append(try service(names.readOnlyService(component.name), selector: secondaries, type: "ClusterIP", annotations: nil))
         }
         for extra in component.services ?? [] {
-            objects.append(try service(
-                names.extraService(component.name, extra.name), selector: primary,
-                type: (extra.serviceType ?? .clusterIP).rawValue, annotations: extra.annotations))
+            objects.append(
+                try service(
+                    names.extraService(component.name, extra.name), selector: primary,
+                    type: (extra.serviceType ?? .clusterIP).rawValue, annotations: extra.annotations))
         }
         return objects
     }

@@ -32,10 +32,11 @@ enum PodTemplateBuilder {
         var volumes = spec.volumes ?? []
         for template in (componentDef.configSpecs ?? []) + (componentDef.scriptSpecs ?? [])
         where !volumes.contains(where: { $0.name == template.volumeName }) {
-            volumes.append(CoreV1.Volume(
-                configMap: CoreV1.ConfigMapVolumeSource(
-                    defaultMode: template.defaultMode, name: names.templateConfigMap(component.name, spec: template.name)),
-                name: template.volumeName))
+            volumes.append(
+                CoreV1.Volume(
+                    configMap: CoreV1.ConfigMapVolumeSource(
+                        defaultMode: template.defaultMode, name: names.templateConfigMap(component.name, spec: template.name)),
+                    name: template.volumeName))
         }
         spec.volumes = volumes.isEmpty ? nil : volumes
 
@@ -77,13 +78,15 @@ enum PodTemplateBuilder {
         // Ahead of the container's own variables, so those can refer to ours as $(KB_POD_NAME); a name the
         // definition sets itself is left out, so the definition's value wins rather than being repeated.
         let own = Set((copy.env ?? []).map(\.name))
-        copy.env = kubeBlocks.filter { !own.contains($0.name) } + (copy.env ?? []).map { variable in
-            var variable = variable
-            if variable.valueFrom?.secretKeyRef?.name == credentialSecretPlaceholder {
-                variable.valueFrom?.secretKeyRef?.name = names.credentialSecret
+        copy.env =
+            kubeBlocks.filter { !own.contains($0.name) }
+            + (copy.env ?? []).map { variable in
+                var variable = variable
+                if variable.valueFrom?.secretKeyRef?.name == credentialSecretPlaceholder {
+                    variable.valueFrom?.secretKeyRef?.name = names.credentialSecret
+                }
+                return variable
             }
-            return variable
-        }
         copy.envFrom = copy.envFrom?.map { source in
             var source = source
             if source.secretRef?.name == credentialSecretPlaceholder { source.secretRef?.name = names.credentialSecret }

@@ -132,7 +132,8 @@ public struct ClusterReconciler: Reconciler {
         if !outcome.applied.isEmpty {
             logger.debug("applied", metadata: ["cluster": "\(names.namespace)/\(names.cluster)", "objects": "\(outcome.applied.joined(separator: ","))"])
         }
-        let problems = outcome.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        let problems =
+            outcome.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             + (await prune(observed.controlled, keeping: Set(desired.map(\.description)), names: names))
         if !problems.isEmpty {
             convergence.problem = problems.joined(separator: "; ")
@@ -148,7 +149,8 @@ public struct ClusterReconciler: Reconciler {
         var problems: [String] = []
         for (objectKey, object) in controlled.sorted(by: { $0.key < $1.key }) where !wanted.contains(objectKey) {
             do {
-                try await client.delete(object.kind, name: object.name, namespace: names.namespace,
+                try await client.delete(
+                    object.kind, name: object.name, namespace: names.namespace,
                     options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
                 logger.info("pruned", metadata: ["cluster": "\(names.namespace)/\(names.cluster)", "object": "\(objectKey)"])
             } catch let error as KubeAPIError where error.isNotFound {
@@ -168,10 +170,12 @@ public struct ClusterReconciler: Reconciler {
             await events.record(stored, type: .warning, reason: "EngineHookFailed", message: problems.joined(separator: "; "))
         }
         let refusals = desired.scaleIns.compactMapValues { if case .refused(let reason) = $0.step { reason } else { nil } }
-        let refusedBefore = Conditions.find(stored.status?.conditions, type: ClusterStatus.ConditionType.scaleIn.rawValue)?.reason
+        let refusedBefore =
+            Conditions.find(stored.status?.conditions, type: ClusterStatus.ConditionType.scaleIn.rawValue)?.reason
             == ClusterStatusCalculator.scaleInRefused
         if !refusals.isEmpty, !refusedBefore {
-            await events.record(stored, type: .warning, reason: ClusterStatusCalculator.scaleInRefused,
+            await events.record(
+                stored, type: .warning, reason: ClusterStatusCalculator.scaleInRefused,
                 message: refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
         return problems
@@ -232,11 +236,13 @@ public struct ClusterReconciler: Reconciler {
         let definitionName = cluster.spec.clusterDefinitionRef
         guard let definition = await caches.definitions.cache.get(name: definitionName) else {
             let installed = await caches.definitions.cache.list().compactMap(\.metadata?.name)
-            throw PreCheckFailure(message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" not found; "
-                + (installed.isEmpty ? "install an addon (kubectl apply -f deploy/addons/qdrant.yaml)" : "installed: \(installed.joined(separator: ", "))"))
+            throw PreCheckFailure(
+                message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" not found; "
+                    + (installed.isEmpty ? "install an addon (kubectl apply -f deploy/addons/qdrant.yaml)" : "installed: \(installed.joined(separator: ", "))"))
         }
         if definition.status?.phase == .unavailable {
-            throw PreCheckFailure(message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" is Unavailable: \(definition.status?.message ?? "see its status")")
+            throw PreCheckFailure(
+                message: "spec.clusterDefinitionRef: ClusterDefinition \"\(definitionName)\" is Unavailable: \(definition.status?.message ?? "see its status")")
         }
         let version = try await resolveVersion(of: cluster, definition: definitionName)
         let problems = cluster.validate(definition: definition, version: version)
@@ -265,17 +271,21 @@ public struct ClusterReconciler: Reconciler {
     func resolveVersion(of cluster: Cluster, definition: String) async throws -> ClusterVersion {
         if let reference = cluster.spec.clusterVersionRef, !reference.isEmpty {
             guard let version = await caches.versions.cache.get(name: reference) else {
-                throw PreCheckFailure(message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" not found; "
-                    + "available for \(definition): \(await versionNames(of: definition))")
+                throw PreCheckFailure(
+                    message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" not found; "
+                        + "available for \(definition): \(await versionNames(of: definition))")
             }
             if version.status?.phase == .unavailable {
-                throw PreCheckFailure(message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" is Unavailable: \(version.status?.message ?? "see its status")")
+                throw PreCheckFailure(
+                    message: "spec.clusterVersionRef: ClusterVersion \"\(reference)\" is Unavailable: \(version.status?.message ?? "see its status")")
             }
             return version
         }
         let defaults = await caches.versions.cache.list().filter { $0.spec.clusterDefinitionRef == definition && $0.isDefault }
         guard defaults.count == 1, let version = defaults.first else {
-            let reason = defaults.isEmpty ? "no ClusterVersion of \"\(definition)\" is marked default" : "several ClusterVersions of \"\(definition)\" are marked default"
+            let reason =
+                defaults.isEmpty
+                ? "no ClusterVersion of \"\(definition)\" is marked default" : "several ClusterVersions of \"\(definition)\" are marked default"
             throw PreCheckFailure(message: "spec.clusterVersionRef: \(reason); set clusterVersionRef to one of: \(await versionNames(of: definition))")
         }
         return version
@@ -299,8 +309,9 @@ public struct ClusterReconciler: Reconciler {
             }
             let pods = await caches.pods.list(
                 namespace: names.namespace, selector: LabelSelector(matching: names.componentSelector(component.name)))
-            observations.append(ComponentObservation(
-                name: component.name, desiredReplicas: component.replicas ?? 1, workload: workload, pods: pods))
+            observations.append(
+                ComponentObservation(
+                    name: component.name, desiredReplicas: component.replicas ?? 1, workload: workload, pods: pods))
         }
         return observations
     }

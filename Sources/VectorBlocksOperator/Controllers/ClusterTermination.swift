@@ -61,7 +61,8 @@ struct ClusterTermination: Sendable {
                 remaining.append("\(kind.kind)/\(name)")
                 guard object["metadata"]?["deletionTimestamp"] == nil else { continue }
                 do {
-                    try await client.delete(kind, name: name, namespace: names.namespace,
+                    try await client.delete(
+                        kind, name: name, namespace: names.namespace,
                         options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
                 } catch let error as KubeAPIError where error.isNotFound {
                     continue
@@ -79,7 +80,8 @@ struct ClusterTermination: Sendable {
     private func reportWaiting(for remaining: [String], of cluster: Cluster) async throws {
         var waiting = cluster.status ?? ClusterStatus()
         waiting.phase = .deleting
-        waiting.message = "terminationPolicy \(cluster.spec.terminationPolicy.rawValue): waiting for the API server to remove "
+        waiting.message =
+            "terminationPolicy \(cluster.spec.terminationPolicy.rawValue): waiting for the API server to remove "
             + remaining.joined(separator: ", ")
         try await status.publish(waiting, of: cluster)
     }
@@ -98,9 +100,11 @@ struct ClusterTermination: Sendable {
                 let kept = references.filter { $0["uid"]?.stringValue != uid }
                 _ = try await client.patch(
                     kind, name: name, namespace: names.namespace,
-                    patch: .merge(["metadata": [
-                        "ownerReferences": kept.isEmpty ? .null : .array(kept), "resourceVersion": .string(resourceVersion),
-                    ]]))
+                    patch: .merge([
+                        "metadata": [
+                            "ownerReferences": kept.isEmpty ? .null : .array(kept), "resourceVersion": .string(resourceVersion),
+                        ]
+                    ]))
             }
         }
     }
@@ -111,10 +115,12 @@ struct ClusterTermination: Sendable {
         do {
             _ = try await client.patch(
                 Cluster.self, name: name, namespace: cluster.metadata?.namespace,
-                patch: .merge(["metadata": [
-                    "finalizers": remaining.isEmpty ? .null : .array(remaining.map(JSONValue.string)),
-                    "resourceVersion": .string(resourceVersion),
-                ]]))
+                patch: .merge([
+                    "metadata": [
+                        "finalizers": remaining.isEmpty ? .null : .array(remaining.map(JSONValue.string)),
+                        "resourceVersion": .string(resourceVersion),
+                    ]
+                ]))
         } catch let error as KubeAPIError where error.isNotFound {
             return
         }

@@ -77,7 +77,8 @@ struct EngineHooks: Sendable {
                     try await adapter.componentReady(engine)
                 }
                 // A ready pod the engine did not answer for is asked about again on the next reconcile.
-                let answered = !adapter.reportsRoles
+                let answered =
+                    !adapter.reportsRoles
                     || engine.pods.filter(ClusterStatusCalculator.isReady).allSatisfy { roles[$0.metadata?.name ?? ""] != nil }
                 if answered { await observed.record(key, pods: engine.pods) }
             } catch {

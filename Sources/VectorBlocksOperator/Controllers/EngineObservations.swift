@@ -42,12 +42,13 @@ actor EngineObservations {
     }
 
     private static func states(_ pods: [CoreV1.Pod]) -> Set<PodState> {
-        Set(pods.map { pod in
-            let name = pod.metadata?.name ?? ""
-            return PodState(
-                name: name, uid: pod.metadata?.uid ?? "", ready: ClusterStatusCalculator.isReady(pod),
-                ip: pod.status?.podIP ?? "", role: pod.metadata?.labels?[ClusterNames.roleLabel] ?? "")
-        })
+        Set(
+            pods.map { pod in
+                let name = pod.metadata?.name ?? ""
+                return PodState(
+                    name: name, uid: pod.metadata?.uid ?? "", ready: ClusterStatusCalculator.isReady(pod),
+                    ip: pod.status?.podIP ?? "", role: pod.metadata?.labels?[ClusterNames.roleLabel] ?? "")
+            })
     }
 }
 
@@ -55,14 +56,17 @@ actor EngineObservations {
 /// how many engine calls a reconcile causes.
 struct EngineCallMetrics: Sendable {
     enum Hook: String {
-        case roles, componentReady = "component_ready", prepareScaleIn = "prepare_scale_in"
+        case roles
+        case componentReady = "component_ready"
+        case prepareScaleIn = "prepare_scale_in"
     }
 
     let factory: (any MetricsFactory)?
 
     func record(_ hook: Hook) {
         let dimensions = [("hook", hook.rawValue)]
-        let counter = factory.map { Counter(label: "vectorblocks_engine_calls_total", dimensions: dimensions, factory: $0) }
+        let counter =
+            factory.map { Counter(label: "vectorblocks_engine_calls_total", dimensions: dimensions, factory: $0) }
             ?? Counter(label: "vectorblocks_engine_calls_total", dimensions: dimensions)
         counter.increment()
     }

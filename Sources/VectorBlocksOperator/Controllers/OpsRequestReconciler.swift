@@ -45,7 +45,8 @@ public struct OpsRequestReconciler: Reconciler {
             return try await expire(ops)
         }
         guard let cluster else {
-            return try await fail(ops, reason: "ClusterNotFound",
+            return try await fail(
+                ops, reason: "ClusterNotFound",
                 message: "spec.clusterRef: Cluster \"\(ops.spec.clusterRef)\" not found in namespace \"\(namespace)\"; name an existing Cluster",
                 cluster: nil)
         }
@@ -84,7 +85,8 @@ public struct OpsRequestReconciler: Reconciler {
         if cluster.metadata?.annotations?[OpsRequestPlan.lockAnnotation] != name {
             // The oldest waiting request goes first, so requests run in the order they were made.
             if let earlier = await waiting(for: cluster).first, earlier.metadata?.name != name {
-                try await pending(ops, message: "waiting for OpsRequest \"\(earlier.metadata?.name ?? "")\", made earlier, on Cluster \"\(ops.spec.clusterRef)\"")
+                try await pending(
+                    ops, message: "waiting for OpsRequest \"\(earlier.metadata?.name ?? "")\", made earlier, on Cluster \"\(ops.spec.clusterRef)\"")
                 return .done
             }
             // Asked of the engine only when the request's turn has come, not on every look while it waits.
@@ -101,7 +103,8 @@ public struct OpsRequestReconciler: Reconciler {
         status.startTimestamp = status.startTimestamp ?? .now()
         status.progress = "0/\(OpsRequestPlan.target(ops, cluster: cluster))"
         var conditions = status.conditions ?? []
-        Conditions.set(&conditions, type: Self.validatedCondition, status: .true, reason: "ValidateOpsRequestPassed",
+        Conditions.set(
+            &conditions, type: Self.validatedCondition, status: .true, reason: "ValidateOpsRequestPassed",
             message: "the request fits Cluster \"\(ops.spec.clusterRef)\"", observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)
@@ -120,7 +123,8 @@ public struct OpsRequestReconciler: Reconciler {
         status.clusterGeneration = generation
         status.phase = .running
         var conditions = status.conditions ?? []
-        Conditions.set(&conditions, type: Self.progressingCondition, status: .true, reason: "\(ops.spec.type.rawValue)Started",
+        Conditions.set(
+            &conditions, type: Self.progressingCondition, status: .true, reason: "\(ops.spec.type.rawValue)Started",
             message: "Cluster \"\(ops.spec.clusterRef)\" is being changed", observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)
@@ -136,9 +140,11 @@ public struct OpsRequestReconciler: Reconciler {
             status.phase = .succeed
             status.completionTimestamp = .now()
             var conditions = status.conditions ?? []
-            Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "Completed",
+            Conditions.set(
+                &conditions, type: Self.progressingCondition, status: .false, reason: "Completed",
                 message: progress.message, observedGeneration: ops.metadata?.generation)
-            Conditions.set(&conditions, type: Self.succeedCondition, status: .true, reason: "OpsRequestSucceed",
+            Conditions.set(
+                &conditions, type: Self.succeedCondition, status: .true, reason: "OpsRequestSucceed",
                 message: progress.message, observedGeneration: ops.metadata?.generation)
             status.conditions = conditions
             try await publish(status, of: ops)
@@ -173,7 +179,8 @@ public struct OpsRequestReconciler: Reconciler {
         status.phase = .cancelled
         status.completionTimestamp = .now()
         var conditions = status.conditions ?? []
-        Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "Cancelled",
+        Conditions.set(
+            &conditions, type: Self.progressingCondition, status: .false, reason: "Cancelled",
             message: "the last configuration is restored", observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)
@@ -234,14 +241,19 @@ public struct OpsRequestReconciler: Reconciler {
         await caches.opsRequests.list(namespace: cluster.metadata?.namespace ?? "")
             .filter { $0.spec.clusterRef == cluster.metadata?.name && $0.metadata?.deletionTimestamp == nil }
             .filter { [nil, .pending].contains($0.status?.phase) }
-            .sorted { ($0.metadata?.creationTimestamp?.description ?? "", $0.metadata?.name ?? "") < ($1.metadata?.creationTimestamp?.description ?? "", $1.metadata?.name ?? "") }
+            .sorted {
+                ($0.metadata?.creationTimestamp?.description ?? "", $0.metadata?.name ?? "") < (
+                    $1.metadata?.creationTimestamp?.description ?? "", $1.metadata?.name ?? ""
+                )
+            }
     }
 
     private func pending(_ ops: OpsRequest, message: String) async throws {
         var status = ops.status ?? OpsRequestStatus()
         status.phase = .pending
         var conditions = status.conditions ?? []
-        Conditions.set(&conditions, type: Self.progressingCondition, status: .false, reason: "WaitForProgressing",
+        Conditions.set(
+            &conditions, type: Self.progressingCondition, status: .false, reason: "WaitForProgressing",
             message: message, observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)
@@ -253,10 +265,12 @@ public struct OpsRequestReconciler: Reconciler {
         status.completionTimestamp = .now()
         var conditions = status.conditions ?? []
         if reason == "ValidateFailed" {
-            Conditions.set(&conditions, type: Self.validatedCondition, status: .false, reason: reason, message: message,
+            Conditions.set(
+                &conditions, type: Self.validatedCondition, status: .false, reason: reason, message: message,
                 observedGeneration: ops.metadata?.generation)
         }
-        Conditions.set(&conditions, type: Self.failedCondition, status: .true, reason: reason, message: message,
+        Conditions.set(
+            &conditions, type: Self.failedCondition, status: .true, reason: reason, message: message,
             observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)

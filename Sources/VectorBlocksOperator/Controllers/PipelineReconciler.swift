@@ -80,8 +80,9 @@ public struct PipelineReconciler: Reconciler {
         var applyProblem: String?
         let clusters = await sinkClusters(of: pipeline, namespace: namespace)
         do {
-            let plan = try PipelineObjectsBuilder.plan(PipelineBuildInput(
-                pipeline: pipeline, images: images, sinkClusters: clusters, emuReplicas: scaling.replicas))
+            let plan = try PipelineObjectsBuilder.plan(
+                PipelineBuildInput(
+                    pipeline: pipeline, images: images, sinkClusters: clusters, emuReplicas: scaling.replicas))
             observation.sinkWaits = plan.sinkWaits
             // Without the source's Secret no worker can start; with a sink's credential missing, Emu cannot.
             var objects = plan.objects
@@ -150,7 +151,8 @@ public struct PipelineReconciler: Reconciler {
         let wanted = Set(desired.map(\.description))
         for (objectKey, object) in observed.controlled.sorted(by: { $0.key < $1.key }) where !wanted.contains(objectKey) {
             do {
-                try await client.delete(object.kind, name: object.name, namespace: names.namespace,
+                try await client.delete(
+                    object.kind, name: object.name, namespace: names.namespace,
                     options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
             } catch let error as KubeAPIError where error.isNotFound {
                 continue
@@ -204,7 +206,8 @@ public struct PipelineReconciler: Reconciler {
         if status.phase != stored.status?.phase, let phase = status.phase {
             let ready = Conditions.find(status.conditions, type: VectorPipelineStatus.ConditionType.ready.rawValue)
             let warning = phase == .failed || phase == .degraded || (phase == .pending && stored.status?.phase != nil)
-            await events.record(stored, type: warning ? .warning : .normal, reason: "Pipeline\(phase.rawValue)",
+            await events.record(
+                stored, type: warning ? .warning : .normal, reason: "Pipeline\(phase.rawValue)",
                 message: "phase \(stored.status?.phase?.rawValue ?? "none") → \(phase.rawValue): \(ready?.message ?? "")")
         } else if status.phase == .pending, let ready = Conditions.find(status.conditions, type: VectorPipelineStatus.ConditionType.ready.rawValue),
             ready.message != Conditions.find(stored.status?.conditions, type: ready.type)?.message
@@ -213,11 +216,15 @@ public struct PipelineReconciler: Reconciler {
             await events.record(stored, type: .warning, reason: ready.reason, message: ready.message)
         }
         if (status.deadLetters ?? 0) > (stored.status?.deadLetters ?? 0) {
-            await events.record(stored, type: .warning, reason: "MessagesDeadLettered",
-                message: "\((status.deadLetters ?? 0) - (stored.status?.deadLetters ?? 0)) new dead letters; the last error: \(status.lastDeadLetterError ?? "none recorded")")
+            await events.record(
+                stored, type: .warning, reason: "MessagesDeadLettered",
+                message:
+                    "\((status.deadLetters ?? 0) - (stored.status?.deadLetters ?? 0)) new dead letters; the last error: \(status.lastDeadLetterError ?? "none recorded")"
+            )
         }
         if let replicas = status.emuReplicas, let before = stored.status?.emuReplicas, replicas != before {
-            await events.record(stored, type: .normal, reason: "EmuScaled",
+            await events.record(
+                stored, type: .normal, reason: "EmuScaled",
                 message: "Emu \(before) → \(replicas) replicas for a backlog of \(status.backlog ?? 0)")
         }
         var body = try JSONValue(encoding: status)

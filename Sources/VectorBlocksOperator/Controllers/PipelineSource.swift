@@ -25,7 +25,8 @@ struct PipelineSource: Sendable {
             }
             return .success(String(decoding: data, as: UTF8.self))
         } catch let error as KubeAPIError where error.isNotFound {
-            return .failure(MissingSecret(message: "\(field): Secret \"\(reference.name)\" not found in \"\(namespace)\"; create it, the pipeline waits for it"))
+            return .failure(
+                MissingSecret(message: "\(field): Secret \"\(reference.name)\" not found in \"\(namespace)\"; create it, the pipeline waits for it"))
         }
     }
 
@@ -74,7 +75,10 @@ struct PipelineSource: Sendable {
         do {
             return .success(try await endpoint.withConnection(logger: logger) { try await body($0) })
         } catch {
-            return .failure(SourceUnreachable("spec.source.connectionSecretRef: the source database \(endpoint.host):\(endpoint.port)/\(endpoint.database) did not answer: \(Self.reason(error))"))
+            return .failure(
+                SourceUnreachable(
+                    "spec.source.connectionSecretRef: the source database \(endpoint.host):\(endpoint.port)/\(endpoint.database) did not answer: \(Self.reason(error))"
+                ))
         }
     }
 

@@ -25,12 +25,15 @@ struct PipelineTermination: Sendable {
         }
         // A pipeline whose source was never reached installed nothing there: its Pelican never ran (it is made only
         // once the Secret exists) or never connected, as the operator did not.
-        let neverReached = stored.status?.backfill == nil
+        let neverReached =
+            stored.status?.backfill == nil
             && !Conditions.isTrue(stored.status?.conditions, type: VectorPipelineStatus.ConditionType.captureInstalled.rawValue)
         if pipeline.spec.source.onDelete != .keep, neverReached,
-            case .failure = try await source.secretValue(pipeline.spec.source.connectionSecretRef, namespace: names.namespace, field: "spec.source.connectionSecretRef")
+            case .failure = try await source.secretValue(
+                pipeline.spec.source.connectionSecretRef, namespace: names.namespace, field: "spec.source.connectionSecretRef")
         {
-            await events.record(stored, type: .normal, reason: "SourceStateNotInstalled",
+            await events.record(
+                stored, type: .normal, reason: "SourceStateNotInstalled",
                 message: "the source database was never reached, so there is no trigger or state to remove")
         } else if pipeline.spec.source.onDelete != .keep {
             let removed = try await source.withSource(pipeline, namespace: names.namespace) { [logger] connection in
@@ -38,8 +41,10 @@ struct PipelineTermination: Sendable {
                     pipeline: names.sourceStateName, table: pipeline.spec.source.table, connection: connection, logger: logger)
             }
             if case .failure(let failure) = removed {
-                try await report(stored, reason: "SourceStateNotRemoved",
-                    message: "cannot remove the capture trigger and the pipeline's state: \(failure.message); restore access, or set spec.source.onDelete to Keep to leave them",
+                try await report(
+                    stored, reason: "SourceStateNotRemoved",
+                    message:
+                        "cannot remove the capture trigger and the pipeline's state: \(failure.message); restore access, or set spec.source.onDelete to Keep to leave them",
                     warning: true)
                 return .requeue(after: .seconds(10))
             }
@@ -66,7 +71,8 @@ struct PipelineTermination: Sendable {
 
     private func deleteIgnoringAbsence(_ kind: ResourceDescriptor, name: String, namespace: String) async throws {
         do {
-            try await client.delete(kind, name: name, namespace: namespace,
+            try await client.delete(
+                kind, name: name, namespace: namespace,
                 options: MetaV1.DeleteOptions(propagationPolicy: PropagationPolicy.background.rawValue))
         } catch let error as KubeAPIError where error.isNotFound {
             return
@@ -78,8 +84,10 @@ struct PipelineTermination: Sendable {
         let type = VectorPipelineStatus.ConditionType.ready.rawValue
         var conditions = stored.status?.conditions ?? []
         let previous = Conditions.find(conditions, type: type)
-        guard Conditions.set(&conditions, type: type, status: .false, reason: reason, message: message,
-            observedGeneration: stored.metadata?.generation), let name = stored.metadata?.name
+        guard
+            Conditions.set(
+                &conditions, type: type, status: .false, reason: reason, message: message,
+                observedGeneration: stored.metadata?.generation), let name = stored.metadata?.name
         else { return }
         if previous?.reason != reason {
             await events.record(stored, type: warning ? .warning : .normal, reason: reason, message: message)

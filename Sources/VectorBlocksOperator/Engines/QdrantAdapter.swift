@@ -81,9 +81,10 @@ public struct QdrantAdapter: EngineAdapter {
                 problems.append("\(name): \(error)")
             }
         }
-        throw Unanswered(message: staying.isEmpty
-            ? "no ready Qdrant pod among those that stay to ask about the cluster"
-            : "no Qdrant pod that stays answered: \(problems.joined(separator: "; "))")
+        throw Unanswered(
+            message: staying.isEmpty
+                ? "no ready Qdrant pod among those that stay to ask about the cluster"
+                : "no Qdrant pod that stays answered: \(problems.joined(separator: "; "))")
     }
 
     /// The ordinal of the pod a peer runs in, from its Raft URI `http://<workload>-<ordinal>.<headless>...:6335`.

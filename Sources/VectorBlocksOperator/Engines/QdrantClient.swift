@@ -95,9 +95,20 @@ struct QdrantClient: Sendable {
     }
 
     private struct CollectionClusterAnswer: Decodable {
-        struct Local: Decodable { var shardId: Int; var state: String }
-        struct Remote: Decodable { var shardId: Int; var peerId: UInt64; var state: String }
-        struct Transfer: Decodable { var shardId: Int; var from: UInt64; var to: UInt64 }
+        struct Local: Decodable {
+            var shardId: Int
+            var state: String
+        }
+        struct Remote: Decodable {
+            var shardId: Int
+            var peerId: UInt64
+            var state: String
+        }
+        struct Transfer: Decodable {
+            var shardId: Int
+            var from: UInt64
+            var to: UInt64
+        }
         var peerId: UInt64
         var localShards: [Local]
         var remoteShards: [Remote]
@@ -105,7 +116,11 @@ struct QdrantClient: Sendable {
     }
 
     private struct MoveShardOperation: Encodable {
-        struct Move: Encodable { var shardId: Int; var fromPeerId: UInt64; var toPeerId: UInt64 }
+        struct Move: Encodable {
+            var shardId: Int
+            var fromPeerId: UInt64
+            var toPeerId: UInt64
+        }
         var moveShard: Move
     }
 

@@ -68,7 +68,9 @@ public enum QdrantScaleInPlan: Sendable, Hashable {
         }
         if !inFlight.isEmpty {
             let first = inFlight[0]
-            return .wait("\(inFlight.count) shard transfer(s) in flight, such as shard \(first.1.shard) of collection \"\(first.0)\" from peer \(first.1.from) to \(first.1.to)")
+            return .wait(
+                "\(inFlight.count) shard transfer(s) in flight, such as shard \(first.1.shard) of collection \"\(first.0)\" from peer \(first.1.from) to \(first.1.to)"
+            )
         }
 
         var load: [UInt64: Int] = Dictionary(uniqueKeysWithValues: staying.map { ($0, 0) })
@@ -83,7 +85,9 @@ public enum QdrantScaleInPlan: Sendable, Hashable {
                 // One transfer per shard at a time, as Qdrant allows; the next call moves the shard's other replicas.
                 guard let (from, state) = peers.filter({ leaving.contains($0.key) }).min(by: { $0.key < $1.key }) else { continue }
                 guard state == "Active" else {
-                    return .wait("the replica of shard \(shard) of collection \"\(collection.name)\" on leaving peer \(from) is \(state); waiting for Qdrant to recover it")
+                    return .wait(
+                        "the replica of shard \(shard) of collection \"\(collection.name)\" on leaving peer \(from) is \(state); waiting for Qdrant to recover it"
+                    )
                 }
                 let candidates = staying.filter { peers[$0] == nil }
                 guard let target = candidates.min(by: { (load[$0] ?? 0, $0) < (load[$1] ?? 0, $1) }) else { continue }

@@ -26,25 +26,34 @@ public enum OpsRequestPlan {
             let field = spec.child("upgrade").child("clusterVersionRef").description
             if let version = versions.first(where: { $0.metadata?.name == upgrade.clusterVersionRef }) {
                 if version.spec.clusterDefinitionRef != cluster.spec.clusterDefinitionRef {
-                    errors.append(FieldError(field: field,
-                        message: "Invalid value: \"\(upgrade.clusterVersionRef)\": a version of \"\(version.spec.clusterDefinitionRef)\", not of \"\(cluster.spec.clusterDefinitionRef)\"",
-                        fix: "name a ClusterVersion of \(cluster.spec.clusterDefinitionRef)"))
+                    errors.append(
+                        FieldError(
+                            field: field,
+                            message:
+                                "Invalid value: \"\(upgrade.clusterVersionRef)\": a version of \"\(version.spec.clusterDefinitionRef)\", not of \"\(cluster.spec.clusterDefinitionRef)\"",
+                            fix: "name a ClusterVersion of \(cluster.spec.clusterDefinitionRef)"))
                 } else if version.status?.phase == .unavailable {
-                    errors.append(FieldError(field: field,
-                        message: "Invalid value: \"\(upgrade.clusterVersionRef)\": the ClusterVersion is Unavailable: \(version.status?.message ?? "")",
-                        fix: "fix the ClusterVersion or choose another"))
+                    errors.append(
+                        FieldError(
+                            field: field,
+                            message: "Invalid value: \"\(upgrade.clusterVersionRef)\": the ClusterVersion is Unavailable: \(version.status?.message ?? "")",
+                            fix: "fix the ClusterVersion or choose another"))
                 }
             } else {
                 let known = versions.filter { $0.spec.clusterDefinitionRef == cluster.spec.clusterDefinitionRef }.compactMap(\.metadata?.name)
-                errors.append(FieldError(field: field, message: "Not found: ClusterVersion \"\(upgrade.clusterVersionRef)\"",
-                    fix: "use one of: \(known.isEmpty ? "none installed" : known.joined(separator: ", "))"))
+                errors.append(
+                    FieldError(
+                        field: field, message: "Not found: ClusterVersion \"\(upgrade.clusterVersionRef)\"",
+                        fix: "use one of: \(known.isEmpty ? "none installed" : known.joined(separator: ", "))"))
             }
         }
         if ops.spec.type == .start, cluster.metadata?.annotations?[stoppedReplicasAnnotation] == nil,
             cluster.spec.componentSpecs.allSatisfy({ ($0.replicas ?? 1) > 0 })
         {
-            errors.append(FieldError(field: "spec.type", message: "Invalid value: \"Start\": Cluster \"\(cluster.metadata?.name ?? "")\" is not stopped",
-                fix: "Start only a Cluster that a Stop request stopped"))
+            errors.append(
+                FieldError(
+                    field: "spec.type", message: "Invalid value: \"Start\": Cluster \"\(cluster.metadata?.name ?? "")\" is not stopped",
+                    fix: "Start only a Cluster that a Stop request stopped"))
         }
         return errors
     }
@@ -240,9 +249,11 @@ extension OpsRequestPlan {
             if ops.spec.type == .restart {
                 complete = complete && restarted(observation.statefulSet, stamp: stamp, replicas: replicas)
             }
-            complete = complete && grownClaims(ops, component: component, names: names).allSatisfy { claim in
-                observation.claimCapacities[claim.name].map { $0 >= claim.storage } == true
-            }
+            complete =
+                complete
+                && grownClaims(ops, component: component, names: names).allSatisfy { claim in
+                    observation.claimCapacities[claim.name].map { $0 >= claim.storage } == true
+                }
             for service in loadBalancers(ops, component: component, names: names) {
                 if let address = observation.loadBalancers[service] { addresses.append("\(service): \(address)") } else { complete = false }
             }

@@ -50,9 +50,11 @@ public enum PipelineObjectsBuilder {
     public static func plan(_ input: PipelineBuildInput) throws(PipelineBuildError) -> PipelinePlan {
         let pipeline = input.pipeline
         guard let name = pipeline.metadata?.name, let namespace = pipeline.metadata?.namespace, let uid = pipeline.metadata?.uid else {
-            throw PipelineBuildError(problems: [FieldError(
-                field: "metadata", message: "Required value: the VectorPipeline has no name, namespace or uid",
-                fix: "build from a VectorPipeline read from the API server")])
+            throw PipelineBuildError(problems: [
+                FieldError(
+                    field: "metadata", message: "Required value: the VectorPipeline has no name, namespace or uid",
+                    fix: "build from a VectorPipeline read from the API server")
+            ])
         }
         var problems = pipeline.validate()
         let names = PipelineNames(pipeline: name, namespace: namespace)
@@ -64,14 +66,17 @@ public enum PipelineObjectsBuilder {
             kind: VectorPipeline.descriptor.kind, name: name, uid: uid)
         do {
             var objects: [DesiredObject] = [
-                try DesiredObject(CoreV1.ServiceAccount(
-                    automountServiceAccountToken: false, metadata: meta(names.serviceAccount, names, worker: nil, owner: owner))),
-                try DesiredObject(CoreV1.ConfigMap(
-                    data: settings(pipeline, names: names), metadata: meta(names.settingsConfigMap, names, worker: nil, owner: owner))),
-                try DesiredObject(deployment(
-                    names.pelicanDeployment, worker: "pelican", replicas: pelicanReplicas, image: input.images.pelican,
-                    pullPolicy: input.images.pullPolicy, args: payloadArgs(pipeline),
-                    env: sharedEnv(pipeline), names: names, owner: owner)),
+                try DesiredObject(
+                    CoreV1.ServiceAccount(
+                        automountServiceAccountToken: false, metadata: meta(names.serviceAccount, names, worker: nil, owner: owner))),
+                try DesiredObject(
+                    CoreV1.ConfigMap(
+                        data: settings(pipeline, names: names), metadata: meta(names.settingsConfigMap, names, worker: nil, owner: owner))),
+                try DesiredObject(
+                    deployment(
+                        names.pelicanDeployment, worker: "pelican", replicas: pelicanReplicas, image: input.images.pelican,
+                        pullPolicy: input.images.pullPolicy, args: payloadArgs(pipeline),
+                        env: sharedEnv(pipeline), names: names, owner: owner)),
                 try DesiredObject(metricsService(names, owner: owner)),
             ]
             if sinks.waits.isEmpty {
@@ -134,8 +139,10 @@ public enum PipelineObjectsBuilder {
     }
 
     static func secretEnv(_ name: String, _ reference: SecretKeyRef) -> CoreV1.EnvVar {
-        CoreV1.EnvVar(name: name, valueFrom: CoreV1.EnvVarSource(
-            secretKeyRef: CoreV1.SecretKeySelector(key: reference.key, name: reference.name)))
+        CoreV1.EnvVar(
+            name: name,
+            valueFrom: CoreV1.EnvVarSource(
+                secretKeyRef: CoreV1.SecretKeySelector(key: reference.key, name: reference.name)))
     }
 
     static func sharedEnv(_ pipeline: VectorPipeline) -> [CoreV1.EnvVar] {
@@ -158,7 +165,9 @@ public enum PipelineObjectsBuilder {
     static let resources = CoreV1.ResourceRequirements(requests: ["cpu": Quantity(milli: 100), "memory": Quantity(bytes: 128 << 20)])
 
     /// `mode: CPU`: an HPA on Emu, its cooldowns as stabilisation windows; it owns Emu's replicas.
-    static func cpuAutoscaler(_ scaling: VectorPipelineSpec.Scaling, names: PipelineNames, owner: MetaV1.OwnerReference)
+    static func cpuAutoscaler(
+        _ scaling: VectorPipelineSpec.Scaling, names: PipelineNames, owner: MetaV1.OwnerReference
+    )
         -> AutoscalingV2.HorizontalPodAutoscaler
     {
         let target = AutoscalingV2.MetricTarget(averageUtilization: scaling.targetCPUUtilizationPercentage ?? 70, type: "Utilization")

@@ -59,28 +59,32 @@ public struct PipelineSinkWiring: Sendable, Hashable {
         var pgvectorDatabase: (index: Int, identity: String)?
         let metrics = Set(sinks.map { $0.metric ?? .cosine })
         if metrics.count > 1 {
-            wiring.problems.append(FieldError(
-                field: path.description, message: "Invalid value: the sinks use the metrics \(metrics.map(\.rawValue).sorted().joined(separator: ", "))",
-                fix: "give every sink of a pipeline the same metric (Emu embeds once for all of them), or make a pipeline per metric"))
+            wiring.problems.append(
+                FieldError(
+                    field: path.description, message: "Invalid value: the sinks use the metrics \(metrics.map(\.rawValue).sorted().joined(separator: ", "))",
+                    fix: "give every sink of a pipeline the same metric (Emu embeds once for all of them), or make a pipeline per metric"))
         }
         for (index, sink) in sinks.enumerated() {
             let field = path.index(index)
             switch sink.kind {
             case .qdrant:
                 if let first = qdrantSink {
-                    wiring.problems.append(FieldError(
-                        field: field.description, message: "Invalid value: a second Qdrant sink (sinks[\(first)] is one)",
-                        fix: "Emu writes one Qdrant collection per pipeline: make a second pipeline for this one"))
+                    wiring.problems.append(
+                        FieldError(
+                            field: field.description, message: "Invalid value: a second Qdrant sink (sinks[\(first)] is one)",
+                            fix: "Emu writes one Qdrant collection per pipeline: make a second pipeline for this one"))
                     continue
                 }
                 qdrantSink = index
             case .pgvector:
-                let identity = sink.clusterRef.map { "cluster:\($0.namespace ?? namespace)/\($0.name)" }
+                let identity =
+                    sink.clusterRef.map { "cluster:\($0.namespace ?? namespace)/\($0.name)" }
                     ?? "endpoint:\(sink.endpoint?.url ?? "")|\(sink.endpoint?.credentialsSecretRef.map { "\($0.name)/\($0.key)" } ?? "")"
                 if let first = pgvectorDatabase, first.identity != identity {
-                    wiring.problems.append(FieldError(
-                        field: field.description, message: "Invalid value: a pgvector sink in another database than sinks[\(first.index)]'s",
-                        fix: "Emu writes the pgvector tables of one database per pipeline: use that database, or make a second pipeline"))
+                    wiring.problems.append(
+                        FieldError(
+                            field: field.description, message: "Invalid value: a pgvector sink in another database than sinks[\(first.index)]'s",
+                            fix: "Emu writes the pgvector tables of one database per pipeline: use that database, or make a second pipeline"))
                     continue
                 }
                 let isFirst = pgvectorDatabase == nil
@@ -109,34 +113,42 @@ public struct PipelineSinkWiring: Sendable, Hashable {
     ) {
         let referenceField = field.child("clusterRef")
         if let other = reference.namespace, other != namespace {
-            problems.append(FieldError(
-                field: referenceField.child("namespace").description,
-                message: "Invalid value: \"\(other)\": the pipeline's pods can read only Secrets of their own namespace \"\(namespace)\"",
-                fix: "create the pipeline in \"\(other)\", or leave clusterRef.namespace unset for a Cluster of this namespace"))
+            problems.append(
+                FieldError(
+                    field: referenceField.child("namespace").description,
+                    message: "Invalid value: \"\(other)\": the pipeline's pods can read only Secrets of their own namespace \"\(namespace)\"",
+                    fix: "create the pipeline in \"\(other)\", or leave clusterRef.namespace unset for a Cluster of this namespace"))
             return
         }
         guard let observation else {
-            waits.append(SinkWait(
-                sink: sink.name, reason: "ClusterNotFound",
-                message: "\(referenceField.child("name")): Cluster \"\(reference.name)\" not found in \"\(namespace)\"; the pipeline waits for it"))
+            waits.append(
+                SinkWait(
+                    sink: sink.name, reason: "ClusterNotFound",
+                    message: "\(referenceField.child("name")): Cluster \"\(reference.name)\" not found in \"\(namespace)\"; the pipeline waits for it"))
             return
         }
         if let type = observation.definitionType, let wanted = Self.definitionTypes[sink.kind], type != wanted {
-            problems.append(FieldError(
-                field: referenceField.child("name").description,
-                message: "Invalid value: \"\(reference.name)\" is a \(type) Cluster, not a \(wanted) one",
-                fix: "name a \(wanted) Cluster, or set the sink's kind to match"))
+            problems.append(
+                FieldError(
+                    field: referenceField.child("name").description,
+                    message: "Invalid value: \"\(reference.name)\" is a \(type) Cluster, not a \(wanted) one",
+                    fix: "name a \(wanted) Cluster, or set the sink's kind to match"))
             return
         }
         let credential = ClusterNames(cluster: reference.name, namespace: namespace).credentialSecret
         let missing = (Self.requiredCredentialKeys[sink.kind] ?? []).filter { observation.credentialKeys?.contains($0) != true }
         guard observation.phase == .running, missing.isEmpty else {
-            let what = observation.credentialKeys == nil
+            let what =
+                observation.credentialKeys == nil
                 ? "its Secret \"\(credential)\" does not exist yet"
-                : missing.isEmpty ? "it is \(observation.phase?.rawValue ?? "not Running yet")" : "its Secret \"\(credential)\" lacks \(missing.joined(separator: ", "))"
-            waits.append(SinkWait(
-                sink: sink.name, reason: "ClusterNotReady",
-                message: "\(referenceField.child("name")): Cluster \"\(reference.name)\" is not ready to write to: \(what); the pipeline waits until it is Running"))
+                : missing.isEmpty
+                    ? "it is \(observation.phase?.rawValue ?? "not Running yet")" : "its Secret \"\(credential)\" lacks \(missing.joined(separator: ", "))"
+            waits.append(
+                SinkWait(
+                    sink: sink.name, reason: "ClusterNotReady",
+                    message:
+                        "\(referenceField.child("name")): Cluster \"\(reference.name)\" is not ready to write to: \(what); the pipeline waits until it is Running"
+                ))
             return
         }
         credentialDigests[sink.name] = observation.credentialDigest
@@ -168,8 +180,9 @@ public struct PipelineSinkWiring: Sendable, Hashable {
             if let secret { env.append(CoreV1.EnvVar(name: "QDRANT_API_KEY", valueFrom: secret)) }
         case .pgvector:
             // The Secret holds the whole URI with its password; without one the URL carries no password.
-            env.append(secret.map { CoreV1.EnvVar(name: "VECTORSYNC_PGVECTOR_URL", valueFrom: $0) }
-                ?? CoreV1.EnvVar(name: "VECTORSYNC_PGVECTOR_URL", value: endpoint.url))
+            env.append(
+                secret.map { CoreV1.EnvVar(name: "VECTORSYNC_PGVECTOR_URL", valueFrom: $0) }
+                    ?? CoreV1.EnvVar(name: "VECTORSYNC_PGVECTOR_URL", value: endpoint.url))
         }
     }
 }

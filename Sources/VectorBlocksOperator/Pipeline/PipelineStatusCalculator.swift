@@ -53,7 +53,8 @@ public enum PipelineStatusCalculator {
         var status = pipeline.status ?? VectorPipelineStatus()
         var conditions = status.conditions ?? []
         func set(_ type: Condition, _ value: Bool, _ reason: String, _ message: String) {
-            Conditions.set(&conditions, type: type.rawValue, status: value ? .true : .false, reason: reason, message: message,
+            Conditions.set(
+                &conditions, type: type.rawValue, status: value ? .true : .false, reason: reason, message: message,
                 observedGeneration: generation, now: now)
         }
         status.observedGeneration = generation
@@ -80,16 +81,19 @@ public enum PipelineStatusCalculator {
             set(.sourceReady, true, "Connected", "the source database answers")
         }
         let captured = report?.captureInstalled == true
-        set(.captureInstalled, captured, captured ? "TriggerInstalled" : "WaitingForPelican",
+        set(
+            .captureInstalled, captured, captured ? "TriggerInstalled" : "WaitingForPelican",
             captured ? "the capture trigger is on \(pipeline.spec.source.table)" : "Pelican installs the capture trigger once it runs")
 
         let sinkProblems = observation.sinkWaits.map(\.message) + (observation.sourceSecretMissing ? [] : observation.missingSecrets)
-        set(.sinksReady, sinkProblems.isEmpty, sinkProblems.isEmpty ? "SinksReady" : (observation.sinkWaits.first?.reason ?? "SecretNotFound"),
+        set(
+            .sinksReady, sinkProblems.isEmpty, sinkProblems.isEmpty ? "SinksReady" : (observation.sinkWaits.first?.reason ?? "SecretNotFound"),
             sinkProblems.isEmpty ? "every sink can be written" : sinkProblems.joined(separator: "; "))
 
         let backfillWanted = pipeline.spec.source.backfill ?? true
         let backfillDone = !backfillWanted || report?.backfillDone == true
-        set(.backfillComplete, backfillDone, backfillWanted ? (backfillDone ? "BackfillComplete" : "Backfilling") : "BackfillDisabled",
+        set(
+            .backfillComplete, backfillDone, backfillWanted ? (backfillDone ? "BackfillComplete" : "Backfilling") : "BackfillDisabled",
             backfillWanted ? "\(report?.backfilledRows ?? 0) rows queued of about \(report?.tableRows ?? 0)" : "spec.source.backfill is false")
 
         if let report {
@@ -114,7 +118,9 @@ public enum PipelineStatusCalculator {
         if ready {
             (readyReason, readyMessage) = ("Ready", backfillDone ? "changes stream into every sink" : "backfilling")
         } else if !sourceReady {
-            (readyReason, readyMessage) = ("SourceNotReady", conditions.first { $0.type == Condition.sourceReady.rawValue }?.message ?? "the source is not checked yet")
+            (readyReason, readyMessage) = (
+                "SourceNotReady", conditions.first { $0.type == Condition.sourceReady.rawValue }?.message ?? "the source is not checked yet"
+            )
         } else if !sinkProblems.isEmpty {
             (readyReason, readyMessage) = ("SinksNotReady", sinkProblems.joined(separator: "; "))
         } else if !workersAvailable {

@@ -6,7 +6,8 @@ extension Addon {
     public static let pgvector = Addon(
         name: "pgvector", summary: "PostgreSQL with the pgvector extension, a primary and streaming hot standbys.",
         appVersion: "17", chartVersion: "0.1.0",
-        images: [AddonImage(valuesKey: "image", registry: "docker.io", repository: "pgvector/pgvector", tag: "pg17")], keywords: ["postgresql", "pgvector", "vector", "database", "vectorblocks"], build: PgvectorAddon.objects)
+        images: [AddonImage(valuesKey: "image", registry: "docker.io", repository: "pgvector/pgvector", tag: "pg17")],
+        keywords: ["postgresql", "pgvector", "vector", "database", "vectorblocks"], build: PgvectorAddon.objects)
 }
 
 enum PgvectorAddon {
@@ -97,17 +98,21 @@ enum PgvectorAddon {
                     ClusterComponentDefinition(
                         name: "postgresql", description: "PostgreSQL with pgvector: ordinal 0 starts as primary, the others stream from it.",
                         workloadType: .replication, characterType: "postgresql",
-                        configSpecs: [ComponentTemplateSpec(
-                            name: "pgvector-config", templateRef: configConfigMap, namespace: parameters.namespace,
-                            volumeName: "pgvector-config", defaultMode: 0o444)],
-                        scriptSpecs: [ComponentTemplateSpec(
-                            name: "pgvector-scripts", templateRef: scriptsConfigMap, namespace: parameters.namespace,
-                            volumeName: "scripts", defaultMode: 0o555)],
+                        configSpecs: [
+                            ComponentTemplateSpec(
+                                name: "pgvector-config", templateRef: configConfigMap, namespace: parameters.namespace,
+                                volumeName: "pgvector-config", defaultMode: 0o444)
+                        ],
+                        scriptSpecs: [
+                            ComponentTemplateSpec(
+                                name: "pgvector-scripts", templateRef: scriptsConfigMap, namespace: parameters.namespace,
+                                volumeName: "scripts", defaultMode: 0o555)
+                        ],
                         podSpec: podSpec,
                         service: ServiceSpec(ports: [
-                            CoreV1.ServicePort(name: "tcp-postgresql", port: 5432, protocol: "TCP", targetPort: .string("tcp-postgresql")),
+                            CoreV1.ServicePort(name: "tcp-postgresql", port: 5432, protocol: "TCP", targetPort: .string("tcp-postgresql"))
                         ]),
-                        volumeTypes: [VolumeTypeSpec(name: "data", type: .data)]),
+                        volumeTypes: [VolumeTypeSpec(name: "data", type: .data)])
                 ],
                 connectionCredential: [
                     "username": "postgres",
@@ -121,9 +126,11 @@ enum PgvectorAddon {
                 annotations: [VectorBlocksAPI.defaultClusterVersionAnnotation: "true"], labels: labels, name: parameters.clusterVersionName),
             spec: ClusterVersionSpec(
                 clusterDefinitionRef: "pgvector",
-                componentVersions: [ClusterComponentVersion(
-                    componentDefRef: "postgresql",
-                    versionsContext: VersionsContext(containers: [CoreV1.Container(image: parameters.image("image"), name: "postgresql")]))]))
+                componentVersions: [
+                    ClusterComponentVersion(
+                        componentDefRef: "postgresql",
+                        versionsContext: VersionsContext(containers: [CoreV1.Container(image: parameters.image("image"), name: "postgresql")]))
+                ]))
         return AddonObjects(configMaps: [scripts, config], definition: definition, version: version)
     }
 }

@@ -110,19 +110,23 @@ enum QdrantAddon {
                     ClusterComponentDefinition(
                         name: "qdrant", description: "Qdrant peers: REST on 6333, gRPC on 6334, Raft on 6335 (never exposed).",
                         workloadType: .stateful, characterType: "qdrant",
-                        configSpecs: [ComponentTemplateSpec(
-                            name: "qdrant-config", templateRef: configConfigMap, namespace: parameters.namespace,
-                            volumeName: "qdrant-config", defaultMode: 0o444)],
-                        scriptSpecs: [ComponentTemplateSpec(
-                            name: "qdrant-scripts", templateRef: scriptsConfigMap, namespace: parameters.namespace,
-                            volumeName: "scripts", defaultMode: 0o555)],
+                        configSpecs: [
+                            ComponentTemplateSpec(
+                                name: "qdrant-config", templateRef: configConfigMap, namespace: parameters.namespace,
+                                volumeName: "qdrant-config", defaultMode: 0o444)
+                        ],
+                        scriptSpecs: [
+                            ComponentTemplateSpec(
+                                name: "qdrant-scripts", templateRef: scriptsConfigMap, namespace: parameters.namespace,
+                                volumeName: "scripts", defaultMode: 0o555)
+                        ],
                         monitor: MonitorConfig(builtIn: false, exporterConfig: .init(scrapePort: .string("http"), scrapePath: "/metrics")),
                         podSpec: podSpec,
                         service: ServiceSpec(ports: [
                             CoreV1.ServicePort(name: "http", port: 6333, protocol: "TCP", targetPort: .string("http")),
                             CoreV1.ServicePort(name: "grpc", port: 6334, protocol: "TCP", targetPort: .string("grpc")),
                         ]),
-                        volumeTypes: [VolumeTypeSpec(name: "data", type: .data)]),
+                        volumeTypes: [VolumeTypeSpec(name: "data", type: .data)])
                 ],
                 connectionCredential: [
                     // Qdrant has no users; the password and the API key are the same random secret.
@@ -139,11 +143,13 @@ enum QdrantAddon {
                 annotations: [VectorBlocksAPI.defaultClusterVersionAnnotation: "true"], labels: labels, name: parameters.clusterVersionName),
             spec: ClusterVersionSpec(
                 clusterDefinitionRef: "qdrant",
-                componentVersions: [ClusterComponentVersion(
-                    componentDefRef: "qdrant",
-                    versionsContext: VersionsContext(
-                        initContainers: [CoreV1.Container(image: parameters.image("tools"), name: "qdrant-tools")],
-                        containers: [CoreV1.Container(image: parameters.image("image"), name: "qdrant")]))]))
+                componentVersions: [
+                    ClusterComponentVersion(
+                        componentDefRef: "qdrant",
+                        versionsContext: VersionsContext(
+                            initContainers: [CoreV1.Container(image: parameters.image("tools"), name: "qdrant-tools")],
+                            containers: [CoreV1.Container(image: parameters.image("image"), name: "qdrant")]))
+                ]))
         return AddonObjects(configMaps: [scripts, config], definition: definition, version: version)
     }
 }

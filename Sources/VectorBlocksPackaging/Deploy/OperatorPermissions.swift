@@ -41,6 +41,6 @@ public enum OperatorPermissions {
     public static let namespaceRules: [RbacV1.PolicyRule] = [
         RbacV1.PolicyRule(
             apiGroups: ["coordination.k8s.io"], resources: ["leases"],
-            verbs: ["get", "list", "watch", "create", "update", "patch"]),
+            verbs: ["get", "list", "watch", "create", "update", "patch"])
     ]
 }
