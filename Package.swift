@@ -250,7 +250,7 @@ let package = Package(
             name: "VectorBlocksOperatorTests",
             dependencies: [
                 "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport",
-                "VectorSync",
+                "VectorSync", "PipelineFixtures",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -334,7 +334,10 @@ let package = Package(
         ),
         .target(
             name: "PipelineFixtures",
-            dependencies: ["VectorSync", "KubeSim", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VectorSync", "KubeSim", "KubeKit", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/PipelineFixtures"
         ),
         .testTarget(

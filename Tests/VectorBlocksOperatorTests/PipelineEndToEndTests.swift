@@ -2,6 +2,7 @@ import Foundation
 import KubeKit
 import KubeSim
 import OperatorKit
+import PipelineFixtures
 import TestSupport
 import Testing
 import VectorBlocksAPI

@@ -158,26 +158,8 @@ struct ContainerEnvironment: Sendable, Equatable {
         return values
     }
 
-    /// Kubernetes' `$(VAR)` expansion: a defined VAR is replaced, `$$` is a literal `$`, anything else stays as written.
     static func expand(_ text: String, with variables: [String: String]) -> String {
-        var result = ""
-        var rest = Substring(text)
-        while let dollar = rest.firstIndex(of: "$") {
-            result += rest[..<dollar]
-            let after = rest.index(after: dollar)
-            if after < rest.endIndex, rest[after] == "$" {
-                result += "$"
-                rest = rest[rest.index(after: after)...]
-            } else if after < rest.endIndex, rest[after] == "(", let close = rest[after...].firstIndex(of: ")") {
-                let name = String(rest[rest.index(after: after)..<close])
-                result += variables[name] ?? "$(\(name))"
-                rest = rest[rest.index(after: close)...]
-            } else {
-                result += "$"
-                rest = rest[after...]
-            }
-        }
-        return result + rest
+        VariableExpansion.expand(text, with: variables)
     }
 }
 
