@@ -111,6 +111,41 @@ struct KbctlTests {
         }
     }
 
+    @Test("list-events selects by involvedObject: a Cluster's own, its pods', none of vectors-prod's")
+    func eventsAreSelectedByInvolvedObject() async throws {
+        try await withKubeSim(workloads: false) { _, client in
+            try await installVectorBlocksCRDs(client)
+            let session = Session(client: client, namespace: "default")
+            try await session.enableAddon("qdrant")
+            var clusters: [String: Cluster] = [:]
+            for name in ["vectors", "vectors-prod"] {
+                clusters[name] = try await session.createCluster(
+                    ClusterCreation(name: name, namespace: "default", definition: "qdrant", terminationPolicy: "Delete"))
+            }
+            let pod = try await client.create(
+                CoreV1.Pod(
+                    metadata: .init(labels: ["app.kubernetes.io/instance": "vectors-prod"], name: "vectors-prod-qdrant-0", namespace: "default"),
+                    spec: .init(containers: [.init(image: "qdrant/qdrant:v1.12.5", name: "qdrant")])))
+            func event(_ name: String, about object: CoreV1.ObjectReference, reason: String) async throws {
+                _ = try await client.create(
+                    CoreV1.Event(
+                        involvedObject: object, lastTimestamp: .now(), message: "about \(object.name ?? "")",
+                        metadata: .init(name: name, namespace: "default"), reason: reason, type: "Normal"))
+            }
+            for (name, cluster) in clusters {
+                let reference = CoreV1.ObjectReference(kind: "Cluster", name: name, namespace: "default", uid: cluster.metadata?.uid)
+                try await event("\(name).1", about: reference, reason: "Reconciled-\(name)")
+            }
+            try await event(
+                "pod.1", about: .init(kind: "Pod", name: pod.metadata?.name, namespace: "default", uid: pod.metadata?.uid), reason: "Started-prod-pod")
+            let forVectors = try await session.listEvents(of: "vectors")
+            #expect(forVectors.contains("Reconciled-vectors") && !forVectors.contains("Reconciled-vectors-prod"), "\(forVectors)")
+            #expect(!forVectors.contains("Started-prod-pod"), "\(forVectors)")
+            let forProd = try await session.listEvents(of: "vectors-prod")
+            #expect(forProd.contains("Reconciled-vectors-prod") && forProd.contains("Started-prod-pod"), "\(forProd)")
+        }
+    }
+
     @Test func installAndUninstallTheOperator() async throws {
         try await withKubeSim(workloads: true) { _, client in
             let session = Session(client: client, namespace: "default")
