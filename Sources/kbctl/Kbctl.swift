@@ -24,6 +24,20 @@ struct Kbctl: AsyncParsableCommand {
               kbctl cluster expose vectors --type vpc --enable true
             """,
         subcommands: [InstallCommand.self, UninstallCommand.self, ClusterCommand.self, PipelineCommand.self, AddonCommand.self])
+
+    /// Global flags may come before the subcommand (`kbctl --kubeconfig F cluster list`), as with kubectl.
+    static func main() async {
+        do {
+            var command = try parseAsRoot(GlobalFlags.hoisted(Array(CommandLine.arguments.dropFirst())))
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// The options every command takes, as kubectl names them.

@@ -229,6 +229,19 @@ struct KbctlTests {
         #expect(help.status == 0 && help.output.contains("kbctl cluster hscale vectors --components qdrant --replicas 5"))
         let badFormat = try await run(kbctl, ["cluster", "list", "-o", "xml", "--kubeconfig", path])
         #expect(badFormat.status != 0 && badFormat.output.contains("-o \"xml\" is not one of table, wide, yaml, json"), "\(badFormat.output)")
+        // Global flags before the subcommand, as kubectl takes them.
+        let globalsFirst = try await run(kbctl, ["--kubeconfig", path, "-n", "team-a", "cluster", "list"])
+        #expect(globalsFirst.status == 1 && globalsFirst.output.contains("error: no cluster reachable"), "\(globalsFirst.output)")
+        let formatFirst = try await run(kbctl, ["-o=xml", "--kubeconfig=\(path)", "cluster", "list"])
+        #expect(formatFirst.output.contains("-o \"xml\" is not one of table, wide, yaml, json"), "\(formatFirst.output)")
+    }
+
+    @Test("global flags written before the subcommand move behind it, values and `=` forms alike, never past `--`")
+    func globalFlagsAreHoisted() {
+        #expect(GlobalFlags.hoisted(["--kubeconfig", "k", "cluster", "list"]) == ["cluster", "list", "--kubeconfig", "k"])
+        #expect(GlobalFlags.hoisted(["-n", "a", "-o=yaml", "cluster", "describe", "v"]) == ["cluster", "describe", "v", "-n", "a", "-o=yaml"])
+        #expect(GlobalFlags.hoisted(["cluster", "list", "-n", "a"]) == ["cluster", "list", "-n", "a"])
+        #expect(GlobalFlags.hoisted(["--context", "c", "x", "--", "-n"]) == ["x", "--context", "c", "--", "-n"])
     }
 }
 
