@@ -143,41 +143,53 @@ extension Session {
         return text
     }
 
-    /// Events about the Cluster, its OpsRequests and the objects it owns (labelled with its instance), matched by
-    /// `involvedObject` uid as `kubectl describe` does (kind and name for an event without one), newest last. A name
-    /// prefix would also match `vectors-prod`'s events for `vectors`.
+    /// Events about the Cluster, its OpsRequests and the objects it owns (labelled with its instance), newest last.
     func recentEvents(of cluster: String, limit: Int? = nil) async throws -> [CoreV1.Event] {
-        let related = try await relatedObjects(of: cluster)
+        let stored = try await getCluster(cluster)
+        let requests = try await call(OpsRequest.descriptor, verb: "list") { try await client.listAll(OpsRequest.self, namespace: namespace).items }
+        var related = [RelatedObject(kind: Cluster.descriptor.kind, metadata: stored.metadata)]
+        related += requests.filter { $0.spec.clusterRef == cluster }.map { RelatedObject(kind: OpsRequest.descriptor.kind, metadata: $0.metadata) }
+        related += try await labelled(
+            "app.kubernetes.io/instance=\(cluster)",
+            kinds: [
+                AppsV1.StatefulSet.descriptor, CoreV1.Pod.descriptor, CoreV1.Service.descriptor, CoreV1.PersistentVolumeClaim.descriptor,
+                CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, PolicyV1.PodDisruptionBudget.descriptor,
+            ])
+        return try await events(about: related, limit: limit)
+    }
+
+    struct RelatedObject {
+        var kind: String
+        var metadata: MetaV1.ObjectMeta?
+    }
+
+    /// The objects of `kinds` that carry `selector`.
+    func labelled(_ selector: String, kinds: [ResourceDescriptor]) async throws -> [RelatedObject] {
+        var objects: [RelatedObject] = []
+        for descriptor in kinds {
+            let items = try await call(descriptor, verb: "list") {
+                try await client.listAll(descriptor, namespace: namespace, options: ListOptions(labelSelector: selector)).items
+            }
+            objects += items.map { RelatedObject(kind: descriptor.kind, metadata: try? $0["metadata"]?.decode(as: MetaV1.ObjectMeta.self)) }
+        }
+        return objects
+    }
+
+    /// The Events whose involvedObject is one of `objects`, matched by uid as `kubectl describe` does (by kind and
+    /// name for an event without one; a name prefix would also match `vectors-prod`'s events for `vectors`), newest
+    /// last.
+    func events(about objects: [RelatedObject], limit: Int?) async throws -> [CoreV1.Event] {
+        let uids = Set(objects.compactMap { $0.metadata?.uid })
+        let kindsAndNames = Set(objects.map { "\($0.kind)/\($0.metadata?.name ?? "")" })
         let events = try await call(CoreV1.Event.descriptor, verb: "list") {
             try await client.listAll(CoreV1.Event.self, namespace: namespace).items
         }
         let matching = events.filter { event in
             let object = event.involvedObject
-            if let uid = object.uid, !uid.isEmpty { return related.uids.contains(uid) }
-            return related.kindsAndNames.contains("\(object.kind ?? "")/\(object.name ?? "")")
+            if let uid = object.uid, !uid.isEmpty { return uids.contains(uid) }
+            return kindsAndNames.contains("\(object.kind ?? "")/\(object.name ?? "")")
         }.sorted { ($0.lastTimestamp?.date ?? .distantPast) < ($1.lastTimestamp?.date ?? .distantPast) }
         return limit.map { Array(matching.suffix($0)) } ?? matching
-    }
-
-    /// The uids and `Kind/name`s of the Cluster, its OpsRequests and what the operator made for it.
-    private func relatedObjects(of cluster: String) async throws -> (uids: Set<String>, kindsAndNames: Set<String>) {
-        var objects: [(kind: String, metadata: MetaV1.ObjectMeta?)] = []
-        let stored = try await getCluster(cluster)
-        objects.append((Cluster.descriptor.kind, stored.metadata))
-        let requests = try await call(OpsRequest.descriptor, verb: "list") { try await client.listAll(OpsRequest.self, namespace: namespace).items }
-        objects += requests.filter { $0.spec.clusterRef == cluster }.map { (OpsRequest.descriptor.kind, $0.metadata) }
-        let owned = ListOptions(labelSelector: "app.kubernetes.io/instance=\(cluster)")
-        for descriptor in [
-            AppsV1.StatefulSet.descriptor, CoreV1.Pod.descriptor, CoreV1.Service.descriptor, CoreV1.PersistentVolumeClaim.descriptor,
-            CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, PolicyV1.PodDisruptionBudget.descriptor,
-        ] {
-            let items = try await call(descriptor, verb: "list") { try await client.listAll(descriptor, namespace: namespace, options: owned).items }
-            objects += items.map { (descriptor.kind, try? $0["metadata"]?.decode(as: MetaV1.ObjectMeta.self)) }
-        }
-        return (
-            Set(objects.compactMap { $0.metadata?.uid }),
-            Set(objects.map { "\($0.kind)/\($0.metadata?.name ?? "")" })
-        )
     }
 
     static func eventRow(_ event: CoreV1.Event) -> [String] {

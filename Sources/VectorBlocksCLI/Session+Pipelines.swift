@@ -188,7 +188,15 @@ extension Session {
                 [$0.type, $0.status, $0.reason, $0.message]
             }
         ).render(width: width)
-        let events = try await recentEvents(of: name, limit: 10)
+        let related =
+            [RelatedObject(kind: VectorPipeline.descriptor.kind, metadata: pipeline.metadata)]
+            + (try await labelled(
+                "\(VectorBlocksAPI.group)/pipeline=\(name)",
+                kinds: [
+                    AppsV1.Deployment.descriptor, CoreV1.Pod.descriptor, CoreV1.Service.descriptor, CoreV1.ConfigMap.descriptor,
+                    CoreV1.ServiceAccount.descriptor,
+                ]))
+        let events = try await events(about: related, limit: 10)
         text += "\nEvents(last \(events.count)):\n"
         text +=
             events.isEmpty
