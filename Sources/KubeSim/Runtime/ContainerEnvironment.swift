@@ -68,7 +68,7 @@ struct ContainerEnvironment: Sendable, Equatable {
         for variable in container["env"]?.arrayValue ?? [] {
             guard let name = variable["name"]?.stringValue else { continue }
             if let value = variable["value"]?.stringValue {
-                environment.set(name, expand(value, with: environment.dictionary))
+                environment.set(name, VariableExpansion.expand(value, with: environment.dictionary))
                 continue
             }
             guard let source = variable["valueFrom"] else {
@@ -158,9 +158,6 @@ struct ContainerEnvironment: Sendable, Equatable {
         return values
     }
 
-    static func expand(_ text: String, with variables: [String: String]) -> String {
-        VariableExpansion.expand(text, with: variables)
-    }
 }
 
 /// A container cannot be started because of its configuration (the kubelet's CreateContainerConfigError).

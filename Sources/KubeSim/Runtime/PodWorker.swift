@@ -468,7 +468,7 @@ actor PodWorker {
         }
         let variables = environment.dictionary
         let command = record.spec["command"]?.arrayValue?.compactMap(\.stringValue) ?? image.entrypoint
-        let argv = (command + (record.spec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [])).map { ContainerEnvironment.expand($0, with: variables) }
+        let argv = (command + (record.spec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [])).map { VariableExpansion.expand($0, with: variables) }
         guard !argv.isEmpty else {
             return .failure(
                 LaunchProblem(
