@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// all-MiniLM-L6-v2 as sentence-transformers runs it: WordPiece tokens (truncated at the model's 256), the BERT
@@ -54,6 +55,14 @@ public final class SentenceEmbedder: Sendable {
             for (index, vector) in zip(batch, pooled) { vectors[index] = Self.normalised(vector) }
         }
         return vectors
+    }
+
+    /// The same vectors, computed on a Dispatch thread: a batch takes tens to hundreds of milliseconds of CPU, which
+    /// must not hold one of Swift's cooperative threads (two on two cores) that every other task of the process runs on.
+    public func embedInBackground(_ texts: [String]) async -> [[Float]] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.embed(texts)) }
+        }
     }
 
     /// Indices of the texts grouped into batches of similar length, longest first, each of at most `tokensPerBatch`

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import MiniLM
 
@@ -30,12 +29,8 @@ public struct MiniLMEmbedder: Embedder {
         }
     }
 
-    /// Computed on a Dispatch thread: a batch takes tens to hundreds of milliseconds of CPU, which must not hold one
-    /// of the cooperative pool's few threads (two on two cores) that the queue, the sinks and /healthz run on.
+    /// Computed off Swift's cooperative pool, which the queue, the sinks and /healthz run on.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        let embedder = self.embedder
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: embedder.embed(texts)) }
-        }
+        await embedder.embedInBackground(texts)
     }
 }

@@ -6,12 +6,12 @@ import Testing
 @Suite("MiniLM encoder")
 struct EmbeddingTests {
     @Test("1,000 texts: cosine ≥ 0.9999 with sentence-transformers' own vectors for every one")
-    func matchesSentenceTransformers() throws {
+    func matchesSentenceTransformers() async throws {
         let embedder = try ModelFixtures.embedder()
         let texts = try ModelFixtures.embeddingTexts()
         let reference = try ModelFixtures.referenceEmbeddings(dimension: 384)
         #expect(texts.count == 1000 && reference.count == 1000)
-        let vectors = embedder.embed(texts)
+        let vectors = await embedder.embedInBackground(texts)
         let cosines = zip(vectors, reference).map { ModelFixtures.cosine($0, $1) }
         let worst = cosines.enumerated().min { $0.element < $1.element }!
         print("MiniLM vs sentence-transformers: lowest cosine \(worst.element) (text \(worst.offset)), mean \(cosines.reduce(0, +) / Double(cosines.count))")
@@ -23,15 +23,15 @@ struct EmbeddingTests {
     }
 
     @Test("a text's vector does not depend on the batch it is in")
-    func batchIndependence() throws {
+    func batchIndependence() async throws {
         let embedder = try ModelFixtures.embedder()
         let texts = Array(try ModelFixtures.embeddingTexts().prefix(40))
-        let together = embedder.embed(texts)
+        let together = await embedder.embedInBackground(texts)
         for (index, text) in texts.enumerated() {
-            let alone = embedder.embed([text])[0]
+            let alone = await embedder.embedInBackground([text])[0]
             #expect(ModelFixtures.cosine(alone, together[index]) > 0.999_999, "text \(index)")
         }
-        #expect(embedder.embed([]).isEmpty)
+        #expect(await embedder.embedInBackground([]).isEmpty)
     }
 
     @Test("batches group texts of similar length within the token budget, each text once")

@@ -22,15 +22,6 @@ struct OperatorKillTests {
 
     @Test(.timeLimit(.minutes(20)))
     func theStandbyFinishesEverythingWithNoDuplicateOrphanOrNewCredential() async throws {
-        // Since the VectorPipeline controller joined the operator, 2 of 6 full runs timed out waiting for the last
-        // cluster made before a kill; it passes alone and in the other runs. Reported as an intermittent known issue
-        // (still run, still shown) until the cause is found: see the closing note of 2026-12-03.
-        await withKnownIssue("a cluster made just before the last kill can stay unreconciled", isIntermittent: true) {
-            try await run()
-        }
-    }
-
-    private func run() async throws {
         try await withKubeSim(workloads: true) { server, client in
             try await installOperatorPrerequisites(client)
             let directory = try TemporaryDirectory()
@@ -47,6 +38,17 @@ struct OperatorKillTests {
                     ])
             }
             var operators = [try start(), try start()]
+            // As the Deployment's kubelet does, a process that exits by itself is replaced; the only reason it may
+            // have is a lease it could not renew (a loaded machine slows the API server in this process).
+            let replaceExited = {
+                for exited in operators where !exited.isRunning {
+                    #expect(
+                        exited.output.contains("lost leadership") || exited.output.contains("lost the leader election lease"),
+                        "an operator exited by itself:\n\(exited.output.suffix(2_000))")
+                }
+                operators.removeAll { !$0.isRunning }
+                while operators.count < 2 { operators.append(try start()) }
+            }
             var random = SeededGenerator(seed: Self.seed)
             var replicas: [String: Int32] = [:]
             var deleted: [String] = []
@@ -54,6 +56,7 @@ struct OperatorKillTests {
             var made = 0
 
             for round in 0..<Self.rounds {
+                try replaceExited()
                 let leader = try await eventually("a leader in round \(round)") { try await Self.leader(of: operators, client: client) }
                 let names = replicas.keys.sorted()
                 switch (names.count < 2 ? 0 : Int.random(in: 0..<3, using: &random), names.randomElement(using: &random)) {
@@ -91,6 +94,7 @@ struct OperatorKillTests {
 
             for (name, count) in replicas {
                 _ = try await eventually("\(name) to run \(count) pods", timeout: .seconds(300)) { () -> Bool? in
+                    try replaceExited()
                     let cluster = try await client.get(Cluster.self, name: name, namespace: "default")
                     let phase: ClusterPhase = count == 0 ? .stopped : .running
                     guard cluster.status?.phase == phase, cluster.status?.observedGeneration == cluster.metadata?.generation else { return nil }
@@ -100,6 +104,7 @@ struct OperatorKillTests {
                 #expect(try await objectNames(CoreV1.Secret.descriptor, cluster: name, client: client) == ["\(name)-conn-credential"])
             }
             for name in deleted {
+                try replaceExited()
                 try await waitForDeletion(name, client: client)
                 for kind in ClusterControllerTests.componentKinds + [CoreV1.Pod.descriptor, CoreV1.PersistentVolumeClaim.descriptor] {
                     try await eventuallyGone(kind, name, client: client)

@@ -1,6 +1,7 @@
 import Foundation
 import KubeKit
 import KubeSim
+import MetricsTestKit
 import OperatorKit
 import TestSupport
 import Testing
@@ -40,7 +41,8 @@ struct PipelineControllerTests {
         try await PostgresServer.with { postgres in
             try await withKubeSim(workloads: true) { _, client in
                 try await installOperatorPrerequisites(client)
-                let running = RunningOperator(client: client, pipelineStatusInterval: .milliseconds(500))
+                let metrics = TestMetrics()
+                let running = RunningOperator(client: client, metricsFactory: metrics, pipelineStatusInterval: .milliseconds(500))
                 _ = try await client.create(try decodeYAML("examples/vectorpipeline.yaml", as: VectorPipeline.self))
 
                 let waitingForSecret = try await eventually("SourceReady=False naming the Secret") {
@@ -93,14 +95,18 @@ struct PipelineControllerTests {
                 #expect(Self.condition(sinksReady, .captureInstalled)?.status == "False")
                 #expect(sinksReady.status?.phase == .pending)
 
-                // An idle pipeline's status is not rewritten: the resourceVersion stays across several looks.
+                // An idle pipeline's status is not rewritten: once settled, the resourceVersion stays across the
+                // looks the controller takes on its interval.
+                let reconciles = ReconcileCounter(metrics, controller: "vectorpipeline")
                 let settled = try await eventually("the status to settle") {
                     let first = try await Self.pipeline(client)
-                    try await Task.sleep(for: .seconds(2))
+                    try await reconciles.waitForMore(3)
                     let second = try await Self.pipeline(client)
                     return first.metadata?.resourceVersion == second.metadata?.resourceVersion ? second : nil
                 }
                 #expect(settled.status?.phase == .pending)
+                try await reconciles.waitForMore(5)
+                #expect(try await Self.pipeline(client).metadata?.resourceVersion == settled.metadata?.resourceVersion)
 
                 try await client.delete(VectorPipeline.self, name: "documents", namespace: "default")
                 _ = try await eventually("the pipeline and everything it owns to go", timeout: .seconds(120)) { () -> Bool? in
