@@ -6,13 +6,23 @@ import Testing
 
 @testable import OperatorKit
 
+/// Who led, in order. An overlap is a candidate starting to lead while another's write fence is still open: what
+/// the election guarantees is that writes through the fence stop before another can lead, whenever the old leader's
+/// own task gets round to noticing (on a loaded machine, seconds later).
 private actor Leadership {
     var leaders: [String] = []
     var leading: Set<String> = []
     var overlaps = 0
+    private var fences: [String: LeadershipFence] = [:]
 
-    func start(_ identity: String) {
-        if !leading.isEmpty { overlaps += 1 }
+    func register(_ elector: LeaderElector) {
+        fences[elector.configuration.identity] = elector.fence
+    }
+
+    func start(_ identity: String) async {
+        for (other, fence) in fences where other != identity {
+            if await fence.writeDeadline() != nil { overlaps += 1 }
+        }
         leading.insert(identity)
         leaders.append(identity)
     }
@@ -39,6 +49,7 @@ struct LeaderElectorTests {
 
     fileprivate func candidate(_ elector: LeaderElector, _ log: Leadership, releaseOnCancel: Bool = true) -> Task<Void, any Error> {
         Task {
+            await log.register(elector)
             let identity = elector.configuration.identity
             try await elector.run(releaseOnCancel: releaseOnCancel) {
                 await log.start(identity)

@@ -14,11 +14,13 @@ public final class RunningOperator: Sendable {
     private let task: Task<Void, any Error>
 
     /// KubeSim's pods run no database, so by default the engine adapters reach none; a test that runs engine servers
-    /// maps pods onto them with `podAddressing`.
+    /// maps pods onto them with `podAddressing`. With `restartsWhenLeadershipIsLost`, an operator that loses its lease
+    /// (its renewals slowed past the deadline on a loaded machine) starts again, as the Deployment's kubelet restarts it.
     public init(
         client: KubeClient, leaderElection: LeaderElector.Configuration? = nil, workers: Int = 4,
         metricsFactory: (any MetricsFactory)? = nil, podAddressing: PodAddressing = .unreachable,
-        engines: EngineAdapters = .standard, pipelineStatusInterval: Duration = .seconds(10)
+        engines: EngineAdapters = .standard, pipelineStatusInterval: Duration = .seconds(10),
+        restartsWhenLeadershipIsLost: Bool = false
     ) {
         var logger = Logger(label: "test.operator")
         logger.logLevel = .warning
@@ -27,8 +29,17 @@ public final class RunningOperator: Sendable {
             informerTiming: InformerTiming(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500)),
             engines: engines, podAddressing: podAddressing)
         options.pipelineStatusInterval = pipelineStatusInterval
-        let manager = OperatorManager(client: client, options: options, metricsFactory: metricsFactory, logger: logger)
-        task = Task { try await manager.run() }
+        let settled = options
+        task = Task {
+            while true {
+                do {
+                    try await OperatorManager(client: client, options: settled, metricsFactory: metricsFactory, logger: logger).run()
+                    return
+                } catch is LeaderElectionError where restartsWhenLeadershipIsLost && !Task.isCancelled {
+                    continue
+                }
+            }
+        }
     }
 
     public func stop() async {

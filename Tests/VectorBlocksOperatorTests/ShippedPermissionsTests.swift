@@ -54,7 +54,8 @@ struct ShippedPermissionsTests {
 
             let running = RunningOperator(
                 client: operatorClient,
-                leaderElection: LeaderElector.Configuration(leaseName: "vectorblocks-operator", namespace: OperatorPackage.defaultNamespace))
+                leaderElection: LeaderElector.Configuration(leaseName: "vectorblocks-operator", namespace: OperatorPackage.defaultNamespace),
+                restartsWhenLeadershipIsLost: true)
             var cluster = try exampleCluster("qdrant-cluster.yaml", name: "rbac")
             cluster.spec.componentSpecs[0].replicas = 2
             _ = try await admin.create(cluster)
