@@ -83,9 +83,10 @@ struct ProcessKillTests {
             var pelican = try startPelican(harness)
 
             // 1. Pelican dies part-way through the backfill; rows change while it is down.
-            try await waitFor("the backfill to start") { try await backfill(harness).rows > 0 }
-            await pelican.kill()
-            let interrupted = try await backfill(harness)
+            let interrupted = try await BackfillGate(harness: harness).whilePelicanIsHeldAfterOneBatch {
+                await pelican.kill()
+                return try await backfill(harness)
+            }
             #expect(!interrupted.done && interrupted.rows < Self.rows, "the backfill finished before it could be interrupted: \(interrupted)")
             try await changeRows(harness, round: 1)
             pelican = try startPelican(harness)
