@@ -7,18 +7,15 @@ import Testing
 import Glibc
 #endif
 
-/// Pods run as processes need Linux and root (network and mount namespaces). Opt-in with VB_PROCESS_POD_TESTS=1
-/// for now: on a loaded machine the runtime once left its bridge and state directory behind after shutdown, and a
-/// test that fails now and then would hold up every other change; the cleanup under load is the next fix.
+/// Pods run as processes need Linux and root (network and mount namespaces); `scripts/test.sh` installs the tools.
 let canRunProcessPods: Bool = {
     #if os(Linux)
-    return geteuid() == 0 && ProcessInfo.processInfo.environment["VB_PROCESS_POD_TESTS"] == "1"
+    return geteuid() == 0
     #else
     return false
     #endif
 }()
-let processPodsSkipReason: Comment =
-    "pods run as processes need Linux and root (network and mount namespaces) and are opt-in: VB_PROCESS_POD_TESTS=1 as root"
+let processPodsSkipReason: Comment = "pods run as processes need Linux and root (network and mount namespaces)"
 
 /// An image map that runs `local/shell` images with the host's own programs (`sh`, `sleep`, `python3`).
 let shellImageMap = ImageMap([ImageMap.Entry(repository: "local/shell", binDirectory: "/usr/bin")])

@@ -14,12 +14,7 @@ import Glibc
 private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
 
 /// The pgvector addon as shipped, run by the operator on pods that really run (KubeSim's process runtime).
-/// Opt-in (`VB_PROCESS_POD_E2E=1`) until a known intermittent fault is fixed: now and then a later pod's startup probe
-/// never reports, so the pod stays not started and the Cluster never Running (the scenario passes by hand and often here).
 @Suite(
-    .enabled(
-        if: ProcessInfo.processInfo.environment["VB_PROCESS_POD_E2E"] == "1",
-        "opt-in with VB_PROCESS_POD_E2E=1: a later pod's startup probe sometimes never reports (a known fault of the process runtime)"),
     .enabled(
         if: geteuid() == 0 && postgres != nil,
         "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
@@ -30,11 +25,11 @@ struct PgvectorOnProcessPodsTests {
         var workloads = WorkloadSimulation()
         workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: ImageMap([postgres])))
         configuration.workloads = workloads
-        try await withKubeSim(configuration: configuration) { _, client in
+        try await withKubeSim(configuration: configuration) { server, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client, podAddressing: .podIP)
             do {
-                try await replicate(client: client, psql: postgres.binDirectory + "/psql")
+                try await replicate(client: client, server: server.baseURL, psql: postgres.binDirectory + "/psql")
             } catch {
                 await running.stop()
                 throw error
@@ -43,7 +38,7 @@ struct PgvectorOnProcessPodsTests {
         }
     }
 
-    private func replicate(client: KubeClient, psql: String) async throws {
+    private func replicate(client: KubeClient, server: String, psql: String) async throws {
         var cluster = try exampleCluster("pgvector-cluster.yaml", name: "vectors")
         cluster.spec.componentSpecs[0].replicas = 3
         _ = try await client.create(cluster)
@@ -52,8 +47,17 @@ struct PgvectorOnProcessPodsTests {
         } catch {
             // What the pods said, so a failure shows which container got stuck where.
             let pods = (try? await client.list(CoreV1.Pod.self, namespace: "default").items) ?? []
-            let states = pods.map { "\($0.metadata?.name ?? ""): \(String(describing: $0.status?.containerStatuses))" }
-            Issue.record("pods: \(states.joined(separator: "\n"))")
+            let events = (try? await client.list(CoreV1.Event.self, namespace: "default").items) ?? []
+            var states: [String] = []
+            for pod in pods {
+                let name = pod.metadata?.name ?? ""
+                let said = events.filter { $0.involvedObject.name == name }.map { "  \($0.reason ?? ""): \($0.message ?? "") (×\($0.count ?? 1))" }
+                let kubectl = ProcessInfo.processInfo.environment["VB_KUBECTL"] ?? "/usr/bin/kubectl"
+                let log = try? await run(kubectl, ["--server", server, "logs", name, "--tail", "20"])
+                states.append(
+                    "\(name): \(String(describing: pod.status?.containerStatuses))\n\(said.joined(separator: "\n"))\n  log:\n\(log?.output ?? "")")
+            }
+            Issue.record("pods:\n\(states.joined(separator: "\n"))")
             throw error
         }
         let pods = try await client.list(CoreV1.Pod.self, namespace: "default").items

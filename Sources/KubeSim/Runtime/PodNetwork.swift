@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -38,18 +39,24 @@ actor PodNetwork {
     }
 
     static let maximumNetworks = 1024
+    /// Where the next claim starts looking: past the last claim, and apart for each process, so a network just
+    /// released is not handed straight to another server while whoever released it still checks that it is gone.
+    private static let nextClaim = Atomic<Int>(Int(getpid()) * 61 % maximumNetworks)
 
     /// Removes what crashed servers left, then claims the first free network and creates its bridge.
     static func claim(stateRoot: String) async throws(PodRuntimeError) -> PodNetwork {
         try? FileManager.default.createDirectory(atPath: stateRoot, withIntermediateDirectories: true)
         await removeLeftovers(stateRoot: stateRoot)
         let taken = await hostSubnets()
-        for index in 0..<maximumNetworks {
+        let start = nextClaim.wrappingAdd(1, ordering: .relaxed).oldValue
+        for offset in 0..<maximumNetworks {
+            let index = (start + offset) % maximumNetworks
             let network = PodNetwork(index: index, stateRoot: stateRoot)
             let ranges = [network.subnet, network.clusterIPPrefix, network.loadBalancerPrefix]
             guard taken.isDisjoint(with: ranges), claimOwnerFile(network.ownerFile(stateRoot)) else { continue }
             do {
                 try await network.createBridge()
+                nextClaim.store(index + 1, ordering: .relaxed)
                 return network
             } catch {
                 // Another program has this name or range: leave the index to whoever owns it.

@@ -151,9 +151,12 @@ actor PodWorker {
         guard var record = isInit ? initContainers.first(where: { $0.name == containerName }) : containers.first(where: { $0.name == containerName }),
             let sandbox, record.process == nil
         else { return }
+        // The record is stored before each suspension: the probe loops read it while this call awaits, and a loop
+        // that found no process would end for good.
         switch await launch(record) {
         case .failure(let error):
             record.state = ["waiting": ["reason": .string(error.reason), "message": .string(error.message)]]
+            store(record, isInit: isInit)
             await context.recordEvent(pod, type: "Warning", reason: "Failed", message: "Error: \(error.message)")
         case .success(let launch):
             let scriptPath = "\(directory)/launch-\(record.name).sh"
@@ -173,6 +176,7 @@ actor PodWorker {
                 record.ready = !isInit && record.spec["readinessProbe"] == nil && record.started
                 let generation = record.generation
                 let post = self.post
+                store(record, isInit: isInit)
                 group.addTask {
                     let exit = await process.waitForExit()
                     post.yield(.exited(container: containerName, generation: generation, exit))
@@ -181,9 +185,9 @@ actor PodWorker {
                 await context.recordEvent(pod, type: "Normal", reason: "Started", message: "Started container \(record.name)")
             } catch {
                 record.state = ["waiting": ["reason": "RunContainerError", "message": .string("\(error)")]]
+                store(record, isInit: isInit)
             }
         }
-        store(record, isInit: isInit)
     }
 
     private func store(_ record: ContainerRecord, isInit: Bool) {

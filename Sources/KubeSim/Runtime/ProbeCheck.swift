@@ -27,18 +27,28 @@ struct ProbeCheck: Sendable {
         }
         if let http = probe["httpGet"] {
             guard let port = port(http["port"]) else { return (false, "httpGet: unknown port \(http["port"] ?? "")") }
-            let host = http["host"]?.stringValue ?? podIP
-            let path = http["path"]?.stringValue ?? "/"
-            return Self.httpGet(host: host, port: port, path: path, timeout: timeout)
+            let (host, path, timeout) = (http["host"]?.stringValue ?? podIP, http["path"]?.stringValue ?? "/", timeout)
+            return await Self.offThePool { Self.httpGet(host: host, port: port, path: path, timeout: timeout) }
         }
         if let tcp = probe["tcpSocket"] {
             guard let port = port(tcp["port"]) else { return (false, "tcpSocket: unknown port \(tcp["port"] ?? "")") }
-            let descriptor = Self.connect(host: tcp["host"]?.stringValue ?? podIP, port: port, timeout: timeout)
-            guard descriptor >= 0 else { return (false, "dial tcp \(podIP):\(port): connection refused") }
-            close(descriptor)
-            return (true, "")
+            let (host, podIP, timeout) = (tcp["host"]?.stringValue ?? podIP, podIP, timeout)
+            return await Self.offThePool {
+                let descriptor = Self.connect(host: host, port: port, timeout: timeout)
+                guard descriptor >= 0 else { return (false, "dial tcp \(podIP):\(port): connection refused") }
+                close(descriptor)
+                return (true, "")
+            }
         }
         return (false, "the probe has no exec, httpGet or tcpSocket handler")
+    }
+
+    /// Blocking socket calls wait up to the probe's timeout: on a Dispatch thread, never on one of the cooperative
+    /// pool's few threads that the API server itself runs on.
+    private static func offThePool(_ check: @escaping @Sendable () -> (Bool, String)) async -> (Bool, String) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: check()) }
+        }
     }
 
     private func port(_ value: JSONValue?) -> Int? {
