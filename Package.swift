@@ -210,7 +210,7 @@ let package = Package(
         .executableTarget(
             name: "vectorblocks-playground",
             dependencies: [
-                "VectorBlocksPlayground",
+                "VectorBlocksPlayground", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

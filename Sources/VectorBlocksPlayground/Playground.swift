@@ -16,10 +16,25 @@ public final class Playground: Sendable {
     public let kubeconfigPath: String
     private let manager: OperatorManager
 
+    /// How the playground's pods run: simulated (a status only, anywhere Swift runs), or as processes for the images
+    /// of the map (Linux, root), the others still simulated.
+    public enum Pods: Sendable {
+        case simulated
+        case processes(ImageMap)
+    }
+
     /// Starts the API server and installs the CRDs and addons; the operator runs inside `run(until:)`.
-    public static func start(port: Int = 0, kubeconfigPath: String, logger: Logger) async throws -> Playground {
+    public static func start(port: Int = 0, kubeconfigPath: String, pods: Pods = .simulated, logger: Logger) async throws -> Playground {
         var configuration = KubeSimConfiguration()
-        configuration.workloads = WorkloadSimulation()
+        var workloads = WorkloadSimulation()
+        // Engines the operator can reach: those whose pods run. Simulated pods run no database, so there is no engine
+        // to move shards off or ask for roles.
+        var engines = EngineAdapters([:])
+        if case .processes(let imageMap) = pods {
+            workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: imageMap))
+            if imageMap.entry(for: "pgvector/pgvector") != nil { engines = EngineAdapters(["postgresql": PgvectorAdapter()]) }
+        }
+        configuration.workloads = workloads
         let server = try await KubeSimServer.start(host: "127.0.0.1", port: port, configuration: configuration)
         do {
             try server.kubeconfigYAML(token: nil).write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
@@ -30,9 +45,7 @@ public final class Playground: Sendable {
                 try? await client.shutdown()
                 throw error
             }
-            // The simulated pods run no database, so there is no engine to move shards off or ask for roles: the
-            // playground shows the Kubernetes side of the operator, with its engine adapters off.
-            let manager = OperatorManager(client: client, options: .init(engines: EngineAdapters([:])), logger: logger)
+            let manager = OperatorManager(client: client, options: .init(engines: engines), logger: logger)
             return Playground(server: server, client: client, kubeconfigPath: kubeconfigPath, manager: manager)
         } catch {
             try? await server.shutdown()

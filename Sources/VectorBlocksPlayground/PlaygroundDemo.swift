@@ -9,8 +9,12 @@ public struct PlaygroundDemo: Sendable {
     let session: Session
     let say: @Sendable (String) -> Void
 
-    public init(client: KubeClient, say: @escaping @Sendable (String) -> Void) {
+    /// Whether pgvector's pods run (the playground's `--run-pods`): then the demo also opens a way in for `psql`.
+    let podsRun: Bool
+
+    public init(client: KubeClient, podsRun: Bool = false, say: @escaping @Sendable (String) -> Void) {
         session = Session(client: client, namespace: "default")
+        self.podsRun = podsRun
         self.say = say
     }
 
@@ -42,9 +46,42 @@ public struct PlaygroundDemo: Sendable {
         let services = try await session.exposeServices(cluster: "vectors", component: "qdrant", type: "vpc", enable: true, sourceRanges: [])
         try await follow(try await session.request(.expose, cluster: "vectors") { $0.expose = [.init(componentName: "qdrant", services: services)] })
 
-        say("== 5. what the operator made of it")
+        if podsRun {
+            try await connect(to: "embeddings")
+        }
+
+        say("== \(podsRun ? 6 : 5). what the operator made of it")
         say(try await session.describeCluster("vectors"))
         say(try await session.listOps(cluster: nil))
+    }
+
+    /// Exposes a pgvector cluster through a load balancer and says how to reach it with psql; the password is read
+    /// from the Secret by the command printed, never printed itself.
+    private func connect(to cluster: String) async throws {
+        say("== 5. expose \(cluster) through a load balancer and connect with psql (its pods run PostgreSQL)")
+        let services = try await session.exposeServices(cluster: cluster, component: "postgresql", type: "vpc", enable: true, sourceRanges: [])
+        try await follow(try await session.request(.expose, cluster: cluster) { $0.expose = [.init(componentName: "postgresql", services: services)] })
+        let address = try await loadBalancerAddress(of: cluster)
+        let secret = try await session.client.get(CoreV1.Secret.self, name: "\(cluster)-conn-credential", namespace: "default")
+        let username = secret.data?["username"].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "postgres"
+        say(
+            """
+               \(cluster) answers on \(address):5432
+                 export PGPASSWORD=$(kubectl get secret \(cluster)-conn-credential -o jsonpath='{.data.password}' | base64 -d)
+                 psql -h \(address) -U \(username) -d postgres -c 'select version()'
+            """)
+    }
+
+    private func loadBalancerAddress(of cluster: String) async throws -> String {
+        for _ in 0..<600 {
+            let services = try await session.client.list(
+                CoreV1.Service.self, namespace: "default", options: ListOptions(labelSelector: "app.kubernetes.io/instance=\(cluster)")
+            ).items
+            let ingress = services.filter { $0.spec?.type == "LoadBalancer" }.compactMap { $0.status?.loadBalancer?.ingress?.first?.ip }
+            if let address = ingress.first { return address }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CLIError("no load-balancer address for \(cluster); see kubectl get svc -l app.kubernetes.io/instance=\(cluster)")
     }
 
     private func waitRunning(_ name: String) async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubeSim
 import Logging
 import ServiceLifecycle
 import VectorBlocksPlayground
@@ -23,15 +24,32 @@ struct PlaygroundCommand: AsyncParsableCommand {
     @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port = 0
     @Option(help: "Where to write the kubeconfig.") var kubeconfigOut = FileManager.default.temporaryDirectory
         .appendingPathComponent("vectorblocks-playground.kubeconfig").path
-    @Flag(help: "Create a Qdrant and a pgvector cluster, scale, resize and expose them, printing each step; then exit.") var demo = false
+    @Flag(
+        help: """
+            Create a Qdrant and a pgvector cluster, scale, resize and expose them, printing each step; then exit \
+            (with --run-pods, keep serving so you can connect).
+            """) var demo = false
+    @Flag(
+        help: """
+            Run pgvector's pods as processes (Linux, root): a PostgreSQL with pgvector from PATH or the test wheel \
+            scripts/test.sh installs. Qdrant has no binary here, so its pods stay simulated.
+            """) var runPods = false
+    @Option(help: "With --run-pods: a YAML image map (image repositories to host bin directories) instead of the PostgreSQL found.")
+    var imageMap: String?
+
+    func validate() throws {
+        if imageMap != nil && !runPods { throw ValidationError("--image-map is only used with --run-pods: add --run-pods") }
+    }
 
     func run() async throws {
         var logger = Logger(label: "playground")
         logger.logLevel = .error
-        let playground = try await Playground.start(port: port, kubeconfigPath: kubeconfigOut, logger: logger)
+        let pods = try podMode()
+        let playground = try await Playground.start(port: port, kubeconfigPath: kubeconfigOut, pods: pods, logger: logger)
+        let nodes = runPods ? "3 nodes whose pgvector pods run as processes (Qdrant's stay simulated)" : "3 simulated nodes"
         Self.print(
             """
-            VectorBlocks playground on \(playground.server.baseURL) (KubeSim with 3 simulated nodes, the operator in this process)
+            VectorBlocks playground on \(playground.server.baseURL) (KubeSim with \(nodes), the operator in this process)
             kubeconfig: \(kubeconfigOut)
               export KUBECONFIG=\(kubeconfigOut)
               kbctl addon list
@@ -39,19 +57,36 @@ struct PlaygroundCommand: AsyncParsableCommand {
 
 
             """)
-        guard demo else {
-            Self.print("serving until Ctrl-C\n")
-            try await ServiceGroup(configuration: .init(services: [playground], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
-            return
+        if demo {
+            let demo = PlaygroundDemo(client: playground.client, podsRun: runPods) { Self.print($0.hasSuffix("\n") ? $0 : $0 + "\n") }
+            do {
+                try await playground.run(until: { try await demo.run() })
+            } catch {
+                await playground.stop()
+                throw error
+            }
+            guard runPods else {
+                await playground.stop()
+                return
+            }
         }
-        let demo = PlaygroundDemo(client: playground.client) { Self.print($0.hasSuffix("\n") ? $0 : $0 + "\n") }
-        do {
-            try await playground.run(until: { try await demo.run() })
-        } catch {
-            await playground.stop()
-            throw error
+        Self.print("serving until Ctrl-C\n")
+        try await ServiceGroup(configuration: .init(services: [playground], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+    }
+
+    private func podMode() throws -> Playground.Pods {
+        guard runPods else { return .simulated }
+        if let imageMap {
+            do {
+                return .processes(try ImageMap.load(path: imageMap))
+            } catch {
+                throw ValidationError("--image-map \(imageMap): \(error)")
+            }
         }
-        await playground.stop()
+        guard let postgres = PostgresBinaries.find(searchRoots: [FileManager.default.currentDirectoryPath]) else {
+            throw ValidationError("--run-pods: \(PostgresBinaries.howToGetThem)")
+        }
+        return .processes(ImageMap([postgres]))
     }
 
     private static func print(_ text: String) {

@@ -1,8 +1,13 @@
 import Foundation
 import KubeKit
+import KubeSim
 import TestSupport
 import Testing
 import VectorBlocksAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The playground and kube-sim executables as a user runs them: the demo to its end, and serving until a signal,
 /// then a clean exit that leaves nothing listening.
@@ -31,6 +36,29 @@ struct PlaygroundTests {
         #expect(Set(definitions) == ["pgvector", "qdrant"])
         #expect(await playground.terminate() == 0, "\(playground.output)")
         try await expectNothingListens(kubeconfig: kubeconfig)
+    }
+
+    @Test(
+        "--demo --run-pods: pgvector's pods run PostgreSQL, and psql reaches it through the printed load-balancer address",
+        .enabled(if: geteuid() == 0 && PostgresBinaries.find() != nil, "needs root and PostgreSQL with pgvector (run scripts/test.sh)"))
+    func demoWithPodsThatRun() async throws {
+        let psql = try #require(PostgresBinaries.find()).binDirectory + "/psql"
+        let folder = try TemporaryDirectory()
+        let kubeconfig = folder.path + "/kubeconfig"
+        let playground = try BackgroundProgram.start("vectorblocks-playground", ["--demo", "--run-pods", "--kubeconfig-out", kubeconfig])
+        try await playground.waitForOutput("serving until Ctrl-C", patience: .seconds(600))
+        let line = try #require(playground.output.split(separator: "\n").first { $0.contains("embeddings answers on") })
+        let address = try #require(line.split(separator: " ").last?.split(separator: ":").first.map(String.init))
+        let client = try KubeClient(configuration: KubeClientConfiguration.load(kubeconfigPath: kubeconfig))
+        let secret = try await client.get(CoreV1.Secret.self, name: "embeddings-conn-credential", namespace: "default")
+        try await client.shutdown()
+        let value = { (key: String) in secret.data?[key].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        #expect(!playground.output.contains(value("password")), "the demo printed the password")
+        let result = try await run(
+            psql, ["-h", address, "-U", value("username"), "-d", "postgres", "-tAc", "select extname from pg_extension where extname = 'vector'"],
+            environment: ["PGPASSWORD": value("password"), "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 0 && result.output.contains("vector"), "\(result.output)")
+        #expect(await playground.terminate() == 0, "\(playground.output)")
     }
 
     @Test("kube-sim stops on SIGTERM with status 0 and says so")
