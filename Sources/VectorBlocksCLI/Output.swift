@@ -32,11 +32,16 @@ public struct PrintedObject: Sendable {
         return "\(descriptor.group.isEmpty ? kind : "\(kind).\(descriptor.group)")/\(name)"
     }
 
-    /// The object with `apiVersion` and `kind` first set from its descriptor, as `kubectl get -o yaml` shows them.
+    /// The object as `kubectl get -o yaml` shows it: `apiVersion` and `kind` set from its descriptor (list items
+    /// arrive without them), `metadata.managedFields` left out (kubectl's `--show-managed-fields=false`).
     var complete: JSONValue {
         guard case .object(var fields) = value else { return value }
         fields["apiVersion"] = .string(descriptor.apiVersion)
         fields["kind"] = .string(descriptor.kind)
+        if case .object(var metadata) = fields["metadata"] {
+            metadata["managedFields"] = nil
+            fields["metadata"] = .object(metadata)
+        }
         return .object(fields)
     }
 }
@@ -79,8 +84,6 @@ public struct Printer: Sendable {
             let stream = try ManifestYAML.render([document], header: nil)
             return stream.hasPrefix("---\n") ? String(stream.dropFirst(4)) : stream
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+        return try IndentedJSON.render(document)
     }
 }
