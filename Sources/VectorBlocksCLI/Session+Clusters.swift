@@ -32,27 +32,42 @@ extension Session {
         }
     }
 
-    public func deleteCluster(_ name: String) async throws {
+    /// What `kbctl cluster create` prints: the policy it set (table), or the Cluster as the API made it.
+    public func printCreated(_ cluster: Cluster) async throws -> String {
+        try await printer(.clusterCreate).print([PrintedObject(cluster)], single: true) { _ in ClusterCreation.createdMessage(cluster) }
+    }
+
+    /// `kbctl cluster delete`: what it printed.
+    @discardableResult
+    public func deleteCluster(_ name: String) async throws -> String {
+        let printer = try printer(.clusterDelete)
         _ = try await getCluster(name)
         _ = try await call(Cluster.descriptor, verb: "delete") { try await client.delete(Cluster.self, name: name, namespace: namespace) }
+        return printer.print(names: [(Cluster.descriptor, name)], verb: "deleted")
     }
 
     /// `kbctl cluster list`: NAME, NAMESPACE, CLUSTER-DEFINITION, VERSION, TERMINATION-POLICY, STATUS, CREATED-TIME.
     public func listClusters(allNamespaces: Bool = false) async throws -> String {
+        let printer = try printer(.clusterList)
         let clusters = try await call(Cluster.descriptor, verb: "list") {
             try await client.listAll(Cluster.self, namespace: allNamespaces ? nil : namespace).items
         }
-        if format == .yaml || format == .json { return try render(clusters, single: false) }
+        return try await printer.print(try clusters.map(PrintedObject.init), single: false) { wide in
+            clustersTable(clusters, wide: wide, allNamespaces: allNamespaces)
+        }
+    }
+
+    func clustersTable(_ clusters: [Cluster], wide: Bool, allNamespaces: Bool) -> String {
         if clusters.isEmpty { return "No clusters found in \(allNamespaces ? "any namespace" : "namespace \(namespace)").\n" }
         var headers = ["NAME", "NAMESPACE", "CLUSTER-DEFINITION", "VERSION", "TERMINATION-POLICY", "STATUS", "CREATED-TIME"]
-        if format == .wide { headers.append("COMPONENTS") }
+        if wide { headers.append("COMPONENTS") }
         let rows = clusters.map { cluster in
             var row = [
                 cluster.metadata?.name ?? "", cluster.metadata?.namespace ?? "", cluster.spec.clusterDefinitionRef,
                 cluster.spec.clusterVersionRef ?? "", cluster.spec.terminationPolicy.rawValue,
                 cluster.status?.phase?.rawValue ?? "", Self.timestamp(cluster.metadata?.creationTimestamp),
             ]
-            if format == .wide {
+            if wide {
                 row.append(cluster.spec.componentSpecs.map { "\($0.name)(\($0.replicas ?? 1))" }.joined(separator: ","))
             }
             return row
@@ -62,8 +77,13 @@ extension Session {
 
     /// `kbctl cluster describe`: endpoints, topology, resources, images and recent events, as kbcli shows them.
     public func describeCluster(_ name: String) async throws -> String {
+        let printer = try printer(.clusterDescribe)
         let cluster = try await getCluster(name)
-        if format == .yaml || format == .json { return try render([cluster], single: true) }
+        return try await printer.print([PrintedObject(cluster)], single: true) { _ in try await description(of: cluster) }
+    }
+
+    func description(of cluster: Cluster) async throws -> String {
+        let name = cluster.metadata?.name ?? ""
         let selector = ListOptions(labelSelector: "app.kubernetes.io/instance=\(name),app.kubernetes.io/managed-by=vectorblocks")
         let services = try await call(CoreV1.Service.descriptor, verb: "list") {
             try await client.list(CoreV1.Service.self, namespace: namespace, options: selector).items
@@ -201,38 +221,18 @@ extension Session {
 
     /// `kbctl cluster list-events`.
     public func listEvents(of cluster: String) async throws -> String {
+        let printer = try printer(.clusterListEvents)
         _ = try await getCluster(cluster)
         let events = try await recentEvents(of: cluster)
-        if events.isEmpty { return "No events found.\n" }
-        return Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
-    }
-
-    /// `kbctl cluster connect`: the command that reaches the database, the secret only when asked for.
-    public func connect(_ name: String, showSecret: Bool) async throws -> String {
-        let cluster = try await getCluster(name)
-        let secret = try await call(CoreV1.Secret.descriptor) {
-            try await client.get(CoreV1.Secret.self, name: "\(name)-conn-credential", namespace: namespace)
-        }
-        let values = (secret.data ?? [:]).compactMapValues { Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) } }
-        let host = values["host"] ?? ""
-        let port = values["port"] ?? ""
-        let password = values["apiKey"] ?? values["password"] ?? ""
-        let shown = showSecret ? password : "<hidden: add --show-secret>"
-        switch cluster.spec.clusterDefinitionRef {
-        case "qdrant":
-            return """
-                Qdrant REST endpoint: \(values["endpoint"] ?? "http://\(host):\(port)")
-                curl -H "api-key: \(shown)" \(values["endpoint"] ?? "http://\(host):\(port)")/collections
-                (from outside the cluster: kubectl port-forward -n \(namespace) service/\(name)-qdrant 6333:6333, then use http://127.0.0.1:6333)
-
-                """
-        default:
-            let user = values["username"] ?? "postgres"
-            return """
-                psql "postgresql://\(user):\(shown)@\(host):\(port)/postgres"
-                (from outside the cluster: kubectl port-forward -n \(namespace) service/\(name)-postgresql 5432:5432, then use host 127.0.0.1)
-
-                """
+        return try await printer.print(try events.map(PrintedObject.init), single: false) { wide in
+            if events.isEmpty { return "No events found.\n" }
+            var headers = ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+            if wide { headers += ["SOURCE", "COUNT", "NAME"] }
+            let rows = events.map { event in
+                Self.eventRow(event)
+                    + (wide ? [event.source?.component ?? event.reportingComponent ?? "", String(event.count ?? 1), event.metadata?.name ?? ""] : [])
+            }
+            return Table(headers: headers, rows: rows).render(width: width)
         }
     }
 }

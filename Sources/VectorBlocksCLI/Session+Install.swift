@@ -90,3 +90,15 @@ extension Session {
         return removed
     }
 }
+
+extension Session {
+    /// What `kbctl install` and `kbctl uninstall` print of the `Kind/name`s they applied or removed.
+    public func printNames(_ objects: [String], verb: String, for command: KbctlCommand) throws -> String {
+        let printer = try printer(command)
+        let names = try objects.map { object in
+            let parts = object.split(separator: "/", maxSplits: 1).map(String.init)
+            return (try Self.descriptor(ofKind: parts[0]), parts.count == 2 ? parts[1] : "")
+        }
+        return printer.print(names: names, verb: verb)
+    }
+}

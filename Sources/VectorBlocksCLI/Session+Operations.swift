@@ -62,22 +62,43 @@ extension Session {
         throw CLIError("OpsRequest \(name) did not finish in \(timeout); it goes on: follow it with kbctl cluster list-ops")
     }
 
-    /// `kbctl cluster list-ops`: NAME, TYPE, CLUSTER, STATUS, PROGRESS, CREATED-TIME.
+    /// What a day-2 command prints: the OpsRequest it made, in the session's format.
+    public func printRequest(_ ops: OpsRequest, for command: KbctlCommand) async throws -> String {
+        try await printer(command).print([PrintedObject(ops)], single: true) { _ in "OpsRequest \(ops.metadata?.name ?? "") created\n" }
+    }
+
+    /// `kbctl cluster list-ops`: NAME, TYPE, CLUSTER, STATUS, PROGRESS, CREATED-TIME (and with `-o wide` the
+    /// components it acts on and its reason when it failed).
     public func listOps(cluster: String?) async throws -> String {
+        let printer = try printer(.clusterListOps)
         let requests = try await call(OpsRequest.descriptor, verb: "list") {
             try await client.listAll(OpsRequest.self, namespace: namespace).items
         }.filter { cluster == nil || $0.spec.clusterRef == cluster }
-        if format == .yaml || format == .json { return try render(requests, single: false) }
-        if requests.isEmpty { return "No OpsRequests found.\n" }
-        return Table(
-            headers: ["NAME", "TYPE", "CLUSTER", "STATUS", "PROGRESS", "CREATED-TIME"],
-            rows: requests.map { ops in
-                [
+        return try await printer.print(try requests.map(PrintedObject.init), single: false) { wide in
+            if requests.isEmpty { return "No OpsRequests found.\n" }
+            var headers = ["NAME", "TYPE", "CLUSTER", "STATUS", "PROGRESS", "CREATED-TIME"]
+            if wide { headers += ["COMPONENTS", "MESSAGE"] }
+            let rows = requests.map { ops in
+                var row = [
                     ops.metadata?.name ?? "", ops.spec.type.rawValue, ops.spec.clusterRef, ops.status?.phase?.rawValue ?? "",
                     ops.status?.progress ?? "-/-", Self.timestamp(ops.metadata?.creationTimestamp),
                 ]
+                if wide {
+                    row += [Self.components(of: ops.spec).joined(separator: ","), ops.status?.conditions?.last?.message ?? ""]
+                }
+                return row
             }
-        ).render(width: width)
+            return Table(headers: headers, rows: rows).render(width: width)
+        }
+    }
+
+    /// The components a request names, whatever its type.
+    static func components(of spec: OpsRequestSpec) -> [String] {
+        let named: [[String]?] = [
+            spec.horizontalScaling?.map(\.componentName), spec.verticalScaling?.map(\.componentName),
+            spec.volumeExpansion?.map(\.componentName), spec.restart?.map(\.componentName), spec.expose?.map(\.componentName),
+        ]
+        return named.compactMap { $0 }.flatMap { $0 }
     }
 
     /// `kbctl cluster expose --type vpc|internet`: the AWS NLB annotations of each kind (AWS Load Balancer

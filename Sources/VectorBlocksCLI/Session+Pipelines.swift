@@ -109,22 +109,40 @@ extension Session {
         }
     }
 
-    public func deletePipeline(_ name: String) async throws {
+    /// What `kbctl pipeline create` prints.
+    public func printCreated(_ pipeline: VectorPipeline) async throws -> String {
+        try await printer(.pipelineCreate).print([PrintedObject(pipeline)], single: true) { _ in
+            let name = pipeline.metadata?.name ?? ""
+            return "Pipeline \(name) created; follow it with kbctl pipeline describe \(name)\n"
+        }
+    }
+
+    /// `kbctl pipeline delete`: what it printed.
+    @discardableResult
+    public func deletePipeline(_ name: String) async throws -> String {
+        let printer = try printer(.pipelineDelete)
         _ = try await getPipeline(name)
         _ = try await call(VectorPipeline.descriptor, verb: "delete") {
             try await client.delete(VectorPipeline.self, name: name, namespace: namespace)
         }
+        return printer.print(names: [(VectorPipeline.descriptor, name)], verb: "deleted")
     }
 
     /// `kbctl pipeline list`: NAME, NAMESPACE, SOURCE, SINKS, PHASE, BACKLOG, LAG, CREATED-TIME.
     public func listPipelines(allNamespaces: Bool = false) async throws -> String {
+        let printer = try printer(.pipelineList)
         let pipelines = try await call(VectorPipeline.descriptor, verb: "list") {
             try await client.listAll(VectorPipeline.self, namespace: allNamespaces ? nil : namespace).items
         }
-        if format == .yaml || format == .json { return try render(pipelines, single: false) }
+        return try await printer.print(try pipelines.map(PrintedObject.init), single: false) { wide in
+            pipelinesTable(pipelines, wide: wide, allNamespaces: allNamespaces)
+        }
+    }
+
+    func pipelinesTable(_ pipelines: [VectorPipeline], wide: Bool, allNamespaces: Bool) -> String {
         if pipelines.isEmpty { return "No pipelines found in \(allNamespaces ? "any namespace" : "namespace \(namespace)").\n" }
         var headers = ["NAME", "NAMESPACE", "SOURCE", "SINKS", "PHASE", "BACKLOG", "LAG", "CREATED-TIME"]
-        if format == .wide { headers += ["EMU-REPLICAS", "DEAD-LETTERS"] }
+        if wide { headers += ["EMU-REPLICAS", "DEAD-LETTERS"] }
         let rows = pipelines.map { pipeline in
             var row = [
                 pipeline.metadata?.name ?? "", pipeline.metadata?.namespace ?? "", pipeline.spec.source.table,
@@ -132,7 +150,7 @@ extension Session {
                 pipeline.status?.backlog.map(String.init) ?? "", pipeline.status?.lagSeconds.map { "\($0)s" } ?? "",
                 Self.timestamp(pipeline.metadata?.creationTimestamp),
             ]
-            if format == .wide {
+            if wide {
                 row += [pipeline.status?.emuReplicas.map(String.init) ?? "", pipeline.status?.deadLetters.map(String.init) ?? ""]
             }
             return row
@@ -143,8 +161,13 @@ extension Session {
     /// `kbctl pipeline describe`: source and backfill, backlog and lag, dead letters with the last error, each sink's
     /// state, the conditions and recent events.
     public func describePipeline(_ name: String) async throws -> String {
+        let printer = try printer(.pipelineDescribe)
         let pipeline = try await getPipeline(name)
-        if format == .yaml || format == .json { return try render([pipeline], single: true) }
+        return try await printer.print([PrintedObject(pipeline)], single: true) { _ in try await description(of: pipeline) }
+    }
+
+    func description(of pipeline: VectorPipeline) async throws -> String {
+        let name = pipeline.metadata?.name ?? ""
         let status = pipeline.status
         var text = "Name: \(name)\t Created Time: \(Self.timestamp(pipeline.metadata?.creationTimestamp))\n"
         text += Table(

@@ -2,11 +2,6 @@ import Foundation
 import KubeKit
 import VectorBlocksAPI
 
-/// How kbctl prints what it lists: kubectl's `-o` values.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    case table, wide, yaml, json
-}
-
 /// One kbctl invocation's connection and settings; every command is a method, so each is tested against a real
 /// API server without a terminal.
 public struct Session: Sendable {
@@ -34,18 +29,9 @@ public struct Session: Sendable {
         }
     }
 
-    /// The printed form of objects for `-o yaml|json`.
-    func render<Object: Encodable>(_ objects: [Object], single: Bool) throws -> String {
-        let values = try objects.map { try JSONValue(encoding: $0) }
-        switch format {
-        case .json:
-            let value = single && values.count == 1 ? values[0] : JSONValue.object(["apiVersion": "v1", "kind": "List", "items": .array(values)])
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
-        default:
-            return try ManifestYAML.render(values, header: nil)
-        }
+    /// The printer of `command`'s output in this session's format; an error when the command cannot give it.
+    func printer(_ command: KbctlCommand) throws -> Printer {
+        Printer(format: try command.check(format.rawValue))
     }
 
     static func age(_ time: MetaV1.Time?, now: Date = Date()) -> String {

@@ -16,10 +16,13 @@ struct ClusterCommand: AsyncParsableCommand {
     struct Wait: ParsableArguments {
         @Flag(help: "Wait until the operation succeeds or fails, showing its progress.") var wait = false
 
-        func follow(_ ops: OpsRequest, in session: Session) async throws {
-            Terminal.print("OpsRequest \(ops.metadata?.name ?? "") created\n")
+        /// Prints the OpsRequest in the session's format; progress goes beside a table, and to standard error beside
+        /// `-o yaml|json|name`.
+        func follow(_ ops: OpsRequest, in session: Session, as command: KbctlCommand) async throws {
+            Terminal.print(try await session.printRequest(ops, for: command))
             guard wait else { return }
-            _ = try await session.waitFor(ops, report: Terminal.progress)
+            let report = [OutputFormat.table, .wide].contains(session.format) ? Terminal.progress : Terminal.progressToStandardError
+            _ = try await session.waitFor(ops, report: report)
         }
     }
 
@@ -49,13 +52,13 @@ struct ClusterCommand: AsyncParsableCommand {
         @Flag(help: "Wait until the cluster is Running.") var wait = false
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterCreate) { session in
                 let cluster = try await session.createCluster(
                     ClusterCreation(
                         name: name, namespace: session.namespace, definition: clusterDefinition, version: clusterVersion,
                         replicas: replicas, cpu: cpu, memory: memory, storage: storage, storageClass: storageClass,
                         terminationPolicy: terminationPolicy))
-                Terminal.print(ClusterCreation.createdMessage(cluster))
+                Terminal.print(try await session.printCreated(cluster))
                 guard wait else { return }
                 let clock = ContinuousClock()
                 let deadline = clock.now + .seconds(1_800)
@@ -63,7 +66,7 @@ struct ClusterCommand: AsyncParsableCommand {
                 while clock.now < deadline {
                     let current = try await session.getCluster(name)
                     if current.status?.phase != last, let phase = current.status?.phase {
-                        Terminal.print("Cluster \(name): \(phase.rawValue)\n")
+                        Terminal.progressLine("Cluster \(name): \(phase.rawValue)\n", format: session.format)
                         last = phase
                     }
                     if current.status?.phase == .running { return }
@@ -84,7 +87,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Flag(name: [.customShort("A"), .long], help: "List clusters of every namespace.") var allNamespaces = false
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.listClusters(allNamespaces: allNamespaces)) }
+            try await global.run(.clusterList) { Terminal.print(try await $0.listClusters(allNamespaces: allNamespaces)) }
         }
     }
 
@@ -95,7 +98,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.describeCluster(name)) }
+            try await global.run(.clusterDescribe) { Terminal.print(try await $0.describeCluster(name)) }
         }
     }
 
@@ -106,9 +109,8 @@ struct ClusterCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.run { session in
-                try await session.deleteCluster(name)
-                Terminal.print("Cluster \(name) deleted\n")
+            try await global.run(.clusterDelete) { session in
+                Terminal.print(try await session.deleteCluster(name))
             }
         }
     }
@@ -124,12 +126,12 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterHScale) { session in
                 let targets = try await session.components(components, of: name)
                 let ops = try await session.request(.horizontalScaling, cluster: name) { spec in
                     spec.horizontalScaling = targets.map { .init(componentName: $0, replicas: replicas) }
                 }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterHScale)
             }
         }
     }
@@ -146,7 +148,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterVScale) { session in
                 var resources: [String: Quantity] = [:]
                 for (flag, value) in [("cpu", cpu), ("memory", memory)] {
                     resources[flag] = try ClusterCreation.quantity(value, flag: flag)
@@ -156,7 +158,7 @@ struct ClusterCommand: AsyncParsableCommand {
                 let ops = try await session.request(.verticalScaling, cluster: name) { spec in
                     spec.verticalScaling = targets.map { .init(componentName: $0, requests: resources, limits: resources) }
                 }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterVScale)
             }
         }
     }
@@ -173,7 +175,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterVolumeExpand) { session in
                 guard let size = try ClusterCreation.quantity(storage, flag: "storage") else { return }
                 let targets = try await session.components(components, of: name)
                 let ops = try await session.request(.volumeExpansion, cluster: name) { spec in
@@ -181,7 +183,7 @@ struct ClusterCommand: AsyncParsableCommand {
                         .init(componentName: component, volumeClaimTemplates: volumeClaimTemplates.map { .init(name: $0, storage: size) })
                     }
                 }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterVolumeExpand)
             }
         }
     }
@@ -195,10 +197,10 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterRestart) { session in
                 let targets = try await session.components(components, of: name)
                 let ops = try await session.request(.restart, cluster: name) { $0.restart = targets.map { .init(componentName: $0) } }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterRestart)
             }
         }
     }
@@ -211,7 +213,9 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in try await wait.follow(try await session.request(.stop, cluster: name), in: session) }
+            try await global.run(.clusterStop) { session in
+                try await wait.follow(try await session.request(.stop, cluster: name), in: session, as: .clusterStop)
+            }
         }
     }
 
@@ -223,7 +227,9 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in try await wait.follow(try await session.request(.start, cluster: name), in: session) }
+            try await global.run(.clusterStart) { session in
+                try await wait.follow(try await session.request(.start, cluster: name), in: session, as: .clusterStart)
+            }
         }
     }
 
@@ -242,7 +248,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterExpose) { session in
                 let targets = try await session.components(components, of: name)
                 var exposes: [OpsRequestSpec.Expose] = []
                 for component in targets {
@@ -253,7 +259,7 @@ struct ClusterCommand: AsyncParsableCommand {
                                 cluster: name, component: component, type: type, enable: enable, sourceRanges: sourceRanges)))
                 }
                 let ops = try await session.request(.expose, cluster: name) { $0.expose = exposes }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterExpose)
             }
         }
     }
@@ -268,22 +274,51 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var wait: Wait
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.clusterUpgrade) { session in
                 let ops = try await session.request(.upgrade, cluster: name) { $0.upgrade = .init(clusterVersionRef: clusterVersion) }
-                try await wait.follow(ops, in: session)
+                try await wait.follow(ops, in: session, as: .clusterUpgrade)
             }
         }
     }
 
     struct Connect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print how to connect (psql, or Qdrant's REST URL).", discussion: "Example:\n  kbctl cluster connect vectors --show-secret")
+            abstract: "Connect with psql (pgvector), or print Qdrant's REST URL and a curl example.",
+            discussion: """
+                For pgvector, runs psql from PATH with the password from the cluster's conn-credential Secret in its
+                environment (PGPASSWORD), never on its command line; arguments after -- go to psql. For Qdrant, prints
+                the REST URL and a curl that reads the API key from a variable. --dry-run (or no psql installed)
+                prints the command, reading the credential from the Secret with kubectl rather than showing it.
+                Examples:
+                  kbctl cluster connect embeddings
+                  kbctl cluster connect embeddings --host 127.0.0.1 -- -c 'select 1'
+                  kbctl cluster connect vectors
+                  kbctl cluster connect embeddings --dry-run
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
-        @Flag(help: "Print the password or API key.") var showSecret = false
+        @Flag(help: "Print the command instead of running it; the credential stays in the Secret.") var dryRun = false
+        @Option(help: "The host to connect to instead of the Secret's (e.g. 127.0.0.1 after kubectl port-forward).") var host: String?
+        @Option(help: "The port to connect to instead of the Secret's.") var port: String?
+        @Option(help: "The database (pgvector).") var database = "postgres"
+        @Argument(parsing: .postTerminator, help: "Arguments for psql, after --.") var clientArguments: [String] = []
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.connect(name, showSecret: showSecret)) }
+            var connection: ClusterConnection?
+            try await global.run(.clusterConnect) { session in
+                connection = try await session.connection(
+                    to: name, host: host, port: port, database: database, clientArguments: clientArguments)
+            }
+            guard let connection else { return }
+            guard let program = connection.program, !dryRun else { return Terminal.print(connection.printed) }
+            let environment = ProcessInfo.processInfo.environment
+            guard let path = ClusterConnection.locate(program, path: environment["PATH"]) else {
+                Terminal.print(connection.printed)
+                Terminal.fail("\(program) is not installed (not on PATH): install the PostgreSQL client, or run the command above where it is")
+            }
+            // The client replaces kbctl (the terminal, signals and exit status are its own); the Kubernetes client
+            // was shut down when the session ended.
+            Terminal.exec(path, arguments: [program] + connection.arguments, environment: environment.merging(connection.environment) { _, new in new })
         }
     }
 
@@ -294,7 +329,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Argument var name: String?
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.listOps(cluster: name)) }
+            try await global.run(.clusterListOps) { Terminal.print(try await $0.listOps(cluster: name)) }
         }
     }
 
@@ -305,7 +340,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.listEvents(of: name)) }
+            try await global.run(.clusterListEvents) { Terminal.print(try await $0.listEvents(of: name)) }
         }
     }
 }
@@ -318,7 +353,7 @@ struct AddonCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the addons and whether they are enabled.", discussion: "Example:\n  kbctl addon list")
         @OptionGroup var global: GlobalOptions
-        func run() async throws { try await global.run { Terminal.print(try await $0.listAddons()) } }
+        func run() async throws { try await global.run(.addonList) { Terminal.print(try await $0.listAddons()) } }
     }
 
     struct Enable: AsyncParsableCommand {
@@ -327,9 +362,8 @@ struct AddonCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
-            try await global.run { session in
-                try await session.enableAddon(name)
-                Terminal.print("addon \(name) enabled\n")
+            try await global.run(.addonEnable) { session in
+                Terminal.print(try await session.enableAddon(name))
             }
         }
     }
@@ -339,9 +373,8 @@ struct AddonCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
-            try await global.run { session in
-                try await session.disableAddon(name)
-                Terminal.print("addon \(name) disabled\n")
+            try await global.run(.addonDisable) { session in
+                Terminal.print(try await session.disableAddon(name))
             }
         }
     }

@@ -45,13 +45,13 @@ struct InstallCommand: AsyncParsableCommand {
     @Flag(help: "Wait until the operator is ready.") var wait = false
 
     func run() async throws {
-        try await global.run { session in
+        try await global.run(.install) { session in
             let applied = try await session.install(
                 crds: try ShippedCRDs.documents(), settings: try placement.settings(), namespace: placement.operatorNamespace)
-            for object in applied { Terminal.print("\(object) applied\n") }
+            Terminal.print(try session.printNames(applied, verb: "applied", for: .install))
             guard wait else { return }
             try await session.waitForOperator(namespace: placement.operatorNamespace)
-            Terminal.print("the operator is ready; next: kbctl addon enable qdrant\n")
+            Terminal.progressLine("the operator is ready; next: kbctl addon enable qdrant\n", format: session.format)
         }
     }
 }
@@ -65,11 +65,11 @@ struct UninstallCommand: AsyncParsableCommand {
     @Flag(help: "Also remove the CRDs.") var removeCrds = false
 
     func run() async throws {
-        try await global.run { session in
+        try await global.run(.uninstall) { session in
             let names = try ShippedCRDs.documents().compactMap { $0["metadata"]?["name"]?.stringValue }
             let removed = try await session.uninstall(
                 settings: try placement.settings(), namespace: placement.operatorNamespace, removeCRDs: removeCrds, crdNames: names)
-            for object in removed { Terminal.print("\(object) deleted\n") }
+            Terminal.print(try session.printNames(removed, verb: "deleted", for: .uninstall))
         }
     }
 }

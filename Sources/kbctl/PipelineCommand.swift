@@ -41,7 +41,7 @@ struct PipelineCommand: AsyncParsableCommand {
         @Option(help: "Queued messages per Emu replica (default 1000).") var targetBacklogPerReplica: Int32?
 
         func run() async throws {
-            try await global.run { session in
+            try await global.run(.pipelineCreate) { session in
                 var creation = PipelineCreation(
                     name: name, namespace: session.namespace, sourceSecret: sourceSecret, table: table,
                     primaryKey: primaryKey.isEmpty ? ["id"] : primaryKey, textTemplate: textTemplate)
@@ -59,8 +59,7 @@ struct PipelineCommand: AsyncParsableCommand {
                 creation.minReplicas = minReplicas
                 creation.maxReplicas = maxReplicas
                 creation.targetBacklogPerReplica = targetBacklogPerReplica
-                let pipeline = try await session.createPipeline(creation)
-                Terminal.print("Pipeline \(pipeline.metadata?.name ?? name) created; follow it with kbctl pipeline describe \(name)\n")
+                Terminal.print(try await session.printCreated(try await session.createPipeline(creation)))
             }
         }
     }
@@ -72,7 +71,7 @@ struct PipelineCommand: AsyncParsableCommand {
         @Flag(name: [.customShort("A"), .long], help: "List pipelines of every namespace.") var allNamespaces = false
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.listPipelines(allNamespaces: allNamespaces)) }
+            try await global.run(.pipelineList) { Terminal.print(try await $0.listPipelines(allNamespaces: allNamespaces)) }
         }
     }
 
@@ -84,7 +83,7 @@ struct PipelineCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.run { Terminal.print(try await $0.describePipeline(name)) }
+            try await global.run(.pipelineDescribe) { Terminal.print(try await $0.describePipeline(name)) }
         }
     }
 
@@ -96,9 +95,8 @@ struct PipelineCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.run { session in
-                try await session.deletePipeline(name)
-                Terminal.print("Pipeline \(name) deleted\n")
+            try await global.run(.pipelineDelete) { session in
+                Terminal.print(try await session.deletePipeline(name))
             }
         }
     }
