@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "VectorBlocksPostgres", targets: ["VectorBlocksPostgres"]),
         .library(name: "VectorSync", targets: ["VectorSync"]),
         .library(name: "VectorSyncOptions", targets: ["VectorSyncOptions"]),
+        .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
         .executable(name: "pelican", targets: ["pelican"]),
         .executable(name: "emu", targets: ["emu"]),
     ],
@@ -170,7 +171,7 @@ let package = Package(
         .target(
             name: "VectorBlocksOperator",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres", "VectorSync",
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres", "VectorSync", "ObjectStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -283,10 +284,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // S3 and the AWS signing and credentials it shares with VectorSync's SQS queue.
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: [
+                "ObjectStorage", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "VectorSync",
             dependencies: [
-                "JSONValues", "VectorBlocksPostgres", "MiniLM",
+                "JSONValues", "VectorBlocksPostgres", "MiniLM", "ObjectStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

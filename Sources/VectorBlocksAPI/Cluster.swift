@@ -41,7 +41,7 @@ public enum TerminationPolicy: String, Codable, Sendable, Hashable, CaseIterable
     case halt = "Halt"
     /// Everything the Cluster owns goes.
     case delete = "Delete"
-    /// What Delete removes, and the backups too once backups exist; until then, the same as Delete.
+    /// What Delete removes, and the Cluster's Backups and their data in the repository too.
     case wipeOut = "WipeOut"
 }
 
@@ -52,11 +52,18 @@ public struct ClusterSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var affinity: Affinity?
     public var tolerations: [CoreV1.Toleration]?
     public var componentSpecs: [ClusterComponentSpec]
+    /// Scheduled backups (ClusterBackup.swift).
+    public var backup: ClusterBackup?
+    /// Made from this Backup's data.
+    public var restoreFrom: ClusterRestore?
 
     public init(
         clusterDefinitionRef: String, clusterVersionRef: String? = nil, terminationPolicy: TerminationPolicy,
-        affinity: Affinity? = nil, tolerations: [CoreV1.Toleration]? = nil, componentSpecs: [ClusterComponentSpec]
+        affinity: Affinity? = nil, tolerations: [CoreV1.Toleration]? = nil, componentSpecs: [ClusterComponentSpec],
+        backup: ClusterBackup? = nil, restoreFrom: ClusterRestore? = nil
     ) {
+        self.backup = backup
+        self.restoreFrom = restoreFrom
         self.clusterDefinitionRef = clusterDefinitionRef
         self.clusterVersionRef = clusterVersionRef
         self.terminationPolicy = terminationPolicy
@@ -76,6 +83,8 @@ public struct ClusterSpec: Codable, Sendable, Hashable, SchemaDescribed {
             "affinity": .of(Affinity.self),
             "tolerations": .array(of: .kubernetes("io.k8s.api.core.v1.Toleration")),
             "componentSpecs": .array(of: .of(ClusterComponentSpec.self), listMapKeys: ["name"], minItems: 1),
+            "backup": .of(ClusterBackup.self),
+            "restoreFrom": .of(ClusterRestore.self),
         ], required: ["clusterDefinitionRef", "terminationPolicy", "componentSpecs"])
 }
 
@@ -266,6 +275,7 @@ extension Cluster {
         copy.apiVersion = copy.apiVersion ?? Self.descriptor.apiVersion
         copy.kind = copy.kind ?? Self.descriptor.kind
         copy.spec.affinity = copy.spec.affinity?.withDefaults()
+        copy.spec.backup = copy.spec.backup?.withDefaults()
         for index in copy.spec.componentSpecs.indices {
             var component = copy.spec.componentSpecs[index]
             component.replicas = component.replicas ?? 1
@@ -323,6 +333,9 @@ extension Cluster {
                             "Invalid value: true: component \"\(componentDef.name)\" of ClusterDefinition \"\(definition.metadata?.name ?? "")\" serves no metrics endpoint",
                         fix: "set monitor: false, or name the engine's metrics port in the definition's monitor.exporterConfig"))
             }
+        }
+        if let definition {
+            errors += validateBackup(engine: definition.spec.type ?? definition.metadata?.name ?? "")
         }
         if let version, version.spec.clusterDefinitionRef != spec.clusterDefinitionRef {
             errors.append(

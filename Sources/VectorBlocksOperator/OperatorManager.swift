@@ -46,10 +46,10 @@ public final class OperatorManager: Service {
     }
 
     private let client: KubeClient
-    private let options: Options
-    private let logger: Logger
-    private let metricsFactory: (any MetricsFactory)?
-    private let caches: OperatorCaches
+    let options: Options
+    let logger: Logger
+    let metricsFactory: (any MetricsFactory)?
+    let caches: OperatorCaches
     private let running = RunningControllers()
 
     public init(
@@ -191,7 +191,8 @@ public final class OperatorManager: Service {
             return await OpsRequestReconciler.requests(for: cluster, in: caches.opsRequests)
         }
         let pipelineController = await makePipelineController(client: client, events: events)
-        return [definitionController, versionController, clusterController, opsController, pipelineController]
+        let backupControllers = await makeBackupControllers(client: client, events: events, engines: engines)
+        return [definitionController, versionController, clusterController, opsController, pipelineController] + backupControllers
     }
 
     private func makePipelineController(client: KubeClient, events: EventRecorder) async -> Controller {

@@ -67,11 +67,17 @@ struct ClusterPeers: Sendable {
 }
 
 extension QdrantState {
-    /// Finishes the transfers whose time has come: the receiver's replica turns Active and the source's is dropped.
+    /// Finishes the transfers whose time has come: the receiver's replica turns Active and the source's is dropped;
+    /// and the snapshot recoveries, whose replicas turn Active.
     func settleTransfers() {
         let now = ContinuousClock.now
         for name in collections.keys {
-            guard var collection = collections[name], !collection.transfers.isEmpty else { continue }
+            guard var collection = collections[name], !collection.transfers.isEmpty || !collection.recoveries.isEmpty else { continue }
+            for recovery in collection.recoveries where recovery.finishes <= now {
+                if collection.replicas[recovery.shard]?[recovery.peer] != nil { collection.replicas[recovery.shard]?[recovery.peer] = "Active" }
+                cluster.commit += 1
+            }
+            collection.recoveries.removeAll { $0.finishes <= now }
             for transfer in collection.transfers where transfer.finishes <= now {
                 collection.replicas[transfer.shard]?[transfer.to] = "Active"
                 collection.replicas[transfer.shard]?[transfer.from] = nil
@@ -144,9 +150,9 @@ extension QdrantState {
         return Int(hash % UInt64(max(shards, 1)))
     }
 
-    func clusterInfo(_ name: String) -> Response {
+    func clusterInfo(_ name: String, as peer: UInt64?) -> Response {
         read(name) { collection in
-            let me = cluster.answering ?? 0
+            let me = peer ?? cluster.answering ?? 0
             var local: [[String: Any]] = []
             var remote: [[String: Any]] = []
             for (shard, replicas) in collection.replicas.sorted(by: { $0.key < $1.key }) {
@@ -169,9 +175,9 @@ extension QdrantState {
         }
     }
 
-    func clusterStatus() -> Response {
+    func clusterStatus(as peer: UInt64?) -> Response {
         settleTransfers()
-        guard cluster.simulation != nil, let me = cluster.answering else { return QdrantServer.ok(["status": "disabled"]) }
+        guard cluster.simulation != nil, let me = peer ?? cluster.answering else { return QdrantServer.ok(["status": "disabled"]) }
         return QdrantServer.ok([
             "status": "enabled", "peer_id": me,
             "peers": Dictionary(uniqueKeysWithValues: cluster.peers.map { (String($0.key), ["uri": $0.value]) }),
@@ -222,8 +228,8 @@ extension QdrantServer {
         }
     }
 
-    static func clusterRoutes(_ router: Router<BasicRequestContext>, state: QdrantState) {
-        router.get("/cluster") { _, _ in await state.clusterStatus() }
+    static func clusterRoutes(_ router: Router<BasicRequestContext>, state: QdrantState, peer: UInt64?) {
+        router.get("/cluster") { _, _ in await state.clusterStatus(as: peer) }
         router.delete("/cluster/peer/:peer") { request, context in
             guard let peer = UInt64(try context.parameters.require("peer")) else {
                 return error(.badRequest, "Wrong input: peer_id must be an unsigned integer")
@@ -231,7 +237,7 @@ extension QdrantServer {
             return await state.removePeer(peer, force: request.uri.queryParameters.get("force") == "true")
         }
         router.get("/collections/:collection/cluster") { _, context in
-            await state.clusterInfo(try context.parameters.require("collection"))
+            await state.clusterInfo(try context.parameters.require("collection"), as: peer)
         }
         router.post("/collections/:collection/cluster") { request, context in
             let name = try context.parameters.require("collection")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSONValues
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -11,21 +12,34 @@ import ServiceLifecycle
 /// are neither unsigned integers nor UUIDs, and a missing or wrong `api-key` are refused with Qdrant's status codes.
 ///
 /// Served: collections (list, create, get, delete, exists), points (upsert, delete, retrieve by ids or one id, query
-/// by vector), the health endpoints, and, started with `cluster:`, the cluster endpoints of `QdrantServer+Cluster`:
-/// the double then answers for every peer of a distributed deployment, as any peer answers with the consensus state.
+/// by vector, count), the health endpoints, and, started with `cluster:`, the cluster endpoints of
+/// `QdrantServer+Cluster`: the double then answers for every peer of a distributed deployment, as any peer answers
+/// with the consensus state. `startPeers` starts one server per peer over one shared state instead, each answering as
+/// its own peer, with the shard snapshot endpoints of `QdrantServer+Snapshots` (a peer snapshots and recovers only
+/// its own replicas). Every JSON request body and every answer is checked against the reference `openapi.json`
+/// (`QdrantOpenAPI`): a request that breaks it is refused with 422, an answer that breaks it is replaced by a 500, and
+/// both are kept for `schemaViolations()`.
 public final class QdrantServer: Sendable {
     public let port: Int
     public let apiKey: String?
+    /// The peer this server answers as; nil for the consensus's first peer (one server standing for all).
+    public let peerID: UInt64?
     let state: QdrantState
+    let violations: QdrantSchemaViolations
     private let serviceGroup: ServiceGroup
     private let task: Task<Void, any Error>
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(port: Int, apiKey: String?, state: QdrantState, serviceGroup: ServiceGroup, task: Task<Void, any Error>) {
+    private init(
+        port: Int, apiKey: String?, peerID: UInt64?, state: QdrantState, violations: QdrantSchemaViolations, serviceGroup: ServiceGroup,
+        task: Task<Void, any Error>
+    ) {
         self.port = port
         self.apiKey = apiKey
+        self.peerID = peerID
         self.state = state
+        self.violations = violations
         self.serviceGroup = serviceGroup
         self.task = task
     }
@@ -33,14 +47,19 @@ public final class QdrantServer: Sendable {
     /// Starts a server on a free port; with `apiKey`, every request must carry it (`api-key` or a bearer token).
     /// With `cluster`, distributed mode is on: peers join with `addPeer(uri:)` and shards move between them.
     public static func start(apiKey: String? = nil, cluster: QdrantClusterSimulation? = nil) async throws -> QdrantServer {
+        try await start(apiKey: apiKey, state: QdrantState(cluster: cluster), peer: nil, violations: QdrantSchemaViolations())
+    }
+
+    static func start(apiKey: String?, state: QdrantState, peer: UInt64?, violations: QdrantSchemaViolations) async throws -> QdrantServer {
         var logger = Logger(label: "qdrant-double")
         logger.logLevel = .warning
-        let state = QdrantState(cluster: cluster)
         let router = Router()
         healthRoutes(router)
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
+        router.add(middleware: OpenAPIMiddleware(api: .shared, violations: violations))
         routes(router, state: state)
-        clusterRoutes(router, state: state)
+        clusterRoutes(router, state: state, peer: peer)
+        snapshotRoutes(router, state: state, peer: peer)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -58,7 +77,7 @@ public final class QdrantServer: Sendable {
             try await task.value
             throw TestSetupError("the Qdrant test double did not start listening")
         }
-        return QdrantServer(port: port, apiKey: apiKey, state: state, serviceGroup: serviceGroup, task: task)
+        return QdrantServer(port: port, apiKey: apiKey, peerID: peer, state: state, violations: violations, serviceGroup: serviceGroup, task: task)
     }
 
     public func shutdown() async throws {
@@ -194,6 +213,10 @@ public final class QdrantServer: Sendable {
                 return ok(record(id: id, point: point, withPayload: true, withVector: true))
             }
         }
+        router.post("/collections/:collection/points/count") { _, context in
+            let name = try context.parameters.require("collection")
+            return await state.read(name) { collection in ok(["count": collection.points.count]) }
+        }
         router.post("/collections/:collection/points/query") { request, context in
             let name = try context.parameters.require("collection")
             let body = try await jsonObject(request)
@@ -269,6 +292,15 @@ public final class QdrantServer: Sendable {
 
     static func respond(_ status: HTTPResponse.Status, _ body: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        if let checking = OpenAPIMiddleware.checking {
+            let problems = checking.api.checkResponse(
+                checking.operation, status: status.code, body: (try? JSONValue.parse(String(decoding: data, as: UTF8.self))) ?? .null)
+            if !problems.isEmpty {
+                checking.violations.record(problems)
+                let message = "the Qdrant double's answer breaks openapi.json: \(problems.joined(separator: "; "))"
+                return Response(status: .internalServerError, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: message)))
+            }
+        }
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -303,9 +335,12 @@ actor QdrantState {
         var replicationFactor = 1
         var points: [String: Point] = [:]
         var operations = 0
-        /// Shard id → peer id → replica state ("Active", or "Partial" while a transfer fills it).
+        /// Shard id → peer id → replica state ("Active", "Partial" while a transfer fills it, "Recovery" while a
+        /// snapshot is recovered into it).
         var replicas: [Int: [UInt64: String]] = [:]
         var transfers: [ShardTransfer] = []
+        /// Replicas recovering from a snapshot: when each turns Active.
+        var recoveries: [ShardRecovery] = []
 
         mutating func nextOperation() -> Int {
             operations += 1
@@ -322,7 +357,9 @@ actor QdrantState {
                         "replication_factor": replicationFactor, "write_consistency_factor": 1,
                     ] as [String: Any],
                     "hnsw_config": ["m": 16, "ef_construct": 100, "full_scan_threshold": 10000],
-                    "optimizer_config": ["deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0],
+                    "optimizer_config": [
+                        "deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0, "flush_interval_sec": 5,
+                    ],
                     "metadata": metadata,
                 ] as [String: Any],
             ]
@@ -343,6 +380,8 @@ actor QdrantState {
 
     var collections: [String: Collection] = [:]
     var cluster: ClusterPeers
+    /// Snapshot name → the shard snapshot a peer keeps.
+    var snapshots: [String: ShardSnapshot] = [:]
 
     init(cluster simulation: QdrantClusterSimulation?) {
         cluster = ClusterPeers(simulation: simulation)

@@ -24,7 +24,7 @@ struct ExternalToolsTests {
     func crdsStrict() async throws {
         let result = try await run(try TestVenv.program("kubernetes-validate"), ["--strict"] + files(in: "crds"))
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.components(separatedBy: "\n").filter { $0.hasPrefix("INFO") && $0.contains("passed") }.count == 5, "\(result.output)")
+        #expect(result.output.components(separatedBy: "\n").filter { $0.hasPrefix("INFO") && $0.contains("passed") }.count == 6, "\(result.output)")
         #expect(!result.output.contains("ERROR") && !result.output.contains("WARN"), "\(result.output)")
     }
 

@@ -23,7 +23,7 @@ struct GeneratedFilesTests {
     @Test("crds/ is what the generator writes")
     func crdsMatchGenerator() throws {
         let files = try GeneratedFiles.crds(openAPIDocument: openAPIDocument)
-        #expect(files.count == 5)
+        #expect(files.count == 6)
         try expectCommitted(files, regenerate: "swift run vectorblocks-gen crds --output crds")
         let committed = try FileManager.default.contentsOfDirectory(atPath: repositoryFile("crds").path).map { "crds/\($0)" }
         #expect(Set(committed) == Set(files.keys), "crds/ holds files the generator does not write; delete them")
@@ -60,6 +60,7 @@ struct GeneratedFilesTests {
             ("Cluster", "vbc", "Namespaced", ["DEFINITION", "VERSION", "TERMINATION-POLICY", "STATUS", "AGE"]),
             ("OpsRequest", "ops", "Namespaced", ["TYPE", "CLUSTER", "STATUS", "PROGRESS", "AGE"]),
             ("VectorPipeline", "vp", "Namespaced", ["SOURCE", "SINKS", "PHASE", "BACKLOG", "LAG", "AGE"]),
+            ("Backup", "vbb", "Namespaced", ["CLUSTER", "METHOD", "STATUS", "TOTAL-SIZE", "COMPLETION-TIME", "AGE"]),
         ]
         for (kind, short, scope, columns) in expected {
             let crd = try crd(kind)

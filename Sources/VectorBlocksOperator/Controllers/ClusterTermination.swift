@@ -6,8 +6,8 @@ import VectorBlocksAPI
 /// Carries out a deleted Cluster's termination policy before its finalizer goes (KubeBlocks' semantics):
 /// DoNotTerminate refuses and keeps everything; Halt removes workloads, Services and PDBs but keeps PVCs, Secrets
 /// and ConfigMaps (released from the Cluster, so the garbage collector leaves them); Delete removes everything,
-/// PVCs included; WipeOut also removes backups (none are taken yet, so it is Delete). The finalizer goes on the
-/// first run whose read of the server finds nothing left to remove.
+/// PVCs included; WipeOut also removes the Cluster's Backups (whose own finalizer deletes their data), which every
+/// other policy keeps. The finalizer goes on the first run whose read of the server finds nothing left to remove.
 struct ClusterTermination: Sendable {
     let client: KubeClient
     let events: EventRecorder
@@ -33,7 +33,10 @@ struct ClusterTermination: Sendable {
         if policy == .halt {
             try await release(Self.keptByHalt, of: cluster, names: names)
         }
-        let remaining = try await deleteRemaining(policy == .halt ? Self.removedByHalt : Self.removedByDelete, names: names)
+        var remaining = try await deleteRemaining(policy == .halt ? Self.removedByHalt : Self.removedByDelete, names: names)
+        if policy == .wipeOut {
+            remaining += try await BackupWipeOut(client: client).deleteBackups(of: names)
+        }
         guard remaining.isEmpty else {
             try await reportWaiting(for: remaining, of: cluster)
             // The informers' deletion events wake this Cluster again; the requeue covers an event they miss.

@@ -24,6 +24,7 @@ public struct OperatorCaches: Sendable {
     public let pipelines: NamespacedInformers<VectorPipeline>
     public let serviceAccounts: NamespacedInformers<CoreV1.ServiceAccount>
     public let autoscalers: NamespacedInformers<AutoscalingV2.HorizontalPodAutoscaler>
+    public let backups: NamespacedInformers<Backup>
 
     public static let ownedSelector = "\(ClusterNames.managedByLabel)=\(ClusterNames.managedBy)"
 
@@ -49,6 +50,7 @@ public struct OperatorCaches: Sendable {
         pipelines = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
         serviceAccounts = owned(CoreV1.ServiceAccount.self)
         autoscalers = owned(AutoscalingV2.HorizontalPodAutoscaler.self)
+        backups = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
     }
 
     public func hasSynced() async -> Bool {
@@ -56,7 +58,7 @@ public struct OperatorCaches: Sendable {
             clusters.hasSynced, opsRequests.hasSynced, definitions.hasSynced, versions.hasSynced, statefulSets.hasSynced,
             deployments.hasSynced, services.hasSynced, configMaps.hasSynced, secrets.hasSynced,
             podDisruptionBudgets.hasSynced, pods.hasSynced, volumeClaims.hasSynced, pipelines.hasSynced,
-            serviceAccounts.hasSynced, autoscalers.hasSynced,
+            serviceAccounts.hasSynced, autoscalers.hasSynced, backups.hasSynced,
         ]
         for check in checks where !(await check()) { return false }
         return true
@@ -80,6 +82,7 @@ public struct OperatorCaches: Sendable {
             group.addTask { await pipelines.run() }
             group.addTask { await serviceAccounts.run() }
             group.addTask { await autoscalers.run() }
+            group.addTask { await backups.run() }
         }
     }
 

@@ -62,13 +62,13 @@ struct QdrantClient: Sendable {
         _ = try await call(.DELETE, "/cluster/peer/\(peer)")
     }
 
-    private static let decoder: JSONDecoder = {
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
     }()
 
-    private static let encoder: JSONEncoder = {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
@@ -124,16 +124,16 @@ struct QdrantClient: Sendable {
         var moveShard: Move
     }
 
-    private struct Envelope<Result: Decodable>: Decodable {
+    struct Envelope<Result: Decodable>: Decodable {
         var result: Result
     }
 
-    private struct ErrorEnvelope: Decodable {
+    struct ErrorEnvelope: Decodable {
         struct Status: Decodable { var error: String }
         var status: Status
     }
 
-    private func call<Result: Decodable>(_ method: HTTPMethod, _ path: String, as type: Result.Type) async throws -> Result {
+    func call<Result: Decodable>(_ method: HTTPMethod, _ path: String, as type: Result.Type) async throws -> Result {
         let bytes = try await call(method, path)
         do {
             return try Self.decoder.decode(Envelope<Result>.self, from: bytes).result
@@ -143,7 +143,7 @@ struct QdrantClient: Sendable {
     }
 
     @discardableResult
-    private func call(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {
+    func call(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let apiKey { request.headers.add(name: "api-key", value: apiKey) }
@@ -167,7 +167,7 @@ struct QdrantClient: Sendable {
         return data
     }
 
-    private static func escaped(_ name: String) -> String {
+    static func escaped(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
     }
 }

@@ -15,6 +15,9 @@ public enum OperatorPermissions {
         return [
             // The users create the custom resources; the operator only adds finalizers and its status.
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: kinds, verbs: readWrite),
+            // Backups: the schedule creates them, retention and a WipeOut Cluster delete them.
+            RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: ["backups"], verbs: owned),
+            RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: ["backups/status"], verbs: ["get", "update", "patch"]),
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: kinds.map { "\($0)/status" }, verbs: ["get", "update", "patch"]),
             // Needed to set blockOwnerDeletion on objects owned by a Cluster, an OpsRequest or a VectorPipeline.
             RbacV1.PolicyRule(

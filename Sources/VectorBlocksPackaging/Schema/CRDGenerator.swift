@@ -59,6 +59,14 @@ public struct CustomResourceKind: Sendable {
                 PrinterColumn("LAG", type: "integer", jsonPath: ".status.lagSeconds"), .age,
             ],
             schema: VectorPipeline.schema),
+        CustomResourceKind(
+            descriptor: Backup.descriptor, singular: "backup", shortNames: ["vbb"],
+            printerColumns: [
+                PrinterColumn("CLUSTER", jsonPath: ".spec.clusterName"), PrinterColumn("METHOD", jsonPath: ".spec.backupMethod"),
+                PrinterColumn("STATUS", jsonPath: ".status.phase"), PrinterColumn("TOTAL-SIZE", type: "integer", jsonPath: ".status.totalSize"),
+                PrinterColumn("COMPLETION-TIME", type: "date", jsonPath: ".status.completionTimestamp"), .age,
+            ],
+            schema: Backup.schema),
     ]
 
     /// `clusters.apps.vectorblocks.io`: the CRD's name and file name.

@@ -33,6 +33,15 @@ public struct AWSSignatureV4: Sendable {
         method: String, path: String, query: String = "", headers: [String: String], body: [UInt8], credentials: AWSCredentials,
         date: Date = Date()
     ) -> [String: String] {
+        signingHeaders(
+            method: method, path: path, query: query, headers: headers, payloadHash: Self.payloadHash(body), credentials: credentials, date: date)
+    }
+
+    /// The same for a body already hashed (`payloadHash(_:)`), or `UNSIGNED-PAYLOAD` where S3 allows it.
+    public func signingHeaders(
+        method: String, path: String, query: String = "", headers: [String: String], payloadHash: String, credentials: AWSCredentials,
+        date: Date = Date()
+    ) -> [String: String] {
         let amzDate = Self.timestamp(date)
         let day = String(amzDate.prefix(8))
         var signed = Dictionary(headers.map { ($0.key.lowercased(), $0.value.trimmingCharacters(in: .whitespaces)) }, uniquingKeysWith: { $1 })
@@ -41,7 +50,7 @@ public struct AWSSignatureV4: Sendable {
         let names = signed.keys.sorted()
         let canonicalRequest = [
             method, path.isEmpty ? "/" : path, Self.canonicalQuery(query),
-            names.map { "\($0):\(signed[$0]!)\n" }.joined(), names.joined(separator: ";"), Self.hex(SHA256.hash(data: body)),
+            names.map { "\($0):\(signed[$0]!)\n" }.joined(), names.joined(separator: ";"), payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
@@ -55,6 +64,11 @@ public struct AWSSignatureV4: Sendable {
         result["authorization"] =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
         return result
+    }
+
+    /// The lower-case hex SHA-256 of a request body, as the signature and S3's `x-amz-content-sha256` carry it.
+    public static func payloadHash(_ body: [UInt8]) -> String {
+        hex(SHA256.hash(data: body))
     }
 
     static func timestamp(_ date: Date) -> String {

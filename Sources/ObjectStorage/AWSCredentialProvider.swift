@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 
-/// Where the SQS queue's credentials come from: a static key, the environment (`AWS_ACCESS_KEY_ID`,
+/// Where AWS credentials (for SQS and S3) come from: a static key, the environment (`AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), or a web-identity token file as IRSA gives a pod on EKS
 /// (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`), exchanged with STS AssumeRoleWithWebIdentity and renewed
 /// before it expires.
@@ -22,25 +22,23 @@ public actor AWSCredentialProvider {
         self.http = http
     }
 
-    public init(roleARN: String, webIdentityTokenFile: String, sessionName: String = "vectorsync", stsEndpoint: String, http: HTTPClient) {
+    public init(roleARN: String, webIdentityTokenFile: String, sessionName: String = "vectorblocks", stsEndpoint: String, http: HTTPClient) {
         self.source = .webIdentity(roleARN: roleARN, tokenFile: webIdentityTokenFile, sessionName: sessionName, stsEndpoint: stsEndpoint)
         self.http = http
     }
 
     /// The provider the environment describes: a web identity when `AWS_ROLE_ARN` and `AWS_WEB_IDENTITY_TOKEN_FILE`
-    /// are set, else the access key variables.
-    public static func fromEnvironment(_ environment: [String: String], region: String, http: HTTPClient) throws(ConfigurationError) -> AWSCredentialProvider {
+    /// are set (IRSA), else the access key variables; nil when neither is set, for the caller to say which of its
+    /// settings is missing.
+    public static func environmentProvider(_ environment: [String: String], region: String, http: HTTPClient) -> AWSCredentialProvider? {
         if let role = environment["AWS_ROLE_ARN"], let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], !role.isEmpty, !tokenFile.isEmpty {
             let endpoint = environment["AWS_ENDPOINT_URL_STS"] ?? environment["AWS_ENDPOINT_URL"] ?? "https://sts.\(region).amazonaws.com"
             return AWSCredentialProvider(
-                roleARN: role, webIdentityTokenFile: tokenFile, sessionName: environment["AWS_ROLE_SESSION_NAME"] ?? "vectorsync",
+                roleARN: role, webIdentityTokenFile: tokenFile, sessionName: environment["AWS_ROLE_SESSION_NAME"] ?? "vectorblocks",
                 stsEndpoint: endpoint, http: http)
         }
         guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !key.isEmpty, !secret.isEmpty else {
-            throw ConfigurationError(
-                field: "queue.sqs.credentialsSecretName",
-                problem: "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set",
-                fix: "name a Secret with the access key, or give the pod an IAM role (IRSA)")
+            return nil
         }
         return AWSCredentialProvider(
             credentials: AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"]), http: http)
@@ -104,7 +102,7 @@ public actor AWSCredentialProvider {
     }
 }
 
-public enum AWSError: Error, CustomStringConvertible {
+public enum AWSError: Error, CustomStringConvertible, Sendable {
     case refused(action: String, status: Int, message: String)
     case tokenFileUnreadable(String)
 
