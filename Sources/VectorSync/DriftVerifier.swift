@@ -107,12 +107,12 @@ public struct DriftVerifier: Sendable {
     }
 
     private func backfillDone(_ connection: PostgresConnection) async throws -> Bool {
+        let installed = try await connection.guardedQuery(
+            "SELECT to_regclass('\(unescaped: CaptureSchema.schema).pipelines') IS NOT NULL", logger: logger)
+        for try await exists in installed.decode(Bool.self) where !exists { return false }
         let rows = try await connection.guardedQuery(
             """
-            SELECT coalesce((SELECT backfill_done FROM \(unescaped: CaptureSchema.schema).pipelines
-                             WHERE pipeline = \(configuration.pipeline.name)), false)
-            FROM (SELECT to_regclass('\(unescaped: CaptureSchema.schema).pipelines') IS NOT NULL AS installed) AS state
-            WHERE state.installed
+            SELECT backfill_done FROM \(unescaped: CaptureSchema.schema).pipelines WHERE pipeline = \(configuration.pipeline.name)
             """, logger: logger)
         for try await done in rows.decode(Bool.self) { return done }
         return false
