@@ -51,13 +51,15 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var embedder: Embedder
     public var sinks: [Sink]
     public var scaling: Scaling?
+    public var verify: Verify?
 
-    public init(source: Source, queue: Queue? = nil, embedder: Embedder, sinks: [Sink], scaling: Scaling? = nil) {
+    public init(source: Source, queue: Queue? = nil, embedder: Embedder, sinks: [Sink], scaling: Scaling? = nil, verify: Verify? = nil) {
         self.source = source
         self.queue = queue
         self.embedder = embedder
         self.sinks = sinks
         self.scaling = scaling
+        self.verify = verify
     }
 
     /// The table whose rows become vectors.
@@ -344,6 +346,7 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
             "embedder": .of(Embedder.self),
             "sinks": .array(of: .of(Sink.self), listMapKeys: ["name"], minItems: 1, maxItems: 8),
             "scaling": .of(Scaling.self),
+            "verify": .of(Verify.self),
         ], required: ["source", "embedder", "sinks"])
 }
 
@@ -381,12 +384,14 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
     /// The pipeline's name in the source database (its trigger, state row, queue): the name, `_` for `-`, and a
     /// hash of the namespace and name.
     public var sourceStateName: String?
+    /// When the last verify of the sinks against the source finished (see `spec.verify`).
+    public var lastVerifyTime: MetaV1.Time?
 
     public init(
         phase: VectorPipelinePhase? = nil, observedGeneration: Int64? = nil, backlog: Int64? = nil,
         deadLetters: Int64? = nil, sinks: [SinkStatus]? = nil, conditions: [MetaV1.Condition]? = nil, backfill: Backfill? = nil,
         lagSeconds: Int64? = nil, lastDeadLetterError: String? = nil, emuReplicas: Int32? = nil, lastScaleTime: MetaV1.Time? = nil,
-        sourceStateName: String? = nil
+        sourceStateName: String? = nil, lastVerifyTime: MetaV1.Time? = nil
     ) {
         self.phase = phase
         self.observedGeneration = observedGeneration
@@ -400,6 +405,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         self.emuReplicas = emuReplicas
         self.lastScaleTime = lastScaleTime
         self.sourceStateName = sourceStateName
+        self.lastVerifyTime = lastVerifyTime
     }
 
     public enum ConditionType: String, CaseIterable, Sendable {
@@ -433,15 +439,19 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         public var ready: Bool?
         public var backfillComplete: Bool?
         public var lastError: String?
-        /// Vectors the sink holds.
+        /// Vectors the sink held at its last verify.
         public var rows: Int64?
+        public var verify: SinkVerify?
 
-        public init(name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil) {
+        public init(
+            name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil, verify: SinkVerify? = nil
+        ) {
             self.name = name
             self.ready = ready
             self.backfillComplete = backfillComplete
             self.lastError = lastError
             self.rows = rows
+            self.verify = verify
         }
 
         public static let schema = Schema.object(
@@ -451,6 +461,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
                 "backfillComplete": .boolean,
                 "lastError": .string(),
                 "rows": .integer(format: "int64", minimum: 0),
+                "verify": .of(SinkVerify.self),
             ], required: ["name"])
     }
 
@@ -467,6 +478,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         "emuReplicas": .integer(minimum: 0),
         "lastScaleTime": .string(format: "date-time"),
         "sourceStateName": .string(),
+        "lastVerifyTime": .string(format: "date-time"),
     ])
 }
 
@@ -644,6 +656,7 @@ extension VectorPipeline {
                         message: "Required value: mode CPU scales on CPU utilisation", fix: "set a target such as 70"))
             }
         }
+        errors += verifyErrors()
         return errors
     }
 

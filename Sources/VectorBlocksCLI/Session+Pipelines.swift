@@ -26,6 +26,8 @@ public struct PipelineCreation: Sendable {
     public var minReplicas: Int32?
     public var maxReplicas: Int32?
     public var targetBacklogPerReplica: Int32?
+    /// `spec.verify.interval`: a Go duration such as `6h`.
+    public var verifyInterval: String?
 
     public init(name: String, namespace: String, sourceSecret: String, table: String, primaryKey: [String], textTemplate: String) {
         self.name = name
@@ -73,7 +75,8 @@ public struct PipelineCreation: Sendable {
                     backfill: backfill),
                 embedder: .init(kind: embedderKind, model: model, dimension: dimension, openai: openai),
                 sinks: sinks,
-                scaling: .init(minReplicas: minReplicas, maxReplicas: maxReplicas, targetBacklogPerReplica: targetBacklogPerReplica)))
+                scaling: .init(minReplicas: minReplicas, maxReplicas: maxReplicas, targetBacklogPerReplica: targetBacklogPerReplica),
+                verify: verifyInterval.map { .init(interval: $0) }))
         let problems = pipeline.validate()
         guard problems.isEmpty else {
             throw CLIError("the pipeline would be refused: " + problems.map { Self.flagWording($0) }.joined(separator: "; "))
@@ -86,7 +89,7 @@ public struct PipelineCreation: Sendable {
         let flags = [
             "spec.source.textTemplate": "--text-template", "spec.source.primaryKey": "--primary-key", "spec.source.table": "--table",
             "spec.source.payloadColumns": "--payload-column", "spec.embedder.model": "--model", "spec.embedder.dimension": "--dimension",
-            "spec.scaling.minReplicas": "--min-replicas",
+            "spec.scaling.minReplicas": "--min-replicas", "spec.verify.interval": "--verify-interval",
         ]
         let flag = flags.first { problem.field.hasPrefix($0.key) }?.value
         return (flag.map { "\($0) (\(problem.field))" } ?? problem.field) + ": \(problem.message) (\(problem.fix))"
@@ -204,6 +207,7 @@ extension Session {
                 return [sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", state?.lastError ?? ""]
             }
         ).render(width: width)
+        text += Self.verifySection(pipeline, width: width)
         text += "\nConditions:\n"
         text += Table(
             headers: ["TYPE", "STATUS", "REASON", "MESSAGE"],
@@ -224,6 +228,24 @@ extension Session {
         text +=
             events.isEmpty
             ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        return text
+    }
+
+    /// The drift repair: how often each sink is verified against the source, and what the last verify found.
+    static func verifySection(_ pipeline: VectorPipeline, width: Int?) -> String {
+        let interval = pipeline.spec.verify?.interval
+        let every = (pipeline.spec.verify?.intervalSeconds ?? 0) > 0 ? "every \(interval ?? "")" : "off (set spec.verify.interval)"
+        var text = "\nVerify: \(every), last at \(pipeline.status?.lastVerifyTime.map(\.rfc3339) ?? "-")\n"
+        text += Table(
+            headers: ["SINK", "ROWS", "SOURCE-ROWS", "MISSING", "STALE", "ORPHANED", "REQUEUED", "VERIFIED"],
+            rows: pipeline.spec.sinks.map { sink in
+                let state = pipeline.status?.sinks?.first { $0.name == sink.name }
+                let verify = state?.verify
+                return [sink.name, state?.rows.map(String.init) ?? "-"]
+                    + [verify?.sourceRows, verify?.missing, verify?.stale, verify?.orphaned, verify?.requeued].map { $0.map(String.init) ?? "-" }
+                    + [verify?.time.map(\.rfc3339) ?? "-"]
+            }
+        ).render(width: width)
         return text
     }
 }

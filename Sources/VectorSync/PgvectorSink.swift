@@ -85,6 +85,20 @@ public struct PgvectorSink: VectorSink {
         return hashes
     }
 
+    /// Keyset pagination on the primary key's index, in the table's collation.
+    public func storedKeys(after cursor: String?, limit: Int) async throws -> StoredKeysPage {
+        let rows =
+            if let cursor {
+                try await client.guardedQuery(
+                    "SELECT id FROM \(unescaped: table.quoted) WHERE id > \(cursor) ORDER BY id LIMIT \(limit)", logger: logger)
+            } else {
+                try await client.guardedQuery("SELECT id FROM \(unescaped: table.quoted) ORDER BY id LIMIT \(limit)", logger: logger)
+            }
+        var keys: [String] = []
+        for row in rows { keys.append(try row.decode(String.self)) }
+        return StoredKeysPage(keys: keys, next: keys.count < limit ? nil : keys.last)
+    }
+
     public func upsert(_ records: [VectorRecord]) async throws {
         guard !records.isEmpty else { return }
         try await client.guardedQuery(

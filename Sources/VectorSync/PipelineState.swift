@@ -18,6 +18,8 @@ public struct PipelineStateReport: Sendable, Hashable {
     public var oldestWaitingSeconds: Double?
     public var deadLetters: Int64 = 0
     public var lastDeadLetterError: String?
+    /// The last verify of each sink, as Emu recorded it (see `DriftVerifier`).
+    public var verifications: [SinkVerifyReport] = []
 
     public init() {}
 }
@@ -82,11 +84,12 @@ public enum PipelineState {
             }
         }
         report.oldestWaitingSeconds = oldest.max()
+        report.verifications = try await VerifyRecords.read(pipeline: pipeline, connection: connection, logger: logger)
         return report
     }
 
     /// Drops the pipeline's trigger and deletes its rows of the `vectorsync` tables (state, outbox, jobs, dead
-    /// letters), in one transaction. The user's table and other pipelines' state are left alone; the shared schema
+    /// letters, verifications), in one transaction. The user's table and other pipelines' state are left alone; the shared schema
     /// and functions stay for them.
     public static func remove(pipeline: String, table: String, connection: PostgresConnection, logger: Logger) async throws {
         let name = try QualifiedTableName(table, field: "spec.source.table")
@@ -120,6 +123,7 @@ public enum PipelineState {
                 try await transaction.guardedQuery(
                     "DELETE FROM \(unescaped: CaptureSchema.schema).dead_letters WHERE queue = \(pipeline)", logger: logger)
             }
+            try await VerifyRecords.remove(pipeline: pipeline, connection: transaction, logger: logger)
         }
     }
 }

@@ -84,6 +84,27 @@ public struct QdrantSink: VectorSink {
         return hashes
     }
 
+    /// Qdrant's scroll API in point-id order; the cursor is the next point id as JSON. Points without `_pk` were not
+    /// written by a pipeline and are not listed.
+    public func storedKeys(after cursor: String?, limit: Int) async throws -> StoredKeysPage {
+        var body: [String: JSONValue] = [
+            "limit": .int(Int64(limit)), "with_payload": .array([.string("_pk")]), "with_vector": .bool(false),
+        ]
+        if let cursor { body["offset"] = try JSONValue.parse(cursor) }
+        let answer = try await call(.POST, "/collections/\(collection)/points/scroll", body: .object(body))
+        guard case .object(let result) = answer, case .array(let points) = result["points"] ?? .null else {
+            throw QdrantError.unexpectedAnswer("POST /collections/\(collection)/points/scroll")
+        }
+        let keys: [String] = points.compactMap { point in
+            guard case .object(let fields) = point, case .object(let payload) = fields["payload"] ?? .null,
+                case .string(let key) = payload["_pk"] ?? .null
+            else { return nil }
+            return key
+        }
+        let next = result["next_page_offset"].flatMap { $0 == .null ? nil : $0.canonicalJSON }
+        return StoredKeysPage(keys: keys, next: next)
+    }
+
     public func upsert(_ records: [VectorRecord]) async throws {
         guard !records.isEmpty else { return }
         let points: [JSONValue] = records.map { record in

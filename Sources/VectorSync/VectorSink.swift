@@ -29,6 +29,17 @@ extension VectorRecord {
     }
 }
 
+/// A page of a sink's keys; `next` continues after it, nil at the end.
+public struct StoredKeysPage: Sendable, Hashable {
+    public var keys: [String]
+    public var next: String?
+
+    public init(keys: [String], next: String?) {
+        self.keys = keys
+        self.next = next
+    }
+}
+
 public struct SearchHit: Sendable, Hashable {
     public var id: String
     /// Higher is more similar, whatever the metric.
@@ -53,6 +64,10 @@ public protocol VectorSink: Sendable {
 
     /// The content hashes stored for those of `ids` the sink holds.
     func contentHashes(of ids: [String]) async throws -> [String: String]
+
+    /// Up to `limit` of the row keys the sink holds, in the sink's own order, after `cursor` (nil: from the start),
+    /// for verifying the sink against its source without holding it in memory.
+    func storedKeys(after cursor: String?, limit: Int) async throws -> StoredKeysPage
 
     func upsert(_ records: [VectorRecord]) async throws
 

@@ -117,12 +117,19 @@ struct EmuCommand: AsyncParsableCommand {
 
         @OptionGroup var queueOptions: QueueOptions
 
+        @Option(
+            help:
+                "Seconds between verifies of every sink against the source (drift repair); 0 for none (env VECTORSYNC_VERIFY_INTERVAL_SECONDS)."
+        )
+        var verifyIntervalSeconds: Int = environment["VECTORSYNC_VERIFY_INTERVAL_SECONDS"].flatMap(Int.init) ?? 0
+
         @Option(help: "The port of /metrics and /healthz on all interfaces, 0 for none (env VECTORSYNC_HTTP_PORT).")
         var httpPort: Int = environment["VECTORSYNC_HTTP_PORT"].flatMap(Int.init) ?? 8080
 
         func run() async throws {
             let logger = options.logger
             let emu: Emu
+            let verifier: DriftVerifier?
             let clients: [PostgresClient]
             do {
                 let endpoints = try options.endpoints()
@@ -133,11 +140,22 @@ struct EmuCommand: AsyncParsableCommand {
                 clients = sourceClient === sinkClient ? [sourceClient] : [sourceClient, sinkClient]
                 let queue = try queueOptions.settings().makeQueue(
                     pipeline: options.source.pipeline, database: sourceClient, http: .shared, environment: environment, logger: logger)
+                guard verifyIntervalSeconds >= 0 else {
+                    throw ConfigurationError(
+                        field: "--verify-interval-seconds", problem: "\(verifyIntervalSeconds) is negative", fix: "use 0 for no verify, or e.g. 21600")
+                }
+                let source = try options.source.source()
+                let embedder = try options.makeEmbedder()
+                let sinks = try options.sinks(client: sinkClient)
                 emu = Emu(
-                    configuration: try .init(
-                        source: try options.source.source(), batchSize: batchSize, visibilityTimeout: .seconds(visibilityTimeout)),
-                    source: sourceClient, queue: queue, embedder: try options.makeEmbedder(),
-                    sinks: try options.sinks(client: sinkClient), logger: logger)
+                    configuration: try .init(source: source, batchSize: batchSize, visibilityTimeout: .seconds(visibilityTimeout)),
+                    source: sourceClient, queue: queue, embedder: embedder, sinks: sinks, logger: logger)
+                verifier =
+                    verifyIntervalSeconds == 0
+                    ? nil
+                    : DriftVerifier(
+                        configuration: try .init(pipeline: options.source.pipeline, source: source), source: sourceClient, queue: queue,
+                        model: embedder.model, dimension: embedder.dimension, sinks: sinks, logger: logger)
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -146,7 +164,8 @@ struct EmuCommand: AsyncParsableCommand {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] =
                 clients.map { .init(service: $0) } + [
                     .init(
-                        service: Worker(emu: emu), successTerminationBehavior: .gracefullyShutdownGroup,
+                        service: Worker(emu: emu, verifier: verifier, verifyInterval: .seconds(verifyIntervalSeconds)),
+                        successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup)
                 ]
             if httpPort != 0 {
@@ -159,11 +178,22 @@ struct EmuCommand: AsyncParsableCommand {
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         }
 
+        /// Emu's loop, and beside it the periodic verify when one is asked for.
         struct Worker: Service {
             let emu: Emu
+            let verifier: DriftVerifier?
+            let verifyInterval: Duration
 
             func run() async throws {
-                try await cancelWhenGracefulShutdown { try await emu.run() }
+                try await cancelWhenGracefulShutdown {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await emu.run() }
+                        if let verifier { group.addTask { try await verifier.run(every: verifyInterval) } }
+                        // Emu's loop ends only when stopped or failed; either way the verify stops with it.
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
             }
         }
     }

@@ -39,6 +39,8 @@ struct PipelineCommand: AsyncParsableCommand {
         @Option(help: "Emu's fewest replicas (default 1).") var minReplicas: Int32?
         @Option(help: "Emu's most replicas (default 10).") var maxReplicas: Int32?
         @Option(help: "Queued messages per Emu replica (default 1000).") var targetBacklogPerReplica: Int32?
+        @Option(help: "How often Emu verifies every sink against the table and repairs drift, e.g. 6h (default: never).")
+        var verifyInterval: String?
 
         func run() async throws {
             try await global.run(.pipelineCreate) { session in
@@ -59,6 +61,7 @@ struct PipelineCommand: AsyncParsableCommand {
                 creation.minReplicas = minReplicas
                 creation.maxReplicas = maxReplicas
                 creation.targetBacklogPerReplica = targetBacklogPerReplica
+                creation.verifyInterval = verifyInterval
                 Terminal.print(try await session.printCreated(try await session.createPipeline(creation)))
             }
         }

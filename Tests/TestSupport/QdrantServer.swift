@@ -202,6 +202,29 @@ public final class QdrantServer: Sendable {
                     })
             }
         }
+        // Qdrant's scroll: points in id order (integers, then UUIDs), from `offset` on (inclusive), and the id the
+        // next page starts at.
+        router.post("/collections/:collection/points/scroll") { request, context in
+            let name = try context.parameters.require("collection")
+            let body = try await jsonObject(request)
+            let limit = (body["limit"] as? NSNumber)?.intValue ?? 10
+            var offset: String?
+            if let raw = body["offset"], !(raw is NSNull) {
+                guard let id = pointID(raw) else { return error(.unprocessableContent, "Format error in JSON body: `offset` is not a point id") }
+                offset = id
+            }
+            let withPayload = body["with_payload"] ?? true
+            let withVector = body["with_vector"] as? Bool ?? false
+            return await state.read(name) { collection in
+                let ordered = collection.points.keys.sorted(by: scrollOrder)
+                let start = offset.map { first in ordered.firstIndex { !scrollOrder($0, first) } ?? ordered.count } ?? 0
+                let page = ordered[start...].prefix(limit)
+                let following = start + page.count
+                let next: Any = following < ordered.count ? (UInt64(ordered[following]).map { $0 as Any } ?? ordered[following]) : NSNull()
+                let points = page.map { id in record(id: id, point: collection.points[id]!, withPayload: withPayload, withVector: withVector) }
+                return ok(["points": points, "next_page_offset": next])
+            }
+        }
         router.get("/collections/:collection/points/:id") { _, context in
             let name = try context.parameters.require("collection")
             let raw = try context.parameters.require("id")
@@ -252,6 +275,16 @@ public final class QdrantServer: Sendable {
         }
         if let text = value as? String, let uuid = UUID(uuidString: text) { return uuid.uuidString.lowercased() }
         return nil
+    }
+
+    /// Qdrant's order of point ids: integers by value before UUIDs.
+    static func scrollOrder(_ left: String, _ right: String) -> Bool {
+        switch (UInt64(left), UInt64(right)) {
+        case (let l?, let r?): l < r
+        case (.some, nil): true
+        case (nil, .some): false
+        case (nil, nil): left < right
+        }
     }
 
     static func record(id: String, point: QdrantState.Point, withPayload: Any?, withVector: Bool) -> [String: Any] {

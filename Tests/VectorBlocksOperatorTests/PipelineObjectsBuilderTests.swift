@@ -61,7 +61,7 @@ struct PipelineObjectsBuilderTests {
         #expect(
             emu.spec?.template.spec?.containers.first?.args == [
                 "run", "--payload-column", "title", "--payload-column", "url", "--payload-column", "updated_at", "--max-receive-count", "5",
-                "--pgvector-table", "public.document_vectors", "--metric", "Cosine",
+                "--verify-interval-seconds", "21600", "--pgvector-table", "public.document_vectors", "--metric", "Cosine",
             ])
     }
 
@@ -144,6 +144,31 @@ struct PipelineObjectsBuilderTests {
                 error.problems.map(\.field) == [
                     "spec.source.textTemplate", "spec.sinks", "spec.sinks[0].clusterRef.namespace", "spec.sinks[2]",
                 ])
+        }
+    }
+
+    @Test("spec.verify.interval becomes Emu's flag, off when unset or 0s; a bad one is refused naming the field")
+    func verifyInterval() throws {
+        func emuArgs(_ interval: String?) throws -> [String] {
+            let plan = try Self.plan(try Self.pipeline { $0.spec.verify = interval.map { .init(interval: $0) } })
+            return try Self.deployment(plan, "documents-emu").spec?.template.spec?.containers.first?.args ?? []
+        }
+        func flag(_ args: [String]) -> String? {
+            args.firstIndex(of: "--verify-interval-seconds").map { args[$0 + 1] }
+        }
+        #expect(flag(try emuArgs("1h30m")) == "5400")
+        #expect(flag(try emuArgs("90.5s")) == "91")
+        #expect(flag(try emuArgs(nil)) == nil)
+        #expect(flag(try emuArgs("0s")) == nil)
+        for (interval, backfill, message) in [
+            ("6 hours", true, "not a duration"), ("30s", true, "shorter than 1m"), ("6h", false, "spec.source.backfill is false"),
+        ] {
+            let problems = try Self.pipeline {
+                $0.spec.verify = .init(interval: interval)
+                $0.spec.source.backfill = backfill
+            }.validate()
+            #expect(problems.map(\.field) == ["spec.verify.interval"])
+            #expect(problems.first?.message.contains(message) == true, "\(problems)")
         }
     }
 

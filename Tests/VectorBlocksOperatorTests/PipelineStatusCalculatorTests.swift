@@ -81,6 +81,45 @@ struct PipelineStatusCalculatorTests {
                 now: MetaV1.Time(now.date.addingTimeInterval(120))) == next)
     }
 
+    @Test("each sink's last verify: rows, counts and time; lastVerifyTime; kept while the source cannot be asked")
+    func verifyFigures() throws {
+        let verifiedAt = Date(timeIntervalSince1970: 1_799_999_000.25)
+        let verified = observation {
+            if case .success(var report) = $0.source {
+                report.backfillDone = true
+                report.verifications = [
+                    SinkVerifyReport(
+                        sink: "public.document_vectors", verifiedAt: verifiedAt,
+                        counts: DriftCounts(sourceRows: 1000, sinkRows: 998, missing: 3, stale: 2, orphaned: 1), requeued: 6),
+                    SinkVerifyReport(sink: "some.other_table", verifiedAt: verifiedAt.addingTimeInterval(500), counts: DriftCounts(), requeued: 0),
+                ]
+                $0.source = .success(report)
+            }
+        }
+        let status = PipelineStatusCalculator.status(for: try pipeline(), observation: verified, now: now)
+        let seconds = MetaV1.Time(Date(timeIntervalSince1970: 1_799_999_000))
+        let pgvector = status.sinks?.first { $0.name == "pgvector" }
+        #expect(pgvector?.rows == 998)
+        #expect(
+            pgvector?.verify == .init(time: seconds, sourceRows: 1000, missing: 3, stale: 2, orphaned: 1, requeued: 6))
+        // The Qdrant sink (Emu's "qdrant:documents") has not been verified yet.
+        let qdrant = status.sinks?.first { $0.name == "qdrant" }
+        #expect(qdrant?.rows == nil)
+        #expect(qdrant?.verify == nil)
+        // A record of a sink no longer in the spec does not count.
+        #expect(status.lastVerifyTime == seconds)
+
+        var verifiedPipeline = try pipeline()
+        verifiedPipeline.status = status
+        // An idle pipeline: the same records give the same status, so nothing is written.
+        #expect(PipelineStatusCalculator.status(for: verifiedPipeline, observation: verified, now: now) == status)
+        // A source that cannot be asked keeps the figures.
+        let unreachable = PipelineStatusCalculator.status(
+            for: verifiedPipeline, observation: observation { $0.source = .failure(SourceUnreachable("connection refused")) }, now: now)
+        #expect(unreachable.sinks?.first { $0.name == "pgvector" }?.verify == pgvector?.verify)
+        #expect(unreachable.sinks?.first { $0.name == "pgvector" }?.rows == 998)
+    }
+
     @Test("a missing Secret, a waiting sink and an unreachable source are conditions naming the field")
     func waiting() throws {
         let secret = PipelineStatusCalculator.status(

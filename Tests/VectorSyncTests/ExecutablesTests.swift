@@ -6,7 +6,7 @@ import Testing
 @testable import VectorSync
 
 /// The `pelican` and `emu` executables wired by their flags to the SQS queue (moto), a pgvector table and a Qdrant
-/// collection at once, as their Deployments would run them.
+/// collection at once, as their Deployments would run them, with Emu's periodic verify.
 @Suite("pelican and emu through SQS into pgvector and Qdrant")
 struct ExecutablesTests {
     @Test func theFlagsWireTheSQSQueueAndBothSinks() async throws {
@@ -31,13 +31,20 @@ struct ExecutablesTests {
                     ["run"] + harness.sourceArguments + queueArguments + [
                         "--dimension", "\(PipelineHarness.dimension)", "--pgvector-table", "vectors.products",
                         "--qdrant-url", qdrant.baseURL, "--qdrant-collection", "products", "--qdrant-api-key-file", keys.path + "/qdrant-api-key",
-                        "--http-port", "0",
+                        "--http-port", "0", "--verify-interval-seconds", "1",
                     ], environment: environment)
 
                 try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
                 try await harness.execute("UPDATE products SET description = 'Sent through SQS.' WHERE id BETWEEN 1 AND 5")
                 try await harness.execute("DELETE FROM products WHERE id = 300")
                 try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
+                // The periodic verify (--verify-interval-seconds) finds a vector lost behind the pipeline's back and
+                // re-queues it through SQS; both sinks' verifies are recorded.
+                try await harness.execute("DELETE FROM vectors.products WHERE id = '7'")
+                try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
+                try await eventually("both sinks' verifies to be recorded") {
+                    try await harness.scalar("SELECT count(*) FROM vectorsync.verifications WHERE pipeline = 'products'") == 2
+                }
                 // Nothing went through the postgres queue.
                 #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.jobs") == 0)
                 #expect(pelican.isRunning && emu.isRunning, "pelican:\n\(pelican.output)\nemu:\n\(emu.output)")

@@ -83,7 +83,7 @@ public enum PipelineObjectsBuilder {
                 let cpuScaled = pipeline.spec.scaling?.mode == .cpu
                 var emu = deployment(
                     names.emuDeployment, worker: "emu", replicas: cpuScaled ? nil : input.emuReplicas, image: input.images.emu,
-                    pullPolicy: input.images.pullPolicy, args: ["run"] + payloadArgs(pipeline) + queueArgs(pipeline) + sinks.args,
+                    pullPolicy: input.images.pullPolicy, args: ["run"] + payloadArgs(pipeline) + queueArgs(pipeline) + verifyArgs(pipeline) + sinks.args,
                     env: sharedEnv(pipeline) + embedderEnv(pipeline) + sinks.env, names: names, owner: owner)
                 if !sinks.credentialDigests.isEmpty {
                     let digest = sinks.credentialDigests.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
@@ -130,6 +130,12 @@ public enum PipelineObjectsBuilder {
 
     static func payloadArgs(_ pipeline: VectorPipeline) -> [String] {
         (pipeline.spec.source.payloadColumns ?? []).flatMap { ["--payload-column", $0] }
+    }
+
+    /// Emu verifies its sinks against the source this often (`spec.verify.interval`); no flag when off.
+    static func verifyArgs(_ pipeline: VectorPipeline) -> [String] {
+        guard let seconds = pipeline.spec.verify?.intervalSeconds, seconds > 0 else { return [] }
+        return ["--verify-interval-seconds", String(seconds)]
     }
 
     /// The postgres queue's receive count is Emu's to enforce; an SQS queue's own RedrivePolicy does it.

@@ -104,11 +104,23 @@ public enum PipelineStatusCalculator {
             status.backfill = VectorPipelineStatus.Backfill(
                 rowsDone: report.backfilledRows, rowsTotal: max(report.tableRows, report.backfilledRows), complete: report.backfillDone)
         }
+        let previousSinks = pipeline.status?.sinks ?? []
         status.sinks = pipeline.spec.sinks.map { sink in
             let wait = observation.sinkWaits.first { $0.sink == sink.name }
-            return VectorPipelineStatus.SinkStatus(
+            var sinkStatus = VectorPipelineStatus.SinkStatus(
                 name: sink.name, ready: wait == nil, backfillComplete: report.map { _ in backfillDone }, lastError: wait?.message)
+            // The last verify's figures, kept while the source cannot be asked.
+            if let report {
+                let verified = PipelineSinkVerify.status(of: sink, in: report.verifications)
+                sinkStatus.rows = verified?.rows
+                sinkStatus.verify = verified?.verify
+            } else if let previous = previousSinks.first(where: { $0.name == sink.name }) {
+                sinkStatus.rows = previous.rows
+                sinkStatus.verify = previous.verify
+            }
+            return sinkStatus
         }
+        if let report { status.lastVerifyTime = PipelineSinkVerify.lastVerifyTime(of: pipeline.spec.sinks, in: report.verifications) }
 
         let workersAvailable = available(observation.pelican) && (observation.emuReplicas == 0 || available(observation.emu))
         let sourceReady = Conditions.isTrue(conditions, type: Condition.sourceReady.rawValue)
