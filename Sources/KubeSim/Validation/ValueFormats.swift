@@ -84,8 +84,10 @@ enum ValueFormats {
     static func portName(_ value: String) -> [String] {
         var messages: [String] = []
         if value.utf8.count > 15 { messages.append(maxLength(15)) }
-        if !matches(value, "[-a-z0-9]+") { messages.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)") }
-        if value.range(of: "[a-z]", options: .regularExpression) == nil { messages.append("must contain at least one letter (a-z)") }
+        if !matches(value, portNameCharset) { messages.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)") }
+        if !value.utf8.contains(where: { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) {
+            messages.append("must contain at least one letter (a-z)")
+        }
         if value.contains("--") { messages.append("must not contain consecutive hyphens") }
         if value.hasPrefix("-") || value.hasSuffix("-") { messages.append("must not begin or end with a hyphen") }
         return messages
@@ -139,7 +141,37 @@ enum ValueFormats {
         return text + "regex used for validation is '\(format)')"
     }
 
+    /// Whether `value` matches one of the formats above. They are simple enough to check character by character,
+    /// which keeps validation cheap on the store's actor (every write of every object passes through here).
     private static func matches(_ value: String, _ format: String) -> Bool {
-        value.range(of: "^(?:\(format))\\z", options: .regularExpression) != nil
+        let bytes = Array(value.utf8)
+        switch format {
+        case dns1123LabelFormat: return isLabel(bytes[...])
+        case dns1123SubdomainFormat: return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isLabel)
+        case qualifiedNameFormat: return isQualifiedNamePart(bytes)
+        case labelValueFormat: return bytes.isEmpty || isQualifiedNamePart(bytes)
+        case configMapKeyFormat: return !bytes.isEmpty && bytes.allSatisfy { isAlphanumeric($0) || "-._".utf8.contains($0) }
+        case percentFormat: return bytes.count > 1 && bytes.last == UInt8(ascii: "%") && bytes.dropLast().allSatisfy(isDigit)
+        case portNameCharset: return !bytes.isEmpty && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        default: return value.range(of: "^(?:\(format))\\z", options: .regularExpression) != nil
+        }
     }
+
+    static let portNameCharset = "[-a-z0-9]+"
+
+    private static func isLabel(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return isLowerAlphanumeric(first) && isLowerAlphanumeric(last) && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isQualifiedNamePart(_ bytes: [UInt8]) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return isAlphanumeric(first) && isAlphanumeric(last) && bytes.allSatisfy { isAlphanumeric($0) || "-_.".utf8.contains($0) }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool { isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool { isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
 }
