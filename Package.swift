@@ -102,7 +102,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.copy("Resources/swagger.json"), .copy("Resources/protobuf-schema.json")]
+            resources: [.copy("Resources/swagger.json"), .copy("Resources/protobuf-schema.json"), .copy("Resources/enumerations.json")]
         ),
         .executableTarget(
             name: "kube-sim",

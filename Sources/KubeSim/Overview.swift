@@ -17,10 +17,11 @@
 // | `MergePatch.swift`, `JSONPatch.swift`, `StrategicMergePatch.swift`, `ServerSideApply.swift` | patch kinds |
 // | `FieldSet.swift`, `ManagedFields.swift`, `SchemaNavigator.swift` | FieldsV1 ownership and list-map keys from the schemas |
 // | `Selectors.swift`, `ObjectMeta.swift`, `ServiceDefaults.swift` | selectors, metadata helpers and name rules, Service allocation |
-// | `WorkloadDefaults.swift`, `PersistentVolumeClaimValidation.swift` | apps/v1 defaults on every write; a claim's request never below its capacity |
+// | `WorkloadDefaults.swift` | apps/v1 defaults on every write |
 // | `Faults/` | fault injection (`FaultInjection`, the seeded `FaultInjector`) as a wrapper around the responder |
 // | `Workloads/` | the simulated control plane, on when `KubeSimConfiguration.workloads` is set: `ControlLoop` (level-triggered passes after store watches), `Kubelet` (scheduling, pod status, graceful removal, the test controls in `KubeSimServer+Pods`), `StatefulSetController`, `DeploymentController`, `EndpointsController`, `LoadBalancerController`, `PersistentVolumeClaimController` |
-// | `SwaggerDecoder.swift`, `BuiltinValidation.swift`, `GoSyntax.swift` | built-in kinds decoded against the swagger (type errors, `fieldValidation` for unknown fields, pruning), required values, Go-worded messages |
+// | `SwaggerDecoder.swift`, `BuiltinValidation.swift`, `GoSyntax.swift` | built-in kinds decoded against the swagger (type errors, `fieldValidation` for unknown fields, pruning), Go-worded messages |
+// | `Validation/` | kube-apiserver's validation of built-in kinds, one file per kind family (`BuiltinKindValidation` dispatches): `FieldErrors` (causes worded as `field.Error`), `ValueFormats` (DNS-1123, qualified names, label values, IANA port names, config keys, percentages), `Enumerations` (values read from `Resources/enumerations.json`, which `kube-model-gen enums` extracts from the reference swagger), `IntOrPercent`, metadata and selectors, pod specs, Services, workloads, PDBs, HPAs, ConfigMaps and Secrets, PVCs (a request never below capacity), RBAC, Leases and Events |
 // | `ImmutableFields.swift` | fields an update may not change (StatefulSet spec, Service cluster IPs, Deployment selector, PVC spec, immutable ConfigMaps and Secrets) |
 // | `Authentication.swift`, `Authorization.swift` | users from tokens and service-account tokens (TokenRequest), RBAC over the stored roles and bindings |
 //

@@ -46,7 +46,9 @@ enum ServiceDefaults {
                 ports.map { port in
                     var port = port
                     if port["protocol"] == nil { port["protocol"] = "TCP" }
-                    if port["targetPort"] == nil, let number = port["port"] { port["targetPort"] = number }
+                    if port["targetPort"] == nil || port["targetPort"] == 0 || port["targetPort"] == "", let number = port["port"] {
+                        port["targetPort"] = number
+                    }
                     if type == "NodePort" || type == "LoadBalancer", port["nodePort"] == nil {
                         port["nodePort"] = .int(allocator.nodePort())
                     }

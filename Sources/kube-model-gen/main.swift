@@ -6,7 +6,7 @@ struct KubeModelGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-model-gen",
         abstract: "Generates the Swift models of Kubernetes kinds from the API's OpenAPI document.",
-        subcommands: [Strip.self, Generate.self, Proto.self])
+        subcommands: [Strip.self, Generate.self, Proto.self, Enums.self])
 }
 
 struct Strip: ParsableCommand {
@@ -57,6 +57,23 @@ struct Proto: ParsableCommand {
     func run() throws {
         let text = try ProtoSchemaGenerator.generate(
             protoRoot: URL(fileURLWithPath: protoRoot, isDirectory: true), swagger: Data(contentsOf: URL(fileURLWithPath: swagger)))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        print("wrote \(output)")
+    }
+}
+
+struct Enums: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes the values of the enumerated fields KubeSim validates, read from the upstream document's descriptions.")
+
+    @Option(help: "The upstream OpenAPI v2 document, with its descriptions.")
+    var swagger = "../shared/reference/kubernetes/swagger.json"
+
+    @Option(help: "Where to write the enumerations.")
+    var output = "Sources/KubeSim/Resources/enumerations.json"
+
+    func run() throws {
+        let text = try EnumerationExtractor.generate(swagger: Data(contentsOf: URL(fileURLWithPath: swagger)))
         try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         print("wrote \(output)")
     }
