@@ -58,7 +58,10 @@ struct PgvectorFailoverTests {
                     let promotedOrdinal = try #require(EngineComponent.ordinal(inPodName: promoted))
                     let newPrimary = servers[promotedOrdinal]
                     let otherStandby = servers[promotedOrdinal == 1 ? 2 : 1]
-                    #expect(try await newPrimary.psql("SELECT pg_is_in_recovery()") == "f")
+                    // Recorded first, promoted next: the compare-and-swap comes before the promotion.
+                    _ = try await eventually("the recorded standby promoted") { () -> Bool? in
+                        try await newPrimary.psql("SELECT pg_is_in_recovery()") == "f" ? true : nil
+                    }
                     try await Self.waitForRoles(client, primary: Self.pod(promotedOrdinal), ready: [1, 2])
                     _ = try await eventually("writes through the read-write Service again") { () -> Bool? in
                         await writer.committed.count >= killedAt + 20 ? true : nil
