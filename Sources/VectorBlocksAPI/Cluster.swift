@@ -135,12 +135,14 @@ public struct ClusterComponentSpec: Codable, Sendable, Hashable, SchemaDescribed
     public var volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate]?
     public var services: [ClusterComponentService]?
     public var serviceAccountName: String?
+    /// Failover settings of a Replication component (pgvector); refused on other workload types.
+    public var replication: ComponentReplication?
 
     public init(
         name: String, componentDefRef: String, monitor: Bool? = nil, replicas: Int32? = nil, affinity: Affinity? = nil,
         tolerations: [CoreV1.Toleration]? = nil, resources: CoreV1.ResourceRequirements? = nil,
         volumeClaimTemplates: [ClusterComponentVolumeClaimTemplate]? = nil, services: [ClusterComponentService]? = nil,
-        serviceAccountName: String? = nil
+        serviceAccountName: String? = nil, replication: ComponentReplication? = nil
     ) {
         self.name = name
         self.componentDefRef = componentDefRef
@@ -152,6 +154,7 @@ public struct ClusterComponentSpec: Codable, Sendable, Hashable, SchemaDescribed
         self.volumeClaimTemplates = volumeClaimTemplates
         self.services = services
         self.serviceAccountName = serviceAccountName
+        self.replication = replication
     }
 
     public static let schema = Schema.object(
@@ -166,6 +169,7 @@ public struct ClusterComponentSpec: Codable, Sendable, Hashable, SchemaDescribed
             "volumeClaimTemplates": .array(of: .of(ClusterComponentVolumeClaimTemplate.self), listMapKeys: ["name"]),
             "services": .array(of: .of(ClusterComponentService.self), listMapKeys: ["name"]),
             "serviceAccountName": .string(),
+            "replication": .of(ComponentReplication.self),
         ], required: ["name", "componentDefRef"])
 
     /// The storage a volume claim template asks for.
@@ -249,12 +253,19 @@ public struct ClusterComponentStatus: Codable, Sendable, Hashable, SchemaDescrib
     public var message: [String: String]?
     public var podsReady: Bool?
     public var podsReadyTime: MetaV1.Time?
+    /// The pod the operator designated as the primary of a Replication component: it alone starts read-write, the
+    /// others stream from it. Written only with the Cluster's resourceVersion as a precondition, before a promotion.
+    public var primary: String?
 
-    public init(phase: ClusterPhase? = nil, message: [String: String]? = nil, podsReady: Bool? = nil, podsReadyTime: MetaV1.Time? = nil) {
+    public init(
+        phase: ClusterPhase? = nil, message: [String: String]? = nil, podsReady: Bool? = nil, podsReadyTime: MetaV1.Time? = nil,
+        primary: String? = nil
+    ) {
         self.phase = phase
         self.message = message
         self.podsReady = podsReady
         self.podsReadyTime = podsReadyTime
+        self.primary = primary
     }
 
     public static let schema = Schema.object([
@@ -262,6 +273,7 @@ public struct ClusterComponentStatus: Codable, Sendable, Hashable, SchemaDescrib
         "message": .stringMap,
         "podsReady": .boolean,
         "podsReadyTime": .string(format: "date-time"),
+        "primary": .string(),
     ])
 }
 
@@ -337,6 +349,7 @@ extension Cluster {
         if let definition {
             errors += validateBackup(engine: definition.spec.type ?? definition.metadata?.name ?? "")
         }
+        errors += validateReplication(definition: definition)
         if let version, version.spec.clusterDefinitionRef != spec.clusterDefinitionRef {
             errors.append(
                 FieldError(

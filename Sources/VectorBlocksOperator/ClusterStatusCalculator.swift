@@ -223,8 +223,10 @@ public enum ClusterStatusCalculator {
             phase = .creating
         }
         let readySince = podsReady ? (previous?.podsReady == true ? previous?.podsReadyTime ?? now : now) : nil
+        // The designated primary is the failover's to change, under a resourceVersion precondition, never the calculator's.
         return ClusterComponentStatus(
-            phase: phase, message: messages.isEmpty ? nil : messages, podsReady: podsReady, podsReadyTime: readySince)
+            phase: phase, message: messages.isEmpty ? nil : messages, podsReady: podsReady, podsReadyTime: readySince,
+            primary: previous?.primary)
     }
 
     /// The cluster's phase from its components': the worst one wins, with KubeBlocks' order.

@@ -10,9 +10,9 @@ import Glibc
 public final class PostgresServer: Sendable {
     public let port: Int
     public let dataDirectory: String
-    private let binDirectory: String
-    private let directory: TemporaryDirectory
-    private let runsAsPostgresUser: Bool
+    let binDirectory: String
+    let directory: TemporaryDirectory
+    let runsAsPostgresUser: Bool
     /// A hot standby streaming from another server: read-only, so nothing is made in it.
     public let isStandby: Bool
     /// Whether the build has pgvector, made in the database at start.

@@ -193,7 +193,10 @@ struct QdrantSetupScriptTests {
 struct PgvectorSetupScriptTests {
     let primaryHost = "embeddings-postgresql-0.embeddings-postgresql-headless.default.svc.cluster.local"
 
-    func start(ordinal: Int, primaryUp: Bool, initialised: Bool, in sandbox: ScriptSandbox) async throws -> ProcessResult {
+    func start(
+        ordinal: Int, primaryUp: Bool, initialised: Bool, standby: Bool = false, primaryPod: String? = nil, rewinds: Bool = true,
+        in sandbox: ScriptSandbox
+    ) async throws -> ProcessResult {
         try await sandbox.stub(
             "initdb",
             """
@@ -207,8 +210,16 @@ struct PgvectorSetupScriptTests {
             "pg_basebackup",
             """
             echo "$@" >> "$STUB_LOG/pg_basebackup"
-            echo "$PGPASSWORD" > "$STUB_LOG/pg_basebackup-password"
-            echo 17 > "$PGDATA/PG_VERSION"; touch "$PGDATA/standby.signal"
+            cat "$PGPASSFILE" > "$STUB_LOG/pg_basebackup-password"
+            for argument in "$@"; do
+                case "$argument" in --pgdata=*) mkdir -p "${argument#--pgdata=}"; echo 17 > "${argument#--pgdata=}/PG_VERSION" ;; esac
+            done
+            """)
+        try await sandbox.stub(
+            "pg_rewind",
+            """
+            echo "$@" >> "$STUB_LOG/pg_rewind"
+            [ "$STUB_REWINDS" = 1 ]
             """)
         try await sandbox.stub(
             "pg_isready",
@@ -221,15 +232,30 @@ struct PgvectorSetupScriptTests {
         if initialised {
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             try Data("17\n".utf8).write(to: data.appendingPathComponent("PG_VERSION"))
+            if standby { try Data().write(to: data.appendingPathComponent("standby.signal")) }
         }
+        var environment = [
+            "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
+            "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
+            "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb",
+            "VB_PRIMARY_WAIT_ATTEMPTS": "2", "VB_PRIMARY_WAIT_SECONDS": "0", "STUB_PRIMARY_UP": primaryUp ? "1" : "0",
+            "STUB_REWINDS": rewinds ? "1" : "0",
+        ]
+        environment["VB_PRIMARY_POD"] = primaryPod
         return try await sandbox.run(
-            script: try shippedScript(.pgvector, "pgvector-setup.sh"),
-            environment: [
-                "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
-                "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
-                "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb",
-                "VB_PRIMARY_WAIT_ATTEMPTS": "2", "VB_PRIMARY_WAIT_SECONDS": "0", "STUB_PRIMARY_UP": primaryUp ? "1" : "0",
-            ])
+            script: try shippedScript(.pgvector, "pgvector-setup.sh"), environment: environment)
+    }
+
+    func file(_ name: String, in sandbox: ScriptSandbox) -> String? {
+        try? String(contentsOfFile: "\(sandbox.root.path)/data/pgdata/\(name)", encoding: .utf8)
+    }
+
+    func streamsFromPrimary(_ sandbox: ScriptSandbox, ordinal: Int, primary: String) -> Bool {
+        file("standby.signal", in: sandbox) != nil
+            && file("postgresql.auto.conf", in: sandbox)?.split(separator: "\n").filter { $0.hasPrefix("primary_conninfo") }
+                == [
+                    "primary_conninfo = 'host=\(primary) port=5432 user=postgres application_name=embeddings-postgresql-\(ordinal)'"
+                ]
     }
 
     func postgresCall(_ sandbox: ScriptSandbox) -> String {
@@ -262,11 +288,65 @@ struct PgvectorSetupScriptTests {
         let backup = try #require(sandbox.calls("pg_basebackup").first)
         #expect(
             backup
-                == "--host=\(primaryHost) --port=5432 --username=postgres --pgdata=\(sandbox.root.path)/data/pgdata --wal-method=stream --write-recovery-conf --checkpoint=fast --no-password"
+                == "--host=\(primaryHost) --port=5432 --username=postgres --pgdata=\(sandbox.root.path)/data/pgdata --wal-method=stream --checkpoint=fast --no-password"
         )
-        #expect(sandbox.calls("pg_basebackup-password") == ["pa55-word"])
+        // The password reaches libpq through a password file, never a connection string.
+        #expect(sandbox.calls("pg_basebackup-password") == ["*:*:*:postgres:pa55-word"])
         #expect(sandbox.calls("pg_isready").first?.contains("--host=\(primaryHost)") == true)
+        #expect(streamsFromPrimary(sandbox, ordinal: 1, primary: primaryHost))
         #expect(sandbox.calls("postgres") == [postgresCall(sandbox)])
+    }
+
+    @Test("the pod VB_PRIMARY_POD names starts read-write, a former standby ending its recovery; pod 0 follows it")
+    func designatedPrimary() async throws {
+        let promoted = try ScriptSandbox()
+        defer { promoted.remove() }
+        let result = try await start(
+            ordinal: 1, primaryUp: false, initialised: true, standby: true, primaryPod: "embeddings-postgresql-1", in: promoted)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(file("standby.signal", in: promoted) == nil)
+        #expect(promoted.calls("pg_basebackup").isEmpty)
+        #expect(promoted.calls("postgres") == [postgresCall(promoted)])
+
+        let follower = try ScriptSandbox()
+        defer { follower.remove() }
+        let following = try await start(
+            ordinal: 0, primaryUp: true, initialised: false, primaryPod: "embeddings-postgresql-1", in: follower)
+        #expect(following.status == 0, "\(following.output)")
+        #expect(follower.calls("initdb").isEmpty, "pod 0 is not the primary: it never initialises a second database")
+        let newPrimary = "embeddings-postgresql-1.embeddings-postgresql-headless.default.svc.cluster.local"
+        #expect(follower.calls("pg_basebackup").first?.contains("--host=\(newPrimary)") == true)
+        #expect(streamsFromPrimary(follower, ordinal: 0, primary: newPrimary))
+    }
+
+    @Test("a former primary rewinds onto the new primary's timeline and follows it")
+    func formerPrimaryRewinds() async throws {
+        let sandbox = try ScriptSandbox()
+        defer { sandbox.remove() }
+        let newPrimary = "embeddings-postgresql-1.embeddings-postgresql-headless.default.svc.cluster.local"
+        let result = try await start(
+            ordinal: 0, primaryUp: true, initialised: true, primaryPod: "embeddings-postgresql-1", in: sandbox)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(
+            sandbox.calls("pg_rewind")
+                == [
+                    "--target-pgdata=\(sandbox.root.path)/data/pgdata --progress --source-server=host=\(newPrimary) port=5432 user=postgres dbname=postgres"
+                ])
+        #expect(sandbox.calls("pg_basebackup").isEmpty)
+        #expect(streamsFromPrimary(sandbox, ordinal: 0, primary: newPrimary))
+    }
+
+    @Test("when the rewind fails the diverged directory is kept aside and the primary cloned afresh")
+    func failedRewindClones() async throws {
+        let sandbox = try ScriptSandbox()
+        defer { sandbox.remove() }
+        let result = try await start(
+            ordinal: 0, primaryUp: true, initialised: true, primaryPod: "embeddings-postgresql-1", rewinds: false, in: sandbox)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(sandbox.calls("pg_basebackup").count == 1)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.root.path)/data").filter { $0.hasPrefix("pgdata.diverged-") }
+        #expect(kept.count == 1, "nothing is deleted: the diverged data stays beside the new clone")
+        #expect(streamsFromPrimary(sandbox, ordinal: 0, primary: "embeddings-postgresql-1.embeddings-postgresql-headless.default.svc.cluster.local"))
     }
 
     @Test("a standby whose primary never answers stops with a message instead of initialising its own database")
@@ -281,15 +361,16 @@ struct PgvectorSetupScriptTests {
         #expect(sandbox.calls("postgres").isEmpty)
     }
 
-    @Test("an initialised data directory is started as it is, whatever the ordinal")
+    @Test("an initialised primary or standby restarts without initialising, cloning or rewinding")
     func restart() async throws {
         for ordinal in [0, 1] {
             let sandbox = try ScriptSandbox()
             defer { sandbox.remove() }
-            let result = try await start(ordinal: ordinal, primaryUp: true, initialised: true, in: sandbox)
+            let result = try await start(ordinal: ordinal, primaryUp: true, initialised: true, standby: ordinal == 1, in: sandbox)
             #expect(result.status == 0, "\(result.output)")
             #expect(sandbox.calls("initdb").isEmpty)
             #expect(sandbox.calls("pg_basebackup").isEmpty)
+            #expect(sandbox.calls("pg_rewind").isEmpty)
             #expect(sandbox.calls("postgres") == [postgresCall(sandbox)])
         }
     }

@@ -98,10 +98,16 @@ public enum ClusterObjectsBuilder {
                     names: names, component: component.name, componentDef: componentDef.name, replicas: replicas,
                     clusterUID: owner.uid)
             ) { ours, _ in ours }
+        var environmentData = environment
+        if componentDef.workloadType == .replication {
+            // Not a template variable: a failover changes it, and must not re-render templates and roll the pods.
+            environmentData[PrimaryDesignation.environmentKey] = PrimaryDesignation.designated(
+                input.cluster, component: component.name, names: names)
+        }
         objects.append(
             try DesiredObject(
                 CoreV1.ConfigMap(
-                    data: environment, metadata: meta(names.environmentConfigMap(component.name), names, labels: labels, owner: owner))))
+                    data: environmentData, metadata: meta(names.environmentConfigMap(component.name), names, labels: labels, owner: owner))))
 
         var renderedTemplates: [String: String] = [:]
         var problems: [FieldError] = []

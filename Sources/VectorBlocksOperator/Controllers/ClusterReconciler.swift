@@ -30,12 +30,13 @@ public struct ClusterReconciler: Reconciler {
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        guard let stored = await caches.clusters.get(key), let namespace = stored.metadata?.namespace,
-            let name = stored.metadata?.name
+        guard let cached = await caches.clusters.get(key), let namespace = cached.metadata?.namespace,
+            let name = cached.metadata?.name
         else {
             await engines.forget(ClusterNames(cluster: key.name, namespace: key.namespace ?? ""))
             return .done
         }
+        var stored = cached
         let names = ClusterNames(cluster: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             return try await ClusterTermination(
@@ -47,10 +48,19 @@ public struct ClusterReconciler: Reconciler {
             try await addFinalizer(to: stored)
             return .done
         }
-        let cluster = stored.withDefaults()
-        let desired: DesiredState
+        var cluster = stored.withDefaults()
+        var desired: DesiredState
+        let election: EngineHooks.Election
         do {
             desired = try await desiredState(of: cluster, names: names)
+            election = try await engines.electPrimaries(
+                stored, definition: desired.input.definition, names: names, credential: desired.input.credential, events: events)
+            if let written = election.written {
+                // The pods' env ConfigMap names the new primary before any server is promoted.
+                stored = written
+                cluster = written.withDefaults()
+                desired = try await desiredState(of: cluster, names: names)
+            }
         } catch let failure as PreCheckFailure {
             // Definitions, versions and templates are watched: their arrival or repair reconciles this Cluster again.
             try await failPreCheck(stored, message: failure.message)
@@ -62,13 +72,14 @@ public struct ClusterReconciler: Reconciler {
         }
         let observed = try await observeOwned(by: stored, names: names)
         let convergence = try await converge(desired.objects, observed: observed, of: stored, names: names)
-        let engineProblems = await runEngineHooks(cluster, stored: stored, desired: desired, names: names)
+        let engineOutcome = await runEngineHooks(cluster, stored: stored, desired: desired, names: names)
         try await publishStatus(of: stored, cluster: cluster, desired: desired, names: names, applyProblem: convergence.problem)
         // A failed write is retried with the work queue's backoff; other changes arrive through the informers.
         if let problem = convergence.problem { throw ApplyFailure(message: problem) }
-        return Self.nextLook(
+        let next = Self.nextLook(
             recreating: !convergence.recreating.isEmpty, scaleIns: desired.scaleIns.mapValues(\.step),
-            engineProblems: !engineProblems.isEmpty)
+            engineProblems: !engineOutcome.problems.isEmpty)
+        return Self.sooner(next, failover: engineOutcome.lookAgain ? .milliseconds(500) : election.lookAgain)
     }
 
     /// The objects a Cluster should have now, and the scale-ins its engines hold back.
@@ -163,9 +174,14 @@ public struct ClusterReconciler: Reconciler {
     }
 
     /// The engines' work after the objects are applied, and Events for what they could not do or refuse.
-    func runEngineHooks(_ cluster: Cluster, stored: Cluster, desired: DesiredState, names: ClusterNames) async -> [String] {
+    func runEngineHooks(_ cluster: Cluster, stored: Cluster, desired: DesiredState, names: ClusterNames) async -> EngineHooks.AfterApply {
         let input = desired.input
-        let problems = await engines.afterApply(cluster, definition: input.definition, names: names, credential: input.credential)
+        let events = events
+        let outcome = await engines.afterApply(cluster, definition: input.definition, names: names, credential: input.credential) {
+            type, reason, message in
+            await events.record(stored, type: type, reason: reason, message: message)
+        }
+        let problems = outcome.problems
         if !problems.isEmpty {
             await events.record(stored, type: .warning, reason: "EngineHookFailed", message: problems.joined(separator: "; "))
         }
@@ -178,7 +194,7 @@ public struct ClusterReconciler: Reconciler {
                 stored, type: .warning, reason: ClusterStatusCalculator.scaleInRefused,
                 message: refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         }
-        return problems
+        return outcome
     }
 
     /// The status from the workloads and pods as cached now, written only when it changed.
@@ -204,6 +220,13 @@ public struct ClusterReconciler: Reconciler {
         // A refusal may lift as the engine's data moves (a collection dropped, replicas added).
         if scaleIns.values.contains(where: { if case .refused = $0 { true } else { false } }) { return .requeue(after: .seconds(30)) }
         return engineProblems ? .requeue(after: .seconds(10)) : .done
+    }
+
+    /// A failover waiting out its delay, or a promotion under way, is looked at again without a Kubernetes event.
+    static func sooner(_ next: ReconcileResult, failover: Duration?) -> ReconcileResult {
+        guard let failover else { return next }
+        if let after = next.requeueAfter, after <= failover { return next }
+        return .requeue(after: failover)
     }
 
     var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }

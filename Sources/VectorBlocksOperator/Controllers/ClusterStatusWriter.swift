@@ -10,17 +10,22 @@ struct ClusterStatusWriter: Sendable {
         var body = try JSONValue(encoding: status)
         // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
         body = body.withExplicitNulls(for: ["message", "clusterDefGeneration"])
-        if case .object(var fields) = body, let previous = cluster.status?.components {
+        if case .object(var fields) = body {
+            let previous = cluster.status?.components ?? [:]
             var components = fields["components"]?.objectValue ?? [:]
             for component in previous.keys where components[component] == nil { components[component] = .null }
             for (component, value) in components {
-                if let previousComponent = previous[component], case .object = value,
-                    previousComponent.message != nil, status.components?[component]?.message == nil
-                {
-                    components[component] = value.withExplicitNulls(for: ["message"])
+                guard case .object(var componentFields) = value else { continue }
+                // The designated primary is written only by the failover's compare-and-swap (a PUT with the
+                // resourceVersion): this merge patch, made from a possibly stale cache, must never move it back.
+                componentFields["primary"] = nil
+                var stripped = JSONValue.object(componentFields)
+                if previous[component]?.message != nil, status.components?[component]?.message == nil {
+                    stripped = stripped.withExplicitNulls(for: ["message"])
                 }
+                components[component] = stripped
             }
-            fields["components"] = .object(components)
+            if fields["components"] != nil || !previous.isEmpty { fields["components"] = .object(components) }
             body = .object(fields)
         }
         _ = try await client.patch(

@@ -16,6 +16,8 @@ struct EngineHooks: Sendable {
     /// What each component's pods looked like when the engine was last asked about them.
     let observed = EngineObservations()
     let calls: EngineCallMetrics
+    /// Since when each component's designated primary has been unavailable.
+    let outages = PrimaryOutages()
 
     /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
     struct ScaleIn: Sendable, Hashable {
@@ -24,9 +26,13 @@ struct EngineHooks: Sendable {
         var to: Int32
     }
 
-    func engineComponent(_ component: String, names: ClusterNames, credential: [String: String]) async -> EngineComponent {
+    func engineComponent(
+        _ component: String, names: ClusterNames, credential: [String: String], designatedPrimary: String? = nil
+    ) async -> EngineComponent {
         let pods = await caches.pods.list(namespace: names.namespace, selector: LabelSelector(matching: names.componentSelector(component)))
-        return EngineComponent(names: names, component: component, pods: pods, credential: credential, addressing: addressing)
+        return EngineComponent(
+            names: names, component: component, pods: pods, credential: credential, addressing: addressing,
+            designatedPrimary: designatedPrimary)
     }
 
     func adapter(_ component: ClusterComponentSpec, definition: ClusterDefinition) -> (any EngineAdapter)? {
@@ -53,14 +59,20 @@ struct EngineHooks: Sendable {
         return scaleIns
     }
 
-    /// Work after the objects are applied; returns the problems met, each naming its component. The engine is
+    /// Work after the objects are applied: a Replication component's recorded primary made real first. The engine is
     /// asked about roles and readiness only when the component's pods changed in a way that could change its answer
     /// (membership, readiness, addresses, role labels) since it last answered without a problem.
-    func afterApply(_ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames, credential: [String: String]) async -> [String] {
+    func afterApply(
+        _ cluster: Cluster, definition: ClusterDefinition, names: ClusterNames, credential: [String: String],
+        report: @Sendable (EventRecorder.EventType, String, String) async -> Void = { _, _, _ in }
+    ) async -> AfterApply {
         var problems: [String] = []
+        var lookAgain = false
         for component in cluster.spec.componentSpecs {
             guard let adapter = adapter(component, definition: definition) else { continue }
-            let engine = await engineComponent(component.name, names: names, credential: credential)
+            let engine = await engineComponent(
+                component.name, names: names, credential: credential,
+                designatedPrimary: PrimaryDesignation.recorded(cluster, component: component.name))
             let wanted = component.replicas ?? 1
             let key = EngineObservations.Key(names: names, component: component.name)
             do {
@@ -68,6 +80,12 @@ struct EngineHooks: Sendable {
                     try await deleteLeftVolumes(engine, adapter: adapter, replicas: wanted)
                 }
                 guard await observed.hasChanged(key, pods: engine.pods) else { continue }
+                if let replication = adapter as? any ReplicationEngine,
+                    try await completeFailover(engine, replication: replication, report: report)
+                {
+                    lookAgain = true
+                    continue
+                }
                 calls.record(.roles)
                 let roles = await adapter.roles(engine)
                 try await label(engine, roles: roles)
@@ -85,7 +103,13 @@ struct EngineHooks: Sendable {
                 problems.append("\(component.name): \(ObjectApplier.reason(error))")
             }
         }
-        return problems
+        return AfterApply(problems: problems, lookAgain: lookAgain)
+    }
+
+    /// The problems met, each naming its component, and whether work is under way in an engine (a promotion).
+    struct AfterApply: Sendable {
+        var problems: [String]
+        var lookAgain: Bool
     }
 
     /// A Cluster that is gone leaves nothing behind.

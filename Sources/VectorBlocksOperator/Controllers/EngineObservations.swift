@@ -37,6 +37,11 @@ actor EngineObservations {
         answered[key] = Self.states(pods)
     }
 
+    /// The component's pods are to be asked about again, whatever they look like.
+    func forget(_ key: Key) {
+        answered[key] = nil
+    }
+
     func forget(_ names: ClusterNames) {
         answered = answered.filter { $0.key.namespace != names.namespace || $0.key.cluster != names.cluster }
     }

@@ -51,13 +51,19 @@ public struct EngineComponent: Sendable {
     /// The conn-credential Secret's values (username, password, and for Qdrant apiKey).
     public var credential: [String: String]
     public var addressing: PodAddressing
+    /// The pod the operator designated as primary, for engines with one (`ReplicationEngine`).
+    public var designatedPrimary: String?
 
-    public init(names: ClusterNames, component: String, pods: [CoreV1.Pod], credential: [String: String], addressing: PodAddressing) {
+    public init(
+        names: ClusterNames, component: String, pods: [CoreV1.Pod], credential: [String: String], addressing: PodAddressing,
+        designatedPrimary: String? = nil
+    ) {
         self.names = names
         self.component = component
         self.pods = pods.sorted { (Self.ordinal(of: $0) ?? .max) < (Self.ordinal(of: $1) ?? .max) }
         self.credential = credential
         self.addressing = addressing
+        self.designatedPrimary = designatedPrimary
     }
 
     /// The StatefulSet ordinal in a pod's name (`<cluster>-<component>-<ordinal>`).

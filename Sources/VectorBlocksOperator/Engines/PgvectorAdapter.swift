@@ -3,15 +3,15 @@ import Logging
 import PostgresNIO
 import VectorBlocksPostgres
 
-/// PostgreSQL with pgvector: pod 0 starts as the primary and the others stream from it as hot standbys. Each pod's
-/// role comes from the server itself (`pg_is_in_recovery()`), so the read-write Service follows the real primary, and
-/// the vector extension is made on the primary once it is ready.
+/// PostgreSQL with pgvector: the pod the operator designates starts as the primary and the others stream from it as
+/// hot standbys. Each pod's role comes from the server itself (`pg_is_in_recovery()`) and the designation, so the
+/// read-write Service follows the real, designated primary, and the vector extension is made on it once it is ready.
 public struct PgvectorAdapter: EngineAdapter {
     static let port = 5432
     static let primary = "primary"
     static let secondary = "secondary"
     private let extensionsMade = ExtensionsMade()
-    private let logger: Logger
+    let logger: Logger
 
     public init(logger: Logger = Logger(label: "vectorblocks.engine.pgvector")) {
         self.logger = logger
@@ -30,7 +30,10 @@ public struct PgvectorAdapter: EngineAdapter {
                         for try await inRecovery in rows.decode(Bool.self) { return inRecovery }
                         return nil
                     }
-                    return (name, recovering.flatMap { $0 }.map { $0 ? Self.secondary : Self.primary })
+                    // A server that runs read-write but is not the designated primary is a former primary being
+                    // fenced: the read-write Service must never select it.
+                    let designated = component.designatedPrimary.map { $0 == name } ?? true
+                    return (name, recovering.flatMap { $0 }.map { !$0 && designated ? Self.primary : Self.secondary })
                 }
             }
             for await (name, role) in group {
@@ -51,7 +54,7 @@ public struct PgvectorAdapter: EngineAdapter {
         await extensionsMade.insert(uid)
     }
 
-    private func query<Result: Sendable>(
+    func query<Result: Sendable>(
         _ pod: CoreV1.Pod, in component: EngineComponent, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         guard let address = component.addressing.address(pod, Self.port) else {

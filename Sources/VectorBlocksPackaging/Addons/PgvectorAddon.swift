@@ -30,6 +30,9 @@ enum PgvectorAddon {
         wal_keep_size = '1GB'
         hot_standby = on
         hot_standby_feedback = on
+        # A primary that lost its role rejoins by pg_rewind, which needs hint-bit changes in the WAL.
+        wal_log_hints = on
+        recovery_target_timeline = 'latest'
         # The root filesystem is read-only; statistics stay in shared memory and temporary files under PGDATA.
         log_destination = 'stderr'
         logging_collector = off
@@ -71,6 +74,12 @@ enum PgvectorAddon {
             ],
             image: parameters.image("image"),
             imagePullPolicy: parameters.imagePullPolicy,
+            // SIGTERM alone is PostgreSQL's smart shutdown, which waits for every client to leave; a fast one ends
+            // their sessions, checkpoints, and sends the standbys the WAL up to the shutdown, so a primary that is
+            // fenced or switched over loses nothing and stops well within the grace period.
+            lifecycle: CoreV1.Lifecycle(
+                preStop: CoreV1.LifecycleHandler(
+                    exec: CoreV1.ExecAction(command: ["/bin/sh", "-c", "pg_ctl stop --pgdata=\"$PGDATA\" --mode=fast --wait --timeout=50 || true"]))),
             livenessProbe: CoreV1.Probe(exec: isReady, failureThreshold: 6, periodSeconds: 10, timeoutSeconds: 5),
             name: "postgresql",
             ports: [CoreV1.ContainerPort(containerPort: 5432, name: "tcp-postgresql", protocol: "TCP")],
@@ -96,7 +105,8 @@ enum PgvectorAddon {
                 type: "postgresql",
                 componentDefs: [
                     ClusterComponentDefinition(
-                        name: "postgresql", description: "PostgreSQL with pgvector: ordinal 0 starts as primary, the others stream from it.",
+                        name: "postgresql",
+                        description: "PostgreSQL with pgvector: the primary the operator designates starts read-write, the others stream from it.",
                         workloadType: .replication, characterType: "postgresql",
                         configSpecs: [
                             ComponentTemplateSpec(

@@ -1,16 +1,21 @@
 #!/bin/sh
 # Starts one PostgreSQL (with pgvector) replica of a VectorBlocks Cluster.
 #
-# Ordinal 0 initialises an empty data directory as the primary; the others clone the primary with pg_basebackup and
-# run as streaming hot standbys. A data directory that is already initialised is started as it is (its
-# standby.signal, or its absence, says its role), so a restart never re-clones or re-initialises.
+# The operator decides roles, not ordinals: VB_PRIMARY_POD (from the component's env ConfigMap, read when the
+# container starts) names the pod that runs read-write. That pod starts its data directory read-write (initialising
+# it when empty, ending recovery when it was a standby); every other pod starts as a hot standby streaming from it:
+# cloning it when its data directory is empty, rewinding with pg_rewind when it was a primary whose timeline may
+# have diverged, and cloning afresh when the rewind fails (the diverged directory is kept beside, renamed).
 #
 # Environment (from the component's env ConfigMap and the podSpec):
 #   VB_CLUSTER_NAME, VB_COMP_NAME, VB_NAMESPACE          the component
+#   VB_PRIMARY_POD                                       the designated primary (default: ordinal 0)
 #   POD_NAME                                             this pod (<cluster>-<component>-<ordinal>)
 #   POSTGRES_USER, POSTGRES_PASSWORD                     the credential (the Cluster's conn-credential Secret)
 #   PGDATA (/var/lib/postgresql/data/pgdata), VB_CONFIG_DIR (/etc/postgresql/vb), VB_CLUSTER_DOMAIN (cluster.local)
 #   VB_PRIMARY_WAIT_ATTEMPTS (60), VB_PRIMARY_WAIT_SECONDS (2)
+#   VB_PRIMARY_HOST, VB_PRIMARY_PORT                     where the primary listens (default: its pod's DNS name
+#                                                        through the headless Service, port 5432)
 set -eu
 
 fail() {
@@ -29,27 +34,38 @@ data="${PGDATA:-/var/lib/postgresql/data/pgdata}"
 config_dir="${VB_CONFIG_DIR:-/etc/postgresql/vb}"
 attempts="${VB_PRIMARY_WAIT_ATTEMPTS:-60}"
 pause="${VB_PRIMARY_WAIT_SECONDS:-2}"
-ordinal="${POD_NAME##*-}"
-case "$ordinal" in
-    '' | *[!0-9]*) fail "POD_NAME \"$POD_NAME\" does not end in a StatefulSet ordinal" ;;
-esac
+primary_pod="${VB_PRIMARY_POD:-${VB_CLUSTER_NAME}-${VB_COMP_NAME}-0}"
 headless="${VB_CLUSTER_NAME}-${VB_COMP_NAME}-headless.${VB_NAMESPACE}.svc.${VB_CLUSTER_DOMAIN:-cluster.local}"
-primary_host="${VB_CLUSTER_NAME}-${VB_COMP_NAME}-0.${headless}"
+primary_host="${VB_PRIMARY_HOST:-${primary_pod}.${headless}}"
+primary_port="${VB_PRIMARY_PORT:-5432}"
+
+# The password reaches libpq (pg_basebackup, pg_rewind, and the server's WAL receiver) through a password file on
+# the data volume, never through primary_conninfo, so it is in no configuration file the server reports.
+export PGPASSFILE="$(dirname "$data")/.pgpass"
+umask 077
+escaped_password=$(printf '%s' "$POSTGRES_PASSWORD" | sed 's/\\/\\\\/g; s/:/\\:/g')
+printf '*:*:*:%s:%s\n' "$POSTGRES_USER" "$escaped_password" >"$PGPASSFILE"
 
 start_postgres() {
     exec postgres -D "$data" -c "config_file=$config_dir/postgresql.conf" -c "hba_file=$config_dir/pg_hba.conf"
 }
 
-if [ -s "$data/PG_VERSION" ]; then
-    echo "pgvector-setup: $data is initialised; starting it as it is"
-    start_postgres
-fi
+initialised() {
+    [ -s "$data/PG_VERSION" ]
+}
 
-mkdir -p "$data"
-chmod 700 "$data"
-
-if [ "$ordinal" = 0 ]; then
+if [ "$POD_NAME" = "$primary_pod" ]; then
+    if initialised; then
+        if [ -f "$data/standby.signal" ]; then
+            # The operator promoted this pod while it was away: it ends recovery and starts a new timeline.
+            echo "pgvector-setup: $POD_NAME is the designated primary; starting $data read-write"
+            rm -f "$data/standby.signal"
+        fi
+        start_postgres
+    fi
     echo "pgvector-setup: initialising $data as the primary"
+    mkdir -p "$data"
+    chmod 700 "$data"
     password_file=$(mktemp)
     trap 'rm -f "$password_file"' EXIT
     printf '%s\n' "$POSTGRES_PASSWORD" >"$password_file"
@@ -61,14 +77,42 @@ if [ "$ordinal" = 0 ]; then
 fi
 
 attempt=1
-until pg_isready --host="$primary_host" --port=5432 --timeout=3 >/dev/null 2>&1; do
+until pg_isready --host="$primary_host" --port="$primary_port" --timeout=3 >/dev/null 2>&1; do
     [ "$attempt" -lt "$attempts" ] || fail "the primary $primary_host did not answer after $attempts attempts; a standby can only start from a running primary"
     attempt=$((attempt + 1))
     sleep "$pause"
 done
 
-echo "pgvector-setup: cloning $primary_host into $data as a hot standby"
-# --write-recovery-conf writes standby.signal and primary_conninfo, so the server starts streaming from the primary.
-PGPASSWORD="$POSTGRES_PASSWORD" pg_basebackup --host="$primary_host" --port=5432 --username="$POSTGRES_USER" \
-    --pgdata="$data" --wal-method=stream --write-recovery-conf --checkpoint=fast --no-password
+clone() {
+    echo "pgvector-setup: cloning $primary_pod ($primary_host) into $data as a hot standby"
+    mkdir -p "$data"
+    chmod 700 "$data"
+    pg_basebackup --host="$primary_host" --port="$primary_port" --username="$POSTGRES_USER" \
+        --pgdata="$data" --wal-method=stream --checkpoint=fast --no-password
+}
+
+if ! initialised; then
+    clone
+elif [ ! -f "$data/standby.signal" ]; then
+    # This pod ran read-write and another was promoted since: what it wrote after the promotion exists nowhere else
+    # and must go before it can follow the new timeline. pg_rewind keeps the rest (it first finishes crash recovery).
+    echo "pgvector-setup: $data was a primary; rewinding it onto $primary_pod's timeline"
+    if ! pg_rewind --target-pgdata="$data" --progress \
+        --source-server="host=$primary_host port=$primary_port user=$POSTGRES_USER dbname=postgres"; then
+        aside="$data.diverged-$(date +%Y%m%dT%H%M%S)"
+        echo "pgvector-setup: pg_rewind failed; keeping the diverged data directory as $aside and cloning afresh" >&2
+        mv "$data" "$aside"
+        clone
+    fi
+fi
+
+# Streams from the designated primary: the last primary_conninfo in postgresql.auto.conf wins, and the operator
+# re-points a running standby with ALTER SYSTEM, which rewrites the file.
+auto_conf="$data/postgresql.auto.conf"
+touch "$auto_conf"
+sed -i '/^primary_conninfo/d' "$auto_conf"
+printf "primary_conninfo = 'host=%s port=%s user=%s application_name=%s'\n" \
+    "$primary_host" "$primary_port" "$POSTGRES_USER" "$POD_NAME" >>"$auto_conf"
+touch "$data/standby.signal"
+echo "pgvector-setup: starting $data as a hot standby of $primary_pod"
 start_postgres

@@ -1,0 +1,46 @@
+/// How a Replication component (a primary and streaming standbys, e.g. pgvector) keeps its primary.
+public struct ComponentReplication: Codable, Sendable, Hashable, SchemaDescribed {
+    /// How long the designated primary must stay unavailable (pod gone or not ready) before the operator promotes
+    /// a standby; 0, the default, promotes at once, as CloudNativePG does.
+    public var failoverDelaySeconds: Int32?
+
+    public init(failoverDelaySeconds: Int32? = nil) {
+        self.failoverDelaySeconds = failoverDelaySeconds
+    }
+
+    public static let schema = Schema.object([
+        "failoverDelaySeconds": Schema.integer(minimum: 0).defaulting(to: 0)
+            .describing("Seconds the primary must stay unavailable before a standby is promoted; 0 promotes at once.")
+    ])
+
+    /// The delay, its default filled in.
+    public var failoverDelay: Duration { .seconds(Int64(max(failoverDelaySeconds ?? 0, 0))) }
+}
+
+extension Cluster {
+    /// `replication` only on components whose definition is a Replication workload, with a delay of 0 or more.
+    func validateReplication(definition: ClusterDefinition?) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (index, component) in spec.componentSpecs.enumerated() {
+            guard let replication = component.replication else { continue }
+            let path = "spec.componentSpecs[\(index)].replication"
+            if let delay = replication.failoverDelaySeconds, delay < 0 {
+                errors.append(
+                    FieldError(
+                        field: "\(path).failoverDelaySeconds", message: "Invalid value: \(delay): must be greater than or equal to 0",
+                        fix: "set 0 to promote a standby at once, or the seconds to wait"))
+            }
+            if let definition, let componentDef = definition.componentDef(named: component.componentDefRef),
+                componentDef.workloadType != .replication
+            {
+                errors.append(
+                    FieldError(
+                        field: path,
+                        message:
+                            "Forbidden: component \"\(componentDef.name)\" of ClusterDefinition \"\(definition.metadata?.name ?? "")\" is a \(componentDef.workloadType.rawValue) workload, which has no primary to fail over",
+                        fix: "remove replication from this component; it applies to Replication workloads such as pgvector"))
+            }
+        }
+        return errors
+    }
+}

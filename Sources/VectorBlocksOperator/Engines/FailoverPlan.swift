@@ -1,0 +1,62 @@
+import Foundation
+import KubeKit
+
+/// The failover's decisions, as pure functions of the pods the operator sees and what the replicas report.
+public enum FailoverPlan {
+    /// Whether the designated primary is unavailable: its pod is gone, going, or not ready.
+    public static func primaryUnavailable(_ designated: String, pods: [CoreV1.Pod]) -> Bool {
+        guard let pod = pods.first(where: { $0.metadata?.name == designated }) else { return true }
+        return pod.metadata?.deletionTimestamp != nil || !ClusterStatusCalculator.isReady(pod)
+    }
+
+    /// The standby to promote: the one that received the most WAL (the fewest transactions lost), the lowest ordinal
+    /// among equals; only ready pods that answered as standbys, never `excluding`.
+    public static func candidate(_ states: [String: ReplicaState], pods: [CoreV1.Pod], excluding: String) -> String? {
+        let ready = Set(pods.filter(ClusterStatusCalculator.isReady).compactMap { $0.metadata?.name })
+        return states.filter { $0.key != excluding && ready.contains($0.key) && $0.value.inRecovery && $0.value.receivedLSN != nil }
+            .sorted { lhs, rhs in
+                let (left, right) = (lhs.value.receivedLSN?.value ?? 0, rhs.value.receivedLSN?.value ?? 0)
+                if left != right { return left > right }
+                return (EngineComponent.ordinal(inPodName: lhs.key) ?? .max) < (EngineComponent.ordinal(inPodName: rhs.key) ?? .max)
+            }
+            .first?.key
+    }
+
+    /// The primary to record for a component that has none recorded: the one server that already runs read-write (a
+    /// Cluster made before the operator designated primaries, or pod 0 as it founded the component). With none (or
+    /// several), ordinal 0, the pods' default designation, once its pod is unavailable and a standby answered, so
+    /// that the failover replaces it; nil while it may still come up read-write.
+    public static func initialPrimary(_ states: [String: ReplicaState], ordinalZero: String, pods: [CoreV1.Pod]) -> String? {
+        let writable = states.filter { !$0.value.inRecovery }.map(\.key)
+        if writable.count == 1 { return writable[0] }
+        // Recorded only when a standby answered, one the failover can promote.
+        return primaryUnavailable(ordinalZero, pods: pods) && !states.isEmpty ? ordinalZero : nil
+    }
+
+    /// Pods other than the designated primary that run read-write: former primaries to fence.
+    public static func strayPrimaries(_ states: [String: ReplicaState], designated: String) -> [String] {
+        states.filter { $0.key != designated && !$0.value.inRecovery }.map(\.key).sorted()
+    }
+
+    /// Standbys whose upstream is not the designated primary.
+    public static func standbysToRepoint(
+        _ states: [String: ReplicaState], designated: String, isFollowing: (ReplicaState) -> Bool
+    ) -> [String] {
+        states.filter { $0.key != designated && $0.value.inRecovery && !isFollowing($0.value) }.map(\.key).sorted()
+    }
+
+    /// The value of `key` in a libpq connection string of `key=value` pairs (values possibly single-quoted).
+    public static func connectionParameter(_ key: String, in conninfo: String) -> String? {
+        for pair in conninfo.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0] == key else { continue }
+            return parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        }
+        return nil
+    }
+
+    /// A standby's connection string to `host:port`; the password comes from the pod's password file.
+    public static func upstream(host: String, port: Int, user: String, applicationName: String) -> String {
+        "host=\(host) port=\(port) user=\(user) application_name=\(applicationName)"
+    }
+}
