@@ -36,6 +36,9 @@ private let expectedClusterGrants: Set<Grant> = {
     return grants("apps.vectorblocks.io", kinds, ["get", "list", "watch", "update", "patch"])
         .union(grants("apps.vectorblocks.io", kinds.map { "\($0)/status" }, ["get", "update", "patch"]))
         .union(grants("apps.vectorblocks.io", ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers"], ["update"]))
+        // Backups are made by the schedule, removed by retention and WipeOut, and run by the operator.
+        .union(grants("apps.vectorblocks.io", ["backups"], owned))
+        .union(grants("apps.vectorblocks.io", ["backups/status"], ["get", "update", "patch"]))
         .union(grants("", ["secrets", "configmaps", "services", "persistentvolumeclaims"], owned))
         // Each VectorPipeline's workers run as a ServiceAccount of their own.
         .union(grants("", ["serviceaccounts"], owned))
