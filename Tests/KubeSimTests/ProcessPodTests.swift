@@ -130,6 +130,70 @@ struct ProcessPodTests {
         }
     }
 
+    /// Probes read a flag file from a ConfigMap volume, so the test fails them by editing the ConfigMap (the update
+    /// reaches the pod as the kubelet's does). Readiness failing takes the pod out of its Service's endpoints and out
+    /// of DNS, as a second pod's lookups show; liveness failing restarts the container.
+    @Test func readinessTakesThePodOutOfItsServiceAndDNSAndLivenessRestartsIt() async throws {
+        try await withProcessServer { _, client in
+            try await client.post("/api/v1/namespaces/default/configmaps", configMap("health", data: ["ready": "yes", "alive": "yes"]))
+            try await client.post(
+                "/api/v1/namespaces/default/services",
+                [
+                    "apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"],
+                    "spec": ["clusterIP": "None", "selector": ["app": "web"], "ports": [["name": "http", "port": 80]]],
+                ])
+            let probe = { (file: String, failures: Int) -> JSONValue in
+                ["exec": ["command": ["grep", "-q", "yes", .string("/health/\(file)")]], "periodSeconds": 1, "failureThreshold": .int(Int64(failures))]
+            }
+            let server = shellContainer(
+                "server", "exec sleep 3600",
+                extra: [
+                    "volumeMounts": [["name": "health", "mountPath": "/health"]], "readinessProbe": probe("ready", 1),
+                    "livenessProbe": probe("alive", 2),
+                ])
+            try await client.post(
+                podsPath, shellPod("web", containers: [server], extra: ["volumes": [["name": "health", "configMap": ["name": "health"]]]]))
+            let lookups = shellContainer(
+                "lookups", "while true; do echo \"lookup: $(getent hosts web.default.svc.cluster.local | cut -d' ' -f1)\"; sleep 0.3; done")
+            try await client.post(podsPath, shellPod("client", containers: [lookups]))
+
+            let ready = try await eventually("the pod to be ready", timeout: .seconds(60)) { () -> JSONValue? in
+                let pod = try await client.get("\(podsPath)/web").body
+                return pod.ready ? pod : nil
+            }
+            let podIP = try #require(ready["status"]?["podIP"]?.stringValue)
+            let endpoints = { () async throws -> [String] in
+                let object = try await client.get("/api/v1/namespaces/default/endpoints/web").body
+                return (object["subsets"]?.arrayValue ?? []).flatMap { $0["addresses"]?.arrayValue ?? [] }.compactMap { $0["ip"]?.stringValue }
+            }
+            _ = try await eventually("the pod in its Service's endpoints") { try await endpoints() == [podIP] ? true : nil }
+            _ = try await eventually("DNS to give the pod's address", timeout: .seconds(60)) {
+                try await client.logs("client", container: "lookups").contains("lookup: \(podIP)\n") ? true : nil
+            }
+
+            try await client.put("/api/v1/namespaces/default/configmaps/health", configMap("health", data: ["ready": "no", "alive": "yes"]))
+            _ = try await eventually("the pod to be not ready", timeout: .seconds(120)) {
+                try await client.get("\(podsPath)/web").body.ready ? nil : true
+            }
+            _ = try await eventually("the pod out of its Service's endpoints") { try await endpoints().isEmpty ? true : nil }
+            let before = try await client.logs("client", container: "lookups").count
+            _ = try await eventually("DNS to give no address") {
+                String(try await client.logs("client", container: "lookups").dropFirst(before)).contains("lookup: \n") ? true : nil
+            }
+            #expect(try await client.containerStatus("web", "server")?["restartCount"] == 0, "readiness must not restart")
+
+            try await client.put("/api/v1/namespaces/default/configmaps/health", configMap("health", data: ["ready": "yes", "alive": "no"]))
+            let restarted = try await eventually("the liveness failure to restart the container", timeout: .seconds(120)) { () -> JSONValue? in
+                let status = try await client.containerStatus("web", "server")
+                return (status?["restartCount"]?.intValue ?? 0) >= 1 ? status : nil
+            }
+            #expect(restarted["lastState"]?["terminated"] != nil)
+            let events = try await client.items("/api/v1/namespaces/default/events")
+            #expect(events.contains { $0["reason"] == "Unhealthy" && $0["message"]?.stringValue?.hasPrefix("Liveness probe failed") == true })
+            #expect(events.contains { $0["reason"] == "Killing" && $0["message"]?.stringValue?.contains("failed liveness probe") == true })
+        }
+    }
+
     @Test func aCrashingContainerBacksOffWithItsLastOutput() async throws {
         try await withProcessServer { _, client in
             try await client.post(podsPath, shellPod("crash", containers: [shellContainer("main", "echo going down; exit 3")]))
