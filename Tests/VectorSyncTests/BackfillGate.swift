@@ -14,7 +14,7 @@ struct BackfillGate {
     func whilePelicanIsHeldAfterOneBatch<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         // Pelican makes the schema and the row when it starts; until then the query fails.
         try await waitFor("the pipeline's state row") {
-            (try? await harness.scalar("SELECT count(*) FROM vectorsync.pipelines WHERE pipeline = '\(PipelineHarness.pipeline)'")) ?? 0 > 0
+            try await harness.scalar("SELECT count(*) FROM vectorsync.pipelines WHERE pipeline = '\(PipelineHarness.pipeline)'") > 0
         }
         let (firstHeld, firstHeldSignal) = AsyncStream<Void>.makeStream()
         let (secondHeld, secondHeldSignal) = AsyncStream<Void>.makeStream()
@@ -62,14 +62,5 @@ struct BackfillGate {
             for await _ in release {}
             _ = try await connection.query("COMMIT", logger: logger)
         }
-    }
-
-    private func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(180)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestSetupError("timed out waiting for \(what)")
     }
 }

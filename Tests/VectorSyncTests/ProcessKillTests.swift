@@ -32,16 +32,6 @@ struct ProcessKillTests {
         return (rows, done > 0)
     }
 
-    /// Waits for `condition`, polling quickly, so a moment inside a short window is caught.
-    func waitFor(_ what: String, timeout: Duration = .seconds(180), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestSetupError("timed out waiting for \(what)")
-    }
-
     /// Waits until Emu has received messages it has not yet acknowledged.
     func waitUntilEmuHoldsABatch(_ harness: PipelineHarness, pelican: BackgroundProgram, emu: BackgroundProgram) async throws {
         do {
