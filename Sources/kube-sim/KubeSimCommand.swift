@@ -65,10 +65,11 @@ struct KubeSimCommand: AsyncParsableCommand {
             try server.kubeconfigYAML(token: token, namespace: namespace).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
             Self.log("wrote kubeconfig to \(kubeconfig)")
         }
-        Self.log("listening on \(server.baseURL)")
         var logger = Logger(label: "kube-sim")
         logger.logLevel = .warning
-        try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        let listening = ServingAnnouncement { [baseURL = server.baseURL] in Self.log("listening on \(baseURL)") }
+        try await ServiceGroup(configuration: .init(services: [server, listening], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            .run()
         Self.log("shut down")
     }
 

@@ -70,8 +70,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
                 return
             }
         }
-        Self.print("serving until Ctrl-C\n")
-        try await ServiceGroup(configuration: .init(services: [playground], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        let serving = ServingAnnouncement { Self.print("serving until Ctrl-C\n") }
+        try await ServiceGroup(configuration: .init(services: [playground, serving], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            .run()
     }
 
     private func podMode() throws -> Playground.Pods {
