@@ -157,6 +157,14 @@ public final class PostgresServer: Sendable {
         _ = try await eventually("TLS to be on") { try await psql("SHOW ssl") == "on" ? true : nil }
     }
 
+    /// The last lines the server printed, whether started by the test or by a setup script: for a failure's message.
+    public func recentLog(lines: Int = 30) -> String {
+        ["postgres.log", "setup-script.log"].compactMap { name -> String? in
+            guard let text = try? String(contentsOfFile: directory.path + "/" + name, encoding: .utf8), !text.isEmpty else { return nil }
+            return "\(name):\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     /// Runs SQL as the superuser through psql, failing on the first error.
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") async throws -> String {

@@ -47,10 +47,29 @@ struct FailoverPlanTests {
         let states = [
             "ha-postgresql-1": standby("0/5000000"), "ha-postgresql-2": standby("0/5000100"), "ha-postgresql-3": standby("0/4FFFFFF"),
         ]
-        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == "ha-postgresql-2")
+        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == .promote("ha-postgresql-2"))
         // Equals: the lowest ordinal, so every operator picks the same one.
-        let tied = ["ha-postgresql-3": standby("0/5000000"), "ha-postgresql-1": standby("0/5000000")]
-        #expect(FailoverPlan.candidate(tied, pods: pods, excluding: "ha-postgresql-0") == "ha-postgresql-1")
+        let tied = ["ha-postgresql-3": standby("0/5000000"), "ha-postgresql-1": standby("0/5000000"), "ha-postgresql-2": standby("0/4000000")]
+        #expect(FailoverPlan.candidate(tied, pods: pods, excluding: "ha-postgresql-0") == .promote("ha-postgresql-1"))
+    }
+
+    @Test func aReadyStandbyThatDidNotAnswerIsWaitedForItMayHoldTheMostWAL() {
+        let pods = [pod(0, ready: false), pod(1), pod(2), pod(3, ready: false)]
+        // Pod 3 is not ready: it is not waited for.
+        let states = ["ha-postgresql-1": standby("0/5000000")]
+        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == .awaitPositions(["ha-postgresql-2"]))
+        var answered = states
+        answered["ha-postgresql-2"] = standby("0/6000000")
+        #expect(FailoverPlan.candidate(answered, pods: pods, excluding: "ha-postgresql-0") == .promote("ha-postgresql-2"))
+    }
+
+    @Test func aStandbyStillStreamingIsWaitedForItsPositionIsNotFinal() {
+        let pods = [pod(0, ready: false), pod(1), pod(2)]
+        var states = ["ha-postgresql-1": standby("0/5000000"), "ha-postgresql-2": standby("0/4000000")]
+        states["ha-postgresql-2"]?.streaming = true
+        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == .awaitReceivers(["ha-postgresql-2"]))
+        states["ha-postgresql-2"] = standby("0/6000000")
+        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == .promote("ha-postgresql-2"))
     }
 
     @Test func noCandidateIsNotReadyWritableWithoutAPositionOrTheFailedPrimary() {
@@ -61,7 +80,7 @@ struct FailoverPlanTests {
             "ha-postgresql-2": ReplicaState(inRecovery: false, receivedLSN: nil, upstream: ""),  // writable already
             "ha-postgresql-3": standby(nil),  // no WAL position
         ]
-        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == nil)
+        #expect(FailoverPlan.candidate(states, pods: pods, excluding: "ha-postgresql-0") == .noStandby)
     }
 
     @Test func theInitialPrimaryIsTheOneWritableServerElseAnUnavailableOrdinalZero() {

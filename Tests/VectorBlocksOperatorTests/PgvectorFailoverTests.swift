@@ -20,8 +20,11 @@ struct PgvectorFailoverTests {
 
     @Test func killedPrimaryIsReplacedAndRejoinsAsAStandby() async throws {
         let first = try await PostgresServer.start()
-        // pg_rewind, which brings a former primary back, needs hint-bit changes in the WAL (the addon sets it).
+        // pg_rewind, which brings a former primary back, needs hint-bit changes in the WAL; and a standby that
+        // reconnects (re-pointed, or rejoining) needs the WAL since it left, which the test's CHECKPOINTs would
+        // otherwise recycle. The addon sets both; the standbys' clones carry them.
         try await first.psql("ALTER SYSTEM SET wal_log_hints = on")
+        try await first.psql("ALTER SYSTEM SET wal_keep_size = '1GB'")
         try await first.stop()
         try await first.startProcess()
         try await first.psql("CREATE TABLE ledger (id bigint PRIMARY KEY)")
@@ -105,7 +108,16 @@ struct PgvectorFailoverTests {
                 let maximum = try await newPrimary.psql("SELECT max(id) FROM ledger")
                 for server in servers where server.port != newPrimary.port {
                     _ = try await eventually("every row on the standby on \(server.port)") { () -> Bool? in
-                        try await server.psql("SELECT max(id) FROM ledger") == maximum ? true : nil
+                        if try await server.psql("SELECT max(id) FROM ledger") == maximum { return true }
+                        // What the standby shows, for the timeout's message: how far it got and where it streams from.
+                        let state = try await server.psql(
+                            """
+                            SELECT max(id)::text || ' replayed to ' || pg_last_wal_replay_lsn()::text || ', receiver: '
+                                || coalesce((SELECT status || ' from port ' || sender_port || ' on timeline ' || received_tli
+                                             FROM pg_stat_wal_receiver), 'none')
+                            FROM ledger
+                            """)
+                        throw TestSetupError("standby at \(state); the primary on \(newPrimary.port) at \(maximum); its log:\n\(server.recentLog())")
                     }
                 }
                 let events = try await client.list(CoreV1.Event.self, namespace: "default").items.compactMap(\.reason)

@@ -73,7 +73,27 @@ extension EngineHooks {
                 continue
             }
             let states = await replication.replicaStates(engine)
-            guard let candidate = FailoverPlan.candidate(states, pods: engine.pods, excluding: recorded) else {
+            let candidate: String
+            switch FailoverPlan.candidate(states, pods: engine.pods, excluding: recorded) {
+            case .promote(let pod):
+                candidate = pod
+            case .awaitPositions(let silent):
+                await events.record(
+                    stored, type: .warning, reason: "FailoverBlocked",
+                    message:
+                        "\(component.name): the primary \(recorded) is unavailable, but the ready standbys \(silent.joined(separator: ", ")) did not say how much WAL they received; the operator promotes the most advanced once they answer or their pods stop being ready"
+                )
+                election.lookAgain = Self.sooner(election.lookAgain, .seconds(2))
+                continue
+            case .awaitReceivers(let streaming):
+                await events.record(
+                    stored, type: .warning, reason: "FailoverBlocked",
+                    message:
+                        "\(component.name): the primary \(recorded) is unavailable, but \(streaming.joined(separator: ", ")) still stream WAL from it; the operator promotes the most advanced once their WAL receivers stop (the primary may still be running)"
+                )
+                election.lookAgain = Self.sooner(election.lookAgain, .seconds(1))
+                continue
+            case .noStandby:
                 await events.record(
                     stored, type: .warning, reason: "FailoverBlocked",
                     message:

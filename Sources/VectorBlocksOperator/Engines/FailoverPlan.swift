@@ -9,17 +9,37 @@ public enum FailoverPlan {
         return pod.metadata?.deletionTimestamp != nil || !ClusterStatusCalculator.isReady(pod)
     }
 
-    /// The standby to promote: the one that received the most WAL (the fewest transactions lost), the lowest ordinal
-    /// among equals; only ready pods that answered as standbys, never `excluding`.
-    public static func candidate(_ states: [String: ReplicaState], pods: [CoreV1.Pod], excluding: String) -> String? {
-        let ready = Set(pods.filter(ClusterStatusCalculator.isReady).compactMap { $0.metadata?.name })
-        return states.filter { $0.key != excluding && ready.contains($0.key) && $0.value.inRecovery && $0.value.receivedLSN != nil }
+    /// What a failover can do with the standbys' answers.
+    public enum Choice: Equatable, Sendable {
+        /// Promote this standby: of every ready standby, it received the most WAL (the fewest transactions lost).
+        case promote(String)
+        /// Wait: these ready standbys did not say how much WAL they received, and any of them may hold the most.
+        /// Promoting another would lose what they received, and leave them ahead of the new timeline's fork.
+        case awaitPositions([String])
+        /// Wait: these standbys still stream from the primary being replaced. Bytes it sent before it died may still
+        /// arrive, so their positions are not final; and while they stream, it may still be running. (CloudNativePG
+        /// also elects only once every WAL receiver stopped.)
+        case awaitReceivers([String])
+        /// No ready standby can be promoted.
+        case noStandby
+    }
+
+    /// The standby to promote: the one that received the most WAL, the lowest ordinal among equals; only ready pods
+    /// that answered as standbys, never `excluding`, and only once every ready pod answered and stopped receiving.
+    public static func candidate(_ states: [String: ReplicaState], pods: [CoreV1.Pod], excluding: String) -> Choice {
+        let ready = Set(pods.filter(ClusterStatusCalculator.isReady).compactMap { $0.metadata?.name }).subtracting([excluding])
+        let silent = ready.subtracting(states.keys)
+        if !silent.isEmpty { return .awaitPositions(silent.sorted()) }
+        let streaming = states.filter { ready.contains($0.key) && $0.value.inRecovery && $0.value.streaming }.keys
+        if !streaming.isEmpty { return .awaitReceivers(streaming.sorted()) }
+        let best = states.filter { ready.contains($0.key) && $0.value.inRecovery && $0.value.receivedLSN != nil }
             .sorted { lhs, rhs in
                 let (left, right) = (lhs.value.receivedLSN?.value ?? 0, rhs.value.receivedLSN?.value ?? 0)
                 if left != right { return left > right }
                 return (EngineComponent.ordinal(inPodName: lhs.key) ?? .max) < (EngineComponent.ordinal(inPodName: rhs.key) ?? .max)
             }
             .first?.key
+        return best.map(Choice.promote) ?? .noStandby
     }
 
     /// The primary to record for a component that has none recorded: the one server that already runs read-write (a

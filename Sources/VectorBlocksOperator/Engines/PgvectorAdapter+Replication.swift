@@ -26,10 +26,13 @@ extension PgvectorAdapter: ReplicationEngine {
                 """
                 SELECT pg_is_in_recovery(),
                        coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text,
-                       current_setting('primary_conninfo')
+                       current_setting('primary_conninfo'),
+                       EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
                 """, logger: logger)
-            for try await (inRecovery, received, upstream) in rows.decode((Bool, String?, String).self) {
-                return ReplicaState(inRecovery: inRecovery, receivedLSN: received.flatMap(WALPosition.init), upstream: Self.withoutPassword(upstream))
+            for try await (inRecovery, received, upstream, streaming) in rows.decode((Bool, String?, String, Bool).self) {
+                return ReplicaState(
+                    inRecovery: inRecovery, receivedLSN: received.flatMap(WALPosition.init), upstream: Self.withoutPassword(upstream),
+                    streaming: streaming)
             }
             return nil
         }

@@ -21,11 +21,14 @@ public struct ReplicaState: Sendable, Hashable {
     public var receivedLSN: WALPosition?
     /// The standby's connection string to its upstream ("" on a primary); never holds a password.
     public var upstream: String
+    /// Whether the standby's WAL receiver still streams: WAL may still arrive, so `receivedLSN` is not final.
+    public var streaming: Bool
 
-    public init(inRecovery: Bool, receivedLSN: WALPosition?, upstream: String) {
+    public init(inRecovery: Bool, receivedLSN: WALPosition?, upstream: String, streaming: Bool = false) {
         self.inRecovery = inRecovery
         self.receivedLSN = receivedLSN
         self.upstream = upstream
+        self.streaming = streaming
     }
 }
 

@@ -30,6 +30,10 @@ enum PgvectorAddon {
         wal_keep_size = '1GB'
         hot_standby = on
         hot_standby_feedback = on
+        # A standby notices a primary lost without a connection reset (its node gone) within seconds rather than the
+        # default minute; the operator promotes only once every standby's WAL receiver stopped.
+        wal_receiver_timeout = '5s'
+        wal_sender_timeout = '5s'
         # A primary that lost its role rejoins by pg_rewind, which needs hint-bit changes in the WAL.
         wal_log_hints = on
         recovery_target_timeline = 'latest'
