@@ -92,33 +92,3 @@ public struct CronSchedule: Sendable, Hashable {
         return result
     }
 }
-
-/// A retention period as KubeBlocks writes it: a number and a unit, `7d`, `12h`, `90m`; several add up (`1d12h`).
-public struct RetentionPeriod: Sendable, Hashable {
-    public let text: String
-    public let seconds: Int64
-
-    public init?(_ text: String) {
-        var total: Int64 = 0
-        var number = ""
-        for character in text {
-            if character.isASCII, character.isNumber {
-                number.append(character)
-                continue
-            }
-            let unit: Int64
-            switch character {
-            case "d": unit = 86_400
-            case "h": unit = 3_600
-            case "m": unit = 60
-            default: return nil
-            }
-            guard let value = Int64(number), value > 0 else { return nil }
-            total += value * unit
-            number = ""
-        }
-        guard number.isEmpty, total > 0 else { return nil }
-        self.text = text
-        self.seconds = total
-    }
-}

@@ -17,7 +17,7 @@ extension VectorPipelineSpec {
         /// The interval in whole seconds (0: no verify), or nil when it is not a valid duration.
         public var intervalSeconds: Int? {
             guard let interval else { return 0 }
-            guard let seconds = GoDuration.seconds(interval) else { return nil }
+            guard let seconds = UnitDuration.goSeconds(interval) else { return nil }
             return Int(seconds.rounded(.up))
         }
 

@@ -345,21 +345,10 @@ struct ProtobufCodec: Sendable {
         return "\(whole).\(digits)"
     }
 
+    /// A Go duration in nanoseconds, a leading minus allowed (protobuf carries metav1.Duration signed).
     static func parseGoDuration(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 6e10), ("h", 3.6e12)]
-        var total = 0.0
-        var rest = Substring(text)
-        let negative = rest.hasPrefix("-")
-        if negative { rest = rest.dropFirst() }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            rest = rest.dropFirst(number.count)
-            guard let value = Double(number),
-                let (unit, size) = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) })
-            else { return nil }
-            rest = rest.dropFirst(unit.count)
-            total += value * size
-        }
-        return Int64(negative ? -total : total)
+        let negative = text.hasPrefix("-")
+        guard let seconds = UnitDuration.seconds(Substring(text).dropFirst(negative ? 1 : 0), units: UnitDuration.goUnits) else { return nil }
+        return Int64((negative ? -seconds : seconds) * 1e9)
     }
 }
