@@ -28,7 +28,7 @@ struct NodeLossOnProcessPodsTests {
         var workloads = WorkloadSimulation()
         workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: ImageMap([postgres])))
         configuration.workloads = workloads
-        try await withKubeSim(configuration: configuration) { server, client in
+        let network = try await withKubeSim(configuration: configuration) { server, client in
             try await installOperatorPrerequisites(client)
             let running = RunningOperator(client: client, podAddressing: .podIP)
             do {
@@ -38,7 +38,11 @@ struct NodeLossOnProcessPodsTests {
                 throw error
             }
             await running.stop()
+            return try #require(server.podNetwork)
         }
+        // The lost node's processes were killed, and the server removed everything else when it stopped.
+        let leftovers = processPodLeftovers(bridge: network.bridge, directory: network.directory)
+        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
     }
 
     private func loseThePrimarysNode(server: KubeSimServer, client: KubeClient, psql: String) async throws {

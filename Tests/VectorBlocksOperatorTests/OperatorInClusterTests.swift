@@ -38,7 +38,7 @@ struct OperatorInClusterTests {
         workloads.runtime = .processes(ProcessRuntimeSettings(imageMap: imageMap))
         configuration.workloads = workloads
         let server = try await KubeSimServer.start(configuration: configuration)
-        let bridge = try #require(server.podNetwork?.bridge)
+        let network = try #require(server.podNetwork)
         do {
             try await runTheOperatorInCluster(server)
         } catch {
@@ -46,8 +46,8 @@ struct OperatorInClusterTests {
             throw error
         }
         try await server.shutdown()
-        let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
-        #expect(namespaces.filter { $0.hasPrefix(bridge + "-") }.isEmpty, "network namespaces left: \(namespaces)")
+        let leftovers = processPodLeftovers(bridge: network.bridge, directory: network.directory)
+        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
     }
 
     private func runTheOperatorInCluster(_ server: KubeSimServer) async throws {
