@@ -119,6 +119,7 @@ extension ClusterStore {
             object["status"] = ["phase": "Active"]
         case ("", "pods"):
             object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
+            if serviceAccountAdmission { admitServiceAccount(&object) }
         case ("", "services"):
             ServiceDefaults.applyOnCreate(&object, allocator: &serviceAddresses)
         case ("apps", _):

@@ -49,6 +49,11 @@ actor ClusterStore {
     var podLogRoot: String?
 
     func setPodLogRoot(_ root: String?) { podLogRoot = root }
+    /// Whether new pods get the service-account token volume, as the ServiceAccount admission plugin adds it (on
+    /// while pods run as processes, where in-cluster clients read it).
+    var serviceAccountAdmission = false
+
+    func setServiceAccountAdmission(_ on: Bool) { serviceAccountAdmission = on }
 
     init(configuration: KubeSimConfiguration) {
         self.configuration = configuration

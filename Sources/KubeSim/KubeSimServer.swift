@@ -55,8 +55,24 @@ public final class KubeSimServer: Sendable {
         var logger = Logger(label: "kube-sim")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let identity = configuration.tls ? try TLSIdentity.selfSigned(host: host) : nil
-        let server: HTTPServerBuilder = try identity.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        // With pods that run, the network comes first: the serving certificate names the `kubernetes` Service's address.
+        var runtime: ProcessRuntime?
+        if case .processes(let settings)? = configuration.workloads?.runtime {
+            do {
+                runtime = try await ProcessRuntime.start(store: store, settings: settings, host: host, tls: configuration.tls)
+            } catch {
+                throw KubeSimError.podRuntime(error.description)
+            }
+        }
+        let server: HTTPServerBuilder
+        let identity: TLSIdentity?
+        do {
+            identity = try runtime?.identity ?? (configuration.tls ? TLSIdentity.selfSigned(host: host) : nil)
+            server = try identity.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        } catch {
+            await runtime?.shutdown()
+            throw error
+        }
         let application = Application(
             responder: responder,
             server: server,
@@ -73,19 +89,22 @@ public final class KubeSimServer: Sendable {
         }
         var iterator = ports.makeAsyncIterator()
         guard let actualPort = await iterator.next() else {
+            await runtime?.shutdown()
             try await task.value
             throw KubeSimError.notStarted
         }
         var workloads: WorkloadControllers?
-        if let simulation = configuration.workloads {
-            do {
-                workloads = try await WorkloadControllers.start(store: store, simulation: simulation, certificateAuthorityPEM: identity?.certificatePEM)
-            } catch {
-                await store.closeAllWatches()
-                await serviceGroup.triggerGracefulShutdown()
-                try? await task.value
-                throw KubeSimError.podRuntime(error.description)
+        do {
+            try await runtime?.publishAPIServer(host: host, port: actualPort)
+            if let simulation = configuration.workloads {
+                workloads = await WorkloadControllers.start(store: store, simulation: simulation, runtime: runtime)
             }
+        } catch {
+            await runtime?.shutdown()
+            await store.closeAllWatches()
+            await serviceGroup.triggerGracefulShutdown()
+            try? await task.value
+            throw KubeSimError.podRuntime("\(error)")
         }
         return KubeSimServer(
             host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
@@ -176,6 +195,8 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A pod test control was used on a server started without `KubeSimConfiguration.workloads`.
     case workloadsNotSimulated
     case podNotFound(namespace: String, name: String)
+    /// A node fault named a node the simulation does not have.
+    case nodeNotFound(String)
     case serviceAccountNotFound(namespace: String, name: String)
     /// A process-runtime fault was aimed at a pod that does not run as processes, or cannot take it.
     case podNotRunningProcesses(namespace: String, name: String, why: String)
@@ -188,6 +209,7 @@ public enum KubeSimError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidFaults(let problem): "invalid fault injection: \(problem)"
         case .workloadsNotSimulated: "pods are not simulated: start the server with KubeSimConfiguration.workloads set"
         case .podNotFound(let namespace, let name): "pod \"\(name)\" not found in namespace \"\(namespace)\""
+        case .nodeNotFound(let name): "node \"\(name)\" not found: use one of WorkloadSimulation.nodeNames"
         case .serviceAccountNotFound(let namespace, let name): "service account \"\(name)\" not found in namespace \"\(namespace)\""
         case .podNotRunningProcesses(let namespace, let name, let why): "pod \"\(name)\" in namespace \"\(namespace)\": \(why)"
         case .podRuntime(let problem): problem

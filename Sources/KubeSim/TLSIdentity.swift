@@ -11,18 +11,18 @@ struct TLSIdentity: Sendable {
     let certificatePEM: String
     let privateKeyPEM: String
 
-    static func selfSigned(host: String) throws -> TLSIdentity {
+    /// A certificate for `host`, localhost and 127.0.0.1, and for `alternativeNames` (IPv4 addresses or DNS names:
+    /// with pods that run, the `kubernetes` Service's ClusterIP and names, as a real API server's serving certificate has).
+    static func selfSigned(host: String, alternativeNames: [String] = []) throws -> TLSIdentity {
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             CommonName("kube-sim")
             OrganizationName("VectorBlocks KubeSim")
         }
         var names: [GeneralName] = [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
-        let octets = host.split(separator: ".").compactMap { UInt8($0) }
-        if octets.count == 4, host != "127.0.0.1" {
-            names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets))))
-        } else if octets.count != 4, host != "localhost" {
-            names.append(.dnsName(host))
+        for name in [host] + alternativeNames where name != "127.0.0.1" && name != "localhost" {
+            let octets = name.split(separator: ".").compactMap { UInt8($0) }
+            names.append(octets.count == 4 ? .ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets))) : .dnsName(name))
         }
         let now = Date.now
         let certificate = try Certificate(

@@ -100,7 +100,7 @@ struct PgvectorOnProcessPodsTests {
 }
 
 /// Runs one statement with the wheel's psql; its output without alignment, or its error.
-private func runPsql(_ psql: String, host: String, user: String, password: String, sql: String) throws -> String {
+func runPsql(_ psql: String, host: String, user: String, password: String, sql: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: psql)
     process.arguments = ["-h", host, "-U", user, "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
@@ -119,7 +119,7 @@ private func runPsql(_ psql: String, host: String, user: String, password: Strin
     return text
 }
 
-private struct PsqlFailed: Error, CustomStringConvertible {
+struct PsqlFailed: Error, CustomStringConvertible {
     var output: String
     var description: String { "psql failed: \(output)" }
 }

@@ -11,12 +11,15 @@ extension KubeSimServer {
         }
     }
 
-    /// Stops a node as if it were lost: its pods' processes die at once, nothing of them restarts, and its pods and the
-    /// Node go NotReady (a controller must delete the pods for them to be replaced, as after a real node loss).
+    /// Stops a node as if it were lost: its pods' processes die at once and nothing of them restarts; the Node goes
+    /// Ready Unknown with the `node.kubernetes.io/unreachable` taints, its pods go NotReady, and new pods are
+    /// scheduled on the other nodes. As after a real node loss, its pods are replaced only once they are
+    /// force-deleted: one deleted with a grace period stays Terminating, since no kubelet is left to stop it.
     public func stopNode(_ node: String) async throws(KubeSimError) {
-        guard let runtime = workloads?.runtime else { throw KubeSimError.workloadsNotSimulated }
-        await runtime.stopNode(node)
-        await workloads?.kubelet.setNodeReady(node, false)
+        guard let workloads else { throw KubeSimError.workloadsNotSimulated }
+        guard await workloads.kubelet.simulation.nodeNames.contains(node) else { throw KubeSimError.nodeNotFound(node) }
+        await workloads.runtime?.stopNode(node)
+        await workloads.kubelet.loseNode(node)
     }
 
     /// Cuts the pod off the network (its veth goes down), or connects it again.

@@ -516,7 +516,9 @@ actor PodWorker {
 
     // MARK: Status
 
+    /// Nothing reports for a pod of a lost node: its status stays as it was, but for what the node controller marks.
     private func report() async {
+        guard !halted else { return }
         await context.writeStatus(of: name, uid: uid, status: status())
     }
 
@@ -534,15 +536,15 @@ actor PodWorker {
         status["containerStatuses"] = .array(containers.map { $0.status(uid: uid) })
         if !initContainers.isEmpty { status["initContainerStatuses"] = .array(initContainers.map { $0.status(uid: uid) }) }
         let initialized = initContainers.allSatisfy { $0.exitCode == 0 }
-        let ready = !halted && initialized && containers.allSatisfy(\.ready)
+        let ready = initialized && containers.allSatisfy(\.ready)
         status["phase"] = .string(phase(initialized: initialized))
         if let failure {
             status["reason"] = .string(failure.reason)
             status["message"] = .string(failure.message)
         }
         let unready = containers.filter { !$0.ready }.map(\.name).joined(separator: " ")
-        let notReady = halted ? "NodeLost" : "ContainersNotReady"
-        var conditions = [
+        let notReady = "ContainersNotReady"
+        let conditions = [
             Conditions.make("PodReadyToStartContainers", sandbox != nil, previous: previous, now: now),
             Conditions.make("Initialized", initialized, reason: initialized ? nil : "ContainersNotInitialized", previous: previous, now: now),
             Conditions.make(
@@ -553,10 +555,6 @@ actor PodWorker {
                 previous: previous, now: now),
             Conditions.make("PodScheduled", true, previous: previous, now: now),
         ]
-        if halted {
-            conditions[2] = Conditions.make(
-                "Ready", false, reason: "NodeLost", message: "the node's kubelet stopped posting status", previous: previous, now: now)
-        }
         status["conditions"] = .array(conditions)
         return .object(status)
     }

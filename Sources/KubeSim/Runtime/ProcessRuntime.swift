@@ -20,25 +20,43 @@ actor ProcessRuntime {
     private let startContinuation: AsyncStream<PodWorker>.Continuation
     private var drained: [CheckedContinuation<Void, Never>] = []
 
+    /// How pods reach the API server (the `kubernetes` Service); nil when the server serves plain HTTP.
+    nonisolated let apiServer: APIServerService?
+    /// The serving identity: its certificate also names the `kubernetes` Service's ClusterIP and names.
+    nonisolated let identity: TLSIdentity?
+
     private init(
-        store: ClusterStore, settings: ProcessRuntimeSettings, network: PodNetwork, dns: ClusterDNSServer, certificateAuthorityPEM: String
+        store: ClusterStore, settings: ProcessRuntimeSettings, network: PodNetwork, dns: ClusterDNSServer, identity: TLSIdentity?
     ) {
         self.store = store
         self.dns = dns
         self.proxy = ServiceProxy(store: store, network: network)
         self.settings = settings
         self.network = network
-        self.certificateAuthorityPEM = certificateAuthorityPEM
+        self.identity = identity
+        self.apiServer = identity == nil ? nil : APIServerService(network: network)
+        self.certificateAuthorityPEM = identity?.certificatePEM ?? ""
         (starts, startContinuation) = AsyncStream<PodWorker>.makeStream()
     }
 
-    /// Checks the host, removes what crashed servers left, and claims a pod network.
-    static func start(store: ClusterStore, settings: ProcessRuntimeSettings, certificateAuthorityPEM: String?) async throws(PodRuntimeError) -> ProcessRuntime {
+    /// Checks the host, removes what crashed servers left, and claims a pod network. With `tls`, makes the server's
+    /// identity for `host` and for the names pods reach it by.
+    static func start(store: ClusterStore, settings: ProcessRuntimeSettings, host: String, tls: Bool) async throws(PodRuntimeError) -> ProcessRuntime {
         let missing = HostRequirements.missing(imageMap: settings.imageMap)
         guard missing.isEmpty else { throw PodRuntimeError.requirementsMissing(missing) }
         let network = try await PodNetwork.claim(stateRoot: settings.stateDirectory)
+        var identity: TLSIdentity?
+        if tls {
+            do {
+                identity = try TLSIdentity.selfSigned(host: host, alternativeNames: APIServerService(network: network).certificateNames)
+            } catch {
+                await network.shutdown()
+                throw PodRuntimeError.hostCommandFailed("making the serving certificate", "\(error)")
+            }
+        }
         await store.setPodLogRoot(network.directory + "/pods")
         await store.setClusterIPPrefix(network.clusterIPPrefix)
+        await store.setServiceAccountAdmission(true)
         let dns: ClusterDNSServer
         do {
             dns = try await ClusterDNSServer.start(address: network.gatewayAddress, store: store)
@@ -46,7 +64,7 @@ actor ProcessRuntime {
             await network.shutdown()
             throw PodRuntimeError.hostCommandFailed("cluster DNS on \(network.gatewayAddress):53", "\(error)")
         }
-        return ProcessRuntime(store: store, settings: settings, network: network, dns: dns, certificateAuthorityPEM: certificateAuthorityPEM ?? "")
+        return ProcessRuntime(store: store, settings: settings, network: network, dns: dns, identity: identity)
     }
 
     /// Runs the pods' workers until `shutdown` has stopped them all.
@@ -186,7 +204,7 @@ struct PodRuntimeContext: Sendable {
     var claimsDirectory: String { directory + "/claims" }
     var nameserver: String { network.gatewayAddress }
     /// The variables a kubelet gives every container for the `kubernetes` Service.
-    var serviceVariables: [(String, String)] { [] }
+    var serviceVariables: [(String, String)] { runtime.apiServer?.environment ?? [] }
 
     func podFinished(_ worker: PodWorker) async {
         let uid = worker.uid

@@ -10,6 +10,8 @@ actor ServiceProxy: SimulatedController {
     let store: ClusterStore
     let network: PodNetwork
     private var listeners: [String: any Channel] = [:]
+    /// Fixed forwards that are not Services (the API server's listener on the pod network).
+    private var forwards: [any Channel] = []
     private var addresses: Set<String> = []
     private var nextBackend = 0
 
@@ -74,8 +76,16 @@ actor ServiceProxy: SimulatedController {
     }
 
     private func listen(host: String, port: Int, service: ObjectName, servicePort: JSONValue) async throws -> any Channel {
-        let pick: @Sendable () async -> String? = { [self] in await self.pickEndpoint(service: service, servicePort: servicePort) }
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        try await listen(host: host, port: port) { [self] in await self.pickEndpoint(service: service, servicePort: servicePort) }
+    }
+
+    /// Forwards every TCP connection to `host:port` on to `target:targetPort`, until the proxy stops.
+    func forward(from host: String, port: Int, to target: String, port targetPort: Int) async throws {
+        forwards.append(try await listen(host: host, port: port) { "\(target):\(targetPort)" })
+    }
+
+    private func listen(host: String, port: Int, pick: @escaping @Sendable () async -> String?) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { inbound in
@@ -101,7 +111,8 @@ actor ServiceProxy: SimulatedController {
     }
 
     func stop() async {
-        for channel in listeners.values { try? await channel.close() }
+        for channel in Array(listeners.values) + forwards { try? await channel.close() }
+        forwards = []
         listeners = [:]
         for address in addresses { _ = try? await HostCommand("ip", "addr", "del", "\(address)/32", "dev", network.prefix).run() }
         addresses = []

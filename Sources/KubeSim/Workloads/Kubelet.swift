@@ -25,11 +25,15 @@ actor Kubelet: SimulatedController {
     private var nextIP: UInt32 = 2
     private var nextNode = 0
     private var overrides: [String: PodHealthOverride] = [:]
+    /// Nodes stopped by a test (`KubeSimServer.stopNode`): their kubelets neither run, stop nor report pods.
+    var lostNodes: Set<String> = []
     /// Runs the pods whose images it has as processes; the others are simulated here.
     let runtime: ProcessRuntime?
 
     /// With a process runtime, ConfigMaps, Secrets and claims too: running pods' volumes follow them.
-    var watched: [StorageKey] { runtime == nil ? [.pods] : [.pods, .configMapObjects, .secretObjects, .persistentVolumeClaims, .serviceAccountObjects] }
+    var watched: [StorageKey] {
+        runtime == nil ? [.pods, .nodes] : [.pods, .nodes, .configMapObjects, .secretObjects, .persistentVolumeClaims, .serviceAccountObjects]
+    }
 
     init?(store: ClusterStore, simulation: WorkloadSimulation, runtime: ProcessRuntime? = nil) async {
         self.runtime = runtime
@@ -89,6 +93,12 @@ actor Kubelet: SimulatedController {
         for pod in current {
             guard let uid = pod.uid, let name = pod.metadataName, let namespace = pod.metadataNamespace else { continue }
             let objectName = ObjectName(namespace: namespace, name: name)
+            if let node = pod["spec"]?["nodeName"]?.stringValue, lostNodes.contains(node) {
+                // Nobody stops or reports the pods of a lost node; the node controller only marks them not ready. A
+                // pod deleted there stays Terminating until it is force-deleted, as in a real cluster.
+                await markNotReady(pod)
+                continue
+            }
             if pod.isBeingDeleted, let runtime, await runtime.terminate(pod) { continue }
             if pod.isBeingDeleted {
                 let since = terminating[uid] ?? now
@@ -102,7 +112,12 @@ actor Kubelet: SimulatedController {
             }
             var nodeName = pod["spec"]?["nodeName"]?.stringValue ?? ""
             if nodeName.isEmpty {
-                nodeName = simulation.nodeNames[nextNode % simulation.nodeNames.count]
+                let schedulable = await schedulableNodes()
+                guard !schedulable.isEmpty else {
+                    await reportUnschedulable(pod)
+                    continue
+                }
+                nodeName = schedulable[nextNode % schedulable.count]
                 nextNode += 1
                 await store.bind(pod: objectName, to: nodeName)
                 // The binding's own event starts the next pass, which reports the status.

@@ -14,16 +14,8 @@ final class WorkloadControllers: Sendable {
         self.loops = loops
     }
 
-    /// Starts the controllers; throws when the process runtime was asked for and the host cannot run it.
-    static func start(
-        store: ClusterStore, simulation: WorkloadSimulation, certificateAuthorityPEM: String? = nil
-    ) async throws(PodRuntimeError) -> WorkloadControllers? {
-        let runtime: ProcessRuntime?
-        if case .processes(let settings) = simulation.runtime {
-            runtime = try await ProcessRuntime.start(store: store, settings: settings, certificateAuthorityPEM: certificateAuthorityPEM)
-        } else {
-            runtime = nil
-        }
+    /// Starts the controllers, with the process runtime (`ProcessRuntime.start`) when pods run as processes.
+    static func start(store: ClusterStore, simulation: WorkloadSimulation, runtime: ProcessRuntime?) async -> WorkloadControllers? {
         guard let kubelet = await Kubelet(store: store, simulation: simulation, runtime: runtime),
             let statefulSets = await StatefulSetController(store: store),
             let deployments = await DeploymentController(store: store),
