@@ -47,21 +47,8 @@ func withProcessServer(
 }
 
 func expectNothingLeft(bridge: String, directory: String) throws {
-    let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
-    #expect(namespaces.filter { $0.hasPrefix(bridge + "-") }.isEmpty, "network namespaces left: \(namespaces)")
-    let links = try String(contentsOfFile: "/proc/net/dev", encoding: .utf8).split(separator: "\n")
-        .compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
-    #expect(!links.contains(bridge) && !links.contains { $0.hasPrefix(bridge + "h") }, "links left: \(links)")
-    let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
-    #expect(!mounts.contains(directory) && !mounts.contains("/run/netns/\(bridge)-"), "mounts left under \(directory)")
-    var processes: [String] = []
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
-        let commandLine = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-        if commandLine.contains(directory) { processes.append(commandLine) }
-    }
-    #expect(processes.isEmpty, "processes left: \(processes)")
-    #expect(!FileManager.default.fileExists(atPath: directory), "state directory left: \(directory)")
+    let leftovers = processPodLeftovers(bridge: bridge, directory: directory)
+    #expect(leftovers.isEmpty, "left behind: \(leftovers.joined(separator: "; "))")
 }
 
 /// A pod of `local/shell` containers.

@@ -2,7 +2,7 @@ import Foundation
 
 /// What a stopped KubeSim server with pods that run left behind: network namespaces and links named with its
 /// bridge's prefix, mounts under its state directory, processes whose command line names that directory, and the
-/// directory itself. Empty when it cleaned up after itself. (KubeSimTests checks the same with its own copy.)
+/// directory itself. Empty when it cleaned up after itself: what tests of the process runtime check after a server stops.
 public func processPodLeftovers(bridge: String, directory: String) -> [String] {
     var leftovers: [String] = []
     let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
