@@ -133,6 +133,9 @@ struct EmuCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = options.logger
+            // Before Emu: a metric made before the bootstrap stays a no-op for good.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let emu: Emu
             let verifier: DriftVerifier?
             let backfiller: SinkBackfiller
@@ -168,8 +171,6 @@ struct EmuCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             var services: [ServiceGroupConfiguration.ServiceConfiguration] =
                 clients.map { .init(service: $0) } + [
                     .init(

@@ -130,6 +130,34 @@ struct PipelineOnProcessPodsTests {
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
 
+        // Pelican's and Emu's /metrics, scraped from their pods as Prometheus would.
+        var backfilled = 0.0
+        var captured = 0.0
+        for address in try await podAddresses(client, worker: "pelican") {
+            let metrics = try await scrape(address)
+            backfilled += Self.metric("vectorsync_rows_backfilled_total", in: metrics) ?? 0
+            captured += Self.metric("vectorsync_changes_captured_total", in: metrics) ?? 0
+        }
+        #expect(backfilled >= Double(Self.rows))
+        #expect(captured >= 3)
+        let emuMetrics = try await scrape(try #require(try await podAddresses(client, worker: "emu").first))
+        #expect(Self.metric("vectorsync_messages_acked_total", in: emuMetrics) ?? 0 >= Double(Self.rows + 3), "\(emuMetrics)")
+        #expect(Self.metric("vectorsync_rows_embedded_total", in: emuMetrics) ?? 0 >= Double(Self.rows), "\(emuMetrics)")
+
+        // A message no worker can read is dead-lettered: the status and a Warning Event say so.
+        let stateName = try #require(streaming.status?.sourceStateName)
+        try await source.psql("INSERT INTO vectorsync.jobs (queue, body) VALUES ('\(stateName)', 'not a change message')")
+        let dead = try await eventually("the dead letter in the status", timeout: .seconds(120)) { () -> VectorPipeline? in
+            let pipeline = try await Fixtures.pipeline(client)
+            return pipeline.status?.deadLetters == 1 ? pipeline : nil
+        }
+        #expect(dead.status?.lastDeadLetterError?.contains("unreadable message") == true, "\(String(describing: dead.status))")
+        let deadLettered = try await eventually("a MessagesDeadLettered Event") {
+            try await Fixtures.events(client, about: "documents").first { $0.reason == "MessagesDeadLettered" }
+        }
+        #expect(deadLettered.type == "Warning")
+        #expect(said.contains("PipelinePending"), "the first phase, waiting for the Cluster: \(said)")
+
         try await migrate(client: client, source: source, sink: sink)
 
         // Deleting the pipeline stops its pods and removes its capture from the source; the vectors stay.
@@ -167,14 +195,8 @@ struct PipelineOnProcessPodsTests {
         #expect(Double(added.comparison?.recallAt10 ?? "") ?? 0 >= 0.9, "\(String(describing: added.comparison))")
         // The first sink was not written again for the rows it held.
         #expect(expanded.status?.sinks?.first { $0.name == "embeddings" }?.backfill == nil)
-        // Emu's /metrics, scraped from its pod as Prometheus would: the added sink's own backfill and comparison.
-        let emu = try await eventually("the Emu pod's address") { () -> String? in
-            try await client.list(
-                CoreV1.Pod.self, namespace: "default",
-                options: ListOptions(labelSelector: "\(PipelineNames.pipelineLabel)=documents,\(PipelineNames.componentLabel)=emu")
-            ).items.first { $0.metadata?.deletionTimestamp == nil }?.status?.podIP
-        }
-        let metrics = try await run("/usr/bin/curl", ["-sS", "--max-time", "5", "http://\(emu):\(PipelineNames.metricsPort)/metrics"]).output
+        // The new Emu pod's /metrics: the added sink's own backfill and comparison.
+        let metrics = try await scrape(try #require(try await podAddresses(client, worker: "emu").first))
         #expect(Self.metric(#"vectorsync_sink_backfill_rows_total{sink="vectors.docs_next"}"#, in: metrics) ?? 0 >= Double(Self.rows), "\(metrics)")
         #expect(metrics.contains("vectorsync_sink_recall_at_10{"), "\(metrics)")
         _ = try await eventually("the migration's Events") { () -> Bool? in
@@ -193,6 +215,22 @@ struct PipelineOnProcessPodsTests {
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs WHERE id = '\(Self.rows + 2)'") == 0)
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
+    }
+
+    /// The addresses of the running pods of one of the pipeline's workers (`pelican`, `emu`).
+    private func podAddresses(_ client: KubeClient, worker: String) async throws -> [String] {
+        try await eventually("the \(worker) pods' addresses") { () -> [String]? in
+            let pods = try await client.list(
+                CoreV1.Pod.self, namespace: "default",
+                options: ListOptions(labelSelector: "\(PipelineNames.pipelineLabel)=documents,\(PipelineNames.componentLabel)=\(worker)")
+            ).items.filter { $0.metadata?.deletionTimestamp == nil }
+            let addresses = pods.compactMap(\.status?.podIP)
+            return !addresses.isEmpty && addresses.count == pods.count ? addresses : nil
+        }
+    }
+
+    private func scrape(_ address: String) async throws -> String {
+        try await run("/usr/bin/curl", ["-sS", "--max-time", "5", "http://\(address):\(PipelineNames.metricsPort)/metrics"]).output
     }
 
     /// A sample's value in Prometheus' text format, by its name and labels as printed.
