@@ -58,6 +58,8 @@ public struct PlaygroundDemo: Sendable {
         if pipelineWorkersRun, let address {
             try await feed("embeddings", step: step, address: address)
             step += 1
+        } else if podsRun {
+            say("   (no pipeline step: build pelican and emu beside the playground with `swift build --product pelican --product emu`)")
         }
 
         say("== \(step). what the operator made of it")
