@@ -442,9 +442,15 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         /// Vectors the sink held at its last verify.
         public var rows: Int64?
         public var verify: SinkVerify?
+        /// A sink added to the running pipeline: its own backfill (source rows looked at of the table's estimate),
+        /// while the other sinks keep streaming.
+        public var backfill: Backfill?
+        /// How this sink answers against another sink of the pipeline, measured once its own backfill is done.
+        public var comparison: SinkComparison?
 
         public init(
-            name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil, verify: SinkVerify? = nil
+            name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil, verify: SinkVerify? = nil,
+            backfill: Backfill? = nil, comparison: SinkComparison? = nil
         ) {
             self.name = name
             self.ready = ready
@@ -452,6 +458,8 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
             self.lastError = lastError
             self.rows = rows
             self.verify = verify
+            self.backfill = backfill
+            self.comparison = comparison
         }
 
         public static let schema = Schema.object(
@@ -462,7 +470,35 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
                 "lastError": .string(),
                 "rows": .integer(format: "int64", minimum: 0),
                 "verify": .of(SinkVerify.self),
+                "backfill": .of(Backfill.self),
+                "comparison": .of(SinkComparison.self),
             ], required: ["name"])
+    }
+
+    /// Top-k agreement between two sinks, as evidence for cutting reads over: for sampled source rows (each row's
+    /// text as the query), the share of the other sink's 10 nearest neighbours that this sink also returns.
+    public struct SinkComparison: Codable, Sendable, Hashable, SchemaDescribed {
+        /// The sink compared against (a name in `spec.sinks`, or Emu's name for a sink no longer in the spec).
+        public var against: String
+        /// recall@10 from 0 to 1, three decimals (`"0.985"`).
+        public var recallAt10: String
+        public var samples: Int32?
+        public var time: MetaV1.Time?
+
+        public init(against: String, recallAt10: String, samples: Int32? = nil, time: MetaV1.Time? = nil) {
+            self.against = against
+            self.recallAt10 = recallAt10
+            self.samples = samples
+            self.time = time
+        }
+
+        public static let schema = Schema.object(
+            [
+                "against": .string(),
+                "recallAt10": .string(pattern: #"^(0(\.[0-9]+)?|1(\.0+)?)$"#),
+                "samples": .integer(minimum: 0),
+                "time": .string(format: "date-time"),
+            ], required: ["against", "recallAt10"])
     }
 
     public static let schema = Schema.object([

@@ -200,11 +200,17 @@ extension Session {
         }
         text += "\nSinks:\n"
         text += Table(
-            headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "LAST-ERROR"],
+            headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "OWN-BACKFILL", "RECALL@10", "LAST-ERROR"],
             rows: pipeline.spec.sinks.map { sink in
                 let state = status?.sinks?.first { $0.name == sink.name }
                 let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
-                return [sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", state?.lastError ?? ""]
+                // A sink added to the running pipeline: its own backfill, and how it compares with another sink.
+                let backfill = state?.backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-"
+                let recall = state?.comparison.map { "\($0.recallAt10) vs \($0.against)" } ?? "-"
+                return [
+                    sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", backfill, recall,
+                    state?.lastError ?? "",
+                ]
             }
         ).render(width: width)
         text += Self.verifySection(pipeline, width: width)

@@ -45,7 +45,10 @@ public final class Playground: Sendable {
                 try? await client.shutdown()
                 throw error
             }
-            let manager = OperatorManager(client: client, options: .init(engines: engines), logger: logger)
+            var options = OperatorManager.Options(engines: engines)
+            // A demo's pipeline moves in seconds; its status follows closely.
+            options.pipelineStatusInterval = .seconds(2)
+            let manager = OperatorManager(client: client, options: options, logger: logger)
             return Playground(server: server, client: client, kubeconfigPath: kubeconfigPath, manager: manager)
         } catch {
             try? await server.shutdown()
@@ -103,5 +106,13 @@ extension Playground: Service {
     public func run() async throws {
         try await run(until: { try? await gracefulShutdown() })
         await stop()
+    }
+}
+
+extension Playground.Pods {
+    /// Whether a VectorPipeline's Pelican and Emu pods run (their images are in the map).
+    public var runsPipelineWorkers: Bool {
+        guard case .processes(let imageMap) = self else { return false }
+        return ["vectorblocks/pelican", "vectorblocks/emu"].allSatisfy { imageMap.entry(for: $0) != nil }
     }
 }

@@ -11,10 +11,13 @@ public struct PlaygroundDemo: Sendable {
 
     /// Whether pgvector's pods run (the playground's `--run-pods`): then the demo also opens a way in for `psql`.
     let podsRun: Bool
+    /// Whether a pipeline's Pelican and Emu pods run too: then the demo also feeds the pgvector cluster from a table.
+    let pipelineWorkersRun: Bool
 
-    public init(client: KubeClient, podsRun: Bool = false, say: @escaping @Sendable (String) -> Void) {
+    public init(client: KubeClient, podsRun: Bool = false, pipelineWorkersRun: Bool = false, say: @escaping @Sendable (String) -> Void) {
         session = Session(client: client, namespace: "default")
         self.podsRun = podsRun
+        self.pipelineWorkersRun = podsRun && pipelineWorkersRun
         self.say = say
     }
 
@@ -46,18 +49,28 @@ public struct PlaygroundDemo: Sendable {
         let services = try await session.exposeServices(cluster: "vectors", component: "qdrant", type: "vpc", enable: true, sourceRanges: [])
         try await follow(try await session.request(.expose, cluster: "vectors") { $0.expose = [.init(componentName: "qdrant", services: services)] })
 
+        var step = 5
+        var address: String?
         if podsRun {
-            try await connect(to: "embeddings")
+            address = try await connect(to: "embeddings")
+            step += 1
+        }
+        if pipelineWorkersRun, let address {
+            try await feed("embeddings", step: step, address: address)
+            step += 1
+        } else if podsRun {
+            say("   (no pipeline step: build pelican and emu beside the playground with `swift build --product pelican --product emu`)")
         }
 
-        say("== \(podsRun ? 6 : 5). what the operator made of it")
+        say("== \(step). what the operator made of it")
         say(try await session.describeCluster("vectors"))
+        if pipelineWorkersRun { say(try await session.describePipeline(Self.pipeline)) }
         say(try await session.listOps(cluster: nil))
     }
 
     /// Exposes a pgvector cluster through a load balancer and says how to reach it with psql; the password is read
     /// from the Secret by the command printed, never printed itself.
-    private func connect(to cluster: String) async throws {
+    private func connect(to cluster: String) async throws -> String {
         say("== 5. expose \(cluster) through a load balancer and connect with psql (its pods run PostgreSQL)")
         let services = try await session.exposeServices(cluster: cluster, component: "postgresql", type: "vpc", enable: true, sourceRanges: [])
         try await follow(try await session.request(.expose, cluster: cluster) { $0.expose = [.init(componentName: "postgresql", services: services)] })
@@ -70,6 +83,7 @@ public struct PlaygroundDemo: Sendable {
                  export PGPASSWORD=$(kubectl get secret \(cluster)-conn-credential -o jsonpath='{.data.password}' | base64 -d)
                  psql -h \(address) -U \(username) -d postgres -c 'select version()'
             """)
+        return address
     }
 
     private func loadBalancerAddress(of cluster: String) async throws -> String {

@@ -20,6 +20,8 @@ public struct PipelineStateReport: Sendable, Hashable {
     public var lastDeadLetterError: String?
     /// The last verify of each sink, as Emu recorded it (see `DriftVerifier`).
     public var verifications: [SinkVerifyReport] = []
+    /// Each sink's own backfill and comparison, as Emu recorded them (see `SinkBackfiller`).
+    public var sinkBackfills: [SinkBackfillReport] = []
 
     public init() {}
 }
@@ -85,11 +87,12 @@ public enum PipelineState {
         }
         report.oldestWaitingSeconds = oldest.max()
         report.verifications = try await VerifyRecords.read(pipeline: pipeline, connection: connection, logger: logger)
+        report.sinkBackfills = try await SinkBackfillRecords.read(pipeline: pipeline, connection: connection, logger: logger)
         return report
     }
 
     /// Drops the pipeline's trigger and deletes its rows of the `vectorsync` tables (state, outbox, jobs, dead
-    /// letters, verifications), in one transaction. The user's table and other pipelines' state are left alone; the shared schema
+    /// letters, verifications, sink backfills), in one transaction. The user's table and other pipelines' state are left alone; the shared schema
     /// and functions stay for them.
     public static func remove(pipeline: String, table: String, connection: PostgresConnection, logger: Logger) async throws {
         let name = try QualifiedTableName(table, field: "spec.source.table")
@@ -124,6 +127,7 @@ public enum PipelineState {
                     "DELETE FROM \(unescaped: CaptureSchema.schema).dead_letters WHERE queue = \(pipeline)", logger: logger)
             }
             try await VerifyRecords.remove(pipeline: pipeline, connection: transaction, logger: logger)
+            try await SinkBackfillRecords.remove(pipeline: pipeline, connection: transaction, logger: logger)
         }
     }
 }

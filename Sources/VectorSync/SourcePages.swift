@@ -20,6 +20,21 @@ extension SourceTable {
         return page
     }
 
+    /// Up to `count` rows picked at random, as the sinks would see them. `ORDER BY random()` reads the whole table,
+    /// which a comparison between sinks (once per added sink) can afford.
+    func sample(_ count: Int, key: SourceKey, connection: PostgresConnection, logger: Logger) async throws -> [SourceRow] {
+        let rows = try await connection.guardedQuery(
+            """
+            SELECT \(unescaped: key.text(of: "source")), to_jsonb(source)::text
+            FROM \(unescaped: name.quoted) AS source ORDER BY random() LIMIT \(count)
+            """, logger: logger)
+        var sample: [SourceRow] = []
+        for try await (keyText, json) in rows.decode((String, String).self) {
+            if case .object(let columns) = try JSONValue.parse(json) { sample.append(row(key: keyText, columns: columns)) }
+        }
+        return sample
+    }
+
     /// Those of `keys` that are rows of the table. A text that cannot be a key of its columns' types (an id some
     /// other writer put in a sink) is not one, and is not sent to the database, whose cast would refuse it.
     func existingKeys(_ keys: [String], key: SourceKey, connection: PostgresConnection, logger: Logger) async throws -> Set<String> {

@@ -123,13 +123,22 @@ struct EmuCommand: AsyncParsableCommand {
         )
         var verifyIntervalSeconds: Int = environment["VECTORSYNC_VERIFY_INTERVAL_SECONDS"].flatMap(Int.init) ?? 0
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Give a sink added to a running pipeline a backfill of its own (env VECTORSYNC_BACKFILL=false to turn off, as Pelican's backfill).")
+        var backfillNewSinks: Bool = environment["VECTORSYNC_BACKFILL"] != "false"
+
         @Option(help: "The port of /metrics and /healthz on all interfaces, 0 for none (env VECTORSYNC_HTTP_PORT).")
         var httpPort: Int = environment["VECTORSYNC_HTTP_PORT"].flatMap(Int.init) ?? 8080
 
         func run() async throws {
             let logger = options.logger
+            // Before Emu: a metric made before the bootstrap stays a no-op for good.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let emu: Emu
             let verifier: DriftVerifier?
+            let backfiller: SinkBackfiller
             let clients: [PostgresClient]
             do {
                 let endpoints = try options.endpoints()
@@ -156,15 +165,16 @@ struct EmuCommand: AsyncParsableCommand {
                     : DriftVerifier(
                         configuration: try .init(pipeline: options.source.pipeline, source: source), source: sourceClient, queue: queue,
                         model: embedder.model, dimension: embedder.dimension, sinks: sinks, logger: logger)
+                backfiller = SinkBackfiller(
+                    configuration: try .init(pipeline: options.source.pipeline, source: source, backfills: backfillNewSinks),
+                    source: sourceClient, queue: queue, embedder: embedder, sinks: sinks, logger: logger)
             } catch {
                 throw ValidationError("\(error)")
             }
-            let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             var services: [ServiceGroupConfiguration.ServiceConfiguration] =
                 clients.map { .init(service: $0) } + [
                     .init(
-                        service: Worker(emu: emu, verifier: verifier, verifyInterval: .seconds(verifyIntervalSeconds)),
+                        service: Worker(emu: emu, verifier: verifier, verifyInterval: .seconds(verifyIntervalSeconds), backfiller: backfiller),
                         successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup)
                 ]
@@ -178,19 +188,34 @@ struct EmuCommand: AsyncParsableCommand {
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         }
 
-        /// Emu's loop, and beside it the periodic verify when one is asked for.
+        /// Emu's loop, and beside it the periodic verify when one is asked for and the backfill of sinks added to
+        /// the running pipeline.
         struct Worker: Service {
             let emu: Emu
             let verifier: DriftVerifier?
             let verifyInterval: Duration
+            let backfiller: SinkBackfiller
 
             func run() async throws {
                 try await cancelWhenGracefulShutdown {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await emu.run() }
-                        if let verifier { group.addTask { try await verifier.run(every: verifyInterval) } }
-                        // Emu's loop ends only when stopped or failed; either way the verify stops with it.
-                        try await group.next()
+                    try await withThrowingTaskGroup(of: Bool.self) { group in
+                        group.addTask {
+                            try await emu.run()
+                            return true
+                        }
+                        if let verifier {
+                            group.addTask {
+                                try await verifier.run(every: verifyInterval)
+                                return false
+                            }
+                        }
+                        group.addTask {
+                            try await backfiller.run()
+                            return false
+                        }
+                        // Emu's loop ends only when stopped or failed; either way the others stop with it. The sinks'
+                        // backfill ends by itself once there is nothing left to backfill.
+                        while let emuEnded = try await group.next(), !emuEnded {}
                         group.cancelAll()
                     }
                 }

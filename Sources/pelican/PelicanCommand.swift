@@ -58,9 +58,10 @@ struct PelicanCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let pelican = Pelican(configuration: configuration, database: database, queue: queue, logger: logger)
+        // Before Pelican: a metric made before the bootstrap stays a no-op for good.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let pelican = Pelican(configuration: configuration, database: database, queue: queue, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: client),
             .init(

@@ -27,12 +27,14 @@ struct PlaygroundCommand: AsyncParsableCommand {
     @Flag(
         help: """
             Create a Qdrant and a pgvector cluster, scale, resize and expose them, printing each step; then exit \
-            (with --run-pods, keep serving so you can connect).
+            (with --run-pods, also feed the pgvector cluster from a table through a VectorPipeline, and keep serving \
+            so you can connect).
             """) var demo = false
     @Flag(
         help: """
             Run pgvector's pods as processes (Linux, root): a PostgreSQL with pgvector from PATH or the test wheel \
-            scripts/test.sh installs. Qdrant has no binary here, so its pods stay simulated.
+            scripts/test.sh installs; and a VectorPipeline's Pelican and Emu pods as the pelican and emu built beside \
+            this executable. Qdrant has no binary here, so its pods stay simulated.
             """) var runPods = false
     @Option(help: "With --run-pods: a YAML image map (image repositories to host bin directories) instead of the PostgreSQL found.")
     var imageMap: String?
@@ -58,7 +60,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
 
             """)
         if demo {
-            let demo = PlaygroundDemo(client: playground.client, podsRun: runPods) { Self.print($0.hasSuffix("\n") ? $0 : $0 + "\n") }
+            let demo = PlaygroundDemo(client: playground.client, podsRun: runPods, pipelineWorkersRun: pods.runsPipelineWorkers) {
+                Self.print($0.hasSuffix("\n") ? $0 : $0 + "\n")
+            }
             do {
                 try await playground.run(until: { try await demo.run() })
             } catch {
@@ -87,7 +91,10 @@ struct PlaygroundCommand: AsyncParsableCommand {
         guard let postgres = PostgresBinaries.find(searchRoots: [FileManager.default.currentDirectoryPath]) else {
             throw ValidationError("--run-pods: \(PostgresBinaries.howToGetThem)")
         }
-        return .processes(ImageMap([postgres]))
+        // The pipeline's workers run as the pelican and emu built beside this executable, when they are there.
+        let products = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
+            .deletingLastPathComponent().path
+        return .processes(ImageMap([postgres] + (PipelineWorkerBinaries.find(in: products) ?? [])))
     }
 
     private static func print(_ text: String) {

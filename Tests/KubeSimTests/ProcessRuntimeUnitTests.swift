@@ -16,11 +16,15 @@ import Testing
                 - repository: vectorblocks/*
                   bin: /repo/.build/debug
                   entrypoint: [vectorblocks-operator]
+                  user: "65532:65533"
                 """)
         #expect(map.entry(for: "pgvector/pgvector:pg17")?.binDirectory == "/opt/pg/bin")
         #expect(map.entry(for: "docker.io/pgvector/pgvector:pg17")?.environment == ["LANG": "C.UTF-8"])
         #expect(map.entry(for: "pgvector/pgvector@sha256:abcd")?.hostRoot == "/opt/pg")
         #expect(map.entry(for: "vectorblocks/emu:0.1.0")?.entrypoint == ["vectorblocks-operator"])
+        #expect(map.entry(for: "vectorblocks/emu:0.1.0")?.user == 65532)
+        #expect(map.entry(for: "vectorblocks/emu:0.1.0")?.group == 65533)
+        #expect(map.entry(for: "pgvector/pgvector:pg17")?.user == nil)
         #expect(map.entry(for: "qdrant/qdrant:v1.12.0") == nil)
         #expect(map.entry(for: "registry.local:5000/pgvector/pgvector:pg17") == nil)
         #expect(ImageMap.repository(of: "registry.local:5000/team/app:1.2") == "registry.local:5000/team/app")
@@ -32,6 +36,9 @@ import Testing
         }
         #expect(throws: ImageMapError("images[1].repository is required: a glob over image repositories such as pgvector/pgvector")) {
             try ImageMap(yaml: "images:\n- {repository: a, bin: /a}\n- {bin: /b}\n")
+        }
+        #expect(throws: ImageMapError("images[0].user must be a numeric uid or uid:gid such as \"65532:65532\", as the image's USER")) {
+            try ImageMap(yaml: "images:\n- {repository: a, bin: /a, user: nonroot}\n")
         }
     }
 

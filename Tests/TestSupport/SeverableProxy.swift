@@ -2,11 +2,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A TCP proxy on 127.0.0.1 in front of one server, which a test can sever as a network partition would: while
+/// A TCP proxy (on 127.0.0.1 unless told another local address, such as KubeSim's pod-network gateway, for pods to
+/// reach a server of the test) in front of one server on 127.0.0.1, which a test can sever as a network partition would: while
 /// severed it keeps every connection open and accepts new ones, but carries no byte either way, so a client's
 /// requests hang rather than fail. `heal` closes the connections the partition broke and forwards again.
 public final class SeverableProxy: Sendable {
     public let port: Int
+    public let host: String
     private let listener: any Channel
     private let state = NIOLockedValueBox(State())
 
@@ -15,13 +17,14 @@ public final class SeverableProxy: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://\(host):\(port)" }
 
-    public static func start(upstreamPort: Int) async throws -> SeverableProxy {
-        try await SeverableProxy(upstreamPort: upstreamPort)
+    public static func start(upstreamPort: Int, listeningOn host: String = "127.0.0.1") async throws -> SeverableProxy {
+        try await SeverableProxy(upstreamPort: upstreamPort, host: host)
     }
 
-    private init(upstreamPort: Int) async throws {
+    private init(upstreamPort: Int, host: String) async throws {
+        self.host = host
         let state = self.state
         listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -44,7 +47,7 @@ public final class SeverableProxy: Sendable {
                     .connect(host: "127.0.0.1", port: upstreamPort)
                     .map { outbound in bound.value.connected(to: outbound) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         port = listener.localAddress?.port ?? 0
     }
 

@@ -39,7 +39,7 @@ struct PlaygroundTests {
     }
 
     @Test(
-        "--demo --run-pods: pgvector's pods run PostgreSQL, and psql reaches it through the printed load-balancer address",
+        "--demo --run-pods: pgvector's pods run PostgreSQL, psql reaches it through the printed load-balancer address, and the demo's pipeline fills it",
         .enabled(if: geteuid() == 0 && PostgresBinaries.find() != nil, "needs root and PostgreSQL with pgvector (run scripts/test.sh)"))
     func demoWithPodsThatRun() async throws {
         let psql = try #require(PostgresBinaries.find()).binDirectory + "/psql"
@@ -58,6 +58,17 @@ struct PlaygroundTests {
             psql, ["-h", address, "-U", value("username"), "-d", "postgres", "-tAc", "select extname from pg_extension where extname = 'vector'"],
             environment: ["PGPASSWORD": value("password"), "PATH": "/usr/bin:/bin"])
         #expect(result.status == 0 && result.output.contains("vector"), "\(result.output)")
+
+        // The demo's pipeline: its own Pelican and Emu pods embedded the table into the cluster, the later rows too.
+        #expect(playground.output.contains("pipeline documents: Streaming"), "\(playground.output)")
+        #expect(playground.output.contains("Phase:") || playground.output.contains("Streaming"), "\(playground.output)")
+        let count = { () async throws -> String in
+            try await run(
+                psql, ["-h", address, "-U", value("username"), "-d", "postgres", "-tAc", "select count(*) from vectors.documents"],
+                environment: ["PGPASSWORD": value("password"), "PATH": "/usr/bin:/bin"]
+            ).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try await eventually("the 220 documents as vectors in embeddings", timeout: .seconds(120)) { try await count() == "220" ? true : nil }
         #expect(await playground.terminate() == 0, "\(playground.output)")
     }
 

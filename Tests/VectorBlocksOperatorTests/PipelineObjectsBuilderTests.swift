@@ -58,6 +58,9 @@ struct PipelineObjectsBuilderTests {
         let emu = try Self.deployment(plan, "documents-emu")
         #expect(emu.spec?.replicas == 3)
         #expect(emu.spec?.template.spec?.containers.first?.image == "registry.example/emu:1")
+        // No old Emu outlives a new one: a sink added to the spec is written by every Emu that acknowledges a change.
+        #expect(emu.spec?.strategy?.type == "Recreate")
+        #expect(pelican.spec?.strategy == nil)
         #expect(
             emu.spec?.template.spec?.containers.first?.args == [
                 "run", "--payload-column", "title", "--payload-column", "url", "--payload-column", "updated_at", "--max-receive-count", "5",
@@ -122,6 +125,16 @@ struct PipelineObjectsBuilderTests {
         clusters["pgvector"] = SinkClusterObservation(phase: .running, definitionType: "postgresql", credentialKeys: nil)
         let noSecret = try Self.plan(try Self.pipeline(), clusters: clusters)
         #expect(noSecret.sinkWaits.last?.message.contains("\"embeddings-conn-credential\" does not exist") == true)
+
+        // One sink's Cluster is being made (a migration): Emu writes the other meanwhile, without the waiting one.
+        var oneReady = Self.runningClusters
+        oneReady["qdrant"] = nil
+        let partial = try Self.plan(try Self.pipeline(), clusters: oneReady)
+        #expect(partial.sinkWaits.map(\.sink) == ["qdrant"])
+        let emu = try Self.deployment(partial, "documents-emu")
+        let container = try #require(emu.spec?.template.spec?.containers.first)
+        #expect(container.args?.contains("public.document_vectors") == true)
+        #expect(!(container.env ?? []).contains { $0.name.hasPrefix("VECTORSYNC_QDRANT") || $0.name == "QDRANT_API_KEY" })
     }
 
     @Test("what Emu cannot do is refused, naming the sink")

@@ -137,10 +137,19 @@ struct PipelineStatusCalculatorTests {
             for: try pipeline(),
             observation: observation {
                 $0.sinkWaits = [SinkWait(sink: "qdrant", reason: "ClusterNotFound", message: "spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found")]
+                $0.emu = nil
             }, now: now)
         #expect(sink.phase == .pending)
         #expect(condition(sink, .sinksReady)?.reason == "ClusterNotFound")
         #expect(sink.sinks?.first { $0.name == "qdrant" }?.ready == false)
+        // Emu writes the other sink meanwhile: the pipeline runs, degraded.
+        let oneSinkWritten = PipelineStatusCalculator.status(
+            for: try pipeline(),
+            observation: observation {
+                $0.sinkWaits = [SinkWait(sink: "qdrant", reason: "ClusterNotFound", message: "spec.sinks[0].clusterRef.name: Cluster \"vectors\" not found")]
+            }, now: now)
+        #expect(oneSinkWritten.phase == .degraded)
+        #expect(condition(oneSinkWritten, .ready)?.reason == "SinksNotReady")
 
         let down = PipelineStatusCalculator.status(
             for: try pipeline(),
@@ -175,5 +184,65 @@ struct PipelineStatusCalculatorTests {
         #expect(status.deadLetters == 2)
         #expect(status.lastDeadLetterError == "the embedder refused the text")
         #expect(condition(status, .ready)?.reason == "WorkersUnavailable")
+    }
+
+    @Test("a sink added to the running pipeline backfills alone, then shows its comparison; the pipeline keeps streaming")
+    func sinkMigration() throws {
+        let comparedAt = Date(timeIntervalSince1970: 1_800_000_100.7)
+        func streaming(_ backfills: [SinkBackfillReport]) -> PipelineObservation {
+            observation {
+                if case .success(var report) = $0.source {
+                    report.backfillDone = true
+                    report.sinkBackfills = backfills
+                    $0.source = .success(report)
+                }
+            }
+        }
+        // Emu recorded the Qdrant sink only: the pgvector sink is new, and its Emu has not started yet.
+        var pipeline = try pipeline()
+        let waiting = PipelineStatusCalculator.status(
+            for: pipeline, observation: streaming([SinkBackfillReport(sink: "qdrant:documents", state: .covered)]), now: now)
+        #expect(waiting.phase == .streaming)
+        #expect(waiting.sinks?.map(\.backfillComplete) == [true, false])
+        #expect(condition(waiting, .backfillComplete)?.reason == "SinkBackfilling")
+        #expect(condition(waiting, .backfillComplete)?.message == "sink pgvector: waiting for Emu to start its backfill")
+
+        let backfilling = PipelineStatusCalculator.status(
+            for: pipeline,
+            observation: streaming([
+                SinkBackfillReport(sink: "public.document_vectors", state: .pending, rowsDone: 250, rowsQueued: 250),
+                SinkBackfillReport(sink: "qdrant:documents", state: .covered),
+            ]), now: now)
+        #expect(backfilling.phase == .streaming)
+        #expect(backfilling.sinks?[1].backfill == .init(rowsDone: 250, rowsTotal: 1000, complete: false))
+        #expect(backfilling.sinks?[0].backfill == nil)
+        #expect(condition(backfilling, .backfillComplete)?.message == "sink pgvector: 250 rows of about 1000")
+        pipeline.status = backfilling
+
+        let done = PipelineStatusCalculator.status(
+            for: pipeline,
+            observation: streaming([
+                SinkBackfillReport(
+                    sink: "public.document_vectors", state: .done, rowsDone: 1000, rowsQueued: 1000, completedAt: comparedAt,
+                    comparison: SinkComparisonReport(reference: "qdrant:documents", recallAt10: 0.98765, samples: 20, comparedAt: comparedAt)),
+                SinkBackfillReport(sink: "qdrant:documents", state: .covered),
+            ]), now: now)
+        #expect(done.sinks?.map(\.backfillComplete) == [true, true])
+        #expect(condition(done, .backfillComplete)?.status == "True")
+        #expect(
+            done.sinks?[1].comparison
+                == .init(against: "qdrant", recallAt10: "0.988", samples: 20, time: MetaV1.Time(Date(timeIntervalSince1970: 1_800_000_100))))
+
+        let events = PipelineSinkEvents.between(backfilling, done).map(\.reason)
+        #expect(events == ["SinkBackfillComplete", "SinksCompared"])
+        var before = waiting
+        before.sinks = waiting.sinks.map { Array($0.prefix(1)) }
+        #expect(PipelineSinkEvents.between(before, waiting).map(\.reason) == ["SinkAdded"])
+        #expect(PipelineSinkEvents.between(nil, waiting).isEmpty)
+        #expect(PipelineSinkEvents.between(waiting, backfilling).isEmpty)
+        #expect(PipelineSinkEvents.between(done, done).isEmpty)
+        var contracted = done
+        contracted.sinks = done.sinks.map { Array($0.prefix(1)) }
+        #expect(PipelineSinkEvents.between(done, contracted).map(\.message) == ["sink pgvector is no longer written; its vectors are kept where they are"])
     }
 }

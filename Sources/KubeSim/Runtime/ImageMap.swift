@@ -18,6 +18,7 @@ import Glibc
 ///   env: {PGDATA_HINT: "x"}             # optional, added before the container's own env
 ///   entrypoint: [postgres]              # optional: the image's ENTRYPOINT, for containers without `command`
 ///   root: /opt                          # optional: the host directory shown in the pod (default: bin's parent)
+///   user: "65532:65532"                 # optional: the image's USER (uid[:gid]), for containers without runAsUser
 /// ```
 public struct ImageMap: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
@@ -32,15 +33,22 @@ public struct ImageMap: Sendable, Equatable {
         /// directory's parent, so that programs find their libraries and shared files beside it (`../lib`,
         /// `../share`); a wider one when they look further (a wheel's `$ORIGIN/../../../x.libs`).
         public var hostRoot: String
+        /// The image's USER as numbers: what a container without `runAsUser` (`runAsGroup`) runs as, so that
+        /// `runAsNonRoot` admits an image built to run as a non-root user, as the kubelet does; nil: root.
+        public var user: UInt32?
+        public var group: UInt32?
 
         public init(
-            repository: String, binDirectory: String, environment: [String: String] = [:], entrypoint: [String] = [], hostRoot: String? = nil
+            repository: String, binDirectory: String, environment: [String: String] = [:], entrypoint: [String] = [], hostRoot: String? = nil,
+            user: UInt32? = nil, group: UInt32? = nil
         ) {
             self.repository = repository
             self.binDirectory = binDirectory
             self.environment = environment
             self.entrypoint = entrypoint
             self.hostRoot = hostRoot ?? (binDirectory as NSString).deletingLastPathComponent
+            self.user = user
+            self.group = group
         }
     }
 
@@ -107,9 +115,24 @@ public struct ImageMap: Sendable, Equatable {
                 }
                 root = value
             }
-            entries.append(Entry(repository: repository, binDirectory: bin, environment: environment, entrypoint: entrypoint, hostRoot: root))
+            let (user, group) = try Self.user(item["user"], field: "\(field).user")
+            entries.append(
+                Entry(
+                    repository: repository, binDirectory: bin, environment: environment, entrypoint: entrypoint, hostRoot: root, user: user,
+                    group: group))
         }
         self.init(entries)
+    }
+
+    /// `65532` or `"65532:65532"`, as a Dockerfile's numeric USER; a name is refused (the kubelet cannot check a name
+    /// against runAsNonRoot either).
+    private static func user(_ value: Any?, field: String) throws(ImageMapError) -> (UInt32?, UInt32?) {
+        guard let value else { return (nil, nil) }
+        let parts = "\(value)".split(separator: ":", omittingEmptySubsequences: false).map { UInt32($0) }
+        guard (1...2).contains(parts.count), let user = parts[0], parts.count == 1 || parts[1] != nil else {
+            throw ImageMapError("\(field) must be a numeric uid or uid:gid such as \"65532:65532\", as the image's USER")
+        }
+        return (user, parts.count == 2 ? parts[1] : nil)
     }
 
     public static func load(path: String) throws(ImageMapError) -> ImageMap {

@@ -448,8 +448,10 @@ actor PodWorker {
     private func launchUser(_ record: ContainerRecord) -> (UInt32?, UInt32?) {
         let pod = self.pod["spec"]?["securityContext"]
         let container = record.spec["securityContext"]
-        let user = (container?["runAsUser"] ?? pod?["runAsUser"])?.intValue.map { UInt32($0) }
-        let group = (container?["runAsGroup"] ?? pod?["runAsGroup"])?.intValue.map { UInt32($0) }
+        // Without them, the image's USER, as the kubelet takes it from the image's config.
+        let image = context.settings.imageMap.entry(for: record.image)
+        let user = (container?["runAsUser"] ?? pod?["runAsUser"])?.intValue.map { UInt32($0) } ?? image?.user
+        let group = (container?["runAsGroup"] ?? pod?["runAsGroup"])?.intValue.map { UInt32($0) } ?? image?.group
         return (user, group)
     }
 

@@ -222,6 +222,9 @@ public struct PipelineReconciler: Reconciler {
                     "\((status.deadLetters ?? 0) - (stored.status?.deadLetters ?? 0)) new dead letters; the last error: \(status.lastDeadLetterError ?? "none recorded")"
             )
         }
+        for event in PipelineSinkEvents.between(stored.status, status) {
+            await events.record(stored, type: event.warning ? .warning : .normal, reason: event.reason, message: event.message)
+        }
         if let replicas = status.emuReplicas, let before = stored.status?.emuReplicas, replicas != before {
             await events.record(
                 stored, type: .normal, reason: "EmuScaled",

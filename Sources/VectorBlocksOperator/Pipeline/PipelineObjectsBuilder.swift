@@ -22,8 +22,9 @@ public struct PipelineBuildInput: Sendable {
 /// The objects of a pipeline, and what keeps Emu from running yet.
 public struct PipelinePlan: Sendable {
     public var objects: [DesiredObject]
-    /// Sinks not ready to be written (a Cluster missing or not Running); Emu is left out until there are none, while
-    /// Pelican already captures (nothing is lost: the queue keeps the changes).
+    /// Sinks not ready to be written (a Cluster missing or not Running). Emu writes the others meanwhile (none: Emu is
+    /// left out, while Pelican already captures; nothing is lost, the queue keeps the changes); a sink that joins
+    /// later gets its own backfill.
     public var sinkWaits: [SinkWait]
 }
 
@@ -79,12 +80,16 @@ public enum PipelineObjectsBuilder {
                         env: sharedEnv(pipeline), names: names, owner: owner)),
                 try DesiredObject(metricsService(names, owner: owner)),
             ]
-            if sinks.waits.isEmpty {
+            if !sinks.wired.isEmpty {
                 let cpuScaled = pipeline.spec.scaling?.mode == .cpu
                 var emu = deployment(
                     names.emuDeployment, worker: "emu", replicas: cpuScaled ? nil : input.emuReplicas, image: input.images.emu,
                     pullPolicy: input.images.pullPolicy, args: ["run"] + payloadArgs(pipeline) + queueArgs(pipeline) + verifyArgs(pipeline) + sinks.args,
                     env: sharedEnv(pipeline) + embedderEnv(pipeline) + sinks.env, names: names, owner: owner)
+                // Every old Emu is gone before a new one starts: a sink added to the spec gets its own backfill once
+                // Emu writes it, and an old Emu still taking messages would acknowledge changes without writing that
+                // sink. The queue holds the changes meanwhile.
+                emu.spec?.strategy = AppsV1.DeploymentStrategy(type: "Recreate")
                 if !sinks.credentialDigests.isEmpty {
                     let digest = sinks.credentialDigests.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
                     emu.spec?.template.metadata?.annotations = [sinkCredentialsAnnotation: digest]

@@ -28,7 +28,8 @@ public struct SinkWait: Sendable, Hashable {
     public var message: String
 }
 
-/// How Emu reaches its sinks: environment (credentials only through `secretKeyRef`, never as values) and flags.
+/// How Emu reaches its sinks: environment (credentials only through `secretKeyRef`, never as values) and flags, for
+/// the sinks that can be written now.
 /// Emu writes one Qdrant collection and any number of pgvector tables of one database, with one metric, so a spec
 /// asking for more is refused, naming the sink.
 public struct PipelineSinkWiring: Sendable, Hashable {
@@ -38,6 +39,8 @@ public struct PipelineSinkWiring: Sendable, Hashable {
     public var credentialDigests: [String: String] = [:]
     public var waits: [SinkWait] = []
     public var problems: [FieldError] = []
+    /// The sinks Emu writes now: every sink but those that wait.
+    public var wired: [String] = []
 
     /// The credential key each sink kind reads from a Cluster's `<name>-conn-credential`.
     static let requiredCredentialKeys: [VectorPipelineSpec.Sink.Kind: [String]] = [
@@ -87,18 +90,30 @@ public struct PipelineSinkWiring: Sendable, Hashable {
                             fix: "Emu writes the pgvector tables of one database per pipeline: use that database, or make a second pipeline"))
                     continue
                 }
-                let isFirst = pgvectorDatabase == nil
+                if let first = pgvectorDatabase {
+                    // Another table of the database already wired (or waited for): it shares its fate.
+                    if let wait = wiring.waits.first(where: { $0.sink == sinks[first.index].name }) {
+                        wiring.waits.append(SinkWait(sink: sink.name, reason: wait.reason, message: wait.message))
+                    } else {
+                        wiring.args += ["--pgvector-table", sink.collection]
+                        wiring.wired.append(sink.name)
+                    }
+                    continue
+                }
                 pgvectorDatabase = (index, identity)
-                wiring.args += ["--pgvector-table", sink.collection]
-                if !isFirst { continue }
             }
             if let reference = sink.clusterRef {
                 wiring.wireCluster(sink, reference: reference, field: field, namespace: namespace, observation: clusters[sink.name])
             } else if let endpoint = sink.endpoint {
                 wiring.wireEndpoint(sink, endpoint: endpoint)
             }
-            if sink.kind == .qdrant {
-                wiring.env.append(CoreV1.EnvVar(name: "VECTORSYNC_QDRANT_COLLECTION", value: sink.collection))
+            // A sink that waits is left out of Emu, which writes the others meanwhile; it joins (and backfills alone)
+            // once it can be written.
+            guard !wiring.waits.contains(where: { $0.sink == sink.name }) else { continue }
+            wiring.wired.append(sink.name)
+            switch sink.kind {
+            case .qdrant: wiring.env.append(CoreV1.EnvVar(name: "VECTORSYNC_QDRANT_COLLECTION", value: sink.collection))
+            case .pgvector: wiring.args += ["--pgvector-table", sink.collection]
             }
         }
         if let metric = metrics.first {

@@ -92,9 +92,23 @@ public enum PipelineStatusCalculator {
 
         let backfillWanted = pipeline.spec.source.backfill ?? true
         let backfillDone = !backfillWanted || report?.backfillDone == true
-        set(
-            .backfillComplete, backfillDone, backfillWanted ? (backfillDone ? "BackfillComplete" : "Backfilling") : "BackfillDisabled",
-            backfillWanted ? "\(report?.backfilledRows ?? 0) rows queued of about \(report?.tableRows ?? 0)" : "spec.source.backfill is false")
+        let migrations = report.map { report in
+            pipeline.spec.sinks.map { sink in
+                PipelineSinkMigration.state(
+                    of: sink, among: pipeline.spec.sinks, records: report.sinkBackfills, pipelineBackfillDone: backfillDone, tableRows: report.tableRows)
+            }
+        }
+        // A sink added to the running pipeline backfills alone; the pipeline keeps streaming into the others.
+        let sinksBackfilling = zip(pipeline.spec.sinks, migrations ?? []).filter { !$0.1.backfillComplete }.map { sink, state in
+            "sink \(sink.name): " + (state.backfill.map { "\($0.rowsDone ?? 0) rows of about \($0.rowsTotal ?? 0)" } ?? "waiting for Emu to start its backfill")
+        }
+        if backfillDone, !sinksBackfilling.isEmpty {
+            set(.backfillComplete, false, "SinkBackfilling", sinksBackfilling.joined(separator: "; "))
+        } else {
+            set(
+                .backfillComplete, backfillDone, backfillWanted ? (backfillDone ? "BackfillComplete" : "Backfilling") : "BackfillDisabled",
+                backfillWanted ? "\(report?.backfilledRows ?? 0) rows queued of about \(report?.tableRows ?? 0)" : "spec.source.backfill is false")
+        }
 
         if let report {
             status.backlog = observation.backlog
@@ -105,18 +119,23 @@ public enum PipelineStatusCalculator {
                 rowsDone: report.backfilledRows, rowsTotal: max(report.tableRows, report.backfilledRows), complete: report.backfillDone)
         }
         let previousSinks = pipeline.status?.sinks ?? []
-        status.sinks = pipeline.spec.sinks.map { sink in
+        status.sinks = pipeline.spec.sinks.enumerated().map { index, sink in
             let wait = observation.sinkWaits.first { $0.sink == sink.name }
+            let migration = migrations?[index]
             var sinkStatus = VectorPipelineStatus.SinkStatus(
-                name: sink.name, ready: wait == nil, backfillComplete: report.map { _ in backfillDone }, lastError: wait?.message)
-            // The last verify's figures, kept while the source cannot be asked.
-            if let report {
+                name: sink.name, ready: wait == nil, backfillComplete: migration?.backfillComplete, lastError: wait?.message)
+            // The last verify's and the migration's figures, kept while the source cannot be asked.
+            if let report, let migration {
                 let verified = PipelineSinkVerify.status(of: sink, in: report.verifications)
                 sinkStatus.rows = verified?.rows
                 sinkStatus.verify = verified?.verify
+                sinkStatus.backfill = migration.backfill
+                sinkStatus.comparison = migration.comparison
             } else if let previous = previousSinks.first(where: { $0.name == sink.name }) {
                 sinkStatus.rows = previous.rows
                 sinkStatus.verify = previous.verify
+                sinkStatus.backfill = previous.backfill
+                sinkStatus.comparison = previous.comparison
             }
             return sinkStatus
         }
@@ -143,9 +162,11 @@ public enum PipelineStatusCalculator {
         set(.ready, ready, readyReason, readyMessage)
         status.conditions = conditions
 
-        if !sourceReady || !sinkProblems.isEmpty || report == nil || !captured {
+        // Emu writes the sinks that can be written while others wait (a sink's Cluster being made for a migration).
+        let someSinksWritten = observation.sinkWaits.count < pipeline.spec.sinks.count && observation.emu != nil
+        if !sourceReady || report == nil || !captured || (!sinkProblems.isEmpty && !someSinksWritten) {
             status.phase = .pending
-        } else if !workersAvailable {
+        } else if !workersAvailable || !sinkProblems.isEmpty {
             status.phase = .degraded
         } else if !backfillDone {
             status.phase = .backfilling
