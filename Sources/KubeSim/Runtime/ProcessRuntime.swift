@@ -264,7 +264,8 @@ struct PodRuntimeContext: Sendable {
         let namespace = pod.metadataNamespace ?? "default"
         let account = pod["spec"]?["serviceAccountName"]?.stringValue ?? "default"
         var token = existing
-        if token == nil, account == "default", await store.stored(.serviceAccountObjects, namespace: namespace).isEmpty,
+        if token == nil, account == "default",
+            !(await store.stored(.serviceAccountObjects, namespace: namespace).contains { $0.metadataName == "default" }),
             let accounts = await ControllerClient(store: store, key: .serviceAccountObjects, manager: "serviceaccount-controller")
         {
             // Every namespace has its `default` ServiceAccount, made by the service-account controller.
