@@ -26,10 +26,13 @@ extension PgvectorAdapter: ReplicationEngine {
                 """
                 SELECT pg_is_in_recovery(),
                        coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text,
-                       current_setting('primary_conninfo')
+                       current_setting('primary_conninfo'),
+                       coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false)
                 """, logger: logger)
-            for try await (inRecovery, received, upstream) in rows.decode((Bool, String?, String).self) {
-                return ReplicaState(inRecovery: inRecovery, receivedLSN: received.flatMap(WALPosition.init), upstream: Self.withoutPassword(upstream))
+            for try await (inRecovery, received, upstream, streaming) in rows.decode((Bool, String?, String, Bool).self) {
+                return ReplicaState(
+                    inRecovery: inRecovery, receivedLSN: received.flatMap(WALPosition.init), upstream: Self.withoutPassword(upstream),
+                    streaming: streaming)
             }
             return nil
         }
@@ -67,6 +70,30 @@ extension PgvectorAdapter: ReplicationEngine {
         guard let address = component.addressing.address(primary, Self.port) else { return false }
         let port = FailoverPlan.connectionParameter("port", in: state.upstream).flatMap(Int.init) ?? Self.port
         return host == address.host && port == address.port
+    }
+
+    public func checkpoint(_ pod: CoreV1.Pod, in component: EngineComponent) async throws {
+        _ = try await query(pod, in: component) { connection in
+            try await connection.guardedQuery("CHECKPOINT", logger: logger)
+        }
+    }
+
+    public func synchronousStandbys(_ pod: CoreV1.Pod, in component: EngineComponent) async throws -> String {
+        try await query(pod, in: component) { connection in
+            let rows = try await connection.guardedQuery("SELECT current_setting('synchronous_standby_names')", logger: logger)
+            for try await setting in rows.decode(String.self) { return setting }
+            return ""
+        }
+    }
+
+    public func setSynchronousStandbys(_ setting: String, on pod: CoreV1.Pod, in component: EngineComponent) async throws {
+        _ = try await query(pod, in: component) { connection in
+            // ALTER SYSTEM takes no bind parameters: the value is quoted as a literal. Allowed on a standby too, so a
+            // standby about to be promoted waits for its standbys from its first commit.
+            let literal = "'" + setting.replacingOccurrences(of: "'", with: "''") + "'"
+            try await connection.guardedQuery(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET synchronous_standby_names = \(literal)"), logger: logger)
+            try await connection.guardedQuery("SELECT pg_reload_conf()", logger: logger)
+        }
     }
 
     /// A connection string as a standby reports it, any password left out: it is compared and may be logged.
