@@ -54,6 +54,7 @@ struct OutputFormatTests {
             try await transcript.everyFormat(.clusterStart, ["embeddings"])
             try await transcript.everyFormat(.clusterExpose, ["vectors", "--type", "vpc", "--enable", "true", "--source-ranges", "10.0.0.0/8"])
             try await transcript.everyFormat(.clusterUpgrade, ["vectors", "--cluster-version", "qdrant-1.12.5"])
+            try await transcript.everyFormat(.clusterPromote, ["embeddings", "--instance", "embeddings-postgresql-1"])
             try await transcript.everyFormat(.clusterListOps, ["vectors"])
 
             try await Self.makeEvents(client)
