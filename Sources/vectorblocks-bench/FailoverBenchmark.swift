@@ -48,25 +48,36 @@ struct FailoverBenchmark: AsyncParsableCommand {
                 var failovers: [Duration] = []
                 for round in 1...rounds {
                     failovers.append(try await rig.failover())
-                    print("  \(mode) failover \(round): \(Self.seconds(failovers.last))")
+                    Self.say("  \(mode) failover \(round): \(Self.seconds(failovers.last))")
                 }
                 var switchovers: [Duration] = []
                 for round in 1...rounds {
                     switchovers.append(try await rig.switchover())
-                    print("  \(mode) switchover \(round): \(Self.seconds(switchovers.last))")
+                    Self.say("  \(mode) switchover \(round): \(Self.seconds(switchovers.last))")
                 }
                 await rig.writer.stop()
                 try await group.waitForAll()
                 let (lost, committed) = try await rig.lostWrites()
-                print("\(mode): \(rounds) failovers, primary killed → first write through the read-write Service: \(Self.summary(failovers))")
-                print("\(mode): \(rounds) switchovers, request → first write through the read-write Service: \(Self.summary(switchovers))")
-                print("\(mode): \(lost) of \(committed) committed writes lost over \(rounds) failovers and \(rounds) switchovers")
+                Self.say("\(mode): \(rounds) failovers, primary killed → first write through the read-write Service: \(Self.summary(failovers))")
+                Self.say("\(mode): \(rounds) switchovers, request → first write through the read-write Service: \(Self.summary(switchovers))")
+                Self.say("\(mode): \(lost) of \(committed) committed writes lost over \(rounds) failovers and \(rounds) switchovers")
+                let refused = await rig.refusedSwitchovers.reasons
+                Self.say(
+                    "\(mode): \(refused.count) switchover request(s) refused and made again\(refused.isEmpty ? "" : ": " + Set(refused).sorted().joined(separator: " | "))"
+                )
+                let stranded = await rig.strandedStandbys.count
+                Self.say("\(mode): \(stranded) time(s) a standby was left ahead of the promoted one's timeline and had to be rewound")
             }
         } catch {
             try? await rig.stop()
             throw error
         }
         try await rig.stop()
+    }
+
+    /// A line written at once (print buffers when standard output is a file, and a long run is followed as it goes).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func summary(_ durations: [Duration]) -> String {

@@ -24,6 +24,8 @@ final class FailoverRig: Sendable {
     let kubeSim: KubeSimServer
     let client: KubeClient
     let writer = ServiceWriter()
+    let strandedStandbys = StrandedStandbys()
+    let refusedSwitchovers = RefusedSwitchovers()
     private let operatorTask: Task<Void, any Error>
     private let root: String
 
@@ -115,8 +117,28 @@ final class FailoverRig: Sendable {
         let (newPrimary, recovered) = try await firstWrite(elsewhereThan: primary, after: killed)
         try await servers[primary].rejoin(servers[newPrimary])
         try await kubeSim.setPodReady(true, Self.pod(primary))
-        try await waitUntil("the cluster settled on \(Self.pod(newPrimary))") { try await self.settled(primary: newPrimary) }
+        try await settle(on: newPrimary)
         return recovered - killed
+    }
+
+    /// Waits for the cluster to settle on `primary`. A standby that received WAL the promoted one never had cannot
+    /// follow the new timeline (PostgreSQL waits for WAL at its own position for ever); nothing in the operator
+    /// rewinds a running standby, so the benchmark does what a restart of its pod would (stop, pg_rewind, start)
+    /// and counts it.
+    private func settle(on primary: Int) async throws {
+        do {
+            try await waitUntil("the cluster settled on \(Self.pod(primary))", timeout: .seconds(30)) { try await self.settled(primary: primary) }
+            return
+        } catch {
+            for (ordinal, server) in servers.enumerated() where ordinal != primary {
+                let sender = try? await server.psql("SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+                guard sender != "\(servers[primary].port)" else { continue }
+                await strandedStandbys.record(ordinal)
+                try await server.stop()
+                try await server.rejoin(servers[primary])
+            }
+        }
+        try await waitUntil("the cluster settled on \(Self.pod(primary))") { try await self.settled(primary: primary) }
     }
 
     /// A Switchover OpsRequest to the most advanced standby; answers the time from the request to the first write
@@ -125,13 +147,16 @@ final class FailoverRig: Sendable {
         guard let primary = try await recordedPrimary() else { throw BenchError("no primary recorded") }
         let uid = try await client.get(CoreV1.Pod.self, name: Self.pod(primary), namespace: "default").metadata?.uid
         let requested = ContinuousClock.now
-        let ops = try await client.create(
-            OpsRequest(
-                metadata: .init(generateName: "\(Self.cluster)-switchover-", namespace: "default"),
-                spec: OpsRequestSpec(clusterRef: Self.cluster, type: .switchover, switchover: [.init(componentName: "postgresql", instanceName: "*")])))
+        var ops = try await requestSwitchover()
         try await waitUntil("\(Self.pod(primary)) fenced") {
             let pod = try? await self.client.get(CoreV1.Pod.self, name: Self.pod(primary), namespace: "default")
             return pod == nil || pod?.metadata?.uid != uid || pod?.metadata?.deletionTimestamp != nil
+        } orElse: {
+            // A request refused (a replica that did not answer in time): counted, and made again, as a user would.
+            let current = try await self.client.get(OpsRequest.self, name: ops.metadata?.name ?? "", namespace: "default")
+            guard current.status?.phase == .failed else { return }
+            await self.refusedSwitchovers.record(current.status?.conditions?.last?.message ?? "")
+            ops = try await self.requestSwitchover()
         }
         try await servers[primary].stop()
         let (newPrimary, recovered) = try await firstWrite(elsewhereThan: primary, after: requested)
@@ -142,15 +167,23 @@ final class FailoverRig: Sendable {
         try await kubeSim.setPodReady(false, Self.pod(primary))
         try await servers[primary].rejoin(servers[newPrimary])
         try await kubeSim.setPodReady(true, Self.pod(primary))
+        let name = ops.metadata?.name ?? ""
         try await waitUntil("the switchover succeeded") {
-            let current = try await self.client.get(OpsRequest.self, name: ops.metadata?.name ?? "", namespace: "default")
+            let current = try await self.client.get(OpsRequest.self, name: name, namespace: "default")
             if current.status?.phase == .failed {
                 throw BenchError("the switchover failed: \(current.status?.conditions?.last?.message ?? "")")
             }
             return current.status?.phase == .succeed
         }
-        try await waitUntil("the cluster settled on \(Self.pod(newPrimary))") { try await self.settled(primary: newPrimary) }
+        try await settle(on: newPrimary)
         return recovered - requested
+    }
+
+    private func requestSwitchover() async throws -> OpsRequest {
+        try await client.create(
+            OpsRequest(
+                metadata: .init(generateName: "\(Self.cluster)-switchover-", namespace: "default"),
+                spec: OpsRequestSpec(clusterRef: Self.cluster, type: .switchover, switchover: [.init(componentName: "postgresql", instanceName: "*")])))
     }
 
     /// Committed writes the current primary does not have.
@@ -171,10 +204,14 @@ final class FailoverRig: Sendable {
     }
 
     /// Polls `condition` every 50 ms for up to three minutes (a benchmark, not a test: it only reports).
-    func waitUntil(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(180)
+    func waitUntil(
+        _ what: String, timeout: Duration = .seconds(180), _ condition: @Sendable () async throws -> Bool,
+        orElse: () async throws -> Void = {}
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await condition()) == true { return }
+            try await orElse()
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BenchError("timed out waiting for \(what)")
@@ -262,4 +299,18 @@ actor ServiceWriter {
         let pods = (endpoints.subsets ?? []).flatMap { $0.addresses ?? [] }.compactMap { $0.targetRef?.name }
         return pods.count == 1 ? EngineComponent.ordinal(inPodName: pods[0]) : nil
     }
+}
+
+/// The standbys the benchmark had to rewind because they were ahead of the promoted standby.
+actor StrandedStandbys {
+    private(set) var count = 0
+
+    func record(_ ordinal: Int) { count += 1 }
+}
+
+/// Switchover requests the operator refused (and the benchmark made again), with the reasons.
+actor RefusedSwitchovers {
+    private(set) var reasons: [String] = []
+
+    func record(_ reason: String) { reasons.append(reason) }
 }
