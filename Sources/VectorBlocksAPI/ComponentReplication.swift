@@ -3,14 +3,18 @@ public struct ComponentReplication: Codable, Sendable, Hashable, SchemaDescribed
     /// How long the designated primary must stay unavailable (pod gone or not ready) before the operator promotes
     /// a standby; 0, the default, promotes at once, as CloudNativePG does.
     public var failoverDelaySeconds: Int32?
+    /// Commits wait for this many standbys (synchronous replication); unset, they do not wait (asynchronous).
+    public var synchronous: SynchronousReplication?
 
-    public init(failoverDelaySeconds: Int32? = nil) {
+    public init(failoverDelaySeconds: Int32? = nil, synchronous: SynchronousReplication? = nil) {
         self.failoverDelaySeconds = failoverDelaySeconds
+        self.synchronous = synchronous
     }
 
     public static let schema = Schema.object([
         "failoverDelaySeconds": Schema.integer(minimum: 0).defaulting(to: 0)
-            .describing("Seconds the primary must stay unavailable before a standby is promoted; 0 promotes at once.")
+            .describing("Seconds the primary must stay unavailable before a standby is promoted; 0 promotes at once."),
+        "synchronous": .of(SynchronousReplication.self),
     ])
 
     /// The delay, its default filled in.
@@ -30,6 +34,7 @@ extension Cluster {
                         field: "\(path).failoverDelaySeconds", message: "Invalid value: \(delay): must be greater than or equal to 0",
                         fix: "set 0 to promote a standby at once, or the seconds to wait"))
             }
+            errors += replication.synchronous?.validate(at: "\(path).synchronous", replicas: component.replicas ?? 1) ?? []
             if let definition, let componentDef = definition.componentDef(named: component.componentDefRef),
                 componentDef.workloadType != .replication
             {

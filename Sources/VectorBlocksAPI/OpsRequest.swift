@@ -37,6 +37,7 @@ public enum OpsType: String, Codable, Sendable, Hashable, CaseIterable {
     case start = "Start"
     case expose = "Expose"
     case upgrade = "Upgrade"
+    case switchover = "Switchover"
 
     /// The spec field that carries this type's parameters; nil for Stop and Start, which take none.
     public var parameterField: String? {
@@ -47,6 +48,7 @@ public enum OpsType: String, Codable, Sendable, Hashable, CaseIterable {
         case .restart: "restart"
         case .expose: "expose"
         case .upgrade: "upgrade"
+        case .switchover: "switchover"
         case .stop, .start: nil
         }
     }
@@ -66,11 +68,13 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var volumeExpansion: [VolumeExpansion]?
     public var restart: [ComponentOps]?
     public var expose: [Expose]?
+    public var switchover: [Switchover]?
 
     public init(
         clusterRef: String, type: OpsType, cancel: Bool? = nil, ttlSecondsAfterSucceed: Int32? = nil,
         upgrade: Upgrade? = nil, horizontalScaling: [HorizontalScaling]? = nil, verticalScaling: [VerticalScaling]? = nil,
-        volumeExpansion: [VolumeExpansion]? = nil, restart: [ComponentOps]? = nil, expose: [Expose]? = nil
+        volumeExpansion: [VolumeExpansion]? = nil, restart: [ComponentOps]? = nil, expose: [Expose]? = nil,
+        switchover: [Switchover]? = nil
     ) {
         self.clusterRef = clusterRef
         self.type = type
@@ -82,6 +86,7 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
         self.volumeExpansion = volumeExpansion
         self.restart = restart
         self.expose = expose
+        self.switchover = switchover
     }
 
     public struct Upgrade: Codable, Sendable, Hashable, SchemaDescribed {
@@ -208,6 +213,7 @@ public struct OpsRequestSpec: Codable, Sendable, Hashable, SchemaDescribed {
             "volumeExpansion": .array(of: .of(VolumeExpansion.self), listMapKeys: ["componentName"]),
             "restart": .array(of: .of(ComponentOps.self), listMapKeys: ["componentName"]),
             "expose": .array(of: .of(Expose.self), listMapKeys: ["componentName"]),
+            "switchover": .array(of: .of(Switchover.self), listMapKeys: ["componentName"]),
         ], required: ["clusterRef", "type"])
 }
 
@@ -269,16 +275,20 @@ public struct OpsRequestStatus: Codable, Sendable, Hashable, SchemaDescribed {
         public var limits: [String: Quantity]?
         public var volumeClaimTemplates: [OpsRequestSpec.VolumeExpansion.VolumeClaim]?
         public var services: [ClusterComponentService]?
+        /// The pod that was the primary before a Switchover.
+        public var primary: String?
 
         public init(
             replicas: Int32? = nil, requests: [String: Quantity]? = nil, limits: [String: Quantity]? = nil,
-            volumeClaimTemplates: [OpsRequestSpec.VolumeExpansion.VolumeClaim]? = nil, services: [ClusterComponentService]? = nil
+            volumeClaimTemplates: [OpsRequestSpec.VolumeExpansion.VolumeClaim]? = nil, services: [ClusterComponentService]? = nil,
+            primary: String? = nil
         ) {
             self.replicas = replicas
             self.requests = requests
             self.limits = limits
             self.volumeClaimTemplates = volumeClaimTemplates
             self.services = services
+            self.primary = primary
         }
 
         public static let schema = Schema.object([
@@ -287,6 +297,7 @@ public struct OpsRequestStatus: Codable, Sendable, Hashable, SchemaDescribed {
             "limits": .map(of: .quantity),
             "volumeClaimTemplates": .array(of: .of(OpsRequestSpec.VolumeExpansion.VolumeClaim.self)),
             "services": .array(of: .of(ClusterComponentService.self)),
+            "primary": .string(),
         ])
     }
 
@@ -331,6 +342,7 @@ extension OpsRequest {
             ("volumeExpansion", !(self.spec.volumeExpansion ?? []).isEmpty),
             ("restart", !(self.spec.restart ?? []).isEmpty),
             ("expose", !(self.spec.expose ?? []).isEmpty),
+            ("switchover", !(self.spec.switchover ?? []).isEmpty),
         ]
         let wanted = self.spec.type.parameterField
         for (field, isSet) in given {
@@ -354,6 +366,7 @@ extension OpsRequest {
             ("volumeExpansion", (self.spec.volumeExpansion ?? []).map(\.componentName)),
             ("restart", (self.spec.restart ?? []).map(\.componentName)),
             ("expose", (self.spec.expose ?? []).map(\.componentName)),
+            ("switchover", (self.spec.switchover ?? []).map(\.componentName)),
         ]
         for (field, names) in componentLists {
             errors += Check.uniqueNames(names, at: spec.child(field), field: "componentName")
@@ -413,6 +426,7 @@ extension OpsRequest {
                 }
             }
         }
+        errors += validateSwitchover(cluster: cluster)
         if let cluster, let name = cluster.metadata?.name, name != self.spec.clusterRef {
             errors.append(
                 FieldError(

@@ -16,6 +16,7 @@ public enum KbctlCommand: String, Sendable, CaseIterable {
     case clusterStart = "cluster start"
     case clusterExpose = "cluster expose"
     case clusterUpgrade = "cluster upgrade"
+    case clusterPromote = "cluster promote"
     case clusterConnect = "cluster connect"
     case clusterListOps = "cluster list-ops"
     case clusterListEvents = "cluster list-events"
@@ -32,7 +33,7 @@ public enum KbctlCommand: String, Sendable, CaseIterable {
         case .clusterList, .clusterListOps, .clusterListEvents, .pipelineList, .addonList:
             OutputFormat.allCases
         case .clusterCreate, .clusterDescribe, .clusterHScale, .clusterVScale, .clusterVolumeExpand, .clusterRestart, .clusterStop,
-            .clusterStart, .clusterExpose, .clusterUpgrade, .pipelineCreate, .pipelineDescribe, .addonEnable:
+            .clusterStart, .clusterExpose, .clusterUpgrade, .clusterPromote, .pipelineCreate, .pipelineDescribe, .addonEnable:
             [.table, .yaml, .json, .name]
         case .install, .uninstall, .clusterDelete, .pipelineDelete, .addonDisable:
             [.table, .name]

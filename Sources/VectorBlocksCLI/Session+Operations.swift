@@ -33,6 +33,16 @@ extension Session {
         return names
     }
 
+    /// The component a switchover acts on: the one named, or the Cluster's only component.
+    public func switchoverComponent(_ name: String?, of cluster: String) async throws -> String {
+        if let name { return try await components([name], of: cluster)[0] }
+        let known = try await components([], of: cluster)
+        guard known.count == 1 else {
+            throw CLIError("--component: cluster \"\(cluster)\" has components \(known.joined(separator: ", ")); name the one to switch over")
+        }
+        return known[0]
+    }
+
     /// Follows a request to its end, calling `report` with each new progress line; returns the final request and
     /// throws when it failed, with its reason.
     public func waitFor(
@@ -97,6 +107,7 @@ extension Session {
         let named: [[String]?] = [
             spec.horizontalScaling?.map(\.componentName), spec.verticalScaling?.map(\.componentName),
             spec.volumeExpansion?.map(\.componentName), spec.restart?.map(\.componentName), spec.expose?.map(\.componentName),
+            spec.switchover?.map(\.componentName),
         ]
         return named.compactMap { $0 }.flatMap { $0 }
     }

@@ -143,6 +143,7 @@ public final class OperatorManager: Service {
         let caches = self.caches
         // Its own status writes cannot change what a reconcile does; they would only wake it again.
         await clusterController.for(caches.clusters, filter: .specOrMetadataChanged)
+        await clusterController.watches(caches.clusters, filter: DesignationEvents.primaryChanged) { ObjectKey($0.object).map { [$0] } ?? [] }
         await clusterController.owns(caches.statefulSets, ownedBy: Cluster.self)
         await clusterController.owns(caches.deployments, ownedBy: Cluster.self)
         await clusterController.owns(caches.services, ownedBy: Cluster.self)

@@ -9,7 +9,7 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster", abstract: "Manage clusters.",
         subcommands: [
             Create.self, List.self, Describe.self, Delete.self, HScale.self, VScale.self, VolumeExpand.self, Restart.self,
-            Stop.self, Start.self, Expose.self, Upgrade.self, Connect.self, ListOps.self, ListEvents.self,
+            Stop.self, Start.self, Expose.self, Upgrade.self, Promote.self, Connect.self, ListOps.self, ListEvents.self,
         ])
 
     /// `--wait` for day-2 commands: follow the request and exit non-zero if it fails.
@@ -201,6 +201,31 @@ struct ClusterCommand: AsyncParsableCommand {
                 let targets = try await session.components(components, of: name)
                 let ops = try await session.request(.restart, cluster: name) { $0.restart = targets.map { .init(componentName: $0) } }
                 try await wait.follow(ops, in: session, as: .clusterRestart)
+            }
+        }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Switch a pgvector component over to a new primary: the primary is demoted cleanly and rejoins as a standby.",
+            discussion: """
+                Examples:
+                  kbctl cluster promote embeddings --instance embeddings-postgresql-1 --wait
+                  kbctl cluster promote embeddings --instance '*'
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(help: "The pod to promote, or * for the standby that received the most WAL.") var instance: String
+        @Option(help: "The component (default: the cluster's only component).") var component: String?
+        @OptionGroup var wait: Wait
+
+        func run() async throws {
+            try await global.run(.clusterPromote) { session in
+                let target = try await session.switchoverComponent(component, of: name)
+                let ops = try await session.request(.switchover, cluster: name) {
+                    $0.switchover = [.init(componentName: target, instanceName: instance)]
+                }
+                try await wait.follow(ops, in: session, as: .clusterPromote)
             }
         }
     }

@@ -54,6 +54,7 @@ struct OutputFormatTests {
             try await transcript.everyFormat(.clusterStart, ["embeddings"])
             try await transcript.everyFormat(.clusterExpose, ["vectors", "--type", "vpc", "--enable", "true", "--source-ranges", "10.0.0.0/8"])
             try await transcript.everyFormat(.clusterUpgrade, ["vectors", "--cluster-version", "qdrant-1.12.5"])
+            try await transcript.everyFormat(.clusterPromote, ["embeddings", "--instance", "embeddings-postgresql-1"])
             try await transcript.everyFormat(.clusterListOps, ["vectors"])
 
             try await Self.makeEvents(client)
@@ -204,7 +205,10 @@ actor Transcript {
             (#"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"#, "2026-01-01T00:00:00Z"),
             (#"(resourceVersion"?: *)"\d+""#, "$1\"1\""),
             (#"(resourceVersion: *)'\d+'"#, "$1'1'"),
-            (#"(-(horizontalscaling|verticalscaling|volumeexpansion|restart|stop|start|expose|upgrade))-[bcdfghjklmnpqrstvwxz2456789]{5}\b"#, "$1-xxxxx"),
+            (
+                #"(-(horizontalscaling|verticalscaling|volumeexpansion|restart|stop|start|expose|upgrade|switchover))-[bcdfghjklmnpqrstvwxz2456789]{5}\b"#,
+                "$1-xxxxx"
+            ),
         ]
         for (pattern, replacement) in replacements {
             text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)

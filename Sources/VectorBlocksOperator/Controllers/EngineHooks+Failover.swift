@@ -140,7 +140,8 @@ extension EngineHooks {
     /// it is still a standby, and re-points the standbys that stream from elsewhere. Answers whether to look again
     /// (a promotion still under way).
     func completeFailover(
-        _ engine: EngineComponent, replication: any ReplicationEngine, report: @Sendable (EventRecorder.EventType, String, String) async -> Void
+        _ engine: EngineComponent, replication: any ReplicationEngine, spec: ClusterComponentSpec,
+        report: @Sendable (EventRecorder.EventType, String, String) async -> Void
     ) async throws -> Bool {
         guard let designated = engine.designatedPrimary else { return false }
         try await unlabelFormerPrimaries(engine, designated: designated)
@@ -158,6 +159,7 @@ extension EngineHooks {
         guard let primaryPod = engine.pods.first(where: { $0.metadata?.name == designated }), let state = states[designated] else {
             return false
         }
+        try await keepSynchronousStandbys(engine, replication: replication, spec: spec, on: primaryPod)
         if state.inRecovery {
             guard try await replication.promote(primaryPod, in: engine) else { return true }
             await report(.normal, "Promoted", "\(engine.component): \(designated) was promoted and accepts writes")

@@ -18,6 +18,8 @@ struct EngineHooks: Sendable {
     let calls: EngineCallMetrics
     /// Since when each component's designated primary has been unavailable.
     let outages = PrimaryOutages()
+    /// The synchronous_standby_names last found or made on each component's primary.
+    let synchronousStandbys = AppliedSynchronousStandbys()
 
     /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
     struct ScaleIn: Sendable, Hashable {
@@ -79,9 +81,15 @@ struct EngineHooks: Sendable {
                 if adapter.deletesVolumesAfterScaleIn, wanted > 0 {
                     try await deleteLeftVolumes(engine, adapter: adapter, replicas: wanted)
                 }
+                // Before the pods' check: a change of the spec's synchronous number changes no pod.
+                if let replication = adapter as? any ReplicationEngine, let primary = Self.readyDesignatedPod(engine),
+                    primary.metadata?.labels?[ClusterNames.roleLabel] == PgvectorAdapter.primary
+                {
+                    try await keepSynchronousStandbys(engine, replication: replication, spec: component, on: primary)
+                }
                 guard await observed.hasChanged(key, pods: engine.pods) else { continue }
                 if let replication = adapter as? any ReplicationEngine,
-                    try await completeFailover(engine, replication: replication, report: report)
+                    try await completeFailover(engine, replication: replication, spec: component, report: report)
                 {
                     lookAgain = true
                     continue

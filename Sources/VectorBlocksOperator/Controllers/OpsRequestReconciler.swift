@@ -112,6 +112,7 @@ public struct OpsRequestReconciler: Reconciler {
     }
 
     private func edit(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
+        if ops.spec.type == .switchover { return try await designateSwitchover(ops, cluster: cluster) }
         var status = ops.status ?? OpsRequestStatus()
         let stamp = (status.startTimestamp ?? .now()).description
         let wanted = OpsRequestPlan.applied(ops, to: cluster, stamp: stamp)
@@ -193,6 +194,7 @@ public struct OpsRequestReconciler: Reconciler {
 
     /// What the request's components look like in the caches; the plan judges how far along the request is.
     func progress(_ ops: OpsRequest, cluster: Cluster) async -> OpsRequestPlan.Progress {
+        if ops.spec.type == .switchover { return await switchoverProgress(ops, cluster: cluster) }
         guard let namespace = cluster.metadata?.namespace, let name = cluster.metadata?.name else {
             return OpsRequestPlan.Progress(done: 0, total: 0, complete: false, message: "")
         }
@@ -259,7 +261,7 @@ public struct OpsRequestReconciler: Reconciler {
         try await publish(status, of: ops)
     }
 
-    private func fail(_ ops: OpsRequest, reason: String, message: String, cluster: Cluster?) async throws -> ReconcileResult {
+    func fail(_ ops: OpsRequest, reason: String, message: String, cluster: Cluster?) async throws -> ReconcileResult {
         var status = ops.status ?? OpsRequestStatus()
         status.phase = .failed
         status.completionTimestamp = .now()
@@ -301,7 +303,7 @@ public struct OpsRequestReconciler: Reconciler {
         return .done
     }
 
-    private func publish(_ status: OpsRequestStatus, of ops: OpsRequest) async throws {
+    func publish(_ status: OpsRequestStatus, of ops: OpsRequest) async throws {
         guard status != ops.status, let name = ops.metadata?.name else { return }
         _ = try await client.patch(
             OpsRequest.descriptor, name: name, namespace: ops.metadata?.namespace,

@@ -72,6 +72,30 @@ extension PgvectorAdapter: ReplicationEngine {
         return host == address.host && port == address.port
     }
 
+    public func checkpoint(_ pod: CoreV1.Pod, in component: EngineComponent) async throws {
+        _ = try await query(pod, in: component) { connection in
+            try await connection.guardedQuery("CHECKPOINT", logger: logger)
+        }
+    }
+
+    public func synchronousStandbys(_ pod: CoreV1.Pod, in component: EngineComponent) async throws -> String {
+        try await query(pod, in: component) { connection in
+            let rows = try await connection.guardedQuery("SELECT current_setting('synchronous_standby_names')", logger: logger)
+            for try await setting in rows.decode(String.self) { return setting }
+            return ""
+        }
+    }
+
+    public func setSynchronousStandbys(_ setting: String, on pod: CoreV1.Pod, in component: EngineComponent) async throws {
+        _ = try await query(pod, in: component) { connection in
+            // ALTER SYSTEM takes no bind parameters: the value is quoted as a literal. Allowed on a standby too, so a
+            // standby about to be promoted waits for its standbys from its first commit.
+            let literal = "'" + setting.replacingOccurrences(of: "'", with: "''") + "'"
+            try await connection.guardedQuery(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET synchronous_standby_names = \(literal)"), logger: logger)
+            try await connection.guardedQuery("SELECT pg_reload_conf()", logger: logger)
+        }
+    }
+
     /// A connection string as a standby reports it, any password left out: it is compared and may be logged.
     static func withoutPassword(_ conninfo: String) -> String {
         conninfo.split(separator: " ").filter { !$0.hasPrefix("password=") }.joined(separator: " ")

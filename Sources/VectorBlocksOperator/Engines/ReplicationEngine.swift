@@ -11,6 +11,12 @@ public protocol ReplicationEngine: Sendable {
     func follow(_ pod: CoreV1.Pod, primary: CoreV1.Pod, in component: EngineComponent) async throws
     /// Whether the standby's upstream (`ReplicaState.upstream`) is `primary` already.
     func isFollowing(_ state: ReplicaState, primary: CoreV1.Pod, in component: EngineComponent) -> Bool
+    /// Writes what the server has in memory to disk, so that a shutdown that follows (a switchover's) is quick.
+    func checkpoint(_ pod: CoreV1.Pod, in component: EngineComponent) async throws
+    /// The standbys a commit on `pod` waits for ("" when it waits for none).
+    func synchronousStandbys(_ pod: CoreV1.Pod, in component: EngineComponent) async throws -> String
+    /// Makes commits on `pod` wait for `setting` (SynchronousStandbys' form), without a restart.
+    func setSynchronousStandbys(_ setting: String, on pod: CoreV1.Pod, in component: EngineComponent) async throws
 }
 
 /// What one replica says of itself.

@@ -67,7 +67,8 @@ public enum OpsRequestPlan {
                 volumeClaimTemplates: component.volumeClaimTemplates?.compactMap { claim in
                     claim.spec.resources?.requests?["storage"].map { .init(name: claim.name, storage: $0) }
                 },
-                services: component.services)
+                services: component.services,
+                primary: ops.spec.type == .switchover ? PrimaryDesignation.recorded(cluster, component: component.name) : nil)
         }
         return OpsRequestStatus.LastConfiguration(
             clusterVersionRef: cluster.spec.clusterVersionRef, components: components.isEmpty ? nil : components)
@@ -82,6 +83,7 @@ public enum OpsRequestPlan {
         case .volumeExpansion: named = (ops.spec.volumeExpansion ?? []).map(\.componentName)
         case .restart: named = (ops.spec.restart ?? []).map(\.componentName)
         case .expose: named = (ops.spec.expose ?? []).map(\.componentName)
+        case .switchover: named = (ops.spec.switchover ?? []).map(\.componentName)
         case .stop, .start, .upgrade: return true
         }
         return named.contains(component)
@@ -134,6 +136,9 @@ public enum OpsRequestPlan {
             annotations[stoppedReplicasAnnotation] = nil
         case .upgrade:
             result.spec.clusterVersionRef = ops.spec.upgrade?.clusterVersionRef
+        case .switchover:
+            // The switch is a designation in the Cluster's status (a compare-and-swap), not an edit of its spec.
+            break
         }
         result.metadata?.annotations = annotations.isEmpty ? nil : annotations
         return result
@@ -206,6 +211,7 @@ extension OpsRequestPlan {
 
     /// The pods the request brings to their wanted state when done.
     static func target(_ ops: OpsRequest, cluster: Cluster) -> Int {
+        if ops.spec.type == .switchover { return 2 * (ops.spec.switchover ?? []).count }
         if ops.spec.type == .stop {
             return cluster.spec.componentSpecs.reduce(0) { $0 + Int($1.replicas ?? 1) }
         }
