@@ -50,6 +50,9 @@ public struct BaseBackupUpload: Sendable {
         let startTime = now()
         let key = backupPrefix + BaseBackupManifest.baseObjectName
         let executable = try Self.resolve(pgBasebackup, path: environment["PATH"])
+        if source.isStandby, let primary = source.primaryHost {
+            try await requestCheckpoint(on: primary, psql: URL(fileURLWithPath: executable).deletingLastPathComponent().path + "/psql")
+        }
         let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment, stream: .readOutput)
         let digest = NIOLockedValueBox(SHA256())
         let uploaded: S3Client.UploadResult
@@ -81,6 +84,20 @@ public struct BaseBackupUpload: Sendable {
             "base backup stored",
             metadata: ["key": "\(key)", "bytes": "\(uploaded.size)", "start": "\(manifest.startLSN)", "end": "\(manifest.endLSN)"])
         return manifest
+    }
+
+    /// CHECKPOINT on the primary, so the standby's restartpoint, where its backup starts, comes now.
+    private func requestCheckpoint(on primary: String, psql: String) async throws {
+        let child = try ChildProcess(
+            executable: psql,
+            arguments: ["--host=\(primary)", "--port=\(source.port)", "--username=\(source.user)", "--no-password", "--dbname=postgres", "-c", "CHECKPOINT"],
+            environment: environment, stream: .readOutput)
+        // Its one line of output is not needed; reading it to the end lets it exit.
+        for try await _ in PipeChunks(descriptor: child.outputDescriptor) {}
+        let exit = await child.wait()
+        guard exit.status == 0 else {
+            throw BackupFailure("CHECKPOINT on the primary \(primary) failed with exit status \(exit.status)\(Self.excerpt(exit.standardError))")
+        }
     }
 
     /// A program's path: as given when it has a slash, else the first match on PATH.

@@ -22,6 +22,8 @@ final class ChildProcess: @unchecked Sendable {
     private let inputPipe: Pipe?
     private let errorPipe: Pipe
     private let collectedError = DispatchGroupBox()
+    /// Left when the program exits: Process.waitUntilExit polls a run loop, which spins on a thread that has none.
+    private let exited: DispatchGroup
 
     init(executable: String, arguments: [String], environment: [String: String]? = nil, stream: Stream) throws {
         let name = URL(fileURLWithPath: executable).lastPathComponent
@@ -41,11 +43,15 @@ final class ChildProcess: @unchecked Sendable {
             process.standardInput = inputPipe
             process.standardOutput = FileHandle.standardError
         }
+        let exited = DispatchGroup()
+        exited.enter()
+        process.terminationHandler = { _ in exited.leave() }
         do {
             try process.run()
         } catch {
             throw BackupFailure("\(name) could not be started (\(executable)): \(error)")
         }
+        self.exited = exited
         self.name = name
         self.process = process
         self.errorPipe = errorPipe
@@ -75,9 +81,10 @@ final class ChildProcess: @unchecked Sendable {
     func wait() async -> (status: Int32, standardError: String) {
         let process = self.process
         let errorText = collectedError
+        let exited = self.exited
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                process.waitUntilExit()
+                exited.wait()
                 continuation.resume(returning: (process.terminationStatus, errorText.text()))
             }
         }

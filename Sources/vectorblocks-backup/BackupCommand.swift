@@ -74,6 +74,9 @@ struct BaseBackupCommand: AsyncParsableCommand {
     @Flag(help: "The server is a streaming standby (recorded in the manifest).")
     var standby = false
 
+    @Option(help: "A standby's primary, asked for a CHECKPOINT first so the backup starts at once.")
+    var primaryHost: String?
+
     @Option(help: "The backup's key prefix, ending in '/'.")
     var backupPrefix: String
 
@@ -93,7 +96,7 @@ struct BaseBackupCommand: AsyncParsableCommand {
         let logger = repository.logger("vectorblocks.backup")
         try await failing {
             let upload = BaseBackupUpload(
-                source: PostgresSource(host: host, port: port, user: user, isStandby: standby),
+                source: PostgresSource(host: host, port: port, user: user, isStandby: standby, primaryHost: primaryHost),
                 storage: try repository.settings.client(environment: environment, logger: logger), backupPrefix: backupPrefix,
                 walArchivePrefix: walArchivePrefix, pgBasebackup: pgBasebackup, partSize: max(5, partSizeMib) << 20, label: label, logger: logger)
             let manifest = try await upload.run()

@@ -16,7 +16,8 @@ struct PgBasebackupJobTests {
             metadata: .init(name: name, namespace: "shop", uid: "u-1"), spec: BackupSpec(clusterName: "vectors", backupMethod: .pgBasebackup))
         return PgBasebackupJob.Input(
             backup: backup, names: ClusterNames(cluster: "vectors", namespace: "shop"), component: "postgresql", sourcePod: "vectors-postgresql-1",
-            sourceIsStandby: standby, repository: repository, credentialsSecret: "s3-keys", path: "prod/shop/vectors/\(name)/", walArchivePrefix: archive,
+            sourceIsStandby: standby, primaryPod: "vectors-postgresql-0", repository: repository, credentialsSecret: "s3-keys",
+            path: "prod/shop/vectors/\(name)/", walArchivePrefix: archive,
             postgresImage: "pgvector/pgvector:pg17", uploaderImage: "docker.io/vectorblocks/backup:0.1.0")
     }
 
@@ -35,6 +36,7 @@ struct PgBasebackupJobTests {
         let arguments = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(arguments.contains("vectors-postgresql-1.vectors-postgresql-headless.shop.svc.cluster.local"))
         #expect(arguments.contains("--standby"))
+        #expect(arguments.contains("vectors-postgresql-0.vectors-postgresql-headless.shop.svc.cluster.local"), "the primary, asked for a CHECKPOINT")
         #expect(arguments.contains("prod/shop/vectors/wal_archive/"))
         #expect(arguments.contains("http://minio:9000"))
         let environment = container["env"]?.arrayValue ?? []

@@ -62,6 +62,7 @@ extension BackupReconciler {
         let ready = await caches.pods.list(namespace: namespace, selector: LabelSelector(matching: names.componentSelector(component)))
             .filter(ClusterStatusCalculator.isReady).sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }
         let role = { (pod: CoreV1.Pod) in pod.metadata?.labels?[ClusterNames.roleLabel] }
+        let pods = { (pods: [CoreV1.Pod], wanted: String) in pods.filter { role($0) == wanted } }
         guard let source = ready.first(where: { role($0) == "secondary" }) ?? ready.first(where: { role($0) == "primary" }),
             let sourcePod = source.metadata?.name
         else {
@@ -78,7 +79,8 @@ extension BackupReconciler {
         }
         let object = try PgBasebackupJob.build(
             PgBasebackupJob.Input(
-                backup: backup, names: names, component: component, sourcePod: sourcePod, sourceIsStandby: isStandby, repository: repository,
+                backup: backup, names: names, component: component, sourcePod: sourcePod, sourceIsStandby: isStandby,
+                primaryPod: pods(ready, "primary").first?.metadata?.name, repository: repository,
                 credentialsSecret: credentialsSecret, path: path, walArchivePrefix: archive, postgresImage: postgresImage,
                 uploaderImage: uploaderImage))
         do {

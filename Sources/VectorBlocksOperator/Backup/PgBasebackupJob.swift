@@ -21,9 +21,10 @@ enum PgBasebackupJob {
         var backup: Backup
         var names: ClusterNames
         var component: String
-        /// The pod to copy and whether it is a streaming standby.
+        /// The pod to copy and whether it is a streaming standby, then the primary it streams from.
         var sourcePod: String
         var sourceIsStandby: Bool
+        var primaryPod: String?
         var repository: BackupRepository
         var credentialsSecret: String
         /// The backup's key prefix and the cluster's WAL archive prefix (when it archives), each ending in `/`.
@@ -58,7 +59,10 @@ enum PgBasebackupJob {
             "--user", "$(POSTGRES_USER)", "--backup-prefix", input.path, "--label", "vectorblocks-\(backupName)",
         ]
         if let endpoint = repository.endpoint { arguments += ["--endpoint", endpoint] }
-        if input.sourceIsStandby { arguments.append("--standby") }
+        if input.sourceIsStandby {
+            arguments.append("--standby")
+            if let primary = input.primaryPod { arguments += ["--primary-host", host(pod: primary, names: input.names, component: input.component)] }
+        }
         if let walArchivePrefix = input.walArchivePrefix { arguments += ["--wal-archive-prefix", walArchivePrefix] }
         let secret = { (name: String, key: String) in
             CoreV1.EnvVar(name: name, valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: key, name: input.credentialsSecret)))
