@@ -72,9 +72,10 @@ final class ChildProcess: @unchecked Sendable {
         inputPipe?.fileHandleForWriting.closeFile()
     }
 
-    /// Stops the program (SIGTERM), for when the other side of the stream failed.
+    /// Stops the program, for when the other side of the stream failed: SIGKILL, because a program started from a
+    /// Dispatch thread inherits its blocked signals, SIGTERM among them.
     func terminate() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Waits for the program to exit; returns its exit status and what it wrote to standard error.
