@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
         .executable(name: "pelican", targets: ["pelican"]),
         .executable(name: "emu", targets: ["emu"]),
+        .executable(name: "vectorblocks-backup", targets: ["vectorblocks-backup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -117,7 +118,7 @@ let package = Package(
             name: "vectorblocks-bench",
             dependencies: [
                 "KubeKit", "KubeSim", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "VectorSync",
-                "PipelineFixtures", "MiniLM",
+                "PipelineFixtures", "MiniLM", "PostgresBackup", "ObjectStorage", "VectorBlocksPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -171,7 +172,7 @@ let package = Package(
         .target(
             name: "VectorBlocksOperator",
             dependencies: [
-                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres", "VectorSync", "ObjectStorage",
+                "KubeKit", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPostgres", "VectorSync", "ObjectStorage", "PostgresBackup",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -303,6 +304,34 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // pgvector's physical backups, WAL archive and restores, run in the cluster's pods by vectorblocks-backup.
+        .target(
+            name: "PostgresBackup",
+            dependencies: [
+                "ObjectStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "vectorblocks-backup",
+            dependencies: [
+                "PostgresBackup",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PostgresBackupTests",
+            dependencies: [
+                "PostgresBackup", "ObjectStorage", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

@@ -36,11 +36,15 @@ public struct Backup: KubernetesObject, SchemaDescribed {
 public enum BackupMethod: String, Codable, Sendable, Hashable, CaseIterable {
     /// Qdrant: every shard snapshotted on a peer holding an Active replica of it, plus a manifest of the collections.
     case qdrantSnapshot = "qdrant-snapshot"
+    /// PostgreSQL: a full physical backup (pg_basebackup, from a streaming standby when there is one) streamed into
+    /// S3 by a Job of the cluster's own image, with the WAL that makes it consistent.
+    case pgBasebackup = "pg-basebackup"
 
     /// The ClusterDefinition (engine) the method backs up.
     public var engine: String {
         switch self {
         case .qdrantSnapshot: "qdrant"
+        case .pgBasebackup: "postgresql"
         }
     }
 }
@@ -99,13 +103,17 @@ public struct BackupStatus: Codable, Sendable, Hashable, SchemaDescribed {
     public var path: String?
     /// For Qdrant: what the manifest (`<path>manifest.json`) covers.
     public var collections: [BackupCollection]?
+    /// For PostgreSQL: the WAL a restore replays to make the base backup consistent.
+    public var wal: BackupWALRange?
+    /// The pod the backup was copied from (for PostgreSQL, a streaming standby when there was one).
+    public var sourcePod: String?
     public var failureReason: String?
     public var observedGeneration: Int64?
 
     public init(
         phase: BackupPhase? = nil, startTimestamp: MetaV1.Time? = nil, completionTimestamp: MetaV1.Time? = nil, expiration: MetaV1.Time? = nil,
         totalSize: Int64? = nil, repository: BackupRepository? = nil, path: String? = nil, collections: [BackupCollection]? = nil,
-        failureReason: String? = nil, observedGeneration: Int64? = nil
+        wal: BackupWALRange? = nil, sourcePod: String? = nil, failureReason: String? = nil, observedGeneration: Int64? = nil
     ) {
         self.phase = phase
         self.startTimestamp = startTimestamp
@@ -115,6 +123,8 @@ public struct BackupStatus: Codable, Sendable, Hashable, SchemaDescribed {
         self.repository = repository
         self.path = path
         self.collections = collections
+        self.wal = wal
+        self.sourcePod = sourcePod
         self.failureReason = failureReason
         self.observedGeneration = observedGeneration
     }
@@ -128,6 +138,8 @@ public struct BackupStatus: Codable, Sendable, Hashable, SchemaDescribed {
         "repository": .of(BackupRepository.self),
         "path": .string(),
         "collections": .array(of: .of(BackupCollection.self), listMapKeys: ["name"]),
+        "wal": .of(BackupWALRange.self),
+        "sourcePod": .string(),
         "failureReason": .string(),
         "observedGeneration": .integer(format: "int64"),
     ])
@@ -154,6 +166,33 @@ public struct BackupCollection: Codable, Sendable, Hashable, SchemaDescribed {
             "replicationFactor": .integer(),
             "points": .integer(format: "int64"),
         ], required: ["name", "shards", "replicationFactor", "points"])
+}
+
+/// The WAL range of a PostgreSQL base backup: from its checkpoint's redo point to where it is consistent.
+public struct BackupWALRange: Codable, Sendable, Hashable, SchemaDescribed {
+    public var startLSN: String
+    public var endLSN: String
+    public var timeline: Int32
+    /// The segment files holding the two positions.
+    public var startWAL: String
+    public var endWAL: String
+
+    public init(startLSN: String, endLSN: String, timeline: Int32, startWAL: String, endWAL: String) {
+        self.startLSN = startLSN
+        self.endLSN = endLSN
+        self.timeline = timeline
+        self.startWAL = startWAL
+        self.endWAL = endWAL
+    }
+
+    public static let schema = Schema.object(
+        [
+            "startLSN": .string(),
+            "endLSN": .string(),
+            "timeline": .integer(),
+            "startWAL": .string(),
+            "endWAL": .string(),
+        ], required: ["startLSN", "endLSN", "timeline", "startWAL", "endWAL"])
 }
 
 extension Backup {

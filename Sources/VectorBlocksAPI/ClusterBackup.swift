@@ -10,7 +10,7 @@ public struct ClusterBackup: Codable, Sendable, Hashable, SchemaDescribed {
     /// `7d`, `12h`, `90m`.
     public var retentionPeriod: String?
     public var repository: BackupRepository
-    /// Point-in-time recovery: continuous archiving between backups. Not yet available for any method.
+    /// Point-in-time recovery: continuous archiving between backups (`pg-basebackup` only: the pods archive their WAL).
     public var pitrEnabled: Bool?
 
     public init(
@@ -72,12 +72,19 @@ public struct ClusterBackup: Codable, Sendable, Hashable, SchemaDescribed {
                     field: path.child("retentionPeriod").description, message: "Invalid value: \"\(retentionPeriod)\"",
                     fix: "write a number and a unit d, h or m, e.g. \"7d\" or \"1d12h\""))
         }
-        if pitrEnabled == true {
+        if pitrEnabled == true, method != .pgBasebackup {
             errors.append(
                 FieldError(
                     field: path.child("pitrEnabled").description,
                     message: "Unsupported value: true: \(method.rawValue) has no continuous archiving, so there is no point in time to recover to",
                     fix: "set pitrEnabled: false; each backup restores the state at its own time"))
+        }
+        if pitrEnabled == true, method == .pgBasebackup, repository.credentialsSecretName == nil {
+            errors.append(
+                FieldError(
+                    field: path.child("repository").child("credentialsSecretName").description,
+                    message: "Required value: the pods archive their WAL themselves and need the repository's keys",
+                    fix: "name a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the Cluster's namespace"))
         }
         errors += repository.validate(at: path.child("repository"))
         return errors

@@ -6,6 +6,7 @@ public enum Release {
     public static let operatorRepository = "vectorblocks/vectorblocks-operator"
     public static let pelicanRepository = "vectorblocks/pelican"
     public static let emuRepository = "vectorblocks/emu"
+    public static let backupRepository = "vectorblocks/backup"
 
     /// `docker.io/<repository>:<version>`.
     public static func image(_ repository: String) -> String { "\(registry)/\(repository):\(version)" }

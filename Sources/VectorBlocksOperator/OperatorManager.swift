@@ -27,6 +27,9 @@ public final class OperatorManager: Service {
         public var pipelineImages: PipelineImages = .release
         /// How often each pipeline's backlog, lag and backfill are read from its source database.
         public var pipelineStatusInterval: Duration = .seconds(10)
+        /// The image of vectorblocks-backup, which pgvector backup Jobs copy into the cluster's PostgreSQL image.
+        public var backupImage: String = Options.releaseBackupImage
+        public static let releaseBackupImage = Release.image(Release.backupRepository)
 
         public init(
             namespaces: [String] = [], workers: Int = 4, leaderElection: LeaderElector.Configuration? = nil,
@@ -134,11 +137,12 @@ public final class OperatorManager: Service {
             await ClusterVersionReconciler.affectedVersions(of: event, in: versionCache)
         }
 
+        var clusterReconciler = ClusterReconciler(
+            client: client, caches: caches, events: events, engines: engines, generator: options.secretGenerator, logger: logger)
+        clusterReconciler.backupImage = options.backupImage
         let clusterController = Controller(
             name: "cluster",
-            reconciler: ClusterReconciler(
-                client: client, caches: caches, events: events, engines: engines, generator: options.secretGenerator,
-                logger: logger),
+            reconciler: clusterReconciler,
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         let caches = self.caches
         // Its own status writes cannot change what a reconcile does; they would only wake it again.

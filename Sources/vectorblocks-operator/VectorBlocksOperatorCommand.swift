@@ -72,6 +72,9 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
     @Option(help: "The image of every VectorPipeline's Emu; default: this release's (env VB_EMU_IMAGE).")
     var emuImage: String = environment["VB_EMU_IMAGE"] ?? PipelineImages.release.emu
 
+    @Option(help: "The image of vectorblocks-backup, copied into pgvector backup Jobs; default: this release's (env VB_BACKUP_IMAGE).")
+    var backupImage: String = environment["VB_BACKUP_IMAGE"] ?? OperatorManager.Options.releaseBackupImage
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -80,8 +83,8 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
             throw ValidationError("--log-format \"\(logFormat)\" is not json or text")
         }
         guard workers > 0 else { throw ValidationError("--workers must be at least 1") }
-        guard !pelicanImage.isEmpty, !emuImage.isEmpty else {
-            throw ValidationError("--pelican-image and --emu-image need an image reference, e.g. docker.io/vectorblocks/emu:0.1.0")
+        guard !pelicanImage.isEmpty, !emuImage.isEmpty, !backupImage.isEmpty else {
+            throw ValidationError("--pelican-image, --emu-image and --backup-image need an image reference, e.g. docker.io/vectorblocks/emu:0.1.0")
         }
         // client-go's rules: the leader must give up before a standby may take over, and try more than once first.
         guard leaderElectionRetryPeriod > 0, Double(leaderElectionRenewDeadline) > leaderElectionRetryPeriod,
@@ -123,6 +126,7 @@ struct VectorBlocksOperatorCommand: AsyncParsableCommand {
             : nil
         var options = OperatorManager.Options(namespaces: watched, workers: workers, leaderElection: election)
         options.pipelineImages = PipelineImages(pelican: pelicanImage, emu: emuImage)
+        options.backupImage = backupImage
         let manager = OperatorManager(client: client, options: options, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

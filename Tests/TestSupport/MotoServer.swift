@@ -12,7 +12,8 @@ public final class MotoServer: Sendable {
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
-    public static func start() async throws -> MotoServer {
+    /// `listening` 0.0.0.0 also lets KubeSim's process pods reach it, at the pod network's gateway.
+    public static func start(listening host: String = "127.0.0.1") async throws -> MotoServer {
         guard let program = ProcessInfo.processInfo.environment["VB_MOTO_SERVER"], !program.isEmpty else {
             throw TestSetupError("VB_MOTO_SERVER is not set: run the tests with ./scripts/test.sh, which installs moto[server] and sets it")
         }
@@ -22,7 +23,7 @@ public final class MotoServer: Sendable {
         let port = try freeLocalPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        process.arguments = ["-H", host, "-p", "\(port)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice

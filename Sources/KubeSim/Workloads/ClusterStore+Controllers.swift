@@ -28,4 +28,5 @@ extension StorageKey {
     static let persistentVolumeClaims = StorageKey(group: "", plural: "persistentvolumeclaims")
     static let statefulSets = StorageKey(group: "apps", plural: "statefulsets")
     static let deployments = StorageKey(group: "apps", plural: "deployments")
+    static let jobs = StorageKey(group: "batch", plural: "jobs")
 }

@@ -1,7 +1,7 @@
 import Foundation
 import KubeKit
 
-/// The simulated control plane behind the API: kube-scheduler and kubelets, the StatefulSet, Deployment, endpoints,
+/// The simulated control plane behind the API: kube-scheduler and kubelets, the StatefulSet, Deployment, Job, endpoints,
 /// volume and cloud load-balancer controllers, each in its own control loop against the store.
 final class WorkloadControllers: Sendable {
     let kubelet: Kubelet
@@ -19,6 +19,7 @@ final class WorkloadControllers: Sendable {
         guard let kubelet = await Kubelet(store: store, simulation: simulation, runtime: runtime),
             let statefulSets = await StatefulSetController(store: store),
             let deployments = await DeploymentController(store: store),
+            let jobs = await JobController(store: store),
             let endpoints = await EndpointsController(store: store),
             let loadBalancers = await LoadBalancerController(store: store, delay: simulation.loadBalancerDelay),
             let claims = await PersistentVolumeClaimController(store: store, resizeDelay: simulation.volumeResizeDelay)
@@ -30,6 +31,7 @@ final class WorkloadControllers: Sendable {
                 group.addTask { await ControlLoop.run(kubelet, store: store) }
                 group.addTask { await ControlLoop.run(statefulSets, store: store) }
                 group.addTask { await ControlLoop.run(deployments, store: store) }
+                group.addTask { await ControlLoop.run(jobs, store: store) }
                 group.addTask { await ControlLoop.run(endpoints, store: store) }
                 group.addTask { await ControlLoop.run(loadBalancers, store: store) }
                 group.addTask { await ControlLoop.run(claims, store: store) }

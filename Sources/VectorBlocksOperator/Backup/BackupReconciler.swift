@@ -17,6 +17,8 @@ public struct BackupReconciler: Reconciler {
     let engines: EngineHooks
     let storage: BackupStorage
     let now: @Sendable () -> Date
+    /// The image holding vectorblocks-backup, which a pgvector backup Job copies into the cluster's own image.
+    let uploaderImage: String
     let logger: Logger
 
     public static let finalizer = "\(VectorBlocksAPI.group)/backup-data"
@@ -26,7 +28,7 @@ public struct BackupReconciler: Reconciler {
     init(
         client: KubeClient, caches: OperatorCaches, events: EventRecorder, engines: EngineHooks, http: HTTPClient = .shared,
         environment: [String: String] = ProcessInfo.processInfo.environment, now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger
+        uploaderImage: String = Release.image(Release.backupRepository), logger: Logger
     ) {
         self.client = client
         self.caches = caches
@@ -34,6 +36,7 @@ public struct BackupReconciler: Reconciler {
         self.engines = engines
         self.storage = BackupStorage(client: client, http: http, environment: environment, logger: logger)
         self.now = now
+        self.uploaderImage = uploaderImage
         self.logger = logger
     }
 
@@ -92,6 +95,9 @@ public struct BackupReconciler: Reconciler {
         case .success(let made): s3 = made
         }
         let path = repository.keyPrefix(namespace: namespace, cluster: clusterName, backup: backup.metadata?.name ?? "")
+        if backup.spec.backupMethod == .pgBasebackup {
+            return try await runBaseBackupJob(backup, cluster: cluster, repository: repository, storage: s3, path: path, field: field)
+        }
         var status = backup.status ?? BackupStatus()
         status.phase = .running
         status.startTimestamp = status.startTimestamp ?? MetaV1.Time(now())
@@ -127,7 +133,7 @@ public struct BackupReconciler: Reconciler {
         }
     }
 
-    private func fail(_ backup: Backup, reason: String) async throws -> ReconcileResult {
+    func fail(_ backup: Backup, reason: String) async throws -> ReconcileResult {
         var status = backup.status ?? BackupStatus()
         status.phase = .failed
         status.failureReason = reason
@@ -156,7 +162,7 @@ public struct BackupReconciler: Reconciler {
         return .done
     }
 
-    private func publish(_ status: BackupStatus, of backup: Backup) async throws -> Backup {
+    func publish(_ status: BackupStatus, of backup: Backup) async throws -> Backup {
         var updated = backup
         updated.status = status
         return try await client.updateStatus(updated)

@@ -9,7 +9,8 @@ extension OperatorManager {
         let caches = self.caches
         let backups = Controller(
             name: "backup",
-            reconciler: BackupReconciler(client: client, caches: caches, events: events, engines: engines, logger: logger),
+            reconciler: BackupReconciler(
+                client: client, caches: caches, events: events, engines: engines, uploaderImage: options.backupImage, logger: logger),
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         await backups.for(caches.backups, filter: .specOrMetadataChanged)
         // A Cluster that becomes Running wakes the Backups waiting for it.

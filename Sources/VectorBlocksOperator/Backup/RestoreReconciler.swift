@@ -78,6 +78,16 @@ public struct RestoreReconciler: Reconciler {
             )
             return .done
         }
+        if backup.spec.backupMethod == .pgBasebackup {
+            // The primary must start from the base backup rather than initdb, which the operator does not arrange yet.
+            try await annotate(cluster, Self.refused)
+            _ = try await report(
+                cluster, restored: false, reason: "RestoreNotSupported",
+                message:
+                    "spec.restoreFrom.backupName: the operator cannot restore a pg-basebackup Backup into a Cluster yet; restore it with `vectorblocks-backup restore --backup-prefix \(path) --pgdata DIR` into an empty data directory"
+            )
+            return .done
+        }
         guard cluster.status?.phase == .running, let component = cluster.spec.componentSpecs.first else {
             return try await wait("WaitingForCluster", "the restore goes on once the Cluster is Running")
         }

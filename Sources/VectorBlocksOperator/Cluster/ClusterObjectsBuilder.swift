@@ -12,6 +12,8 @@ public struct ClusterBuildInput: Sendable {
     public var version: ClusterVersion
     public var credential: [String: String]
     public var templates: [String: CoreV1.ConfigMap]
+    /// The image of vectorblocks-backup, for pods that archive their WAL (`spec.backup.pitrEnabled`).
+    public var backupImage = OperatorManager.Options.releaseBackupImage
 
     public init(
         cluster: Cluster, definition: ClusterDefinition, version: ClusterVersion, credential: [String: String],
@@ -145,6 +147,7 @@ public enum ClusterObjectsBuilder {
         let componentVersion = input.version.spec.componentVersions.first { $0.componentDefRef == componentDef.name }
         var podSpec = PodTemplateBuilder.podSpec(
             cluster: input.cluster, component: component, componentDef: componentDef, version: componentVersion, names: names)
+        WALArchiving(cluster: input.cluster, uploaderImage: input.backupImage)?.apply(to: &podSpec)
         let selector = MetaV1.LabelSelector(matchLabels: names.componentSelector(component.name))
         // Pods restart when their rendered configuration changes, not when the replica count does.
         var podAnnotations: [String: String] = [:]

@@ -15,6 +15,8 @@ public struct ClusterReconciler: Reconciler {
     let applier: ObjectApplier
     let engines: EngineHooks
     let logger: Logger
+    /// The image of vectorblocks-backup, for the pods of Clusters that archive their WAL.
+    var backupImage = OperatorManager.Options.releaseBackupImage
 
     init(
         client: KubeClient, caches: OperatorCaches, events: EventRecorder, engines: EngineHooks,
@@ -287,8 +289,10 @@ public struct ClusterReconciler: Reconciler {
                 templates[key] = template
             }
         }
-        return ClusterBuildInput(
+        var input = ClusterBuildInput(
             cluster: cluster, definition: definition, version: version, credential: credential, templates: templates)
+        input.backupImage = backupImage
+        return input
     }
 
     func resolveVersion(of cluster: Cluster, definition: String) async throws -> ClusterVersion {

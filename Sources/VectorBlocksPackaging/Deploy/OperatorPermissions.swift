@@ -19,10 +19,10 @@ public enum OperatorPermissions {
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: ["backups"], verbs: owned),
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: ["backups/status"], verbs: ["get", "update", "patch"]),
             RbacV1.PolicyRule(apiGroups: [VectorBlocksAPI.group], resources: kinds.map { "\($0)/status" }, verbs: ["get", "update", "patch"]),
-            // Needed to set blockOwnerDeletion on objects owned by a Cluster, an OpsRequest or a VectorPipeline.
+            // Needed to set blockOwnerDeletion on objects owned by a Cluster, an OpsRequest, a VectorPipeline or a Backup.
             RbacV1.PolicyRule(
-                apiGroups: [VectorBlocksAPI.group], resources: ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers"],
-                verbs: ["update"]),
+                apiGroups: [VectorBlocksAPI.group],
+                resources: ["clusters/finalizers", "opsrequests/finalizers", "vectorpipelines/finalizers", "backups/finalizers"], verbs: ["update"]),
             // Secrets: the Clusters' credentials, and the pipelines' Secrets read for their source's state.
             RbacV1.PolicyRule(apiGroups: [""], resources: ["secrets", "configmaps", "services", "persistentvolumeclaims"], verbs: owned),
             // Each VectorPipeline's workers run as a ServiceAccount of their own, with no API token.
@@ -36,6 +36,8 @@ public enum OperatorPermissions {
             // A VectorPipeline with `scaling.mode: CPU` scales Emu with an HPA.
             RbacV1.PolicyRule(apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: owned),
             RbacV1.PolicyRule(apiGroups: ["events.k8s.io"], resources: ["events"], verbs: recordEvents),
+            // A pgvector Backup runs as a Job next to the data; the operator makes it and reads how it ended.
+            RbacV1.PolicyRule(apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete"]),
         ]
     }()
 

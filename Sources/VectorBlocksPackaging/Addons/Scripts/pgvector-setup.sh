@@ -16,6 +16,9 @@
 #   VB_PRIMARY_WAIT_ATTEMPTS (60), VB_PRIMARY_WAIT_SECONDS (2)
 #   VB_PRIMARY_HOST, VB_PRIMARY_PORT                     where the primary listens (default: its pod's DNS name
 #                                                        through the headless Service, port 5432)
+#   VB_BACKUP_TOOL, VB_BACKUP_WAL_PREFIX (and VB_BACKUP_BUCKET, _REGION, _ENDPOINT, AWS_*: read by the tool)
+#                                                        when set (spec.backup.pitrEnabled), every WAL segment is
+#                                                        archived to S3 by `vectorblocks-backup wal-push`
 set -eu
 
 fail() {
@@ -47,6 +50,11 @@ escaped_password=$(printf '%s' "$POSTGRES_PASSWORD" | sed 's/\\/\\\\/g; s/:/\\:/
 printf '*:*:*:%s:%s\n' "$POSTGRES_USER" "$escaped_password" >"$PGPASSFILE"
 
 start_postgres() {
+    if [ -n "${VB_BACKUP_WAL_PREFIX:-}" ] && [ -n "${VB_BACKUP_TOOL:-}" ]; then
+        # Only a primary archives; the settings wait on a standby until it is promoted.
+        exec postgres -D "$data" -c "config_file=$config_dir/postgresql.conf" -c "hba_file=$config_dir/pg_hba.conf" \
+            -c archive_mode=on -c "archive_command=$VB_BACKUP_TOOL wal-push %p"
+    fi
     exec postgres -D "$data" -c "config_file=$config_dir/postgresql.conf" -c "hba_file=$config_dir/pg_hba.conf"
 }
 

@@ -1,0 +1,61 @@
+import KubeKit
+import PostgresBackup
+import VectorBlocksAPI
+
+/// Continuous WAL archiving of a pgvector Cluster with `spec.backup.pitrEnabled`: the pods get vectorblocks-backup
+/// (copied by an init container into an emptyDir, as CloudNativePG copies its manager) and the repository's settings
+/// and keys in their environment, and the setup script then starts PostgreSQL with `archive_mode = on` and
+/// `archive_command` pushing each WAL segment to `<prefix>/<namespace>/<cluster>/wal_archive/`. Only a primary
+/// archives; a promoted standby archives its new timeline from then on.
+struct WALArchiving: Sendable, Hashable {
+    static let toolsVolume = PgBasebackupJob.toolsVolume
+    static let toolsPath = PgBasebackupJob.toolsPath
+
+    var repository: BackupRepository
+    var credentialsSecret: String
+    var walArchivePrefix: String
+    var uploaderImage: String
+
+    /// The archiving the Cluster asks for, or nil (no schedule, schedule off, PITR off, or not PostgreSQL).
+    init?(cluster: Cluster, uploaderImage: String) {
+        guard let backup = cluster.spec.backup, backup.enabled != false, backup.pitrEnabled == true, backup.method == .pgBasebackup,
+            let secret = backup.repository.credentialsSecretName, let namespace = cluster.metadata?.namespace, let name = cluster.metadata?.name
+        else { return nil }
+        self.repository = backup.repository
+        self.credentialsSecret = secret
+        self.walArchivePrefix = Self.prefix(repository: backup.repository, namespace: namespace, cluster: name)
+        self.uploaderImage = uploaderImage
+    }
+
+    /// `<prefix>/<namespace>/<cluster>/wal_archive/`.
+    static func prefix(repository: BackupRepository, namespace: String, cluster: String) -> String {
+        WALArchive.prefix(clusterPrefix: repository.keyPrefix(namespace: namespace, cluster: cluster, backup: ""))
+    }
+
+    /// Adds the uploader and its settings to the component's pod: the first container is PostgreSQL's.
+    func apply(to spec: inout CoreV1.PodSpec) {
+        guard !spec.containers.isEmpty else { return }
+        let tools = CoreV1.VolumeMount(mountPath: Self.toolsPath, name: Self.toolsVolume)
+        var volumes = spec.volumes ?? []
+        volumes.append(CoreV1.Volume(emptyDir: CoreV1.EmptyDirVolumeSource(), name: Self.toolsVolume))
+        spec.volumes = volumes
+        let install = CoreV1.Container(
+            command: ["vectorblocks-backup", "install", Self.toolsPath], image: uploaderImage, name: "install-uploader",
+            securityContext: spec.containers[0].securityContext, volumeMounts: [tools])
+        spec.initContainers = [install] + (spec.initContainers ?? [])
+        let key = { (name: String, optional: Bool) in
+            CoreV1.EnvVar(
+                name: name,
+                valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: name, name: credentialsSecret, optional: optional ? true : nil)))
+        }
+        var environment = [
+            CoreV1.EnvVar(name: "VB_BACKUP_BUCKET", value: repository.bucket), CoreV1.EnvVar(name: "VB_BACKUP_REGION", value: repository.region),
+            CoreV1.EnvVar(name: "VB_BACKUP_WAL_PREFIX", value: walArchivePrefix),
+            CoreV1.EnvVar(name: "VB_BACKUP_TOOL", value: "\(Self.toolsPath)/vectorblocks-backup"),
+            key("AWS_ACCESS_KEY_ID", false), key("AWS_SECRET_ACCESS_KEY", false), key("AWS_SESSION_TOKEN", true),
+        ]
+        if let endpoint = repository.endpoint { environment.append(CoreV1.EnvVar(name: "VB_BACKUP_ENDPOINT", value: endpoint)) }
+        spec.containers[0].env = (spec.containers[0].env ?? []) + environment
+        spec.containers[0].volumeMounts = (spec.containers[0].volumeMounts ?? []) + [tools]
+    }
+}
