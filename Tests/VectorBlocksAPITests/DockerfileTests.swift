@@ -72,13 +72,14 @@ struct DockerfileTests {
     /// The file under deploy/docker and the SwiftPM product it builds (DESIGN §3: the executables' names).
     static let images: [(file: String, product: String)] = [
         ("operator", "vectorblocks-operator"), ("kbctl", "kbctl"), ("pelican", "pelican"), ("emu", "emu"),
+        ("backup", "vectorblocks-backup"),
     ]
 
     private func dockerfile(_ name: String) throws -> Dockerfile {
         try Dockerfile(String(contentsOf: repositoryFile("deploy/docker/\(name).Dockerfile"), encoding: .utf8))
     }
 
-    @Test("deploy/docker holds exactly the four images")
+    @Test("deploy/docker holds exactly the five images")
     func exactlyTheImages() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: repositoryFile("deploy/docker").path)
         #expect(Set(files) == Set(Self.images.map { "\($0.file).Dockerfile" }))

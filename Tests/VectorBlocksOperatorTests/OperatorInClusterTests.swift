@@ -106,11 +106,15 @@ struct OperatorInClusterTests {
             return pod.metadata?.labels?["apps.vectorblocks.io/role"] == "primary" ? true : nil
         }
         // The shipped role covered everything it did: its own metrics count no 403.
-        let podIP = try #require(try await admin.get(CoreV1.Pod.self, name: leaderName, namespace: "vectorblocks-system").status?.podIP)
-        let metrics = try await run(
-            "/usr/bin/python3", ["-c", "import urllib.request; print(urllib.request.urlopen('http://\(podIP):8080/metrics', timeout=10).read().decode())"])
-        let requests = metrics.output.split(separator: "\n").filter { $0.hasPrefix("rest_client_requests_total") }
-        #expect(!requests.isEmpty, "no request metrics: \(metrics.output.prefix(1000))")
+        // Fetched until it answers: on a loaded machine the pod's server may not answer one request in time.
+        let requests = try await eventually("the operator's request metrics") { () -> [Substring]? in
+            guard let podIP = try await admin.get(CoreV1.Pod.self, name: leaderName, namespace: "vectorblocks-system").status?.podIP else { return nil }
+            let metrics = try await run(
+                "/usr/bin/python3", ["-c", "import urllib.request; print(urllib.request.urlopen('http://\(podIP):8080/metrics', timeout=10).read().decode())"])
+            guard metrics.status == 0 else { throw TestSetupError("GET /metrics failed: \(metrics.output.suffix(300))") }
+            let lines = metrics.output.split(separator: "\n").filter { $0.hasPrefix("rest_client_requests_total") }
+            return lines.isEmpty ? nil : lines
+        }
         #expect(!requests.contains { $0.contains("code=\"403\"") }, "the operator was refused: \(requests)")
     }
 }

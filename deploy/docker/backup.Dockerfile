@@ -14,8 +14,8 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 # The Swift runtime and Foundation linked in, so the binary runs in any glibc image, the PostgreSQL one included.
-RUN swift build -c release --product vectorblocks-backup --static-swift-stdlib \
-    && mkdir /staging && cp "$(swift build -c release --show-bin-path)/vectorblocks-backup" /staging/
+RUN swift build -c release --product vectorblocks-backup --static-swift-stdlib
+RUN mkdir /staging && cp "$(swift build -c release --show-bin-path)/vectorblocks-backup" /staging/
 
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /staging/vectorblocks-backup /usr/local/bin/vectorblocks-backup
