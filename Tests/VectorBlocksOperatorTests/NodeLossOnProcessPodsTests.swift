@@ -10,16 +10,14 @@ import VectorBlocksAPI
 import Glibc
 #endif
 
-private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+private let postgres = processPodPostgres
 
 /// A node of the process runtime is lost under a 3-replica pgvector Cluster's primary: the operator promotes the
 /// standby that received the most WAL (on another node), and once the lost pod is force-deleted, as an
 /// administrator does after a node loss, the StatefulSet makes it again on a node that is up, where it rejoins as a
 /// standby of the new primary.
 @Suite(
-    .enabled(
-        if: geteuid() == 0 && postgres != nil,
-        "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+    .enabled(if: canRunPgvectorProcessPods, pgvectorProcessPodsSkipReason))
 struct NodeLossOnProcessPodsTests {
     @Test(.timeLimit(.minutes(15)))
     func aStandbyOnAnotherNodeIsPromotedAndTheLostPodComesBackElsewhereAsAStandby() async throws {

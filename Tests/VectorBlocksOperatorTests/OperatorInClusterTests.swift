@@ -9,16 +9,14 @@ import VectorBlocksAPI
 import Glibc
 #endif
 
-private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+private let postgres = processPodPostgres
 
 /// The operator as users install it: `kubectl apply --server-side -f crds/ -f deploy/operator.yaml` against KubeSim
 /// with pods that run, the Deployment's pods running the built `vectorblocks-operator` with nothing but what a
 /// cluster gives a pod (the `kubernetes` Service's variables, the projected token, ca.crt and namespace), the
 /// shipped RBAC enforced.
 @Suite(
-    .enabled(
-        if: geteuid() == 0 && postgres != nil,
-        "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+    .enabled(if: canRunPgvectorProcessPods, pgvectorProcessPodsSkipReason))
 struct OperatorInClusterTests {
     @Test(.timeLimit(.minutes(15)))
     func theShippedDeploymentTakesItsLeaseAndRunsAClusterWithInClusterConfiguration() async throws {

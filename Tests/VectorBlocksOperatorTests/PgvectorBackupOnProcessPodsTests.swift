@@ -14,15 +14,13 @@ import VectorBlocksOperator
 import Glibc
 #endif
 
-private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+private let postgres = processPodPostgres
 
 /// A pgvector Backup taken the way a cluster takes it: the operator makes a Job that runs in the cluster's own
 /// PostgreSQL image with vectorblocks-backup copied in by an init container (both really run, KubeSim's process
 /// runtime), and it streams a standby's base backup into moto's S3, which the pods reach at the pod network's gateway.
 @Suite(
-    .enabled(
-        if: geteuid() == 0 && postgres != nil,
-        "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+    .enabled(if: canRunPgvectorProcessPods, pgvectorProcessPodsSkipReason))
 struct PgvectorBackupOnProcessPodsTests {
     static let bucket = "pg-backups"
     static let keys = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]

@@ -11,13 +11,11 @@ import Glibc
 #endif
 
 /// PostgreSQL with pgvector from the test wheel (`scripts/test.sh` installs it; `VB_POSTGRES_BIN` names it).
-private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+private let postgres = processPodPostgres
 
 /// The pgvector addon as shipped, run by the operator on pods that really run (KubeSim's process runtime).
 @Suite(
-    .enabled(
-        if: geteuid() == 0 && postgres != nil,
-        "needs root (pods run in network and mount namespaces) and PostgreSQL with pgvector (run scripts/test.sh)"))
+    .enabled(if: canRunPgvectorProcessPods, pgvectorProcessPodsSkipReason))
 struct PgvectorOnProcessPodsTests {
     @Test func theShippedAddonReplicatesOverThePodNetwork() async throws {
         let postgres = try #require(postgres)

@@ -13,7 +13,7 @@ import Glibc
 #endif
 
 /// PostgreSQL with pgvector from the test wheel, for the sink Cluster's pods.
-private let postgres = PostgresBinaries.find(searchRoots: [repositoryRoot.path])
+private let postgres = processPodPostgres
 /// The `pelican` and `emu` executables `swift build --build-tests` puts beside the test bundle, for the pipeline's pods.
 private let workers = (try? BuiltProduct.path("pelican")).flatMap { PipelineWorkerBinaries.find(in: ($0 as NSString).deletingLastPathComponent) }
 
@@ -25,7 +25,7 @@ private let workers = (try? BuiltProduct.path("pelican")).flatMap { PipelineWork
 /// proxy on the pod network's gateway, as an application database outside the cluster.
 @Suite(
     .enabled(
-        if: geteuid() == 0 && postgres != nil && workers != nil,
+        if: canRunPgvectorProcessPods && workers != nil,
         "needs root (pods run in network and mount namespaces), PostgreSQL with pgvector (run scripts/test.sh) and the built pelican and emu"
     ))
 struct PipelineOnProcessPodsTests {
