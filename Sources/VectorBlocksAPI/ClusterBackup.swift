@@ -95,13 +95,21 @@ public struct ClusterBackup: Codable, Sendable, Hashable, SchemaDescribed {
 public struct ClusterRestore: Codable, Sendable, Hashable, SchemaDescribed {
     /// A Backup in the Cluster's namespace.
     public var backupName: String
+    /// For a `pg-basebackup` Backup of a Cluster that archives its WAL: the time (RFC 3339) to replay to, after the
+    /// backup's end. Without it, the restore is of the backup's own end.
+    public var restoreToTime: String?
 
-    public init(backupName: String) {
+    public init(backupName: String, restoreToTime: String? = nil) {
         self.backupName = backupName
+        self.restoreToTime = restoreToTime
     }
 
     public static let schema = Schema.object(
-        ["backupName": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 253)], required: ["backupName"]
+        [
+            "backupName": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 253),
+            "restoreToTime": .string(format: "date-time"),
+        ],
+        required: ["backupName"]
     ).immutable(message: "restoreFrom is immutable: a Cluster is restored once, when it is made")
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KubeKit
 import KubeSim
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -43,12 +44,7 @@ func withProcessServer(
         throw error
     }
     try await server.shutdown()
-    try expectNothingLeft(bridge: network.bridge, directory: network.directory)
-}
-
-func expectNothingLeft(bridge: String, directory: String) throws {
-    let leftovers = processPodLeftovers(bridge: bridge, directory: directory)
-    #expect(leftovers.isEmpty, "left behind: \(leftovers.joined(separator: "; "))")
+    expectNoProcessPodLeftovers(bridge: network.bridge, directory: network.directory)
 }
 
 /// A pod of `local/shell` containers.

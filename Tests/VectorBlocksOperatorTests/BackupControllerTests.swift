@@ -36,7 +36,7 @@ struct BackupControllerTests {
         var cluster = try exampleCluster("qdrant-cluster.yaml", name: name)
         cluster.spec.componentSpecs[0].replicas = replicas
         cluster.spec.terminationPolicy = policy
-        cluster.spec.restoreFrom = restoreFrom.map(ClusterRestore.init(backupName:))
+        cluster.spec.restoreFrom = restoreFrom.map { ClusterRestore(backupName: $0) }
         return cluster
     }
 
@@ -102,6 +102,18 @@ struct BackupControllerTests {
                 #expect(backup.status?.path == "vb/default/vectors/nightly/")
                 let stored = try await s3.listObjects(prefix: "vb/default/vectors/nightly/")
                 #expect(stored.count == 4 && backup.status?.totalSize == stored.reduce(0) { $0 + $1.size })
+
+                // A snapshot restores its own moment: a target time is refused, naming the field.
+                var toTime = try Self.cluster("later", replicas: 1, policy: .delete, restoreFrom: "nightly")
+                toTime.spec.restoreFrom?.restoreToTime = "2026-12-03T10:00:00Z"
+                _ = try await client.create(toTime)
+                let refusal = try await eventually("the target time to be refused") { () -> MetaV1.Condition? in
+                    let later = try await client.get(Cluster.self, name: "later", namespace: "default")
+                    return Conditions.find(later.status?.conditions, type: RestoreReconciler.conditionType).flatMap {
+                        $0.status == "False" && $0.reason == "RestoreRefused" ? $0 : nil
+                    }
+                }
+                #expect(refusal.message.hasPrefix("spec.restoreFrom.restoreToTime: a qdrant-snapshot Backup restores the state at its own time"))
 
                 _ = try await client.create(try Self.cluster("copy", replicas: 2, policy: .delete, restoreFrom: "nightly"))
                 _ = try await eventually("the copy to be restored") { () -> Bool? in

@@ -39,8 +39,7 @@ struct NodeLossOnProcessPodsTests {
             return try #require(server.podNetwork)
         }
         // The lost node's processes were killed, and the server removed everything else when it stopped.
-        let leftovers = processPodLeftovers(bridge: network.bridge, directory: network.directory)
-        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+        expectNoProcessPodLeftovers(bridge: network.bridge, directory: network.directory)
     }
 
     private func loseThePrimarysNode(server: KubeSimServer, client: KubeClient, psql: String) async throws {

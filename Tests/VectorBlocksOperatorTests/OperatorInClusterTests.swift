@@ -44,8 +44,7 @@ struct OperatorInClusterTests {
             throw error
         }
         try await server.shutdown()
-        let leftovers = processPodLeftovers(bridge: network.bridge, directory: network.directory)
-        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+        expectNoProcessPodLeftovers(bridge: network.bridge, directory: network.directory)
     }
 
     private func runTheOperatorInCluster(_ server: KubeSimServer) async throws {

@@ -167,9 +167,18 @@ struct PgvectorSwitchoverTests {
     }
 
     static func waitForEnd(of ops: OpsRequest, client: KubeClient) async throws -> OpsRequest {
-        try await eventually("OpsRequest \(ops.metadata?.name ?? "") to end") { () -> OpsRequest? in
-            let current = try await client.get(OpsRequest.self, name: ops.metadata?.name ?? "", namespace: "default")
-            return [.succeed, .failed].contains(current.status?.phase) ? current : nil
+        let name = ops.metadata?.name ?? ""
+        do {
+            return try await eventually("OpsRequest \(name) to end") { () -> OpsRequest? in
+                let current = try await client.get(OpsRequest.self, name: name, namespace: "default")
+                return [.succeed, .failed].contains(current.status?.phase) ? current : nil
+            }
+        } catch {
+            let current = try? await client.get(OpsRequest.self, name: name, namespace: "default")
+            let cluster = try? await client.get(Cluster.self, name: Failover.cluster, namespace: "default")
+            throw TestSetupError(
+                "\(error); the request's status: \(String(describing: current?.status)); the Cluster's annotations: \(String(describing: cluster?.metadata?.annotations)), status: \(String(describing: cluster?.status))"
+            )
         }
     }
 

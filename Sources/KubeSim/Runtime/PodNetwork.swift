@@ -73,7 +73,7 @@ actor PodNetwork {
     /// The server's own directory for pods' files.
     nonisolated var directory: String { "\(stateRoot)/vbk\(index)" }
 
-    private static func claimOwnerFile(_ path: String) -> Bool {
+    static func claimOwnerFile(_ path: String) -> Bool {
         let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
         guard descriptor >= 0 else { return false }
         let text = "\(getpid())\n"

@@ -3,7 +3,13 @@ import Foundation
 /// What a stopped KubeSim server with pods that run left behind: network namespaces and links named with its
 /// bridge's prefix, mounts under its state directory, processes whose command line names that directory, and the
 /// directory itself. Empty when it cleaned up after itself: what tests of the process runtime check after a server stops.
-public func processPodLeftovers(bridge: String, directory: String) -> [String] {
+///
+/// The network's owner file is held while looking, so no server started meanwhile (in this process or another) takes
+/// the same names; nil when one already has: what is there is then its own, and nothing can be told.
+public func processPodLeftovers(bridge: String, directory: String) -> [String]? {
+    let ownerFile = directory + ".owner"
+    guard PodNetwork.claimOwnerFile(ownerFile) else { return nil }
+    defer { try? FileManager.default.removeItem(atPath: ownerFile) }
     var leftovers: [String] = []
     let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
     leftovers += namespaces.filter { $0.hasPrefix(bridge + "-") }.map { "network namespace \($0)" }

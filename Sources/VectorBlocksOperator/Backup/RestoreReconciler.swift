@@ -78,6 +78,15 @@ public struct RestoreReconciler: Reconciler {
             )
             return .done
         }
+        if restore.restoreToTime != nil, backup.spec.backupMethod != .pgBasebackup {
+            try await annotate(cluster, Self.refused)
+            _ = try await report(
+                cluster, restored: false, reason: "RestoreRefused",
+                message:
+                    "spec.restoreFrom.restoreToTime: a \(backup.spec.backupMethod.rawValue) Backup restores the state at its own time; remove restoreToTime"
+            )
+            return .done
+        }
         if backup.spec.backupMethod == .pgBasebackup {
             // The primary must start from the base backup rather than initdb, which the operator does not arrange yet.
             try await annotate(cluster, Self.refused)
