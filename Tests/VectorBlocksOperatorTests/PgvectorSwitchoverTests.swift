@@ -97,11 +97,14 @@ struct PgvectorSwitchoverTests {
                 try await installOperatorPrerequisites(client)
                 let running = RunningOperator(client: client, podAddressing: addressing)
                 try await Self.createCluster(client, replicas: 2)
-                // The standby stops streaming: its upstream is taken away.
-                try await servers[1].psql("ALTER SYSTEM SET primary_conninfo = ''")
+                // The standby stops streaming: it still points at the primary (so the operator, which re-points
+                // standbys that follow another server, leaves it alone), but as a role the primary does not have.
+                let upstream = try await servers[1].psql("SHOW primary_conninfo")
+                let refused = (upstream + " user=no_such_role").replacingOccurrences(of: "'", with: "''")
+                try await servers[1].psql("ALTER SYSTEM SET primary_conninfo = '\(refused)'")
                 try await servers[1].psql("SELECT pg_reload_conf()")
-                _ = try await eventually("the standby's WAL receiver stopped") { () -> Bool? in
-                    try await servers[1].psql("SELECT count(*) FROM pg_stat_wal_receiver") == "0" ? true : nil
+                _ = try await eventually("the standby's WAL receiver stopped streaming") { () -> Bool? in
+                    try await servers[1].psql("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") == "0" ? true : nil
                 }
                 for instance in [Self.pod(1), "*"] {
                     let ops = try await Self.requestSwitchover(to: instance, client: client)

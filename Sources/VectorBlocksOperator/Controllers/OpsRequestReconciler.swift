@@ -149,7 +149,7 @@ public struct OpsRequestReconciler: Reconciler {
                 message: progress.message, observedGeneration: ops.metadata?.generation)
             status.conditions = conditions
             try await publish(status, of: ops)
-            try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "")
+            try await releaseLockAtEnd(of: cluster, heldBy: ops.metadata?.name ?? "")
             await events.record(ops, type: .normal, reason: "OpsRequestSucceed", message: progress.message)
             return try await expire(ops)
         }
@@ -185,7 +185,7 @@ public struct OpsRequestReconciler: Reconciler {
             message: "the last configuration is restored", observedGeneration: ops.metadata?.generation)
         status.conditions = conditions
         try await publish(status, of: ops)
-        try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "")
+        try await releaseLockAtEnd(of: cluster, heldBy: ops.metadata?.name ?? "")
         await events.record(ops, type: .normal, reason: "OpsRequestCancelled", message: "restored the configuration of Cluster \"\(ops.spec.clusterRef)\"")
         return .done
     }
@@ -277,8 +277,21 @@ public struct OpsRequestReconciler: Reconciler {
         status.conditions = conditions
         try await publish(status, of: ops)
         await events.record(ops, type: .warning, reason: reason, message: message)
-        if let cluster { try await releaseLock(of: cluster, heldBy: ops.metadata?.name ?? "") }
+        if let cluster { try await releaseLockAtEnd(of: cluster, heldBy: ops.metadata?.name ?? "") }
         return .done
+    }
+
+    /// As a request ends, the lock is released on the Cluster as the API server has it: the cache may not show yet
+    /// the lock the request took a moment ago, and an ended request is not looked at again when the Cluster changes.
+    private func releaseLockAtEnd(of cluster: Cluster, heldBy name: String) async throws {
+        guard let clusterName = cluster.metadata?.name else { return }
+        let stored: Cluster
+        do {
+            stored = try await client.get(Cluster.self, name: clusterName, namespace: cluster.metadata?.namespace)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return
+        }
+        try await releaseLock(of: stored, heldBy: name)
     }
 
     private func releaseLock(of cluster: Cluster, heldBy name: String) async throws {
