@@ -57,31 +57,24 @@ public struct SinkComparisonReport: Sendable, Hashable {
 /// `vectorsync.sink_backfills`: one row per pipeline and sink, the sink's own backfill and its last comparison.
 /// Installed the way the capture schema is, idempotently under the installation lock.
 enum SinkBackfillRecords {
-    static let table = "\(CaptureSchema.schema).sink_backfills"
+    static let records = PipelineRecordTable(
+        "sink_backfills",
+        columns: """
+            state text NOT NULL,
+                checkpoint text,
+                rows_done bigint NOT NULL DEFAULT 0,
+                rows_queued bigint NOT NULL DEFAULT 0,
+                registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                completed_at timestamptz,
+                compared_with text,
+                recall_at_10 float8,
+                compared_samples integer,
+                compared_at timestamptz
+            """)
+    static var table: String { records.name }
 
     static func install(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.withGuardedTransaction(logger: logger) { transaction in
-            try await CaptureSchema.lockInstallation(transaction, logger: logger)
-            try await transaction.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: CaptureSchema.schema)", logger: logger)
-            try await transaction.guardedQuery(
-                """
-                CREATE TABLE IF NOT EXISTS \(unescaped: table) (
-                    pipeline text NOT NULL,
-                    sink text NOT NULL,
-                    state text NOT NULL,
-                    checkpoint text,
-                    rows_done bigint NOT NULL DEFAULT 0,
-                    rows_queued bigint NOT NULL DEFAULT 0,
-                    registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-                    completed_at timestamptz,
-                    compared_with text,
-                    recall_at_10 float8,
-                    compared_samples integer,
-                    compared_at timestamptz,
-                    PRIMARY KEY (pipeline, sink)
-                )
-                """, logger: logger)
-        }
+        try await records.install(connection, logger: logger)
     }
 
     /// Records the sinks Emu writes now. The first sinks a pipeline ever has are `covered`; a sink added later is
@@ -156,10 +149,7 @@ enum SinkBackfillRecords {
 
     /// Every sink's record; none before the table exists.
     static func read(pipeline: String, connection: PostgresConnection, logger: Logger) async throws -> [SinkBackfillReport] {
-        let exists = try await connection.guardedQuery("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-        var present = false
-        for try await value in exists.decode(Bool.self) { present = value }
-        guard present else { return [] }
+        guard try await records.exists(connection, logger: logger) else { return [] }
         let rows = try await connection.guardedQuery(
             """
             SELECT sink, state, rows_done, rows_queued, completed_at, compared_with, recall_at_10, compared_samples, compared_at
@@ -182,9 +172,6 @@ enum SinkBackfillRecords {
     }
 
     static func remove(pipeline: String, connection: PostgresConnection, logger: Logger) async throws {
-        let exists = try await connection.guardedQuery("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-        var present = false
-        for try await value in exists.decode(Bool.self) { present = value }
-        if present { try await connection.guardedQuery("DELETE FROM \(unescaped: table) WHERE pipeline = \(pipeline)", logger: logger) }
+        try await records.remove(pipeline: pipeline, connection: connection, logger: logger)
     }
 }

@@ -23,28 +23,21 @@ public struct SinkVerifyReport: Sendable, Hashable {
 /// `vectorsync.verifications`: one row per pipeline and sink, the last verify's figures. Installed the way the
 /// capture schema is, idempotently under the installation lock.
 enum VerifyRecords {
-    static let table = "\(CaptureSchema.schema).verifications"
+    static let records = PipelineRecordTable(
+        "verifications",
+        columns: """
+            verified_at timestamptz NOT NULL,
+                source_rows bigint NOT NULL,
+                sink_rows bigint NOT NULL,
+                missing bigint NOT NULL,
+                stale bigint NOT NULL,
+                orphaned bigint NOT NULL,
+                requeued bigint NOT NULL
+            """)
+    static var table: String { records.name }
 
     static func install(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.withGuardedTransaction(logger: logger) { transaction in
-            try await CaptureSchema.lockInstallation(transaction, logger: logger)
-            try await transaction.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: CaptureSchema.schema)", logger: logger)
-            try await transaction.guardedQuery(
-                """
-                CREATE TABLE IF NOT EXISTS \(unescaped: table) (
-                    pipeline text NOT NULL,
-                    sink text NOT NULL,
-                    verified_at timestamptz NOT NULL,
-                    source_rows bigint NOT NULL,
-                    sink_rows bigint NOT NULL,
-                    missing bigint NOT NULL,
-                    stale bigint NOT NULL,
-                    orphaned bigint NOT NULL,
-                    requeued bigint NOT NULL,
-                    PRIMARY KEY (pipeline, sink)
-                )
-                """, logger: logger)
-        }
+        try await records.install(connection, logger: logger)
     }
 
     /// Records a sink's verify and returns when, by the database's clock.
@@ -66,10 +59,7 @@ enum VerifyRecords {
 
     /// The last verify of each sink of the pipeline; none before the table exists.
     static func read(pipeline: String, connection: PostgresConnection, logger: Logger) async throws -> [SinkVerifyReport] {
-        let exists = try await connection.guardedQuery("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-        var present = false
-        for try await value in exists.decode(Bool.self) { present = value }
-        guard present else { return [] }
+        guard try await records.exists(connection, logger: logger) else { return [] }
         let rows = try await connection.guardedQuery(
             """
             SELECT sink, verified_at, source_rows, sink_rows, missing, stale, orphaned, requeued
@@ -99,9 +89,6 @@ enum VerifyRecords {
     }
 
     static func remove(pipeline: String, connection: PostgresConnection, logger: Logger) async throws {
-        let exists = try await connection.guardedQuery("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-        var present = false
-        for try await value in exists.decode(Bool.self) { present = value }
-        if present { try await connection.guardedQuery("DELETE FROM \(unescaped: table) WHERE pipeline = \(pipeline)", logger: logger) }
+        try await records.remove(pipeline: pipeline, connection: connection, logger: logger)
     }
 }
