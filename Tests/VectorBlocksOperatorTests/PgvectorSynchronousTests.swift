@@ -16,15 +16,7 @@ struct PgvectorSynchronousTests {
     static func pod(_ ordinal: Int) -> String { Failover.pod(ordinal) }
 
     @Test func aFailoverUnderLoadInSynchronousModeLosesNoCommittedTransaction() async throws {
-        let servers = try await PgvectorSwitchoverTests.startServers()
-        // Each standby streams under its pod's name, as the setup script and the operator's re-pointing start them.
-        for ordinal in 1..<servers.count {
-            try await servers[ordinal].psql(
-                "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=\(servers[0].port) user=postgres application_name=\(Self.pod(ordinal))'")
-            try await servers[ordinal].psql("SELECT pg_reload_conf()")
-        }
-        let addressing = PgvectorSwitchoverTests.addressing(servers)
-        do {
+        try await Self.withNamedStandbys { servers, addressing in
             try await withKubeSim(workloads: true) { kubeSim, client in
                 try await installOperatorPrerequisites(client)
                 let running = RunningOperator(client: client, podAddressing: addressing)
@@ -73,23 +65,12 @@ struct PgvectorSynchronousTests {
                 #expect(lost.isEmpty, "committed writes lost: \(lost)")
                 await running.stop()
             }
-        } catch {
-            for server in servers { try? await server.stop() }
-            throw error
         }
-        for server in servers { try await server.stop() }
     }
 
     /// A pod the component no longer has (a scale-in) is dropped from the list at once: commits never wait for it.
     @Test func aStandbyThatLeavesInAScaleInIsNoLongerWaitedFor() async throws {
-        let servers = try await PgvectorSwitchoverTests.startServers()
-        for ordinal in 1..<servers.count {
-            try await servers[ordinal].psql(
-                "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=\(servers[0].port) user=postgres application_name=\(Self.pod(ordinal))'")
-            try await servers[ordinal].psql("SELECT pg_reload_conf()")
-        }
-        let addressing = PgvectorSwitchoverTests.addressing(servers)
-        do {
+        try await Self.withNamedStandbys { servers, addressing in
             try await withKubeSim(workloads: true) { _, client in
                 try await installOperatorPrerequisites(client)
                 let running = RunningOperator(client: client, podAddressing: addressing)
@@ -110,6 +91,20 @@ struct PgvectorSynchronousTests {
                 try await servers[0].psql("CREATE TABLE after_scale_in (id int)")
                 await running.stop()
             }
+        }
+    }
+
+    /// A primary and two standbys, each streaming under its pod's name as the setup script and the operator's
+    /// re-pointing start them, for `body`; stopped after it, whatever it throws.
+    static func withNamedStandbys(_ body: ([PostgresServer], PodAddressing) async throws -> Void) async throws {
+        let servers = try await PgvectorSwitchoverTests.startServers()
+        do {
+            for ordinal in 1..<servers.count {
+                try await servers[ordinal].psql(
+                    "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=\(servers[0].port) user=postgres application_name=\(Self.pod(ordinal))'")
+                try await servers[ordinal].psql("SELECT pg_reload_conf()")
+            }
+            try await body(servers, PgvectorSwitchoverTests.addressing(servers))
         } catch {
             for server in servers { try? await server.stop() }
             throw error
