@@ -131,6 +131,9 @@ struct FailoverPlanTests {
         #expect(try Self.environment(of: cluster)[PrimaryDesignation.environmentKey] == "ha-postgresql-0")
         cluster.status = ClusterStatus(components: ["postgresql": ClusterComponentStatus(primary: "ha-postgresql-1")])
         #expect(try Self.environment(of: cluster)[PrimaryDesignation.environmentKey] == "ha-postgresql-1")
+        let switched = PrimaryDesignation.recording(["postgresql": "ha-postgresql-2"], in: cluster)
+        #expect(PrimaryDesignation.recorded(switched, component: "postgresql") == "ha-postgresql-2")
+        #expect(try Self.environment(of: switched)[PrimaryDesignation.environmentKey] == "ha-postgresql-2")
     }
 
     @Test func replicationIsRefusedOnComponentsWithoutAPrimary() throws {

@@ -16,4 +16,19 @@ public enum PrimaryDesignation {
     public static func recorded(_ cluster: Cluster, component: String) -> String? {
         cluster.status?.components?[component]?.primary
     }
+
+    /// The Cluster with `pods` (component name → pod) recorded as the components' primaries.
+    public static func recording(_ pods: [String: String], in cluster: Cluster) -> Cluster {
+        var updated = cluster
+        var status = updated.status ?? ClusterStatus()
+        var components = status.components ?? [:]
+        for (component, pod) in pods {
+            var componentStatus = components[component] ?? ClusterComponentStatus()
+            componentStatus.primary = pod
+            components[component] = componentStatus
+        }
+        status.components = components
+        updated.status = status
+        return updated
+    }
 }

@@ -112,16 +112,8 @@ extension EngineHooks {
                     )))
         }
         guard !designations.isEmpty else { return election }
-        var updated = stored
-        var status = updated.status ?? ClusterStatus()
-        var components = status.components ?? [:]
-        for designation in designations {
-            var component = components[designation.component] ?? ClusterComponentStatus()
-            component.primary = designation.pod
-            components[designation.component] = component
-        }
-        status.components = components
-        updated.status = status
+        let updated = PrimaryDesignation.recording(
+            Dictionary(designations.map { ($0.component, $0.pod) }, uniquingKeysWith: { $1 }), in: stored)
         // The compare-and-swap: a PUT carries the cached resourceVersion, and the server refuses it (409) when
         // anyone wrote the Cluster since; the work queue retries from the newer object.
         let written = try await client.updateStatus(updated)

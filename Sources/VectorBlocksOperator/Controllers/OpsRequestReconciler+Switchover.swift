@@ -84,16 +84,7 @@ extension OpsRequestReconciler {
                 logger.warning("checkpoint before a switchover failed", metadata: ["pod": "\(step.from)", "error": "\(error)"])
             }
         }
-        var updated = cluster
-        var status = updated.status ?? ClusterStatus()
-        var components = status.components ?? [:]
-        for step in steps {
-            var component = components[step.component] ?? ClusterComponentStatus()
-            component.primary = step.to
-            components[step.component] = component
-        }
-        status.components = components
-        updated.status = status
+        let updated = PrimaryDesignation.recording(Dictionary(steps.map { ($0.component, $0.to) }, uniquingKeysWith: { $1 }), in: cluster)
         _ = try await client.updateStatus(updated)
         for step in steps {
             // The Cluster controller asks the engine again whatever its pods look like.
