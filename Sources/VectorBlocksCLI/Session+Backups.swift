@@ -76,6 +76,7 @@ extension Session {
     static func duration(_ status: BackupStatus?) -> String {
         guard let start = status?.startTimestamp?.date, let end = status?.completionTimestamp?.date else { return "" }
         let seconds = max(0, Int(end.timeIntervalSince(start)))
+        if seconds < 60 { return "\(seconds)s" }
         return seconds < 3_600 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds / 3_600)h\(seconds % 3_600 / 60)m"
     }
 

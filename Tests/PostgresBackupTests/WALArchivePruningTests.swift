@@ -35,7 +35,10 @@ struct WALArchivePruningTests {
                 "00000002000000000000000A", "00000002000000000000000B",
             ])
         // A start on the first timeline keeps every later timeline, whatever its segments' positions.
-        #expect(WALArchive.prunable(names, before: "0000000100000000000000A0") == ["000000010000000000000003", "000000010000000000000009"])
+        #expect(
+            WALArchive.prunable(names, before: "0000000100000000000000A0") == [
+                "000000010000000000000003", "000000010000000000000009", "00000001000000000000000A.partial",
+            ])
     }
 
     @Test("pruned to the kept backup's start, the archive still restores that backup to a later time on the new timeline")
