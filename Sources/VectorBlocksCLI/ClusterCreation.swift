@@ -52,7 +52,7 @@ public struct ClusterCreation: Sendable {
             case .doNotTerminate: "deleting it is refused until the policy changes"
             case .halt: "deleting it removes its pods and Services and keeps its volumes, Secrets and ConfigMaps"
             case .delete: "deleting it removes everything it owns, volumes included"
-            case .wipeOut: "deleting it removes everything it owns, volumes included (and its backups, once there are any)"
+            case .wipeOut: "deleting it removes everything it owns, volumes included, and its backups"
             }
         return "Cluster \(name) created with terminationPolicy \(policy.rawValue): \(consequence)\n"
     }

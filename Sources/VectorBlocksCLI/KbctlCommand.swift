@@ -20,6 +20,10 @@ public enum KbctlCommand: String, Sendable, CaseIterable {
     case clusterConnect = "cluster connect"
     case clusterListOps = "cluster list-ops"
     case clusterListEvents = "cluster list-events"
+    case clusterBackup = "cluster backup"
+    case clusterListBackups = "cluster list-backups"
+    case clusterDeleteBackup = "cluster delete-backup"
+    case clusterRestore = "cluster restore"
     case pipelineCreate = "pipeline create"
     case pipelineList = "pipeline list"
     case pipelineDescribe = "pipeline describe"
@@ -30,12 +34,13 @@ public enum KbctlCommand: String, Sendable, CaseIterable {
 
     public var formats: [OutputFormat] {
         switch self {
-        case .clusterList, .clusterListOps, .clusterListEvents, .pipelineList, .addonList:
+        case .clusterList, .clusterListOps, .clusterListEvents, .clusterListBackups, .pipelineList, .addonList:
             OutputFormat.allCases
         case .clusterCreate, .clusterDescribe, .clusterHScale, .clusterVScale, .clusterVolumeExpand, .clusterRestart, .clusterStop,
-            .clusterStart, .clusterExpose, .clusterUpgrade, .clusterPromote, .pipelineCreate, .pipelineDescribe, .addonEnable:
+            .clusterStart, .clusterExpose, .clusterUpgrade, .clusterPromote, .clusterBackup, .clusterRestore, .pipelineCreate, .pipelineDescribe,
+            .addonEnable:
             [.table, .yaml, .json, .name]
-        case .install, .uninstall, .clusterDelete, .pipelineDelete, .addonDisable:
+        case .install, .uninstall, .clusterDelete, .clusterDeleteBackup, .pipelineDelete, .addonDisable:
             [.table, .name]
         case .clusterConnect:
             [.table]

@@ -9,7 +9,8 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster", abstract: "Manage clusters.",
         subcommands: [
             Create.self, List.self, Describe.self, Delete.self, HScale.self, VScale.self, VolumeExpand.self, Restart.self,
-            Stop.self, Start.self, Expose.self, Upgrade.self, Promote.self, Connect.self, ListOps.self, ListEvents.self,
+            Stop.self, Start.self, Expose.self, Upgrade.self, Promote.self, Connect.self, ListOps.self, ListEvents.self, BackupCluster.self,
+            ListBackups.self, DeleteBackup.self, Restore.self,
         ])
 
     /// `--wait` for day-2 commands: follow the request and exit non-zero if it fails.
@@ -47,7 +48,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(
             help: """
                 What deleting the cluster does: DoNotTerminate (refused), Halt (the default: keeps the volumes, Secrets \
-                and ConfigMaps), Delete (removes everything, volumes included) or WipeOut (as Delete; backups too, once there are any).
+                and ConfigMaps), Delete (removes everything, volumes included) or WipeOut (as Delete, and deletes its backups too).
                 """) var terminationPolicy: String?
         @Flag(help: "Wait until the cluster is Running.") var wait = false
 

@@ -71,9 +71,10 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// A hot standby of `primary`, cloned with pg_basebackup and streaming from it (`-R` writes its primary_conninfo).
-    public static func startStandby(of primary: PostgresServer) async throws -> PostgresServer {
-        let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true, hasVector: primary.hasVector)
+    /// A hot standby of `primary`, cloned with pg_basebackup and streaming from it (`-R` writes its primary_conninfo);
+    /// `environment` is its server's (an archive_command's keys, once it is promoted).
+    public static func startStandby(of primary: PostgresServer, environment: [String: String] = [:]) async throws -> PostgresServer {
+        let server = try PostgresServer(binDirectory: primary.binDirectory, standby: true, hasVector: primary.hasVector, environment: environment)
         if server.runsAsPostgresUser {
             let chown = try await run("/bin/chown", ["postgres", server.directory.path])
             guard chown.status == 0 else { throw TestSetupError("chown postgres \(server.directory.path) failed: \(chown.output)") }

@@ -57,6 +57,10 @@ struct KubectlPluginTests {
             }
             #expect(try await complete(["cl"]) == "cluster\tManage clusters.\n:4\n")
             #expect(try await complete(["cluster", "h"]) == "hscale\tChange the number of replicas.\n:4\n")
+            #expect(try await complete(["cluster", "list-b"]) == "list-backups\tList backups, of one cluster or all.\n:4\n")
+            #expect(
+                try await complete(["cluster", "restore", "copy", "--res"])
+                    == "--restore-to-time\tRFC 3339 time to replay the WAL up to (pg-basebackup backups of clusters with spec.backup.pitrEnabled).\n:4\n")
             #expect(try await complete(["cluster", "list", "-o", ""]) == "table\nwide\nyaml\njson\nname\n:4\n")
             #expect(try await complete(["cluster", "hscale", "vectors", "--rep"]) == "--replicas\tReplicas wanted.\n:4\n")
         }

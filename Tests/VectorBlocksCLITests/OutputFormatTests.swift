@@ -60,6 +60,22 @@ struct OutputFormatTests {
             try await Self.makeEvents(client)
             try await transcript.everyFormat(.clusterListEvents, ["vectors"])
 
+            try await Self.makeBackupRepository(client)
+            for format in OutputFormat.allCases {
+                try await transcript.run(.clusterBackup, ["vectors", "--backup-name", "vectors-\(format.rawValue)"], format)
+            }
+            try await Self.complete("vectors-table", client)
+            try await transcript.everyFormat(.clusterListBackups, ["vectors"])
+            for format in OutputFormat.allCases {
+                try await transcript.run(.clusterRestore, ["copy-\(format.rawValue)", "--backup", "vectors-table"], format)
+                _ = try? await client.delete(Cluster.self, name: "copy-\(format.rawValue)", namespace: "default")
+            }
+            for format in OutputFormat.allCases {
+                try await transcript.run(.clusterBackup, ["vectors", "--backup-name", "scratch"], .table, recorded: false)
+                try await transcript.run(.clusterDeleteBackup, ["scratch"], format)
+                _ = try? await client.delete(Backup.self, name: "scratch", namespace: "default")
+            }
+
             let pipeline = [
                 "--source-secret", "app-database:uri", "--table", "public.documents", "--primary-key", "id", "--text-template", "{title}: {body}",
                 "--payload-column", "title", "--qdrant-cluster", "vectors",
@@ -116,6 +132,26 @@ struct OutputFormatTests {
                     data: values.mapValues { Data($0.utf8).base64EncodedString() },
                     metadata: .init(labels: ["app.kubernetes.io/instance": cluster], name: "\(cluster)-conn-credential", namespace: "default")))
         }
+    }
+
+    /// A backup repository for `vectors` (no schedule: `enabled: false`).
+    static func makeBackupRepository(_ client: KubeClient) async throws {
+        var cluster = try await client.get(Cluster.self, name: "vectors", namespace: "default")
+        cluster.spec.backup = ClusterBackup(
+            enabled: false, method: .qdrantSnapshot, cronExpression: "0 3 * * *",
+            repository: BackupRepository(bucket: "vb-backups", prefix: "prod", region: "eu-west-1"))
+        _ = try await client.update(cluster)
+    }
+
+    /// The Backup as the operator would leave it once done, with fixed values.
+    static func complete(_ name: String, _ client: KubeClient) async throws {
+        var backup = try await client.get(Backup.self, name: name, namespace: "default")
+        let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+        backup.status = BackupStatus(
+            phase: .completed, startTimestamp: MetaV1.Time(start), completionTimestamp: MetaV1.Time(start.addingTimeInterval(42)),
+            totalSize: 7_340_032, repository: backup.spec.repository, path: "prod/default/vectors/\(name)/",
+            collections: [BackupCollection(name: "documents", shards: 3, replicationFactor: 2, points: 240)])
+        _ = try await client.updateStatus(backup)
     }
 
     /// Events about the Cluster `vectors` and one of its pods, at fixed times.
