@@ -191,6 +191,7 @@ struct PgvectorBackupOnProcessPodsTests {
         cluster.spec.backup = ClusterBackup(method: .pgBasebackup, cronExpression: "0 3 * * *", repository: archive, pitrEnabled: true)
         cluster.spec.restoreFrom = ClusterRestore(backupName: "nightly", restoreToTime: target)
         _ = try await client.create(cluster)
+        let restoreStarted = ContinuousClock.now
         let restored = try await eventually("Cluster restored to be restored", timeout: .seconds(300)) { () -> MetaV1.Condition? in
             let cluster = try await client.get(Cluster.self, name: "restored", namespace: "default")
             let condition = cluster.status?.conditions?.first { $0.type == "Restored" }
@@ -200,6 +201,8 @@ struct PgvectorBackupOnProcessPodsTests {
             return condition?.status == "True" ? condition : nil
         }
         #expect(restored.reason == "RestoreSucceeded")
+        // A figure, not a check: from the Cluster's creation to Restored=True (primary restored, standby cloned).
+        print("pgvector restore to a point in time into a 2-replica Cluster on process pods: \(ContinuousClock.now - restoreStarted)")
         _ = try await waitForPhase(.running, "restored", client: client)
         let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.filter { $0.involvedObject.name == "restored" }.compactMap(\.reason)
         #expect(reasons.contains("RestoreStarting") && reasons.contains("RestoreSucceeded"), "\(reasons)")
