@@ -375,6 +375,49 @@ struct PgvectorSetupScriptTests {
         }
     }
 
+    /// The restore phase (the operator's `restore` init container) with stubs that record any call; the full restore
+    /// runs on process pods in PgvectorBackupOnProcessPodsTests.
+    func restorePhase(ordinal: Int, pending: Bool, data files: [String]?, in sandbox: ScriptSandbox) async throws -> ProcessResult {
+        for program in ["vectorblocks-backup", "pg_ctl", "postgres", "initdb", "pg_basebackup", "psql"] {
+            try await sandbox.stub(program, "echo \"$@\" >> \"$STUB_LOG/\(program)\"")
+        }
+        let data = try await sandbox.directory("data").appendingPathComponent("pgdata")
+        if let files {
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            for file in files { try Data("17\n".utf8).write(to: data.appendingPathComponent(file)) }
+        }
+        var environment = [
+            "VB_CLUSTER_NAME": "embeddings", "VB_COMP_NAME": "postgresql", "VB_NAMESPACE": "default",
+            "POD_NAME": "embeddings-postgresql-\(ordinal)", "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pa55-word",
+            "PGDATA": data.path, "VB_CONFIG_DIR": "/etc/postgresql/vb", "VB_SETUP_PHASE": "restore",
+            "VB_RESTORE_TOOL": sandbox.bin.appendingPathComponent("vectorblocks-backup").path, "VB_RESTORE_BUCKET": "backups",
+            "VB_RESTORE_REGION": "eu-west-1", "VB_RESTORE_BACKUP_PREFIX": "pg/default/vectors/nightly/",
+        ]
+        if pending { environment["VB_RESTORE_PENDING"] = "true" }
+        return try await sandbox.run(script: try shippedScript(.pgvector, "pgvector-setup.sh"), environment: environment)
+    }
+
+    @Test("the restore phase does nothing unless it is pending, on the designated primary, with an empty data directory, and refuses stray files")
+    func restorePhaseLeavesOthersAlone() async throws {
+        for (ordinal, pending, files) in [(0, false, nil), (1, true, nil), (0, true, ["PG_VERSION"])] as [(Int, Bool, [String]?)] {
+            let sandbox = try ScriptSandbox()
+            defer { sandbox.remove() }
+            let result = try await restorePhase(ordinal: ordinal, pending: pending, data: files, in: sandbox)
+            #expect(result.status == 0, "\(result.output)")
+            for program in ["vectorblocks-backup", "pg_ctl", "postgres", "initdb", "pg_basebackup"] {
+                #expect(sandbox.calls(program).isEmpty, "\(program) ran: \(result.output)")
+            }
+        }
+        // Files without PG_VERSION are someone's: the restore fills only an empty data directory.
+        let sandbox = try ScriptSandbox()
+        defer { sandbox.remove() }
+        let refused = try await restorePhase(ordinal: 0, pending: true, data: ["stray"], in: sandbox)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("holds files but no PG_VERSION"), "\(refused.output)")
+        #expect(sandbox.calls("vectorblocks-backup").isEmpty)
+        #expect(FileManager.default.fileExists(atPath: "\(sandbox.root.path)/data/pgdata/stray"))
+    }
+
     @Test("the config: scram-sha-256 for every connection, replication on, readiness by pg_isready")
     func config() async throws {
         let hba = try await configFile(.pgvector, "pg_hba.conf").split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }

@@ -284,6 +284,15 @@ struct ClusterObjectsBuilderTests {
             try ManifestYAML.render(objects.map(\.body), header: "built").write(to: file, atomically: true, encoding: .utf8)
             paths.append(file.path)
         }
+        // A pgvector Cluster restoring from a pg-basebackup Backup (its restore init container), archiving its own WAL.
+        let restoring = try PgBasebackupRestoreTests.build(state: RestoreReconciler.started) {
+            var archive = PgBasebackupRestoreTests.repository
+            archive.prefix = "restored"
+            $0.spec.backup = ClusterBackup(method: .pgBasebackup, cronExpression: "0 3 * * *", repository: archive, pitrEnabled: true)
+        }
+        let file = URL(fileURLWithPath: directory.path).appendingPathComponent("pgvector-restoring.yaml")
+        try ManifestYAML.render(restoring.map(\.body), header: "built").write(to: file, atomically: true, encoding: .utf8)
+        paths.append(file.path)
         let result = try await run(try TestVenv.program("kubernetes-validate"), ["--strict"] + paths)
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("ERROR"), "\(result.output)")

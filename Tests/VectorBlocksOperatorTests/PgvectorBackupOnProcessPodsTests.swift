@@ -19,13 +19,14 @@ private let postgres = processPodPostgres
 /// A pgvector Backup taken the way a cluster takes it: the operator makes a Job that runs in the cluster's own
 /// PostgreSQL image with vectorblocks-backup copied in by an init container (both really run, KubeSim's process
 /// runtime), and it streams a standby's base backup into moto's S3, which the pods reach at the pod network's gateway.
+/// Then the operator restores it to a point in time into a new Cluster whose primary starts from the backup.
 @Suite(
     .enabled(if: canRunPgvectorProcessPods, pgvectorProcessPodsSkipReason))
 struct PgvectorBackupOnProcessPodsTests {
     static let bucket = "pg-backups"
     static let keys = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
 
-    @Test func aBackupJobCopiesTheStandbyIntoS3AndTheBackupSaysWhatItHolds() async throws {
+    @Test func aBackupJobCopiesTheStandbyIntoS3AndANewClusterRestoresItToAPointInTime() async throws {
         let postgres = try #require(postgres)
         let uploader = try BuiltProduct.path("vectorblocks-backup")
         let moto = try await MotoServer.start(listening: "0.0.0.0")
@@ -147,6 +148,9 @@ struct PgvectorBackupOnProcessPodsTests {
                 == "after-backup=50,before=100")
         try await restored.stop()
 
+        try await restoreIntoANewCluster(
+            client: client, s3: s3, repository: repository, target: target, psql: psql, sourcePassword: decode("password"))
+
         // A backup into a bucket that does not exist fails, and says so in the words of the Job's pod.
         var missingBucket = repository
         missingBucket.bucket = "no-such-bucket"
@@ -161,5 +165,84 @@ struct PgvectorBackupOnProcessPodsTests {
         #expect(broken.status?.phase == .failed)
         #expect(broken.status?.failureReason?.contains("broken-basebackup failed") == true, "\(broken.status?.failureReason ?? "")")
         #expect(broken.status?.failureReason?.contains("NoSuchBucket") == true, "\(broken.status?.failureReason ?? "")")
+    }
+
+    /// The operator restores Backup nightly to `target` into a new 2-replica Cluster archiving into its own prefix:
+    /// its primary starts from the backup and replays the source's archive, its standby clones it, and its own
+    /// Secret's password works; a time before the backup's end is refused before any pod starts.
+    private func restoreIntoANewCluster(
+        client: KubeClient, s3: S3Client, repository: BackupRepository, target: String, psql: String, sourcePassword: String
+    ) async throws {
+        var tooEarly = try exampleCluster("pgvector-cluster.yaml", name: "too-early")
+        tooEarly.spec.componentSpecs[0].replicas = 1
+        tooEarly.spec.restoreFrom = ClusterRestore(backupName: "nightly", restoreToTime: "2020-01-01T00:00:00Z")
+        _ = try await client.create(tooEarly)
+        let refusal = try await eventually("the too-early restore to be refused") { () -> MetaV1.Condition? in
+            let cluster = try await client.get(Cluster.self, name: "too-early", namespace: "default")
+            return cluster.status?.conditions?.first { $0.type == "Restored" && $0.reason == "RestoreRefused" }
+        }
+        #expect(refusal.message.hasPrefix("spec.restoreFrom.restoreToTime: 2020-01-01T00:00:00Z is before Backup nightly ended"), "\(refusal.message)")
+        #expect(try await client.list(AppsV1.StatefulSet.self, namespace: "default").items.allSatisfy { $0.metadata?.name != "too-early-postgresql" })
+
+        var archive = repository
+        archive.prefix = "restored-pg"
+        var cluster = try exampleCluster("pgvector-cluster.yaml", name: "restored")
+        cluster.spec.componentSpecs[0].replicas = 2
+        cluster.spec.backup = ClusterBackup(method: .pgBasebackup, cronExpression: "0 3 * * *", repository: archive, pitrEnabled: true)
+        cluster.spec.restoreFrom = ClusterRestore(backupName: "nightly", restoreToTime: target)
+        _ = try await client.create(cluster)
+        let restoreStarted = ContinuousClock.now
+        let restored = try await eventually("Cluster restored to be restored", timeout: .seconds(300)) { () -> MetaV1.Condition? in
+            let cluster = try await client.get(Cluster.self, name: "restored", namespace: "default")
+            let condition = cluster.status?.conditions?.first { $0.type == "Restored" }
+            if condition?.reason == "RestoreFailed" || condition?.reason == "RestoreRefused" {
+                throw TestSetupError("restore failed: \(condition?.message ?? "")")
+            }
+            return condition?.status == "True" ? condition : nil
+        }
+        #expect(restored.reason == "RestoreSucceeded")
+        // A figure, not a check: from the Cluster's creation to Restored=True (primary restored, standby cloned).
+        print("pgvector restore to a point in time into a 2-replica Cluster on process pods: \(ContinuousClock.now - restoreStarted)")
+        _ = try await waitForPhase(.running, "restored", client: client)
+        let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.filter { $0.involvedObject.name == "restored" }.compactMap(\.reason)
+        #expect(reasons.contains("RestoreStarting") && reasons.contains("RestoreSucceeded"), "\(reasons)")
+
+        // The new Cluster's own password: the restore set it on the role, the standby cloned with it.
+        let secret = try await client.get(CoreV1.Secret.self, name: "restored-conn-credential", namespace: "default")
+        let decode = { (key: String) in (secret.data?[key]).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        #expect(decode("password") != sourcePassword)
+        let address = { (pod: String) async throws -> String in
+            try #require(try await client.get(CoreV1.Pod.self, name: pod, namespace: "default").status?.podIP)
+        }
+        let sql = { (host: String, statement: String) async throws -> String in
+            let result = try await run(
+                psql, ["-h", host, "-U", decode("username"), "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", statement],
+                environment: ["PGPASSWORD": decode("password"), "PGCONNECT_TIMEOUT": "5"])
+            guard result.status == 0 else { throw TestSetupError("psql on \(host) failed on \(statement): \(result.output)") }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let primary = try await address("restored-postgresql-0")
+        let standby = try await address("restored-postgresql-1")
+        let counts = "select string_agg(phase || '=' || n, ',' order by phase) from (select phase, count(*) n from items group by phase) c"
+        #expect(try await sql(primary, counts) == "after-backup=50,before=100")
+        #expect(try await sql(primary, "select pg_is_in_recovery()") == "f")
+        #expect(try await sql(primary, "select count(*) from pg_stat_replication where state = 'streaming'") == "1")
+        #expect(try await sql(standby, "select pg_is_in_recovery()") == "t")
+        // The standby inherited no recovery target from the restore: it follows what the new primary writes.
+        _ = try await sql(primary, "insert into items (phase) values ('restored')")
+        let written = try await sql(primary, "select pg_current_wal_lsn()")
+        _ = try await eventually("the standby to replay \(written)") { () -> Bool? in
+            try await sql(standby, "select pg_last_wal_replay_lsn() >= '\(written)'::pg_lsn") == "t" ? true : nil
+        }
+        #expect(try await sql(standby, "select count(*) from items where phase = 'restored'") == "1")
+
+        // It archives its new timeline into its own prefix, never into the source's archive.
+        let segment = try await sql(primary, "select pg_walfile_name(pg_switch_wal())")
+        #expect(!segment.hasPrefix("00000001"), "a point-in-time restore promotes onto a new timeline")
+        _ = try await eventually("WAL segment \(segment) in the restored Cluster's archive", timeout: .seconds(120)) { () -> Bool? in
+            try await s3.listObjects(prefix: "restored-pg/default/restored/wal_archive/" + segment).isEmpty ? nil : true
+        }
+        let sourceArchive = try await s3.listObjects(prefix: "pg/default/vectors/wal_archive/").map(\.key)
+        #expect(!sourceArchive.contains { !($0.split(separator: "/").last ?? "").hasPrefix("00000001") }, "\(sourceArchive)")
     }
 }

@@ -6,8 +6,8 @@ import ObjectStorage
 import OperatorKit
 import VectorBlocksAPI
 
-/// Fills a new Cluster made with `spec.restoreFrom` from its Backup once the Cluster is Running, and reports it as
-/// the Cluster's `Restored` condition: False with the reason while it waits (for the Backup, for the Cluster, for
+/// Fills a new Cluster made with `spec.restoreFrom` from its Backup (a Qdrant Cluster once it is Running; a pgvector
+/// Cluster's primary before it first starts, see `PgBasebackupRestore`), and reports it as the Cluster's `Restored` condition: False with the reason while it waits (for the Backup, for the Cluster, for
 /// the engine's recoveries), True once the engine holds everything the backup held.
 public struct RestoreReconciler: Reconciler {
     let client: KubeClient
@@ -50,6 +50,10 @@ public struct RestoreReconciler: Reconciler {
             return .done
         }
         if state == Self.refused { return .done }
+        // A pgvector restore under way is in its pods, which need the Backup no more.
+        if state == Self.started, let source = PgBasebackupRestore.Source(annotation: cluster.metadata?.annotations?[PgBasebackupRestore.sourceAnnotation]) {
+            return try await followBaseBackupRestore(cluster, source: source, restore: restore)
+        }
         let started = state == Self.started
         // Once collections are being made, every wait is a retry of the restore under way, never a fresh start.
         func wait(_ reason: String, _ message: String) async throws -> ReconcileResult {
@@ -88,14 +92,7 @@ public struct RestoreReconciler: Reconciler {
             return .done
         }
         if backup.spec.backupMethod == .pgBasebackup {
-            // The primary must start from the base backup rather than initdb, which the operator does not arrange yet.
-            try await annotate(cluster, Self.refused)
-            _ = try await report(
-                cluster, restored: false, reason: "RestoreNotSupported",
-                message:
-                    "spec.restoreFrom.backupName: the operator cannot restore a pg-basebackup Backup into a Cluster yet; restore it with `vectorblocks-backup restore --backup-prefix \(path) --pgdata DIR` into an empty data directory"
-            )
-            return .done
+            return try await startBaseBackupRestore(cluster, restore: restore, repository: repository, path: path)
         }
         guard cluster.status?.phase == .running, let component = cluster.spec.componentSpecs.first else {
             return try await wait("WaitingForCluster", "the restore goes on once the Cluster is Running")
@@ -147,21 +144,25 @@ public struct RestoreReconciler: Reconciler {
         }
     }
 
-    private func annotate(_ cluster: Cluster, _ state: String) async throws {
+    func annotate(_ cluster: Cluster, _ state: String) async throws {
         _ = try await client.patch(
             Cluster.self, name: cluster.metadata?.name ?? "", namespace: cluster.metadata?.namespace,
             patch: .merge(["metadata": ["annotations": [Self.stateAnnotation: .string(state)]]]))
     }
 
     /// Sets the condition; waiting ones come back after a while (the Backup's and the Cluster's changes also wake it).
-    private func report(_ cluster: Cluster, restored: Bool, reason: String, message: String) async throws -> ReconcileResult {
+    func report(_ cluster: Cluster, restored: Bool, reason: String, message: String) async throws -> ReconcileResult {
         var conditions = cluster.status?.conditions ?? []
         let before = Conditions.find(conditions, type: Self.conditionType)
         Conditions.set(
             &conditions, type: Self.conditionType, status: restored ? .true : .false, reason: reason, message: message,
             observedGeneration: cluster.metadata?.generation, now: .now())
         if before?.reason != reason || before?.message != message || before?.status != Conditions.find(conditions, type: Self.conditionType)?.status {
-            if !restored, before?.reason != reason { await events.record(cluster, type: .warning, reason: reason, message: message) }
+            if !restored, before?.reason != reason {
+                // Progress is Normal; every other reason to wait is something to look at.
+                let progress = ["RestoreStarting", "Restoring"].contains(reason)
+                await events.record(cluster, type: progress ? .normal : .warning, reason: reason, message: message)
+            }
             _ = try await client.patch(
                 Cluster.self, name: cluster.metadata?.name ?? "", namespace: cluster.metadata?.namespace,
                 patch: .merge(["status": ["conditions": try JSONValue(encoding: conditions)]]), subresource: "status")

@@ -8,9 +8,6 @@ import VectorBlocksAPI
 /// `archive_command` pushing each WAL segment to `<prefix>/<namespace>/<cluster>/wal_archive/`. Only a primary
 /// archives; a promoted standby archives its new timeline from then on.
 struct WALArchiving: Sendable, Hashable {
-    static let toolsVolume = PgBasebackupJob.toolsVolume
-    static let toolsPath = PgBasebackupJob.toolsPath
-
     var repository: BackupRepository
     var credentialsSecret: String
     var walArchivePrefix: String
@@ -35,25 +32,13 @@ struct WALArchiving: Sendable, Hashable {
     /// Adds the uploader and its settings to the component's pod: the first container is PostgreSQL's.
     func apply(to spec: inout CoreV1.PodSpec) {
         guard !spec.containers.isEmpty else { return }
-        let tools = CoreV1.VolumeMount(mountPath: Self.toolsPath, name: Self.toolsVolume)
-        var volumes = spec.volumes ?? []
-        volumes.append(CoreV1.Volume(emptyDir: CoreV1.EmptyDirVolumeSource(), name: Self.toolsVolume))
-        spec.volumes = volumes
-        let install = CoreV1.Container(
-            command: ["vectorblocks-backup", "install", Self.toolsPath], image: uploaderImage, name: "install-uploader",
-            securityContext: spec.containers[0].securityContext, volumeMounts: [tools])
-        spec.initContainers = [install] + (spec.initContainers ?? [])
-        let key = { (name: String, optional: Bool) in
-            CoreV1.EnvVar(
-                name: name,
-                valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: name, name: credentialsSecret, optional: optional ? true : nil)))
-        }
+        let tools = UploaderTools.install(image: uploaderImage, into: &spec)
         var environment = [
             CoreV1.EnvVar(name: "VB_BACKUP_BUCKET", value: repository.bucket), CoreV1.EnvVar(name: "VB_BACKUP_REGION", value: repository.region),
             CoreV1.EnvVar(name: "VB_BACKUP_WAL_PREFIX", value: walArchivePrefix),
-            CoreV1.EnvVar(name: "VB_BACKUP_TOOL", value: "\(Self.toolsPath)/vectorblocks-backup"),
-            key("AWS_ACCESS_KEY_ID", false), key("AWS_SECRET_ACCESS_KEY", false), key("AWS_SESSION_TOKEN", true),
+            CoreV1.EnvVar(name: "VB_BACKUP_TOOL", value: UploaderTools.program),
         ]
+        environment += UploaderTools.credentials(secret: credentialsSecret)
         if let endpoint = repository.endpoint { environment.append(CoreV1.EnvVar(name: "VB_BACKUP_ENDPOINT", value: endpoint)) }
         spec.containers[0].env = (spec.containers[0].env ?? []) + environment
         spec.containers[0].volumeMounts = (spec.containers[0].volumeMounts ?? []) + [tools]

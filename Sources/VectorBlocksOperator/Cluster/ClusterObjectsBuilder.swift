@@ -101,10 +101,14 @@ public enum ClusterObjectsBuilder {
                     clusterUID: owner.uid)
             ) { ours, _ in ours }
         var environmentData = environment
+        let restore =
+            componentDef.workloadType == .replication
+            ? PgBasebackupRestore(cluster: input.cluster, definitionType: definitionType, uploaderImage: input.backupImage) : nil
         if componentDef.workloadType == .replication {
             // Not a template variable: a failover changes it, and must not re-render templates and roll the pods.
             environmentData[PrimaryDesignation.environmentKey] = PrimaryDesignation.designated(
                 input.cluster, component: component.name, names: names)
+            environmentData.merge(restore?.environment ?? [:]) { _, restoring in restoring }
         }
         objects.append(
             try DesiredObject(
@@ -147,7 +151,13 @@ public enum ClusterObjectsBuilder {
         let componentVersion = input.version.spec.componentVersions.first { $0.componentDefRef == componentDef.name }
         var podSpec = PodTemplateBuilder.podSpec(
             cluster: input.cluster, component: component, componentDef: componentDef, version: componentVersion, names: names)
-        WALArchiving(cluster: input.cluster, uploaderImage: input.backupImage)?.apply(to: &podSpec)
+        // The restore's init container is PostgreSQL's container without the archive's settings and keys.
+        restore?.apply(to: &podSpec)
+        let archiving = WALArchiving(cluster: input.cluster, uploaderImage: input.backupImage)
+        if let problem = restore?.archiveProblem(archiving) { throw ClusterBuildError(problems: [problem]) }
+        archiving?.apply(to: &podSpec)
+        // A primary started before the restore's checks passed would initdb and never restore.
+        if restore?.stage == .checking { return objects }
         let selector = MetaV1.LabelSelector(matchLabels: names.componentSelector(component.name))
         // Pods restart when their rendered configuration changes, not when the replica count does.
         var podAnnotations: [String: String] = [:]

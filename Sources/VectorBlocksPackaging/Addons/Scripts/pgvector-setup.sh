@@ -19,6 +19,16 @@
 #   VB_BACKUP_TOOL, VB_BACKUP_WAL_PREFIX (and VB_BACKUP_BUCKET, _REGION, _ENDPOINT, AWS_*: read by the tool)
 #                                                        when set (spec.backup.pitrEnabled), every WAL segment is
 #                                                        archived to S3 by `vectorblocks-backup wal-push`
+#
+# Restore phase (VB_SETUP_PHASE=restore: the operator's `restore` init container of a Cluster made from a
+# pg-basebackup Backup, spec.restoreFrom): on the designated primary, while VB_RESTORE_PENDING is true (the env
+# ConfigMap) and the data directory is empty, fills a directory beside it with `vectorblocks-backup restore`
+# (VB_RESTORE_TOOL, VB_RESTORE_BUCKET, _REGION, _ENDPOINT, VB_RESTORE_BACKUP_PREFIX, VB_RESTORE_TARGET_TIME; the
+# Backup repository's AWS_* keys), runs PostgreSQL on a private socket only until it has replayed to the target and
+# promoted, sets POSTGRES_USER's password to POSTGRES_PASSWORD (the backup holds the source Cluster's), clears the
+# recovery settings (a standby cloning this primary must not inherit them), stops it cleanly and moves it into
+# place. Every other pod, and a pod whose data directory is initialised, does nothing; the main container then
+# starts as usual. A restore that fails leaves the data directory empty, and the kubelet runs it again.
 set -eu
 
 fail() {
@@ -61,6 +71,85 @@ start_postgres() {
 initialised() {
     [ -s "$data/PG_VERSION" ]
 }
+
+restore_from_backup() {
+    if [ "${VB_RESTORE_PENDING:-}" != "true" ]; then
+        echo "pgvector-setup: no restore pending"
+        return 0
+    fi
+    if [ "$POD_NAME" != "$primary_pod" ]; then
+        echo "pgvector-setup: $POD_NAME is not the designated primary ($primary_pod); it clones the restored primary"
+        return 0
+    fi
+    if initialised; then
+        echo "pgvector-setup: $data holds a database already; nothing to restore"
+        return 0
+    fi
+    for variable in VB_RESTORE_TOOL VB_RESTORE_BUCKET VB_RESTORE_REGION VB_RESTORE_BACKUP_PREFIX; do
+        eval "value=\${$variable:-}"
+        [ -n "$value" ] || fail "$variable is not set: the operator's restore init container sets it"
+    done
+    if [ -d "$data" ] && [ -n "$(ls -A "$data")" ]; then
+        fail "$data holds files but no PG_VERSION; a restore fills only an empty data directory: look at it, and empty it to restore"
+    fi
+    # Restored beside the data directory and moved into place only once recovered, so a restore that stops midway
+    # leaves no half-made database that a restart would take for a finished one; its leftovers are its own.
+    restoring="$data.restoring"
+    rm -rf "$restoring"
+    set -- restore --bucket "$VB_RESTORE_BUCKET" --region "$VB_RESTORE_REGION" --backup-prefix "$VB_RESTORE_BACKUP_PREFIX" \
+        --pgdata "$restoring" --self-path "$VB_RESTORE_TOOL"
+    [ -z "${VB_RESTORE_ENDPOINT:-}" ] || set -- "$@" --endpoint "$VB_RESTORE_ENDPOINT"
+    [ -z "${VB_RESTORE_TARGET_TIME:-}" ] || set -- "$@" --target-time "$VB_RESTORE_TARGET_TIME"
+    echo "pgvector-setup: restoring s3://$VB_RESTORE_BUCKET/$VB_RESTORE_BACKUP_PREFIX into $data${VB_RESTORE_TARGET_TIME:+, to $VB_RESTORE_TARGET_TIME}"
+    "$VB_RESTORE_TOOL" "$@" >/dev/null
+
+    # Recovery runs on a socket only this container reaches, with trust there and nowhere else: the restored roles
+    # have the source Cluster's passwords. No statement is logged (the password is set below), none waits for a
+    # synchronous standby of the source, and nothing is archived (this server's WAL up to its promotion is the
+    # source's history).
+    run_dir=$(mktemp -d /tmp/vb-restore.XXXXXX)
+    printf 'local all all trust\n' >"$run_dir/pg_hba.conf"
+    pg_ctl start --pgdata="$restoring" --wait --timeout=60 --options="-c config_file=$config_dir/postgresql.conf \
+        -c hba_file=$run_dir/pg_hba.conf -c listen_addresses='' -c unix_socket_directories='$run_dir' -c archive_mode=off \
+        -c synchronous_standby_names='' -c log_statement=none -c log_min_error_statement=panic" ||
+        pg_ctl status --pgdata="$restoring" >/dev/null 2>&1 ||
+        fail "PostgreSQL stopped while recovering the backup (its log is above)"
+    # It takes connections once consistent (hot_standby), and answers 'f' once it has promoted.
+    while :; do
+        pg_ctl status --pgdata="$restoring" >/dev/null 2>&1 || fail "PostgreSQL stopped before its recovery finished (its log is above)"
+        if pg_isready --host="$run_dir" --username="$POSTGRES_USER" --dbname=postgres --timeout=3 >/dev/null 2>&1; then
+            if ! answer=$(psql --host="$run_dir" --username="$POSTGRES_USER" --dbname=postgres --no-psqlrc -At -c 'select pg_is_in_recovery()' 2>&1); then
+                pg_ctl status --pgdata="$restoring" >/dev/null 2>&1 || fail "PostgreSQL stopped before its recovery finished (its log is above)"
+                fail "cannot connect to the restored server as $POSTGRES_USER: $answer"
+            fi
+            [ "$answer" != f ] || break
+        fi
+        sleep 1
+    done
+    echo "pgvector-setup: recovered and promoted; setting $POSTGRES_USER's password to this Cluster's"
+    psql --host="$run_dir" --username="$POSTGRES_USER" --dbname=postgres --no-psqlrc --quiet -v ON_ERROR_STOP=1 <<'SQL' ||
+\set role `printf '%s' "$POSTGRES_USER"`
+\set password `printf '%s' "$POSTGRES_PASSWORD"`
+ALTER ROLE :"role" WITH PASSWORD :'password';
+ALTER SYSTEM RESET restore_command;
+ALTER SYSTEM RESET recovery_target_time;
+ALTER SYSTEM RESET recovery_target_action;
+ALTER SYSTEM RESET recovery_target_inclusive;
+ALTER SYSTEM RESET recovery_target_timeline;
+ALTER SYSTEM RESET synchronous_standby_names;
+SQL
+        fail "could not set $POSTGRES_USER's password in the restored database (does the backup have that role?)"
+    pg_ctl stop --pgdata="$restoring" --mode=fast --wait --timeout=300
+    rm -rf "$run_dir"
+    [ ! -d "$data" ] || rmdir "$data"
+    mv "$restoring" "$data"
+    echo "pgvector-setup: $data restored"
+}
+
+if [ "${VB_SETUP_PHASE:-}" = restore ]; then
+    restore_from_backup
+    exit 0
+fi
 
 if [ "$POD_NAME" = "$primary_pod" ]; then
     if initialised; then
