@@ -164,6 +164,10 @@ extension EngineHooks {
             guard try await replication.promote(primaryPod, in: engine) else { return true }
             await report(.normal, "Promoted", "\(engine.component): \(designated) was promoted and accepts writes")
         }
+        // Before the standbys are re-pointed: each streams through its own slot, which must exist on the new primary.
+        if let slots = replication as? any SlotKeepingEngine {
+            _ = try await keepReplicationSlots(engine, slots: slots, spec: spec, on: primaryPod, report: report)
+        }
         let repoint = FailoverPlan.standbysToRepoint(states, designated: designated) {
             replication.isFollowing($0, primary: primaryPod, in: engine)
         }
