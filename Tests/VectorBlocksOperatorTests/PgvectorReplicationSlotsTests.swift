@@ -174,6 +174,13 @@ struct PgvectorReplicationSlotsTests {
                 async let rewound: Void = PgvectorSwitchoverTests.restartWhenFenced(
                     2, servers: servers, primaryPort: servers[1].port, kubeSim: kubeSim, client: client)
                 let after = RunningOperator(client: client, podAddressing: addressing)
+                // The old primary rejoins too: the StatefulSet (OrderedReady) makes pod 2 again only once pod 0 is
+                // ready.
+                _ = try await eventually("the recorded standby promoted") { () -> Bool? in
+                    try await servers[1].psql("SELECT pg_is_in_recovery()") == "f" ? true : nil
+                }
+                _ = try await Failover.restartWithSetupScript(servers[0], ordinal: 0, primaryPort: servers[1].port, client: client)
+                try await kubeSim.setPodReady(true, Self.pod(0))
                 try await rewound
                 _ = try await eventually("standby 2 streaming from the new primary") { () -> Bool? in
                     try await servers[2].psql("SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")

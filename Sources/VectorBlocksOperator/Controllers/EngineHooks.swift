@@ -91,10 +91,16 @@ struct EngineHooks: Sendable {
                     primary.metadata?.labels?[ClusterNames.roleLabel] == PgvectorAdapter.primary
                 {
                     try await keepSynchronousStandbys(engine, replication: replication, spec: component, on: primary)
-                    if let slots = adapter as? any SlotKeepingEngine,
-                        let after = try await keepReplicationSlots(engine, slots: slots, spec: component, on: primary, report: report)
-                    {
-                        lookAgainIn = Self.sooner(lookAgainIn, after)
+                    if let slots = adapter as? any SlotKeepingEngine {
+                        // A problem with the slots is reported on its own: it must not hold back the roles and the
+                        // failover below, which would otherwise look again at standbys that are as they should be.
+                        do {
+                            if let after = try await keepReplicationSlots(engine, slots: slots, spec: component, on: primary, report: report) {
+                                lookAgainIn = Self.sooner(lookAgainIn, after)
+                            }
+                        } catch {
+                            problems.append("\(component.name): replication slots: \(ObjectApplier.reason(error))")
+                        }
                     }
                 }
                 guard await observed.hasChanged(key, pods: engine.pods) else { continue }
