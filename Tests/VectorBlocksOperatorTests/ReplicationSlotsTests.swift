@@ -83,10 +83,9 @@ struct ReplicationSlotsTests {
     @Test func aStandbyBehindThePrimarysOldestWALReclones() throws {
         let oldest = try #require(PgvectorAdapter.segmentStart("000000020000000A", segmentSize: 16 << 20))
         #expect(oldest == WALPosition("2/A000000"))
-        #expect(ReplicationSlots.cannotCatchUp(received: WALPosition("2/9FFFFFF"), streaming: false, primaryOldest: oldest))
-        #expect(!ReplicationSlots.cannotCatchUp(received: WALPosition("2/A000000"), streaming: false, primaryOldest: oldest))
-        #expect(!ReplicationSlots.cannotCatchUp(received: WALPosition("2/9FFFFFF"), streaming: true, primaryOldest: oldest))
-        #expect(!ReplicationSlots.cannotCatchUp(received: nil, streaming: false, primaryOldest: oldest))
+        #expect(ReplicationSlots.cannotCatchUp(received: WALPosition("2/9FFFFFF"), primaryOldest: oldest))
+        #expect(!ReplicationSlots.cannotCatchUp(received: WALPosition("2/A000000"), primaryOldest: oldest))
+        #expect(!ReplicationSlots.cannotCatchUp(received: nil, primaryOldest: oldest))
         #expect(PgvectorAdapter.segmentStart("00000002", segmentSize: 16 << 20) == nil)
     }
 

@@ -70,7 +70,7 @@ extension EngineHooks {
                 continue
             }
             guard view.inRecovery else { continue }  // a former primary, which fencing deals with
-            if ReplicationSlots.cannotCatchUp(received: view.receivedLSN, streaming: view.streaming, primaryOldest: primaryView.oldestWAL) {
+            if ReplicationSlots.cannotCatchUp(received: view.receivedLSN, primaryOldest: primaryView.oldestWAL) {
                 let message =
                     "\(engine.component): \(name) stopped at WAL \(view.receivedLSN?.description ?? "?"), which the primary \(primary) no longer has (its oldest is \(primaryView.oldestWAL?.description ?? "?")); its pod is deleted and it clones the primary afresh"
                 try await restart(pod, for: .reclone, engine: engine, slots: slots, event: ("StandbyRecloning", message), report: report)

@@ -87,10 +87,11 @@ public enum ReplicationSlots {
 }
 
 extension ReplicationSlots {
-    /// A standby that does not stream and stopped before the oldest WAL its primary still has can never catch up:
-    /// it must be cloned afresh.
-    public static func cannotCatchUp(received: WALPosition?, streaming: Bool, primaryOldest: WALPosition?) -> Bool {
-        guard !streaming, let received, let primaryOldest else { return false }
+    /// A standby whose last received position is before the oldest WAL its primary still has can never catch up:
+    /// it must be cloned afresh. Whether its WAL receiver streams does not matter: one that asks for WAL the primary
+    /// removed is said to stream for the moment between its request and the primary's refusal.
+    public static func cannotCatchUp(received: WALPosition?, primaryOldest: WALPosition?) -> Bool {
+        guard let received, let primaryOldest else { return false }
         return received < primaryOldest
     }
 }
