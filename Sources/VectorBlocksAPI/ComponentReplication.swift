@@ -1,3 +1,5 @@
+import KubeKit
+
 /// How a Replication component (a primary and streaming standbys, e.g. pgvector) keeps its primary.
 public struct ComponentReplication: Codable, Sendable, Hashable, SchemaDescribed {
     /// How long the designated primary must stay unavailable (pod gone or not ready) before the operator promotes
@@ -5,16 +7,23 @@ public struct ComponentReplication: Codable, Sendable, Hashable, SchemaDescribed
     public var failoverDelaySeconds: Int32?
     /// Commits wait for this many standbys (synchronous replication); unset, they do not wait (asynchronous).
     public var synchronous: SynchronousReplication?
+    /// The most WAL the primary keeps for standbys' replication slots (`max_slot_wal_keep_size`); unset, a quarter
+    /// of the data volume (see `slotWALKeepBytes`).
+    public var slotMaxWALKeepSize: Quantity?
 
-    public init(failoverDelaySeconds: Int32? = nil, synchronous: SynchronousReplication? = nil) {
+    public init(failoverDelaySeconds: Int32? = nil, synchronous: SynchronousReplication? = nil, slotMaxWALKeepSize: Quantity? = nil) {
         self.failoverDelaySeconds = failoverDelaySeconds
         self.synchronous = synchronous
+        self.slotMaxWALKeepSize = slotMaxWALKeepSize
     }
 
     public static let schema = Schema.object([
         "failoverDelaySeconds": Schema.integer(minimum: 0).defaulting(to: 0)
             .describing("Seconds the primary must stay unavailable before a standby is promoted; 0 promotes at once."),
         "synchronous": .of(SynchronousReplication.self),
+        "slotMaxWALKeepSize": Schema.quantity.describing(
+            "The most WAL the primary keeps for a standby's replication slot (max_slot_wal_keep_size), at least 1Mi and less than the data volume; a standby further behind re-clones. Default: a quarter of the data volume, 1Gi without one."
+        ),
     ])
 
     /// The delay, its default filled in.
@@ -35,6 +44,7 @@ extension Cluster {
                         fix: "set 0 to promote a standby at once, or the seconds to wait"))
             }
             errors += replication.synchronous?.validate(at: "\(path).synchronous", replicas: component.replicas ?? 1) ?? []
+            errors += replication.validateSlotMaxWALKeepSize(at: "\(path).slotMaxWALKeepSize", volume: component.storage(of: "data"))
             if let definition, let componentDef = definition.componentDef(named: component.componentDefRef),
                 componentDef.workloadType != .replication
             {

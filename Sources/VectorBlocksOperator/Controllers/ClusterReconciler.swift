@@ -81,7 +81,8 @@ public struct ClusterReconciler: Reconciler {
         let next = Self.nextLook(
             recreating: !convergence.recreating.isEmpty, scaleIns: desired.scaleIns.mapValues(\.step),
             engineProblems: !engineOutcome.problems.isEmpty)
-        return Self.sooner(next, failover: engineOutcome.lookAgain ? .milliseconds(500) : election.lookAgain)
+        let engineLook: Duration? = engineOutcome.lookAgain ? .milliseconds(500) : engineOutcome.lookAgainIn
+        return Self.sooner(next, failover: [engineLook, election.lookAgain].compactMap { $0 }.min())
     }
 
     /// The objects a Cluster should have now, and the scale-ins its engines hold back.

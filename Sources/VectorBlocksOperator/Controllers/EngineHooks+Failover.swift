@@ -156,6 +156,15 @@ extension EngineHooks {
             guard try await replication.promote(primaryPod, in: engine) else { return true }
             await report(.normal, "Promoted", "\(engine.component): \(designated) was promoted and accepts writes")
         }
+        // Before the standbys are re-pointed: each streams through its own slot, which must exist on the new primary.
+        // A problem with the slots never holds back a failover: the next reconcile keeps them.
+        if let slots = replication as? any SlotKeepingEngine {
+            do {
+                _ = try await keepReplicationSlots(engine, slots: slots, spec: spec, on: primaryPod, report: report)
+            } catch {
+                logger.warning("could not keep the replication slots", metadata: ["pod": "\(engine.names.namespace)/\(designated)", "error": "\(error)"])
+            }
+        }
         let repoint = FailoverPlan.standbysToRepoint(states, designated: designated) {
             replication.isFollowing($0, primary: primaryPod, in: engine)
         }

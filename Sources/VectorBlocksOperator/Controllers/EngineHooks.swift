@@ -20,6 +20,10 @@ struct EngineHooks: Sendable {
     let outages = PrimaryOutages()
     /// The synchronous_standby_names last found or made on each component's primary.
     let synchronousStandbys = AppliedSynchronousStandbys()
+    /// What each component's replication slots were last made for, once settled.
+    let slotsSettled = SettledReplicationSlots()
+    /// Standbys seen stranded past a timeline fork, confirmed on the next look before they are rewound.
+    let stalledStandbys = StalledStandbys()
 
     /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
     struct ScaleIn: Sendable, Hashable {
@@ -70,6 +74,7 @@ struct EngineHooks: Sendable {
     ) async -> AfterApply {
         var problems: [String] = []
         var lookAgain = false
+        var lookAgainIn: Duration?
         for component in cluster.spec.componentSpecs {
             guard let adapter = adapter(component, definition: definition) else { continue }
             let engine = await engineComponent(
@@ -86,6 +91,17 @@ struct EngineHooks: Sendable {
                     primary.metadata?.labels?[ClusterNames.roleLabel] == PgvectorAdapter.primary
                 {
                     try await keepSynchronousStandbys(engine, replication: replication, spec: component, on: primary)
+                    if let slots = adapter as? any SlotKeepingEngine {
+                        // A problem with the slots is reported on its own: it must not hold back the roles and the
+                        // failover below, which would otherwise look again at standbys that are as they should be.
+                        do {
+                            if let after = try await keepReplicationSlots(engine, slots: slots, spec: component, on: primary, report: report) {
+                                lookAgainIn = Self.sooner(lookAgainIn, after)
+                            }
+                        } catch {
+                            problems.append("\(component.name): replication slots: \(ObjectApplier.reason(error))")
+                        }
+                    }
                 }
                 guard await observed.hasChanged(key, pods: engine.pods) else { continue }
                 if let replication = adapter as? any ReplicationEngine,
@@ -111,13 +127,15 @@ struct EngineHooks: Sendable {
                 problems.append("\(component.name): \(ObjectApplier.reason(error))")
             }
         }
-        return AfterApply(problems: problems, lookAgain: lookAgain)
+        return AfterApply(problems: problems, lookAgain: lookAgain, lookAgainIn: lookAgainIn)
     }
 
     /// The problems met, each naming its component, and whether work is under way in an engine (a promotion).
     struct AfterApply: Sendable {
         var problems: [String]
         var lookAgain: Bool
+        /// When to look at the engine again though nothing changes in Kubernetes (a standby away from its slot).
+        var lookAgainIn: Duration? = nil
     }
 
     /// A Cluster that is gone leaves nothing behind.

@@ -58,7 +58,10 @@ extension PgvectorAdapter: ReplicationEngine {
             // ALTER SYSTEM takes no bind parameters: the value is quoted as a literal.
             let literal = "'" + upstream.replacingOccurrences(of: "'", with: "''") + "'"
             try await connection.guardedQuery(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET primary_conninfo = \(literal)"), logger: logger)
-            // PostgreSQL 13 and later restart the WAL receiver on a reload that changes primary_conninfo.
+            // Through its own slot on the primary, which keeps the WAL it has not received yet.
+            let slot = Self.literal(ReplicationSlots.name(forPod: pod.metadata?.name ?? ""))
+            try await connection.guardedQuery(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET primary_slot_name = \(slot)"), logger: logger)
+            // PostgreSQL 13 and later restart the WAL receiver on a reload that changes primary_conninfo or the slot.
             try await connection.guardedQuery("SELECT pg_reload_conf()", logger: logger)
         }
     }

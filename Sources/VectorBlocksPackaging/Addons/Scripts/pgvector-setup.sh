@@ -5,7 +5,10 @@
 # container starts) names the pod that runs read-write. That pod starts its data directory read-write (initialising
 # it when empty, ending recovery when it was a standby); every other pod starts as a hot standby streaming from it:
 # cloning it when its data directory is empty, rewinding with pg_rewind when it was a primary whose timeline may
-# have diverged, and cloning afresh when the rewind fails (the diverged directory is kept beside, renamed).
+# have diverged, and cloning afresh when the rewind fails (the diverged directory is kept beside, renamed) or when the
+# operator marked it (vectorblocks.reclone: the primary no longer has the WAL it needs); a standby the operator marked
+# vectorblocks.rewind (it replayed past the fork of the primary's timeline) is rewound too. A standby streams through
+# its own replication slot on the primary, _vb_<pod> (the operator makes it), which keeps the WAL it has not received.
 #
 # Environment (from the component's env ConfigMap and the podSpec):
 #   VB_CLUSTER_NAME, VB_COMP_NAME, VB_NAMESPACE          the component
@@ -151,8 +154,16 @@ if [ "${VB_SETUP_PHASE:-}" = restore ]; then
     exit 0
 fi
 
+reclone_marker="$data/vectorblocks.reclone"
+rewind_marker="$data/vectorblocks.rewind"
+# The slot name the operator gives this pod: its name in the characters a slot name may hold (as
+# ReplicationSlots.name(forPod:); pod names are short enough for PostgreSQL's 63 characters).
+slot_name="_vb_$(printf '%s' "$POD_NAME" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_' '_')"
+
 if [ "$POD_NAME" = "$primary_pod" ]; then
     if initialised; then
+        # A mark for a standby means nothing to a primary, and it must not outlive its role.
+        rm -f "$reclone_marker" "$rewind_marker"
         if [ -f "$data/standby.signal" ]; then
             # The operator promoted this pod while it was away: it ends recovery and starts a new timeline.
             echo "pgvector-setup: $POD_NAME is the designated primary; starting $data read-write"
@@ -188,12 +199,25 @@ clone() {
         --pgdata="$data" --wal-method=stream --checkpoint=fast --no-password
 }
 
+if initialised && [ -f "$reclone_marker" ]; then
+    # The operator found this standby stopped before the oldest WAL the primary still has: it can never catch up.
+    # A standby's data is a copy of the primary's (it never ran read-write: a former primary has no standby.signal
+    # and is rewound below), so nothing is lost by cloning afresh.
+    echo "pgvector-setup: the primary no longer has the WAL $data needs; cloning it afresh"
+    rm -rf "$data"
+fi
+
 if ! initialised; then
     clone
-elif [ ! -f "$data/standby.signal" ]; then
+elif [ ! -f "$data/standby.signal" ] || [ -f "$rewind_marker" ]; then
     # This pod ran read-write and another was promoted since: what it wrote after the promotion exists nowhere else
     # and must go before it can follow the new timeline. pg_rewind keeps the rest (it first finishes crash recovery).
-    echo "pgvector-setup: $data was a primary; rewinding it onto $primary_pod's timeline"
+    # A standby that replayed WAL the promoted one never had is in the same place, with nothing of its own to lose.
+    if [ -f "$rewind_marker" ]; then
+        echo "pgvector-setup: $data replayed past the fork of $primary_pod's timeline; rewinding it onto that timeline"
+    else
+        echo "pgvector-setup: $data was a primary; rewinding it onto $primary_pod's timeline"
+    fi
     if ! pg_rewind --target-pgdata="$data" --progress \
         --source-server="host=$primary_host port=$primary_port user=$POSTGRES_USER dbname=postgres"; then
         aside="$data.diverged-$(date +%Y%m%dT%H%M%S)"
@@ -201,15 +225,17 @@ elif [ ! -f "$data/standby.signal" ]; then
         mv "$data" "$aside"
         clone
     fi
+    rm -f "$rewind_marker"
 fi
 
 # Streams from the designated primary: the last primary_conninfo in postgresql.auto.conf wins, and the operator
 # re-points a running standby with ALTER SYSTEM, which rewrites the file.
 auto_conf="$data/postgresql.auto.conf"
 touch "$auto_conf"
-sed -i '/^primary_conninfo/d' "$auto_conf"
+sed -i '/^primary_conninfo/d; /^primary_slot_name/d' "$auto_conf"
 printf "primary_conninfo = 'host=%s port=%s user=%s application_name=%s'\n" \
     "$primary_host" "$primary_port" "$POSTGRES_USER" "$POD_NAME" >>"$auto_conf"
+printf "primary_slot_name = '%s'\n" "$slot_name" >>"$auto_conf"
 touch "$data/standby.signal"
 echo "pgvector-setup: starting $data as a hot standby of $primary_pod"
 start_postgres
