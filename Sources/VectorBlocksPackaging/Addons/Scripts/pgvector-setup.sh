@@ -199,6 +199,28 @@ clone() {
         --pgdata="$data" --wal-method=stream --checkpoint=fast --no-password
 }
 
+# pg_rewind has the target replay from the source's latest checkpoint when that is older than their last common one,
+# as it is on a primary promoted a moment ago whose first checkpoint has not finished; the WAL from there is often gone
+# from both servers, and the rewound standby would wait for it for ever. So the primary first completes a checkpoint
+# on its own timeline, as Patroni has it do. A primary that cannot say (it is itself still in recovery) is rewound
+# from as it is.
+checkpoint_primary_timeline() {
+    primary_sql() {
+        psql --host="$primary_host" --port="$primary_port" --username="$POSTGRES_USER" --dbname=postgres \
+            --no-password --no-psqlrc -At -c "$1"
+    }
+    checkpointed=$(primary_sql "SELECT upper(lpad(to_hex(timeline_id), 8, '0')) = substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) FROM pg_control_checkpoint()" 2>&1) ||
+        checkpointed="unknown: $checkpointed"
+    case "$checkpointed" in
+    t) ;;
+    f)
+        echo "pgvector-setup: $primary_pod has not checkpointed since its promotion; asking it to, before rewinding"
+        primary_sql CHECKPOINT >/dev/null
+        ;;
+    *) echo "pgvector-setup: could not read $primary_pod's latest checkpoint ($checkpointed); rewinding from it as it is" ;;
+    esac
+}
+
 if initialised && [ -f "$reclone_marker" ]; then
     # The operator found this standby stopped before the oldest WAL the primary still has: it can never catch up.
     # A standby's data is a copy of the primary's (it never ran read-write: a former primary has no standby.signal
@@ -218,6 +240,7 @@ elif [ ! -f "$data/standby.signal" ] || [ -f "$rewind_marker" ]; then
     else
         echo "pgvector-setup: $data was a primary; rewinding it onto $primary_pod's timeline"
     fi
+    checkpoint_primary_timeline
     if ! pg_rewind --target-pgdata="$data" --progress \
         --source-server="host=$primary_host port=$primary_port user=$POSTGRES_USER dbname=postgres"; then
         aside="$data.diverged-$(date +%Y%m%dT%H%M%S)"
