@@ -215,7 +215,7 @@ checkpoint_primary_timeline() {
     t) ;;
     f)
         echo "pgvector-setup: $primary_pod has not checkpointed since its promotion; asking it to, before rewinding"
-        primary_sql CHECKPOINT >/dev/null
+        primary_sql CHECKPOINT >/dev/null || echo "pgvector-setup: $primary_pod refused the checkpoint; rewinding from it as it is"
         ;;
     *) echo "pgvector-setup: could not read $primary_pod's latest checkpoint ($checkpointed); rewinding from it as it is" ;;
     esac
