@@ -204,10 +204,17 @@ struct PipelineOnProcessPodsTests {
             return reasons.isSuperset(of: ["SinkAdded", "SinkBackfillComplete", "SinksCompared"]) ? true : nil
         }
 
+        let emuWritingBoth = try await podNames(client, worker: "emu")
         try await editSpec(client) { $0.sinks.removeAll { $0.name == "embeddings" } }
         _ = try await eventually("a SinkRemoved Event") {
             try await Fixtures.events(client, about: "documents").first { $0.reason == "SinkRemoved" }
         }
+        // The Emu pods that still wrote both sinks go only once their processes have ended; until then a new row
+        // may still reach the removed sink, as in any rolling update.
+        _ = try await eventually("the Emu pods that wrote both sinks to be gone", timeout: .seconds(120)) { () -> Bool? in
+            try await podNames(client, worker: "emu", includingTerminating: true).isDisjoint(with: emuWritingBoth) ? true : nil
+        }
+        _ = try await podAddresses(client, worker: "emu")
         // Once the new Emu runs, a new row reaches the remaining sink only; the removed one keeps its vectors.
         try await source.psql("INSERT INTO public.docs VALUES (\(Self.rows + 2), 'Later', 'Written after the contraction')")
         _ = try await eventually("the new row in the remaining sink", timeout: .seconds(120)) { () -> Bool? in
@@ -215,6 +222,15 @@ struct PipelineOnProcessPodsTests {
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs WHERE id = '\(Self.rows + 2)'") == 0)
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
+    }
+
+    /// The names of the pods of one of the pipeline's workers, those being deleted too when asked.
+    private func podNames(_ client: KubeClient, worker: String, includingTerminating: Bool = false) async throws -> Set<String> {
+        let pods = try await client.list(
+            CoreV1.Pod.self, namespace: "default",
+            options: ListOptions(labelSelector: "\(PipelineNames.pipelineLabel)=documents,\(PipelineNames.componentLabel)=\(worker)")
+        ).items
+        return Set(pods.filter { includingTerminating || $0.metadata?.deletionTimestamp == nil }.compactMap(\.metadata?.name))
     }
 
     /// The addresses of the running pods of one of the pipeline's workers (`pelican`, `emu`).
