@@ -108,28 +108,47 @@ final class ContainerProcess: Sendable {
             return (-1, "\(error)")
         }
         // Foundation does not always report the end of a short-lived child promptly (its watch on the child can be
-        // held open by others), so the child is also reaped here; a probe is worth a check every 20 ms.
+        // held open by others), so the child's end is also looked for here, every 20 ms.
         let child = process.processIdentifier
         let deadline = ContinuousClock.now + timeout
-        var code: Int32 = -1
+        return (await Self.exitCode(of: child, reported: finished, deadline: deadline), output.text())
+    }
+
+    /// The child's exit code once Foundation reports it or it is seen to end; -1 when it is SIGKILLed at the deadline.
+    private static func exitCode(of child: Int32, reported: SentSignal, deadline: ContinuousClock.Instant) async -> Int32 {
         while true {
-            if let status = finished.value {
-                code = status
-                break
+            if let status = reported.value { return status }
+            switch peekExit(child) {
+            case .exited(let status): return status
+            case .gone: return reported.value ?? -1
+            case .running:
+                if ContinuousClock.now > deadline {
+                    kill(child, SIGKILL)
+                    return -1
+                }
+                try? await Task.sleep(for: .milliseconds(20))
             }
-            var status: Int32 = 0
-            if waitpid(child, &status, WNOHANG) == child {
-                code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                break
-            }
-            if ContinuousClock.now > deadline {
-                kill(child, SIGKILL)
-                code = -1
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(20))
         }
-        return (code, output.text())
+    }
+
+    enum ChildState: Equatable {
+        case running
+        /// Ended, with the exit code as a shell reports it (128 + the signal for a killed child).
+        case exited(Int32)
+        /// Already reaped by Foundation.
+        case gone
+    }
+
+    /// Whether a child has ended, without reaping it. Foundation reaps its own children with a blocking `waitpid` on
+    /// their PID; a child reaped here instead frees its PID, and once the PID is reused by another child of this
+    /// process (PIDs wrap at 32,768 here), Foundation's wait blocks on that unrelated process, and with it every
+    /// `Process` of the server stops being reported. `WNOWAIT` leaves the reaping to Foundation.
+    static func peekExit(_ child: Int32) -> ChildState {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return .gone }
+        let fields = info._sifields._sigchld
+        guard fields.si_pid == child else { return .running }
+        return .exited(info.si_code == CLD_EXITED ? fields.si_status : 128 + fields.si_status)
     }
 
     /// Sends a signal to PID 1; when it has not started yet, ends the helper (and so the container) outright.
