@@ -6,7 +6,9 @@ import KubeKit
 struct ModelsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "Decodes and encodes a StatefulSet list with the generated models; prints objects per second.")
+        abstract:
+            "Decodes and encodes a StatefulSet list with the generated models, and decodes it as a JSONValue as KubeSim stores it; prints objects per second."
+    )
 
     @Option(help: "StatefulSets in the list.")
     var items = 1_000
@@ -39,12 +41,19 @@ struct ModelsBenchmark: AsyncParsableCommand {
             for _ in 0..<iterations { encodedBytes = try encoder.encode(decoded).count }
         }
         guard decoded == list else { throw BenchmarkError.roundTripChanged }
+        _ = try decoder.decode(JSONValue.self, from: json)
+        let untypedTime = try clock.measure {
+            for _ in 0..<iterations { _ = try decoder.decode(JSONValue.self, from: json) }
+        }
 
         let objects = Double(items * iterations)
         print("StatefulSet list: \(items) items, \(json.count / 1024) KiB of JSON (\(json.count / items) bytes per item), \(iterations) iterations")
         print("decode: \(Figures.format(objects / decodeTime.seconds)) objects/s (\(Figures.format(decodeTime.seconds / objects * 1e6)) µs per object)")
         print(
             "encode: \(Figures.format(objects / encodeTime.seconds)) objects/s (\(Figures.format(encodeTime.seconds / objects * 1e6)) µs per object, \(encodedBytes / 1024) KiB per list)"
+        )
+        print(
+            "decode as JSONValue: \(Figures.format(objects / untypedTime.seconds)) objects/s (\(Figures.format(untypedTime.seconds / objects * 1e6)) µs per object)"
         )
     }
 
