@@ -42,7 +42,9 @@ enum PipelineSinkEvents {
         let remaining = Set((after.sinks ?? []).map(\.name))
         for name in previous.keys.sorted() where !remaining.contains(name) {
             events.append(
-                Event(warning: false, reason: "SinkRemoved", message: "sink \(name) was removed: it is no longer written once Emu's rollout ends; its vectors are kept where they are"))
+                Event(
+                    warning: false, reason: "SinkRemoved",
+                    message: "sink \(name) was removed: it is no longer written once Emu's rollout ends; its vectors are kept where they are"))
         }
         return events
     }
