@@ -269,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "KubeSimTests",
             dependencies: [
-                "KubeSim", "KubeKit",
+                "KubeSim", "KubeKit", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
-import CZlib
+// Not re-exported: clients of PostgresBackup need no zlib headers.
+internal import CZlib
 
 /// gzip through zlib, for WAL segments: a whole segment (16 MiB) at a time, in memory, as wal-push reads it.
 public enum Gzip {
