@@ -269,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "KubeSimTests",
             dependencies: [
-                "KubeSim", "KubeKit",
+                "KubeSim", "KubeKit", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -307,10 +307,12 @@ let package = Package(
             ]
         ),
         // pgvector's physical backups, WAL archive and restores, run in the cluster's pods by vectorblocks-backup.
+        // zlib from the system (Debian's zlib1g-dev), linked dynamically: every PostgreSQL image has libz.so.1.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "PostgresBackup",
             dependencies: [
-                "ObjectStorage",
+                "ObjectStorage", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

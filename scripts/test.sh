@@ -65,6 +65,14 @@ if ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
         fail "apt-get could not install libopenblas0"
 fi
 
+# wal-push gzips WAL segments through zlib (the CZlib module): its headers must be there to build.
+if [ ! -f /usr/include/zlib.h ]; then
+    [ "$(id -u)" = 0 ] || fail "zlib's headers are missing: install Debian's zlib1g-dev (apt-get install zlib1g-dev)"
+    echo "== installing Debian's zlib1g-dev (wal-push's gzip)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev >/dev/null ||
+        fail "apt-get could not install zlib1g-dev"
+fi
+
 # Pods that run as processes (KubeSim's process runtime, tested as root) need iproute2 and util-linux.
 if [ "$(id -u)" = 0 ]; then
     for program in ip:iproute2 nsenter:util-linux unshare:util-linux setpriv:util-linux; do

@@ -1,14 +1,16 @@
 /// A file of a WAL archive, by the names PostgreSQL gives what it archives: a segment
 /// (`000000010000000000000002`: timeline, log and segment, in hexadecimal), the last segment of a timeline that a
 /// promotion ended (`….partial`), a timeline's history (`00000002.history`) and a backup's history
-/// (`000000010000000000000002.00000028.backup`).
+/// (`000000010000000000000002.00000028.backup`); each may be stored gzip-compressed, its object name ending in `.gz`,
+/// which is read as the name it holds.
 public enum WALFileName: Sendable, Hashable {
     case segment(String)
     case partialSegment(String)
     case timelineHistory(String)
     case backupHistory(String)
 
-    public init?(_ name: String) {
+    public init?(_ objectName: String) {
+        let name = WALCompression.of(objectName: objectName).name
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         switch parts.count {
         case 1 where Self.isHex(parts[0], count: 24): self = .segment(name)

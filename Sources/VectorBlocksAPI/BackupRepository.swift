@@ -2,7 +2,8 @@ import Foundation
 import KubeKit
 
 /// Where backups are kept: a prefix of an S3 bucket (KubeBlocks' BackupRepo, inline). Credentials come from a
-/// Secret in the Cluster's namespace, or without one from the operator's own IAM role (IRSA), as SQS queues do.
+/// Secret in the Cluster's namespace, or from an IAM role the pods that move the bytes assume through IRSA
+/// (`roleArn`); the operator's own reads use the Secret, or without one its own IAM role, as SQS queues do.
 public struct BackupRepository: Codable, Sendable, Hashable, SchemaDescribed {
     public var bucket: String
     /// Keys start with `<prefix>/<namespace>/<cluster>/<backup>/`; empty puts them at the bucket's root.
@@ -12,14 +13,25 @@ public struct BackupRepository: Codable, Sendable, Hashable, SchemaDescribed {
     public var endpoint: String?
     /// A Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
     public var credentialsSecretName: String?
+    /// An IAM role (`arn:aws:iam::123456789012:role/backups`) the backup, restore and WAL archiving pods assume with
+    /// a web-identity token of the ServiceAccount `<cluster>-backup` (IRSA), instead of keys from a Secret.
+    public var roleArn: String?
 
-    public init(bucket: String, prefix: String? = nil, region: String, endpoint: String? = nil, credentialsSecretName: String? = nil) {
+    public init(
+        bucket: String, prefix: String? = nil, region: String, endpoint: String? = nil, credentialsSecretName: String? = nil,
+        roleArn: String? = nil
+    ) {
         self.bucket = bucket
         self.prefix = prefix
         self.region = region
         self.endpoint = endpoint
         self.credentialsSecretName = credentialsSecretName
+        self.roleArn = roleArn
     }
+
+    /// An IAM role's ARN in any partition (aws, aws-cn, aws-us-gov): the account's 12 digits, then `role/` and the
+    /// role's path and name.
+    static let roleArnPattern = #"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"#
 
     static let bucketPattern = #"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"#
     static let regionPattern = #"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"#
@@ -31,6 +43,7 @@ public struct BackupRepository: Codable, Sendable, Hashable, SchemaDescribed {
             "region": .string(pattern: regionPattern),
             "endpoint": .string(pattern: "^https?://"),
             "credentialsSecretName": .string(pattern: #"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"#, maxLength: 253),
+            "roleArn": .string(pattern: roleArnPattern, maxLength: 2048),
         ], required: ["bucket", "region"])
 
     /// The key prefix of one backup's objects, ending in `/`.
@@ -63,6 +76,20 @@ public struct BackupRepository: Codable, Sendable, Hashable, SchemaDescribed {
                 FieldError(
                     field: path.child("endpoint").description, message: "Invalid value: \"\(endpoint)\": not an http(s) URL",
                     fix: "write e.g. https://minio.example:9000, or leave endpoint out for AWS"))
+        }
+        if let roleArn, roleArn.range(of: Self.roleArnPattern, options: .regularExpression) == nil {
+            errors.append(
+                FieldError(
+                    field: path.child("roleArn").description, message: "Invalid value: \"\(roleArn)\": not an IAM role's ARN",
+                    fix: "write arn:aws:iam::<12-digit account>:role/<name>, e.g. arn:aws:iam::123456789012:role/vectorblocks-backups"))
+        }
+        if roleArn != nil, credentialsSecretName != nil {
+            errors.append(
+                FieldError(
+                    field: path.child("roleArn").description,
+                    message:
+                        "Forbidden: roleArn and \(path.child("credentialsSecretName").description) are both set; the pods would not know which credentials to use",
+                    fix: "keep one: roleArn for IRSA, or credentialsSecretName for keys from a Secret"))
         }
         return errors
     }

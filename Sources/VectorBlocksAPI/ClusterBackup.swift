@@ -79,12 +79,14 @@ public struct ClusterBackup: Codable, Sendable, Hashable, SchemaDescribed {
                     message: "Unsupported value: true: \(method.rawValue) has no continuous archiving, so there is no point in time to recover to",
                     fix: "set pitrEnabled: false; each backup restores the state at its own time"))
         }
-        if pitrEnabled == true, method == .pgBasebackup, repository.credentialsSecretName == nil {
+        if pitrEnabled == true, method == .pgBasebackup, repository.credentialsSecretName == nil, repository.roleArn == nil {
             errors.append(
                 FieldError(
                     field: path.child("repository").child("credentialsSecretName").description,
-                    message: "Required value: the pods archive their WAL themselves and need the repository's keys",
-                    fix: "name a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the Cluster's namespace"))
+                    message: "Required value: the pods archive their WAL themselves and need the repository's keys or an IAM role",
+                    fix:
+                        "name a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the Cluster's namespace, or set \(path.child("repository").child("roleArn")) to an IAM role for IRSA"
+                ))
         }
         errors += repository.validate(at: path.child("repository"))
         return errors

@@ -30,10 +30,11 @@ public struct BackupCreation: Sendable {
                     + "\"repository\":{\"bucket\":\"BUCKET\",\"region\":\"REGION\",\"credentialsSecretName\":\"SECRET\"}}}}' (enabled: false makes no schedule)"
             )
         }
-        if method == .pgBasebackup, repository.credentialsSecretName == nil {
+        if method == .pgBasebackup, repository.credentialsSecretName == nil, repository.roleArn == nil {
             throw CLIError(
                 "cluster \"\(cluster)\": spec.backup.repository.credentialsSecretName is empty; a pg-basebackup runs as a Job in the cluster and needs a Secret "
-                    + "with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: create one and name it there")
+                    + "with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (create one and name it there) or an IAM role for IRSA (spec.backup.repository.roleArn)"
+            )
         }
         let policy = try Self.policy(deletionPolicy)
         let backupName = name ?? Self.defaultName(cluster: cluster, now: now)

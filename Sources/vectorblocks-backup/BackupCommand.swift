@@ -107,29 +107,41 @@ struct BaseBackupCommand: AsyncParsableCommand {
 
 struct WALPushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wal-push", abstract: "archive_command: stores one WAL file (%p) in the archive.")
+        commandName: "wal-push", abstract: "archive_command: stores one WAL file (%p) in the archive, gzip-compressed by default.")
 
     @OptionGroup var repository: RepositoryOptions
 
     @Option(help: "The cluster's WAL archive prefix, ending in '/' (env VB_BACKUP_WAL_PREFIX).")
     var walArchivePrefix: String = environment["VB_BACKUP_WAL_PREFIX"] ?? ""
 
+    @Option(help: "gzip (level 1, stored as <name>.gz) or none (env VB_BACKUP_WAL_COMPRESSION).")
+    var compression: String = environment["VB_BACKUP_WAL_COMPRESSION"] ?? WALCompression.gzip.rawValue
+
     @Argument(help: "The file, as %p gives it.")
     var path: String
+
+    func validate() throws {
+        if WALCompression(rawValue: compression) == nil {
+            throw ValidationError("--compression (or VB_BACKUP_WAL_COMPRESSION): \"\(compression)\" is neither gzip nor none")
+        }
+    }
 
     func run() async throws {
         let logger = repository.logger("vectorblocks.wal-push")
         try await failing {
             guard !walArchivePrefix.isEmpty else { throw BackupFailure("--wal-archive-prefix (or VB_BACKUP_WAL_PREFIX) is required") }
-            try await WALArchive(storage: try repository.settings.client(environment: environment, logger: logger), prefix: walArchivePrefix, logger: logger)
-                .push(path)
+            try await WALArchive(
+                storage: try repository.settings.client(environment: environment, logger: logger), prefix: walArchivePrefix,
+                compression: WALCompression(rawValue: compression) ?? .gzip, logger: logger
+            ).push(path)
         }
     }
 }
 
 struct WALFetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wal-fetch", abstract: "restore_command: fetches one WAL file (%f) to %p; exit 1 when the archive lacks it.")
+        commandName: "wal-fetch",
+        abstract: "restore_command: fetches one WAL file (%f) to %p, gzip-compressed or not; exit 1 when the archive lacks it.")
 
     @OptionGroup var repository: RepositoryOptions
 

@@ -8,6 +8,6 @@ struct VectorBlocksBench: AsyncParsableCommand {
         abstract: "VectorBlocks benchmarks.",
         subcommands: [
             ModelsBenchmark.self, KubeSimBenchmark.self, OperatorBenchmark.self, PipelineBenchmark.self, PipelineOperatorBenchmark.self,
-            EmbedBenchmark.self, FailoverBenchmark.self, BackupBenchmark.self,
+            EmbedBenchmark.self, FailoverBenchmark.self, BackupBenchmark.self, WALCompressionBenchmark.self,
         ])
 }

@@ -65,10 +65,20 @@ struct BackupFailureTests {
             let prefix = ["--wal-archive-prefix", "shop/embeddings/wal_archive/"]
             #expect(try await repository.run("wal-push", prefix + [segment], as: server).status == 0)
             #expect(try await repository.run("wal-push", prefix + [segment], as: server).status == 0)
+            let stored = try await repository.storage.listObjects(prefix: "shop/embeddings/wal_archive/")
+            #expect(stored.map(\.key) == ["shop/embeddings/wal_archive/000000010000000000000007.gz"], "gzip by default")
+            #expect((stored.first?.size ?? 4096) < 4096)
+            let otherForm = try await repository.run("wal-push", prefix + ["--compression", "none", segment], as: server)
+            #expect(otherForm.status == 0, "the same content archived in the other form: \(otherForm.output)")
             try Data(repeating: 8, count: 4096).write(to: URL(fileURLWithPath: segment))
-            let overwrite = try await repository.run("wal-push", prefix + [segment], as: server)
-            #expect(overwrite.status == 1)
-            #expect(overwrite.output.contains("archived already with different content"), "\(overwrite.output)")
+            for compression in ["gzip", "none"] {
+                let overwrite = try await repository.run("wal-push", prefix + ["--compression", compression, segment], as: server)
+                #expect(overwrite.status == 1)
+                #expect(overwrite.output.contains("archived already with different content"), "\(overwrite.output)")
+            }
+            #expect(try await repository.storage.listObjects(prefix: "shop/embeddings/wal_archive/").count == 1)
+            let unknown = try await repository.run("wal-push", prefix + ["--compression", "zstd", segment], as: server)
+            #expect(unknown.status != 0 && unknown.output.contains("neither gzip nor none"), "\(unknown.output)")
 
             let fetched = directory.path + "/fetched"
             #expect(try await repository.run("wal-fetch", prefix + ["000000010000000000000007", fetched], as: server).status == 0)

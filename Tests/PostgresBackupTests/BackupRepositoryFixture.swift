@@ -57,12 +57,18 @@ struct BackupRepositoryFixture: Sendable {
     }
 
     /// Turns continuous archiving on (a restart) with `wal-push` as the archive_command.
-    func archiveContinuously(_ server: PostgresServer, walArchivePrefix: String) async throws {
-        let command = shellCommand([program, "wal-push"] + settings.arguments + ["--wal-archive-prefix", walArchivePrefix, "%p"])
+    func archiveContinuously(_ server: PostgresServer, walArchivePrefix: String, compression: WALCompression = .gzip) async throws {
         try await server.psql("ALTER SYSTEM SET archive_mode = on")
-        try await server.psql("ALTER SYSTEM SET archive_command = '\(command.replacingOccurrences(of: "'", with: "''"))'")
+        try await setArchiveCommand(server, walArchivePrefix: walArchivePrefix, compression: compression)
         try await server.stop()
         try await server.startProcess()
+    }
+
+    /// Sets `wal-push` with this compression as the archive_command (taking effect at the next reload).
+    func setArchiveCommand(_ server: PostgresServer, walArchivePrefix: String, compression: WALCompression) async throws {
+        let command = shellCommand(
+            [program, "wal-push"] + settings.arguments + ["--wal-archive-prefix", walArchivePrefix, "--compression", compression.rawValue, "%p"])
+        try await server.psql("ALTER SYSTEM SET archive_command = '\(command.replacingOccurrences(of: "'", with: "''"))'")
     }
 
     /// Ends the current WAL segment and waits until the archiver has stored it.

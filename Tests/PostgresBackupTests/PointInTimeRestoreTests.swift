@@ -58,7 +58,9 @@ struct PointInTimeRestoreTests {
     }
 
     /// A new server filled by `vectorblocks-backup restore`, started, and out of recovery.
-    static func restore(_ repository: BackupRepositoryFixture, like source: PostgresServer, arguments: [String]) async throws -> PostgresServer {
+    static func restore(
+        _ repository: BackupRepositoryFixture, like source: PostgresServer, backupPrefix: String = Self.backupPrefix, arguments: [String]
+    ) async throws -> PostgresServer {
         let server = try await PostgresServer.unstarted(like: source, environment: BackupRepositoryFixture.credentials)
         let restored = try await repository.run(
             "restore", ["--backup-prefix", backupPrefix, "--pgdata", server.dataDirectory] + arguments, as: server)

@@ -17,7 +17,13 @@ struct WALArchivePruningTests {
         #expect(WALFileName("0000000100000000000000A3.partial")?.segmentName == "0000000100000000000000A3")
         #expect(WALFileName("00000002.history") == .timelineHistory("00000002.history"))
         #expect(WALFileName("000000010000000000000002.00000028.backup") == .backupHistory("000000010000000000000002.00000028.backup"))
-        for other in ["00000001000000000000000a", "0000000100000000000002", "00000002.History", "archive_status", "000000010000000000000002.tmp"] {
+        #expect(WALFileName("000000010000000000000002.gz") == .segment("000000010000000000000002"), "a gzip-compressed segment")
+        #expect(WALFileName("0000000100000000000000A3.partial.gz")?.segmentName == "0000000100000000000000A3")
+        #expect(WALFileName("00000002.history.gz") == .timelineHistory("00000002.history"))
+        for other in [
+            "000000010000000000000002.gz.gz", "000000010000000000000002.GZ", "00000001000000000000000a", "0000000100000000000002", "00000002.History",
+            "archive_status", "000000010000000000000002.tmp",
+        ] {
             #expect(WALFileName(other) == nil, "\(other)")
         }
     }
@@ -38,6 +44,19 @@ struct WALArchivePruningTests {
         #expect(
             WALArchive.prunable(names, before: "0000000100000000000000A0") == [
                 "000000010000000000000003", "000000010000000000000009", "00000001000000000000000A.partial",
+            ])
+    }
+
+    @Test("gzip-compressed files are pruned as their names say, next to plain ones from before compression")
+    func prunableCompressedNames() {
+        let names = [
+            "000000010000000000000003", "000000010000000000000004.gz", "000000010000000000000005.00000060.backup.gz",
+            "00000001000000000000000A.partial.gz", "00000002.history.gz", "00000002000000000000000B.gz", "00000002000000000000000C.gz",
+            "00000002000000000000000D",
+        ]
+        #expect(
+            WALArchive.prunable(names, before: "00000002000000000000000C") == [
+                "000000010000000000000003", "000000010000000000000004.gz", "00000001000000000000000A.partial.gz", "00000002000000000000000B.gz",
             ])
     }
 
@@ -77,7 +96,7 @@ struct WALArchivePruningTests {
             try await standby.psql("INSERT INTO items (phase) SELECT 'five' FROM generate_series(1, 10)")
             try await repository.archiveCurrentSegment(standby)
             _ = try await eventually("timeline 2's history to be archived") {
-                try await Self.archived(repository).contains("00000002.history") ? true : nil
+                try await Self.archived(repository).contains("00000002.history.gz") ? true : nil
             }
             try await standby.stop()
 
@@ -87,7 +106,9 @@ struct WALArchivePruningTests {
             let after = try await Self.archived(repository)
             #expect(pruned.contains { $0.hasPrefix("00000001") } && pruned.contains { $0.hasPrefix("00000002") }, "\(pruned) of \(before)")
             #expect(Set(after) == Set(before).subtracting(pruned), "only what prune names goes")
-            #expect(after.contains("00000002.history") && after.contains(manifest.startWAL), "\(after)")
+            // wal-push compresses by default: every file is stored as `<name>.gz`.
+            #expect(after.allSatisfy { $0.hasSuffix(".gz") }, "\(after)")
+            #expect(after.contains("00000002.history.gz") && after.contains(manifest.startWAL + ".gz"), "\(after)")
             for name in after {
                 if let segment = WALFileName(name)?.segmentName { #expect(segment >= manifest.startWAL, "\(name) is before \(manifest.startWAL)") }
             }

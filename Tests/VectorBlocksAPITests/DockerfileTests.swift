@@ -148,6 +148,20 @@ struct DockerfileTests {
         }
     }
 
+    @Test(
+        "the images whose program links zlib (PostgresBackup's gzip) build with its headers and carry libz.so.1, which distroless's cc lacks",
+        arguments: ["operator", "backup"])
+    func zlib(file: String) throws {
+        let dockerfile = try dockerfile(file)
+        let build = try #require(dockerfile.stages.first)
+        let runtime = try #require(dockerfile.stages.last)
+        #expect(build.all("RUN").contains { $0.contains("/usr/include/zlib.h") && $0.contains("zlib1g-dev") }, "\(file)")
+        #expect(build.all("RUN").contains { $0.contains("libz.so.1") }, "\(file): libz.so.1 staged")
+        let libraryPath = try #require(runtime.all("ENV").first { $0.hasPrefix("LD_LIBRARY_PATH=") }, "\(file)")
+        let directory = String(libraryPath.dropFirst("LD_LIBRARY_PATH=".count))
+        #expect(runtime.all("COPY").contains { $0.hasPrefix("--from=build ") && ($0.hasSuffix(" " + directory) || $0.hasSuffix(" /app")) }, "\(file)")
+    }
+
     @Test(".dockerignore keeps build products, caches and git out of the build context")
     func dockerignore() throws {
         let lines = try String(contentsOf: repositoryFile(".dockerignore"), encoding: .utf8)

@@ -16,7 +16,7 @@ struct PgBasebackupJobTests {
             metadata: .init(name: name, namespace: "shop", uid: "u-1"), spec: BackupSpec(clusterName: "vectors", backupMethod: .pgBasebackup))
         return PgBasebackupJob.Input(
             backup: backup, names: ClusterNames(cluster: "vectors", namespace: "shop"), component: "postgresql", sourcePod: "vectors-postgresql-1",
-            sourceIsStandby: standby, primaryPod: "vectors-postgresql-0", repository: repository, credentialsSecret: "s3-keys",
+            sourceIsStandby: standby, primaryPod: "vectors-postgresql-0", repository: repository, credentials: .secret("s3-keys"),
             path: "prod/shop/vectors/\(name)/", walArchivePrefix: archive,
             postgresImage: "pgvector/pgvector:pg17", uploaderImage: "docker.io/vectorblocks/backup:0.1.0")
     }
@@ -72,7 +72,7 @@ struct PgBasebackupJobTests {
         let archiving = try #require(WALArchiving(cluster: cluster, uploaderImage: "docker.io/vectorblocks/backup:0.1.0"))
         #expect(archiving.walArchivePrefix == "prod/shop/vectors/wal_archive/")
         var spec = CoreV1.PodSpec(containers: [CoreV1.Container(name: "postgresql"), CoreV1.Container(name: "exporter")])
-        archiving.apply(to: &spec)
+        archiving.apply(to: &spec, serviceAccount: "vectors-backup")
         #expect(spec.initContainers?.first?.name == "install-uploader")
         #expect(spec.volumes?.contains { $0.name == "vectorblocks-tools" && $0.emptyDir != nil } == true)
         let environment = spec.containers[0].env ?? []

@@ -159,6 +159,9 @@ struct PgBasebackupRestoreTests {
         var keyless = Self.repository
         keyless.credentialsSecretName = nil
         #expect(check(nil, Self.manifest(), keyless, nil)?.contains("credentialsSecretName") == true)
+        var withRole = keyless
+        withRole.roleArn = "arn:aws:iam::123456789012:role/vectorblocks-backups"
+        #expect(check(nil, Self.manifest(), withRole, nil) == nil, "an IAM role reaches the bucket from the restoring pod too")
         // A new Cluster named as the source (deleted since) would archive into the source's archive.
         var cluster = try exampleCluster("pgvector-cluster.yaml", name: "vectors")
         cluster.spec.backup = ClusterBackup(method: .pgBasebackup, cronExpression: "0 3 * * *", repository: Self.repository, pitrEnabled: true)

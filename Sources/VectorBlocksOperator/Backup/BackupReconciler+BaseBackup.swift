@@ -17,11 +17,11 @@ extension BackupReconciler {
         _ backup: Backup, cluster: Cluster, repository: BackupRepository, storage: S3Client, path: String, field: String
     ) async throws -> ReconcileResult {
         guard let namespace = backup.metadata?.namespace, let backupName = backup.metadata?.name else { return .done }
-        guard let credentialsSecret = repository.credentialsSecretName else {
+        guard let credentials = BackupPodCredentials(repository) else {
             return try await fail(
                 backup,
                 reason:
-                    "\(field).credentialsSecretName: a pgvector backup runs in a Job next to the data, which needs the repository's keys from a Secret (the operator's own IRSA role does not reach that pod); name one"
+                    "\(field).credentialsSecretName: a pgvector backup runs in a Job next to the data, which needs the repository's keys from a Secret or an IAM role (the operator's own IRSA role does not reach that pod); name a Secret, or set \(field).roleArn"
             )
         }
         let jobName = PgBasebackupJob.name(backup: backupName)
@@ -30,7 +30,7 @@ extension BackupReconciler {
             job = try await client.get(PgBasebackupJob.descriptor, name: jobName, namespace: namespace)
         } catch let error as KubeAPIError where error.isNotFound {
             return try await startBaseBackupJob(
-                backup, cluster: cluster, repository: repository, credentialsSecret: credentialsSecret, path: path, jobName: jobName)
+                backup, cluster: cluster, repository: repository, credentials: credentials, path: path, jobName: jobName)
         }
         let conditions = job["status"]?["conditions"]?.arrayValue ?? []
         let holds = { (type: String) in conditions.contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" } }
@@ -50,7 +50,7 @@ extension BackupReconciler {
     }
 
     private func startBaseBackupJob(
-        _ backup: Backup, cluster: Cluster, repository: BackupRepository, credentialsSecret: String, path: String, jobName: String
+        _ backup: Backup, cluster: Cluster, repository: BackupRepository, credentials: BackupPodCredentials, path: String, jobName: String
     ) async throws -> ReconcileResult {
         guard let namespace = backup.metadata?.namespace, let clusterName = cluster.metadata?.name,
             let component = cluster.spec.componentSpecs.first?.name
@@ -81,8 +81,9 @@ extension BackupReconciler {
             PgBasebackupJob.Input(
                 backup: backup, names: names, component: component, sourcePod: sourcePod, sourceIsStandby: isStandby,
                 primaryPod: pods(ready, "primary").first?.metadata?.name, repository: repository,
-                credentialsSecret: credentialsSecret, path: path, walArchivePrefix: archive, postgresImage: postgresImage,
+                credentials: credentials, path: path, walArchivePrefix: archive, postgresImage: postgresImage,
                 uploaderImage: uploaderImage))
+        if let roleArn = credentials.roleArn { try await ensureServiceAccount(of: cluster, names: names, roleArn: roleArn) }
         do {
             _ = try await client.create(PgBasebackupJob.descriptor, object, namespace: namespace)
         } catch let error as KubeAPIError where error.isAlreadyExists {
@@ -130,6 +131,21 @@ extension BackupReconciler {
                 "\(manifest.size) bytes, WAL \(manifest.startLSN) to \(manifest.endLSN) on timeline \(manifest.timeline), from \(manifest.fromStandby ? "standby" : "primary") \(backup.status?.sourcePod ?? manifest.source)"
         )
         return .done
+    }
+
+    /// Makes the Cluster's backup ServiceAccount when it is not there yet (the Cluster's own repository may not name a
+    /// role, so the Cluster controller does not make it). Owned by the Cluster, not controlled: it goes with the
+    /// Cluster, and the Cluster controller, which prunes what it controls, takes it over when it wants one too.
+    private func ensureServiceAccount(of cluster: Cluster, names: ClusterNames, roleArn: String) async throws {
+        guard let uid = cluster.metadata?.uid else { return }
+        let owner = MetaV1.OwnerReference(
+            apiVersion: Cluster.descriptor.apiVersion, blockOwnerDeletion: true, kind: Cluster.descriptor.kind, name: names.cluster, uid: uid)
+        let account = BackupServiceAccount.build(names: names, roleArn: roleArn, labels: names.clusterSelector, owner: owner)
+        do {
+            _ = try await client.create(CoreV1.ServiceAccount.descriptor, try JSONValue(encoding: account), namespace: names.namespace)
+        } catch let error as KubeAPIError where error.isAlreadyExists {
+            return
+        }
     }
 
     /// The terminated message of the Job's last failed pod (its last log lines, FallbackToLogsOnError).

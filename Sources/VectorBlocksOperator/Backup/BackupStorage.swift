@@ -6,7 +6,8 @@ import ObjectStorage
 import VectorBlocksAPI
 
 /// The S3 client of a backup repository, with the credentials it names: the keys of its Secret (read from the API
-/// server, never logged), or without one the operator's own IAM role (IRSA) or environment keys.
+/// server, never logged); its `roleArn`, assumed with the operator's own IRSA token when the operator has one; else the
+/// operator's own IAM role (IRSA) or environment keys.
 struct BackupStorage: Sendable {
     let client: KubeClient
     let http: HTTPClient
@@ -34,6 +35,14 @@ struct BackupStorage: Sendable {
             }
             credentials = AWSCredentialProvider(
                 credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: key, sessionToken: value("AWS_SESSION_TOKEN")), http: http)
+        } else if let role = repository.roleArn, let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], !tokenFile.isEmpty,
+            let assumed = AWSCredentialProvider.environmentProvider(
+                environment.merging(["AWS_ROLE_ARN": role, "AWS_ROLE_SESSION_NAME": "vectorblocks-operator"]) { $1 }, region: repository.region,
+                http: http)
+        {
+            // The operator's own IRSA token exchanged for the repository's role (whose trust policy then names the
+            // operator's ServiceAccount too), so one role reaches the bucket for the pods and the operator alike.
+            credentials = assumed
         } else if let own = AWSCredentialProvider.environmentProvider(environment, region: repository.region, http: http) {
             credentials = own
         } else {

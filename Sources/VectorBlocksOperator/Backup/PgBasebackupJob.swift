@@ -26,7 +26,7 @@ enum PgBasebackupJob {
         var sourceIsStandby: Bool
         var primaryPod: String?
         var repository: BackupRepository
-        var credentialsSecret: String
+        var credentials: BackupPodCredentials
         /// The backup's key prefix and the cluster's WAL archive prefix (when it archives), each ending in `/`.
         var path: String
         var walArchivePrefix: String?
@@ -64,9 +64,6 @@ enum PgBasebackupJob {
             if let primary = input.primaryPod { arguments += ["--primary-host", host(pod: primary, names: input.names, component: input.component)] }
         }
         if let walArchivePrefix = input.walArchivePrefix { arguments += ["--wal-archive-prefix", walArchivePrefix] }
-        let secret = { (name: String, key: String) in
-            CoreV1.EnvVar(name: name, valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: key, name: input.credentialsSecret)))
-        }
         let credential = { (name: String, key: String) in
             CoreV1.EnvVar(
                 name: name, valueFrom: CoreV1.EnvVarSource(secretKeyRef: CoreV1.SecretKeySelector(key: key, name: input.names.credentialSecret)))
@@ -78,22 +75,17 @@ enum PgBasebackupJob {
         let install = CoreV1.Container(
             command: ["vectorblocks-backup", "install", toolsPath], image: input.uploaderImage, name: "install-uploader",
             securityContext: security, volumeMounts: [tools])
-        let copy = CoreV1.Container(
-            args: arguments, command: [uploader],
-            env: [
-                credential("POSTGRES_USER", "username"), credential("PGPASSWORD", "password"),
-                secret("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"), secret("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
-                CoreV1.EnvVar(
-                    name: "AWS_SESSION_TOKEN",
-                    valueFrom: CoreV1.EnvVarSource(
-                        secretKeyRef: CoreV1.SecretKeySelector(key: "AWS_SESSION_TOKEN", name: input.credentialsSecret, optional: true))),
-            ],
+        var copy = CoreV1.Container(
+            args: arguments, command: [uploader], env: [credential("POSTGRES_USER", "username"), credential("PGPASSWORD", "password")],
             image: input.postgresImage, name: containerName, securityContext: security,
             terminationMessagePolicy: "FallbackToLogsOnError", volumeMounts: [tools])
-        let pod = CoreV1.PodSpec(
-            automountServiceAccountToken: false, containers: [copy], initContainers: [install], restartPolicy: "Never",
+        // No Kubernetes API token: the copy never talks to the API server (an IRSA token, for STS only, is its own volume).
+        var pod = CoreV1.PodSpec(
+            automountServiceAccountToken: false, containers: [], initContainers: [install], restartPolicy: "Never",
             securityContext: CoreV1.PodSecurityContext(runAsNonRoot: true, seccompProfile: CoreV1.SeccompProfile(type: "RuntimeDefault")),
             volumes: [CoreV1.Volume(emptyDir: CoreV1.EmptyDirVolumeSource(), name: toolsVolume)])
+        input.credentials.apply(to: &copy, in: &pod, serviceAccount: BackupServiceAccount.name(cluster: input.names.cluster))
+        pod.containers = [copy]
         let owner = MetaV1.OwnerReference(
             apiVersion: Backup.descriptor.apiVersion, blockOwnerDeletion: true, controller: true, kind: Backup.descriptor.kind, name: backupName,
             uid: input.backup.metadata?.uid ?? "")

@@ -91,8 +91,8 @@ struct PgBasebackupRestore: Sendable, Hashable {
     /// Adds the restore init container (after the uploader's installer) to the component's pod; PostgreSQL's
     /// container is the first. It is PostgreSQL's container run in the restore phase: same image, script, volumes,
     /// user and credential, without probes or hooks, and with the Backup's location and its repository's keys.
-    func apply(to spec: inout CoreV1.PodSpec) {
-        guard let source, !spec.containers.isEmpty, let secret = source.repository.credentialsSecretName else { return }
+    func apply(to spec: inout CoreV1.PodSpec, serviceAccount: String) {
+        guard let source, !spec.containers.isEmpty, let credentials = BackupPodCredentials(source.repository) else { return }
         let tools = UploaderTools.install(image: uploaderImage, into: &spec)
         var restore = spec.containers[0]
         restore.name = Self.containerName
@@ -111,8 +111,9 @@ struct PgBasebackupRestore: Sendable, Hashable {
         if let endpoint = source.repository.endpoint { environment.append(CoreV1.EnvVar(name: "VB_RESTORE_ENDPOINT", value: endpoint)) }
         environment.append(CoreV1.EnvVar(name: "VB_RESTORE_BACKUP_PREFIX", value: source.path))
         if let targetTime { environment.append(CoreV1.EnvVar(name: "VB_RESTORE_TARGET_TIME", value: targetTime)) }
-        restore.env = (restore.env ?? []) + environment + UploaderTools.credentials(secret: secret)
+        restore.env = (restore.env ?? []) + environment
         restore.volumeMounts = (restore.volumeMounts ?? []) + [tools]
+        credentials.apply(to: &restore, in: &spec, serviceAccount: serviceAccount)
         spec.initContainers = (spec.initContainers ?? []) + [restore]
     }
 

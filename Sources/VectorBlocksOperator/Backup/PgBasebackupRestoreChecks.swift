@@ -8,9 +8,9 @@ enum PgBasebackupRestoreChecks {
     static func refusal(
         restore: ClusterRestore, manifest: BaseBackupManifest, repository: BackupRepository, archiving: WALArchiving?
     ) -> String? {
-        if repository.credentialsSecretName == nil {
+        if BackupPodCredentials(repository) == nil {
             return
-                "Backup \(restore.backupName) status.repository.credentialsSecretName: the restoring pod reads the backup with the repository's keys from a Secret, and this repository names none; restore from a Backup whose repository names one"
+                "Backup \(restore.backupName) status.repository.credentialsSecretName: the restoring pod reads the backup with the repository's keys from a Secret or its IAM role (roleArn), and this repository names neither; restore from a Backup whose repository names one"
         }
         if let time = restore.restoreToTime {
             guard let target = BaseBackupManifest.parseTimestamp(time) else {

@@ -64,6 +64,12 @@ public enum ClusterObjectsBuilder {
             metadata: meta(names.credentialSecret, names, labels: names.clusterLabels(definitionType: definitionType), owner: owner),
             type: "Opaque")
         objects.append(try DesiredObject(secret))
+        if let roleArn = backupRoleArn(input, definitionType: definitionType) {
+            objects.append(
+                try DesiredObject(
+                    BackupServiceAccount.build(
+                        names: names, roleArn: roleArn, labels: names.clusterLabels(definitionType: definitionType), owner: owner)))
+        }
 
         for (index, component) in cluster.spec.componentSpecs.enumerated() {
             guard let componentDef = input.definition.componentDef(named: component.componentDefRef) else {
@@ -152,10 +158,14 @@ public enum ClusterObjectsBuilder {
         var podSpec = PodTemplateBuilder.podSpec(
             cluster: input.cluster, component: component, componentDef: componentDef, version: componentVersion, names: names)
         // The restore's init container is PostgreSQL's container without the archive's settings and keys.
-        restore?.apply(to: &podSpec)
+        let backupAccount = BackupServiceAccount.name(cluster: names.cluster)
+        restore?.apply(to: &podSpec, serviceAccount: backupAccount)
         let archiving = WALArchiving(cluster: input.cluster, uploaderImage: input.backupImage)
         if let problem = restore?.archiveProblem(archiving) { throw ClusterBuildError(problems: [problem]) }
-        archiving?.apply(to: &podSpec)
+        archiving?.apply(to: &podSpec, serviceAccount: backupAccount)
+        if let problem = backupRoleProblem(input.cluster, component: component, restore: restore, archiving: archiving) {
+            throw ClusterBuildError(problems: [problem])
+        }
         // A primary started before the restore's checks passed would initdb and never restore.
         if restore?.stage == .checking { return objects }
         let selector = MetaV1.LabelSelector(matchLabels: names.componentSelector(component.name))
@@ -287,6 +297,29 @@ public enum ClusterObjectsBuilder {
                     type: (extra.serviceType ?? .clusterIP).rawValue, annotations: extra.annotations))
         }
         return objects
+    }
+
+    /// The IAM role the Cluster's pods assume for its backups (its own archive's first, else its restore's), which its
+    /// backup ServiceAccount is annotated with; nil when neither names one.
+    static func backupRoleArn(_ input: ClusterBuildInput, definitionType: String) -> String? {
+        let archiving = WALArchiving(cluster: input.cluster, uploaderImage: input.backupImage)
+        let restore = PgBasebackupRestore(cluster: input.cluster, definitionType: definitionType, uploaderImage: input.backupImage)
+        return archiving?.credentials.roleArn ?? restore?.source.flatMap { BackupPodCredentials($0.repository)?.roleArn }
+    }
+
+    /// A component that names its own ServiceAccount cannot also run under the backup one that IRSA trusts the role to.
+    static func backupRoleProblem(
+        _ cluster: Cluster, component: ClusterComponentSpec, restore: PgBasebackupRestore?, archiving: WALArchiving?
+    ) -> FieldError? {
+        let usesRole = archiving?.credentials.roleArn != nil || restore?.source.flatMap { BackupPodCredentials($0.repository)?.roleArn } != nil
+        guard usesRole, let account = component.serviceAccountName,
+            let index = cluster.spec.componentSpecs.firstIndex(where: { $0.name == component.name })
+        else { return nil }
+        return FieldError(
+            field: "spec.componentSpecs[\(index)].serviceAccountName",
+            message:
+                "Forbidden: \"\(account)\" and spec.backup.repository.roleArn (or the restored Backup's) both set the pods' ServiceAccount; with an IAM role they run under \(BackupServiceAccount.name(cluster: cluster.metadata?.name ?? "")), which the role trusts",
+            fix: "remove serviceAccountName, or use credentialsSecretName instead of roleArn")
     }
 
     static func meta(

@@ -48,7 +48,7 @@ struct ClusterTermination: Sendable {
 
     static let removedByHalt = [
         AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, CoreV1.Service.descriptor,
-        PolicyV1.PodDisruptionBudget.descriptor,
+        PolicyV1.PodDisruptionBudget.descriptor, CoreV1.ServiceAccount.descriptor,
     ]
     static let keptByHalt = [CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.PersistentVolumeClaim.descriptor]
     static let removedByDelete = OperatorCaches.ownedKinds + [CoreV1.PersistentVolumeClaim.descriptor]

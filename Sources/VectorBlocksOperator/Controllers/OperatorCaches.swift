@@ -100,6 +100,7 @@ public struct OperatorCaches: Sendable {
         case CoreV1.Secret.descriptor: return try await encode(secrets)
         case PolicyV1.PodDisruptionBudget.descriptor: return try await encode(podDisruptionBudgets)
         case CoreV1.PersistentVolumeClaim.descriptor: return try await encode(volumeClaims)
+        case CoreV1.ServiceAccount.descriptor: return try await encode(serviceAccounts)
         default: return []
         }
     }
@@ -112,7 +113,7 @@ public struct OperatorCaches: Sendable {
 
     /// The kinds the Cluster controller makes and prunes, in the order it applies them.
     static let ownedKinds: [ResourceDescriptor] = [
-        CoreV1.Secret.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.Service.descriptor,
+        CoreV1.Secret.descriptor, CoreV1.ServiceAccount.descriptor, CoreV1.ConfigMap.descriptor, CoreV1.Service.descriptor,
         AppsV1.StatefulSet.descriptor, AppsV1.Deployment.descriptor, PolicyV1.PodDisruptionBudget.descriptor,
     ]
 }

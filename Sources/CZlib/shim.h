@@ -1,0 +1,2 @@
+// zlib (Debian's zlib1g-dev), for gzip-compressing archived WAL segments.
+#include <zlib.h>
