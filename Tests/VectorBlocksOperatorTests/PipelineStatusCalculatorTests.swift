@@ -243,6 +243,9 @@ struct PipelineStatusCalculatorTests {
         #expect(PipelineSinkEvents.between(done, done).isEmpty)
         var contracted = done
         contracted.sinks = done.sinks.map { Array($0.prefix(1)) }
-        #expect(PipelineSinkEvents.between(done, contracted).map(\.message) == ["sink pgvector was removed: it is no longer written once Emu's rollout ends; its vectors are kept where they are"])
+        #expect(
+            PipelineSinkEvents.between(done, contracted).map(\.message) == [
+                "sink pgvector was removed: it is no longer written once Emu's rollout ends; its vectors are kept where they are"
+            ])
     }
 }
