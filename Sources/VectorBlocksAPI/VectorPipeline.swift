@@ -232,14 +232,34 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
         /// The Qdrant collection, or the pgvector table (`schema.table`).
         public var collection: String
         public var metric: Metric?
+        /// What removing the sink from the spec (or deleting the pipeline) does to its data.
+        public var deletionPolicy: DeletionPolicy?
 
-        public init(name: String, kind: Kind, clusterRef: ClusterRef? = nil, endpoint: Endpoint? = nil, collection: String, metric: Metric? = nil) {
+        public init(
+            name: String, kind: Kind, clusterRef: ClusterRef? = nil, endpoint: Endpoint? = nil, collection: String, metric: Metric? = nil,
+            deletionPolicy: DeletionPolicy? = nil
+        ) {
             self.name = name
             self.kind = kind
             self.clusterRef = clusterRef
             self.endpoint = endpoint
             self.collection = collection
             self.metric = metric
+            self.deletionPolicy = deletionPolicy
+        }
+
+        public enum DeletionPolicy: String, Codable, Sendable, Hashable, CaseIterable {
+            /// The table or collection stays with its vectors.
+            case retain = "Retain"
+            /// Once no Emu writes it any more, the table or collection is dropped, if the sink's record names this
+            /// pipeline as its maker (Emu records it when it creates the sink); one made by anyone else is kept.
+            case delete = "Delete"
+        }
+
+        /// Where the sink's data lives, without its name: what the operator needs to drop it once the sink is gone
+        /// from the spec.
+        public var target: SinkTarget {
+            SinkTarget(kind: kind, collection: collection, clusterRef: clusterRef, endpoint: endpoint)
         }
 
         public enum Kind: String, Codable, Sendable, Hashable, CaseIterable {
@@ -297,6 +317,7 @@ public struct VectorPipelineSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 "endpoint": .of(Endpoint.self),
                 "collection": .string(pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
                 "metric": Schema.string(oneOf: Metric.self).defaulting(to: "Cosine"),
+                "deletionPolicy": Schema.string(oneOf: DeletionPolicy.self).defaulting(to: "Retain"),
             ], required: ["name", "kind", "collection"])
     }
 
@@ -386,12 +407,14 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
     public var sourceStateName: String?
     /// When the last verify of the sinks against the source finished (see `spec.verify`).
     public var lastVerifyTime: MetaV1.Time?
+    /// Sinks removed from the spec, with what became of their data (their `deletionPolicy`).
+    public var removedSinks: [RemovedSink]?
 
     public init(
         phase: VectorPipelinePhase? = nil, observedGeneration: Int64? = nil, backlog: Int64? = nil,
         deadLetters: Int64? = nil, sinks: [SinkStatus]? = nil, conditions: [MetaV1.Condition]? = nil, backfill: Backfill? = nil,
         lagSeconds: Int64? = nil, lastDeadLetterError: String? = nil, emuReplicas: Int32? = nil, lastScaleTime: MetaV1.Time? = nil,
-        sourceStateName: String? = nil, lastVerifyTime: MetaV1.Time? = nil
+        sourceStateName: String? = nil, lastVerifyTime: MetaV1.Time? = nil, removedSinks: [RemovedSink]? = nil
     ) {
         self.phase = phase
         self.observedGeneration = observedGeneration
@@ -406,6 +429,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         self.lastScaleTime = lastScaleTime
         self.sourceStateName = sourceStateName
         self.lastVerifyTime = lastVerifyTime
+        self.removedSinks = removedSinks
     }
 
     public enum ConditionType: String, CaseIterable, Sendable {
@@ -447,10 +471,15 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         public var backfill: Backfill?
         /// How this sink answers against another sink of the pipeline, measured once its own backfill is done.
         public var comparison: SinkComparison?
+        /// The sink's `deletionPolicy` and where its data lives, recorded while it is in the spec, so that the
+        /// operator still knows both once it is removed.
+        public var deletionPolicy: VectorPipelineSpec.Sink.DeletionPolicy?
+        public var target: SinkTarget?
 
         public init(
             name: String, ready: Bool? = nil, backfillComplete: Bool? = nil, lastError: String? = nil, rows: Int64? = nil, verify: SinkVerify? = nil,
-            backfill: Backfill? = nil, comparison: SinkComparison? = nil
+            backfill: Backfill? = nil, comparison: SinkComparison? = nil, deletionPolicy: VectorPipelineSpec.Sink.DeletionPolicy? = nil,
+            target: SinkTarget? = nil
         ) {
             self.name = name
             self.ready = ready
@@ -460,6 +489,8 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
             self.verify = verify
             self.backfill = backfill
             self.comparison = comparison
+            self.deletionPolicy = deletionPolicy
+            self.target = target
         }
 
         public static let schema = Schema.object(
@@ -472,6 +503,8 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
                 "verify": .of(SinkVerify.self),
                 "backfill": .of(Backfill.self),
                 "comparison": .of(SinkComparison.self),
+                "deletionPolicy": .string(oneOf: VectorPipelineSpec.Sink.DeletionPolicy.self),
+                "target": .of(SinkTarget.self),
             ], required: ["name"])
     }
 
@@ -515,6 +548,7 @@ public struct VectorPipelineStatus: Codable, Sendable, Hashable, SchemaDescribed
         "lastScaleTime": .string(format: "date-time"),
         "sourceStateName": .string(),
         "lastVerifyTime": .string(format: "date-time"),
+        "removedSinks": .array(of: .of(RemovedSink.self), maxItems: RemovedSink.kept),
     ])
 }
 
@@ -536,6 +570,7 @@ extension VectorPipeline {
         copy.spec.sinks = copy.spec.sinks.map { sink in
             var sink = sink
             sink.metric = sink.metric ?? .cosine
+            sink.deletionPolicy = sink.deletionPolicy ?? .retain
             return sink
         }
         var scaling = copy.spec.scaling ?? VectorPipelineSpec.Scaling()

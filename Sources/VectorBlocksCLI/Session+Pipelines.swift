@@ -198,21 +198,7 @@ extension Session {
             text +=
                 "Last dead letter: \(error)\n(all of them: SELECT body, last_error FROM vectorsync.dead_letters WHERE queue = '\(status?.sourceStateName ?? "")')\n"
         }
-        text += "\nSinks:\n"
-        text += Table(
-            headers: ["NAME", "KIND", "TARGET", "COLLECTION", "READY", "OWN-BACKFILL", "RECALL@10", "LAST-ERROR"],
-            rows: pipeline.spec.sinks.map { sink in
-                let state = status?.sinks?.first { $0.name == sink.name }
-                let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
-                // A sink added to the running pipeline: its own backfill, and how it compares with another sink.
-                let backfill = state?.backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-"
-                let recall = state?.comparison.map { "\($0.recallAt10) vs \($0.against)" } ?? "-"
-                return [
-                    sink.name, sink.kind.rawValue, target, sink.collection, state?.ready.map { $0 ? "true" : "false" } ?? "-", backfill, recall,
-                    state?.lastError ?? "",
-                ]
-            }
-        ).render(width: width)
+        text += Self.sinksSection(pipeline, width: width)
         text += Self.verifySection(pipeline, width: width)
         text += "\nConditions:\n"
         text += Table(
@@ -234,6 +220,41 @@ extension Session {
         text +=
             events.isEmpty
             ? "No events found.\n" : Table(headers: ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows: events.map(Self.eventRow)).render(width: width)
+        return text
+    }
+
+    /// Each sink: where it writes, what removing it does to its data (ON-REMOVAL), its readiness and own backfill;
+    /// then the sinks removed from the spec and what became of their data.
+    static func sinksSection(_ pipeline: VectorPipeline, width: Int?) -> String {
+        var text = ""
+        text += "\nSinks:\n"
+        text += Table(
+            headers: ["NAME", "KIND", "TARGET", "COLLECTION", "ON-REMOVAL", "READY", "OWN-BACKFILL", "RECALL@10", "LAST-ERROR"],
+            rows: pipeline.spec.sinks.map { sink in
+                let state = pipeline.status?.sinks?.first { $0.name == sink.name }
+                let target = sink.clusterRef.map { "cluster/\($0.name)" } ?? sink.endpoint?.url ?? ""
+                // A sink added to the running pipeline: its own backfill, and how it compares with another sink.
+                let backfill = state?.backfill.map { "\($0.rowsDone ?? 0)/\($0.rowsTotal ?? 0)\($0.complete == true ? " (complete)" : "")" } ?? "-"
+                let recall = state?.comparison.map { "\($0.recallAt10) vs \($0.against)" } ?? "-"
+                return [
+                    sink.name, sink.kind.rawValue, target, sink.collection, (sink.deletionPolicy ?? .retain).rawValue,
+                    state?.ready.map { $0 ? "true" : "false" } ?? "-", backfill, recall, state?.lastError ?? "",
+                ]
+            }
+        ).render(width: width)
+        if let removed = pipeline.status?.removedSinks, !removed.isEmpty {
+            text += "\nRemoved sinks:\n"
+            text += Table(
+                headers: ["NAME", "KIND", "TARGET", "COLLECTION", "ON-REMOVAL", "STATE", "MESSAGE"],
+                rows: removed.map { entry in
+                    let target = entry.target.clusterRef.map { "cluster/\($0.name)" } ?? entry.target.endpoint?.url ?? ""
+                    return [
+                        entry.name, entry.target.kind.rawValue, target, entry.target.collection, entry.deletionPolicy.rawValue, entry.state.rawValue,
+                        entry.message ?? "",
+                    ]
+                }
+            ).render(width: width)
+        }
         return text
     }
 

@@ -3,18 +3,24 @@ import Logging
 import PostgresNIO
 
 /// A pgvector table: `id text PRIMARY KEY, embedding vector(D), payload jsonb, content_hash text`, an HNSW index
-/// for the metric, and the model, dimension and metric in the table's comment (JSON).
+/// for the metric, and the model, dimension and metric in the table's comment (JSON), with the pipeline that made the
+/// table (`"pipeline": "<namespace>/<name>"`) when Emu created it for one.
 public struct PgvectorSink: VectorSink {
     public let name: String
     public let table: QualifiedTableName
     public let metric: VectorMetric
+    /// The VectorPipeline (`<namespace>/<name>`) recorded as the table's maker when Emu creates it.
+    public let maker: String?
     private let client: PostgresClient
     private let logger: Logger
 
-    public init(name: String, client: PostgresClient, table: String, metric: VectorMetric = .cosine, logger: Logger) throws(ConfigurationError) {
+    public init(
+        name: String, client: PostgresClient, table: String, metric: VectorMetric = .cosine, maker: String? = nil, logger: Logger
+    ) throws(ConfigurationError) {
         self.name = name
         self.table = try QualifiedTableName(table, field: "sinks[\(name)].collection")
         self.metric = metric
+        self.maker = maker
         self.client = client
         self.logger = logger
     }
@@ -36,12 +42,16 @@ public struct PgvectorSink: VectorSink {
     }
 
     public func prepare(model: String, dimension: Int) async throws {
-        let recorded = JSONValue.object(["model": .string(model), "dimension": .int(Int64(dimension)), "metric": .string(metric.rawValue)])
+        let recorded = SinkRecord(model: model, dimension: dimension, metric: metric)
         let indexName = "\"" + String((table.table.name + "_embedding_hnsw").prefix(63)) + "\""
         try await client.withGuardedTransaction(logger: logger) { connection in
             try await connection.guardedQuery(
                 "SELECT pg_advisory_xact_lock(hashtextextended(\("vectorsync:sink:" + table.description), 0))", logger: logger)
             try await connection.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: table.schema.quoted)", logger: logger)
+            // Only a table this transaction creates records a maker: one that was there is someone else's.
+            let existing = try await connection.guardedQuery("SELECT to_regclass(\(table.quoted)) IS NOT NULL", logger: logger)
+            var existed = false
+            for try await value in existing.decode(Bool.self) { existed = value }
             try await connection.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: table.quoted) (
@@ -56,15 +66,16 @@ public struct PgvectorSink: VectorSink {
                 "SELECT obj_description(\(table.quoted)::regclass, 'pg_class')", logger: logger)
             var comment: String?
             for try await value in comments.decode(String?.self) { comment = value }
-            if let comment, let existing = try? JSONValue.parse(comment), existing != recorded {
+            if let comment, let existing = try? JSONValue.parse(comment), SinkRecord(existing) != recorded {
                 throw ConfigurationError(
                     field: "sinks[\(name)].collection",
-                    problem: "the table \(table) holds vectors of \(existing.canonicalJSON), not \(recorded.canonicalJSON)",
+                    problem: "the table \(table) holds vectors of \(SinkRecord(existing).json.canonicalJSON), not \(recorded.json.canonicalJSON)",
                     fix: "write to a new table, or use the embedder and metric the table was made with")
             }
             if comment == nil {
+                let record = recorded.json(madeBy: existed ? nil : maker)
                 try await connection.guardedQuery(
-                    "COMMENT ON TABLE \(unescaped: table.quoted) IS \(unescaped: SQLLiteral.string(recorded.canonicalJSON))",
+                    "COMMENT ON TABLE \(unescaped: table.quoted) IS \(unescaped: SQLLiteral.string(record.canonicalJSON))",
                     logger: logger)
             }
             try await connection.guardedQuery(

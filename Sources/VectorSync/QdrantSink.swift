@@ -14,12 +14,15 @@ public struct QdrantSink: VectorSink {
     public let baseURL: String
     public let collection: String
     public let metric: VectorMetric
+    /// The VectorPipeline (`<namespace>/<name>`) recorded as the collection's maker when Emu creates it.
+    public let maker: String?
     private let apiKey: String?
     private let http: HTTPClient
     private let logger: Logger
 
     public init(
-        name: String, url: String, collection: String, apiKey: String?, metric: VectorMetric = .cosine, http: HTTPClient, logger: Logger
+        name: String, url: String, collection: String, apiKey: String?, metric: VectorMetric = .cosine, maker: String? = nil, http: HTTPClient,
+        logger: Logger
     ) throws(ConfigurationError) {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
             throw ConfigurationError(field: "sinks[\(name)].endpoint.url", problem: "\"\(url)\" is not an http(s) URL", fix: "write e.g. http://qdrant:6333")
@@ -32,6 +35,7 @@ public struct QdrantSink: VectorSink {
         self.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.collection = collection
         self.metric = metric
+        self.maker = maker
         self.apiKey = apiKey
         self.http = http
         self.logger = logger
@@ -63,7 +67,7 @@ public struct QdrantSink: VectorSink {
             .PUT, "/collections/\(collection)",
             body: .object([
                 "vectors": .object(["size": .int(Int64(dimension)), "distance": .string(metric.rawValue)]),
-                "metadata": .object(["model": .string(model), "dimension": .int(Int64(dimension)), "metric": .string(metric.rawValue)]),
+                "metadata": SinkRecord(model: model, dimension: dimension, metric: metric).json(madeBy: maker),
             ]))
     }
 
@@ -157,7 +161,7 @@ public struct QdrantSink: VectorSink {
     }
 
     /// Sends a request and returns the envelope's `result`; Qdrant's error message otherwise (never the API key).
-    private func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "content-type", value: "application/json")

@@ -60,6 +60,12 @@ struct EmuCommand: AsyncParsableCommand {
         @Option(help: "Cosine, Dot or Euclid.")
         var metric: String = "Cosine"
 
+        @Option(
+            help:
+                "The VectorPipeline (`namespace/name`) recorded as the maker of a table or collection Emu creates: only it may drop that sink's data (env VECTORSYNC_SINK_MAKER)."
+        )
+        var sinkMaker: String = environment["VECTORSYNC_SINK_MAKER"] ?? ""
+
         var logger: Logger { source.logger(label: "vectorsync.emu") }
 
         func endpoints() throws -> (source: PostgresEndpoint, sink: PostgresEndpoint) {
@@ -80,8 +86,9 @@ struct EmuCommand: AsyncParsableCommand {
             guard let metric = VectorMetric(rawValue: metric) else {
                 throw ConfigurationError(field: "--metric", problem: "\"\(metric)\" is not a metric", fix: "use Cosine, Dot or Euclid")
             }
+            let maker = sinkMaker.isEmpty ? nil : sinkMaker
             var sinks: [any VectorSink] = try pgvectorTables.map { table throws(ConfigurationError) in
-                try PgvectorSink(name: table, client: client, table: table, metric: metric, logger: logger)
+                try PgvectorSink(name: table, client: client, table: table, metric: metric, maker: maker, logger: logger)
             }
             if !qdrantURL.isEmpty || !qdrantCollection.isEmpty {
                 guard !qdrantCollection.isEmpty else {
@@ -93,7 +100,7 @@ struct EmuCommand: AsyncParsableCommand {
                 sinks.append(
                     try QdrantSink(
                         name: "qdrant:\(qdrantCollection)", url: qdrantURL, collection: qdrantCollection, apiKey: apiKey, metric: metric,
-                        http: .shared, logger: logger))
+                        maker: maker, http: .shared, logger: logger))
             }
             guard !sinks.isEmpty else {
                 throw ConfigurationError(

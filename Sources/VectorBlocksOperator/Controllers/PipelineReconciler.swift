@@ -18,6 +18,7 @@ public struct PipelineReconciler: Reconciler {
     let images: PipelineImages
     let applier: ObjectApplier
     let source: PipelineSource
+    let cleanup: PipelineSinkCleanup
     /// How often a pipeline's status (backlog, lag, backfill) and Emu's replicas are looked at again.
     let statusInterval: Duration
     let logger: Logger
@@ -38,7 +39,9 @@ public struct PipelineReconciler: Reconciler {
         self.events = events
         self.images = images
         self.applier = ObjectApplier(client: client, fieldManager: Self.fieldManager)
-        self.source = PipelineSource(client: client, logger: logger)
+        let source = PipelineSource(client: client, logger: logger)
+        self.source = source
+        self.cleanup = PipelineSinkCleanup(client: client, caches: caches, source: source, logger: logger)
         self.statusInterval = statusInterval
         self.logger = logger
     }
@@ -50,7 +53,7 @@ public struct PipelineReconciler: Reconciler {
         let names = PipelineNames(pipeline: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             do {
-                return try await PipelineTermination(client: client, caches: caches, events: events, source: source, logger: logger)
+                return try await PipelineTermination(client: client, caches: caches, events: events, source: source, cleanup: cleanup, logger: logger)
                     .terminate(stored, names: names)
             } catch let error as KubeAPIError where error.isNotFound && error.message.contains(VectorPipeline.descriptor.plural) {
                 // The cache still held a pipeline whose finalizer an earlier reconcile removed: it is gone.
@@ -95,12 +98,16 @@ public struct PipelineReconciler: Reconciler {
         } catch {
             observation.specProblems = error.problems
         }
+        // After Emu's Deployment was applied without them: a removed sink's data goes once no Emu pod writes it.
+        let removed = PipelineSinkRemoval.removedSinks(previous: stored.status, spec: pipeline.spec.sinks, namespace: namespace, now: .now())
+        observation.removedSinks = try await cleanup.advance(removed, of: pipeline, names: names)
         observation.pelican = await caches.deployments.get(name: names.pelicanDeployment, namespace: namespace).map(WorkloadState.init)
         observation.emu = await caches.deployments.get(name: names.emuDeployment, namespace: namespace).map(WorkloadState.init)
         try await publish(PipelineStatusCalculator.status(for: stored, observation: observation, now: .now()), of: stored)
         if let applyProblem { throw ApplyFailure(message: applyProblem) }
         // Spec errors wait for an edit, which the informer delivers; everything else is looked at again.
-        return observation.specProblems.isEmpty ? .requeue(after: statusInterval) : .done
+        let dropWaits = observation.removedSinks?.contains { $0.state == .pending } == true
+        return observation.specProblems.isEmpty || dropWaits ? .requeue(after: statusInterval) : .done
     }
 
     struct ScalingOutcome {
@@ -232,7 +239,7 @@ public struct PipelineReconciler: Reconciler {
         }
         var body = try JSONValue(encoding: status)
         // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
-        body = body.withExplicitNulls(for: ["lastDeadLetterError", "emuReplicas", "lastScaleTime"])
+        body = body.withExplicitNulls(for: ["lastDeadLetterError", "emuReplicas", "lastScaleTime", "removedSinks"])
         _ = try await client.patch(
             VectorPipeline.descriptor, name: name, namespace: stored.metadata?.namespace, patch: .merge(["status": body]),
             subresource: "status")

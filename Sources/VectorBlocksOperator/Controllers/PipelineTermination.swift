@@ -14,6 +14,7 @@ struct PipelineTermination: Sendable {
     let caches: OperatorCaches
     let events: EventRecorder
     let source: PipelineSource
+    let cleanup: PipelineSinkCleanup
     let logger: Logger
 
     func terminate(_ stored: VectorPipeline, names: PipelineNames) async throws -> ReconcileResult {
@@ -22,6 +23,11 @@ struct PipelineTermination: Sendable {
         if let waiting = try await stopWorkers(names) {
             try await report(stored, reason: "StoppingWorkers", message: waiting, warning: false)
             return .requeue(after: .seconds(1))
+        }
+        let dropped = try await dropSinkData(stored, pipeline: pipeline, names: names)
+        if let waiting = dropped.waiting {
+            try await report(dropped.pipeline, reason: "SinkDataDropWaiting", message: waiting, warning: true)
+            return .requeue(after: .seconds(10))
         }
         // A pipeline whose source was never reached installed nothing there: its Pelican never ran (it is made only
         // once the Secret exists) or never connected, as the operator did not.
@@ -52,6 +58,48 @@ struct PipelineTermination: Sendable {
         }
         try await removeFinalizer(from: stored)
         return .done
+    }
+
+    /// Every sink of the pipeline is removed with it: the data of those with `deletionPolicy: Delete` is dropped
+    /// (their workers are stopped by now), and the status and Events say what became of each. Returns what a drop
+    /// still waits for, nil once none does.
+    func dropSinkData(
+        _ stored: VectorPipeline, pipeline: VectorPipeline, names: PipelineNames
+    ) async throws -> (waiting: String?, pipeline: VectorPipeline) {
+        let recorded = VectorPipelineStatus(
+            sinks: pipeline.spec.sinks.map {
+                VectorPipelineStatus.SinkStatus(name: $0.name, deletionPolicy: $0.deletionPolicy, target: $0.target.resolved(in: names.namespace))
+            }, removedSinks: stored.status?.removedSinks)
+        let removed = PipelineSinkRemoval.removedSinks(previous: recorded, spec: [], namespace: names.namespace, now: .now())
+        guard removed.contains(where: { $0.deletionPolicy == .delete }) else { return (nil, stored) }
+        let advanced = try await cleanup.advance(removed, of: pipeline, names: names)
+        var updated = stored
+        if advanced != stored.status?.removedSinks, let name = stored.metadata?.name {
+            for event in PipelineSinkEvents.removals(stored.status?.removedSinks, advanced) {
+                await events.record(stored, type: event.warning ? .warning : .normal, reason: event.reason, message: event.message)
+            }
+            var conditions = stored.status?.conditions ?? []
+            for condition in PipelineSinkRemoval.conditions(advanced) {
+                Conditions.set(
+                    &conditions, type: condition.type.rawValue, status: condition.isTrue ? .true : .false, reason: condition.reason,
+                    message: condition.message, observedGeneration: stored.metadata?.generation)
+            }
+            _ = try await client.patch(
+                VectorPipeline.descriptor, name: name, namespace: names.namespace,
+                patch: .merge(["status": ["removedSinks": try JSONValue(encoding: advanced), "conditions": try JSONValue(encoding: conditions)]]),
+                subresource: "status")
+            var status = stored.status ?? VectorPipelineStatus()
+            status.removedSinks = advanced
+            status.conditions = conditions
+            updated.status = status
+        }
+        let pending = advanced.filter { $0.state == .pending }
+        guard !pending.isEmpty else { return (nil, updated) }
+        return (
+            "dropping the data of sinks with deletionPolicy Delete: "
+                + pending.map { "sink \($0.name): \($0.message ?? "pending")" }.joined(separator: "; ")
+                + "; set a sink's deletionPolicy to Retain to let the deletion go on without dropping it", updated
+        )
     }
 
     /// Deletes the workers' Deployments and HPA; returns what is still running, or nil once the server shows none.

@@ -25,6 +25,9 @@ public struct PipelineNames: Sendable, Hashable {
     public var emuDeployment: String { "\(pipeline)-emu" }
     public var metricsService: String { "\(pipeline)-pipeline-metrics" }
 
+    /// How Emu names this pipeline as the maker of the sinks it creates.
+    public var maker: String { "\(namespace)/\(pipeline)" }
+
     /// Every object of the pipeline carries these; the operator's caches select `managed-by`, the reconciler this.
     public var selector: [String: String] {
         [Self.pipelineLabel: pipeline, ClusterNames.managedByLabel: ClusterNames.managedBy]

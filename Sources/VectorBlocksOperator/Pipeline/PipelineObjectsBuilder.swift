@@ -120,6 +120,8 @@ public enum PipelineObjectsBuilder {
             "VECTORSYNC_BATCH_SIZE": String(spec.embedder.batchSize ?? 64),
             "VECTORSYNC_VISIBILITY_TIMEOUT": String(spec.queue?.visibilityTimeoutSeconds ?? 60),
             "VECTORSYNC_HTTP_PORT": String(PipelineNames.metricsPort),
+            // Recorded in the sinks Emu creates, so that a removed sink's data is dropped only by the pipeline that made it.
+            "VECTORSYNC_SINK_MAKER": names.maker,
         ]
         if let sqs = spec.queue?.sqs {
             data["VECTORSYNC_SQS_QUEUE_URL"] = sqs.queueURL

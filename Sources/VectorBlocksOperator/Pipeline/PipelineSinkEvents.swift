@@ -41,11 +41,27 @@ enum PipelineSinkEvents {
         }
         let remaining = Set((after.sinks ?? []).map(\.name))
         for name in previous.keys.sorted() where !remaining.contains(name) {
+            let fate =
+                previous[name]?.deletionPolicy == .delete
+                ? "with deletionPolicy Delete, its data is dropped then, if this pipeline made it"
+                : "its vectors are kept where they are"
             events.append(
-                Event(
-                    warning: false, reason: "SinkRemoved",
-                    message: "sink \(name) was removed: it is no longer written once Emu's rollout ends; its vectors are kept where they are"))
+                Event(warning: false, reason: "SinkRemoved", message: "sink \(name) was removed: it is no longer written once Emu's rollout ends; \(fate)"))
         }
-        return events
+        return events + removals(before?.removedSinks, after.removedSinks)
+    }
+
+    /// A removed sink's data dropped, or kept because this pipeline did not make it.
+    static func removals(_ before: [RemovedSink]?, _ after: [RemovedSink]?) -> [Event] {
+        (after ?? []).compactMap { entry in
+            let old = (before ?? []).first { $0.target == entry.target && $0.name == entry.name }
+            guard old?.state != entry.state else { return nil }
+            switch entry.state {
+            case .deleted: return Event(warning: false, reason: "SinkDataDeleted", message: "sink \(entry.name): \(entry.message ?? "dropped")")
+            case .gone: return Event(warning: false, reason: "SinkDataGone", message: "sink \(entry.name): \(entry.message ?? "nothing to drop")")
+            case .kept: return Event(warning: true, reason: "SinkDataKept", message: "sink \(entry.name): \(entry.message ?? "kept")")
+            case .pending, .retained: return nil
+            }
+        }
     }
 }

@@ -22,6 +22,8 @@ public struct PipelineObservation: Sendable {
     public var emuReplicas: Int32?
     public var lastScaleTime: MetaV1.Time?
     public var sourceStateName: String
+    /// The removed sinks and what became of their data; nil leaves the status's list as it is.
+    public var removedSinks: [RemovedSink]?
 
     public init(sourceStateName: String) {
         self.sourceStateName = sourceStateName
@@ -61,6 +63,14 @@ public enum PipelineStatusCalculator {
         status.sourceStateName = observation.sourceStateName
         status.emuReplicas = observation.emuReplicas
         status.lastScaleTime = observation.lastScaleTime
+        if let removed = observation.removedSinks {
+            status.removedSinks = removed.isEmpty ? nil : removed
+            for condition in PipelineSinkRemoval.conditions(removed) {
+                Conditions.set(
+                    &conditions, type: condition.type.rawValue, status: condition.isTrue ? .true : .false, reason: condition.reason,
+                    message: condition.message, observedGeneration: generation, now: now)
+            }
+        }
 
         if !observation.specProblems.isEmpty {
             let message = observation.specProblems.map(\.description).joined(separator: "; ")
@@ -123,7 +133,8 @@ public enum PipelineStatusCalculator {
             let wait = observation.sinkWaits.first { $0.sink == sink.name }
             let migration = migrations?[index]
             var sinkStatus = VectorPipelineStatus.SinkStatus(
-                name: sink.name, ready: wait == nil, backfillComplete: migration?.backfillComplete, lastError: wait?.message)
+                name: sink.name, ready: wait == nil, backfillComplete: migration?.backfillComplete, lastError: wait?.message,
+                deletionPolicy: sink.deletionPolicy ?? .retain, target: sink.target.resolved(in: pipeline.metadata?.namespace ?? ""))
             // The last verify's and the migration's figures, kept while the source cannot be asked.
             if let report, let migration {
                 let verified = PipelineSinkVerify.status(of: sink, in: report.verifications)
