@@ -31,9 +31,9 @@ struct BackupCommandTests {
     }
 
     static func schedule(_ cluster: String, method: BackupMethod, repository: BackupRepository, client: KubeClient) async throws {
-        var stored = try await client.get(Cluster.self, name: cluster, namespace: "default")
-        stored.spec.backup = ClusterBackup(enabled: false, method: method, cronExpression: "0 3 * * *", repository: repository)
-        _ = try await client.update(stored)
+        try await client.edit(Cluster.self, name: cluster, namespace: "default") {
+            $0.spec.backup = ClusterBackup(enabled: false, method: method, cronExpression: "0 3 * * *", repository: repository)
+        }
     }
 
     static func setStatus(_ name: String, _ status: BackupStatus, client: KubeClient, namespace: String = "default") async throws {

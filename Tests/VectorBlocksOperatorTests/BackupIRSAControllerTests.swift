@@ -37,10 +37,10 @@ struct BackupIRSAControllerTests {
             }
 
             // Keys from a Secret instead: the pods no longer need the ServiceAccount, and it is pruned.
-            var stored = try await client.get(Cluster.self, name: "archived", namespace: "default")
-            stored.spec.backup?.repository.roleArn = nil
-            stored.spec.backup?.repository.credentialsSecretName = "s3-keys"
-            _ = try await client.update(stored)
+            try await client.edit(Cluster.self, name: "archived", namespace: "default") { stored in
+                stored.spec.backup?.repository.roleArn = nil
+                stored.spec.backup?.repository.credentialsSecretName = "s3-keys"
+            }
             try await BackupControllerTests.gone(CoreV1.ServiceAccount.self, "archived-backup", client: client)
             let template = try await eventually("the pod template without the role") { () -> CoreV1.PodSpec? in
                 let statefulSet = try await client.get(AppsV1.StatefulSet.self, name: "archived-postgresql", namespace: "default")

@@ -32,9 +32,7 @@ struct PgvectorReplicationSlotsTests {
                 // The default bound: a quarter of the example's 50Gi data volume.
                 #expect(try await servers[0].psql("SHOW max_slot_wal_keep_size") == "12800MB")
 
-                var cluster = try await client.get(Cluster.self, name: Failover.cluster, namespace: "default")
-                cluster.spec.componentSpecs[0].replicas = 2
-                _ = try await client.update(cluster)
+                try await client.edit(Cluster.self, name: Failover.cluster, namespace: "default") { $0.spec.componentSpecs[0].replicas = 2 }
                 _ = try await eventually("the leaving pod gone") { () -> Bool? in
                     (try? await client.get(CoreV1.Pod.self, name: Self.pod(2), namespace: "default")) == nil ? true : nil
                 }

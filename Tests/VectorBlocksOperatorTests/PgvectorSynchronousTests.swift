@@ -79,10 +79,10 @@ struct PgvectorSynchronousTests {
                     try await servers[0].psql("SHOW synchronous_standby_names") == #"ANY 2 ("ha-postgresql-1", "ha-postgresql-2")"#
                         ? true : nil
                 }
-                var cluster = try await client.get(Cluster.self, name: Failover.cluster, namespace: "default")
-                cluster.spec.componentSpecs[0].replicas = 2
-                cluster.spec.componentSpecs[0].replication?.synchronous = SynchronousReplication(number: 1)
-                _ = try await client.update(cluster)
+                try await client.edit(Cluster.self, name: Failover.cluster, namespace: "default") { cluster in
+                    cluster.spec.componentSpecs[0].replicas = 2
+                    cluster.spec.componentSpecs[0].replication?.synchronous = SynchronousReplication(number: 1)
+                }
                 _ = try await eventually("the leaving standby dropped from the list") { () -> Bool? in
                     try await servers[0].psql("SHOW synchronous_standby_names") == #"ANY 1 ("ha-postgresql-1")"# ? true : nil
                 }

@@ -256,16 +256,7 @@ struct PipelineOnProcessPodsTests {
 
     /// Edits the pipeline's spec as `kubectl edit` would, again on a conflict with the operator's status writes.
     private func editSpec(_ client: KubeClient, _ edit: (inout VectorPipelineSpec) -> Void) async throws {
-        while true {
-            var pipeline = try await Fixtures.pipeline(client)
-            edit(&pipeline.spec)
-            do {
-                _ = try await client.update(pipeline)
-                return
-            } catch let error as KubeAPIError where error.isConflict {
-                continue
-            }
-        }
+        try await client.edit(VectorPipeline.self, name: "documents", namespace: "default") { edit(&$0.spec) }
     }
 
     /// Each pipeline pod's container states, Events and last log lines, so a failure shows where a worker got stuck.
