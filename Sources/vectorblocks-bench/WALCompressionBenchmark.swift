@@ -47,7 +47,7 @@ struct WALCompressionBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let files = try await generate(endpoint, into: work, logger: logger)
-        let walBytes = try files.reduce(Int64(0)) { $0 + Int64(try Data(contentsOf: URL(fileURLWithPath: $1)).count) }
+        let walBytes = try files.reduce(Int64(0)) { $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
         print("WAL compression benchmark: \(files.count) segments, \(Figures.format(Double(walBytes) / 1e6)) MB of pgvector WAL")
 
         let environment = ProcessInfo.processInfo.environment
