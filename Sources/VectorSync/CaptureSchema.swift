@@ -12,6 +12,13 @@ enum CaptureSchema {
         try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtextextended('vectorsync:install', 0))", logger: logger)
     }
 
+    /// An application's write locks the source table, then (in the trigger) the outbox. The install must take them in
+    /// that order too: `CREATE INDEX IF NOT EXISTS` share-locks the outbox and `CREATE TRIGGER` the source, so an
+    /// install that met the outbox first deadlocked with a write that came in between.
+    private static func lockSourceBeforeOutbox(_ source: SourceTable, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.guardedQuery("LOCK TABLE \(unescaped: source.name.quoted) IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+    }
+
     /// The NOTIFY channel that wakes the pipeline's Pelican; notifications carry no payload.
     static func channel(pipeline: String) -> String { "vectorsync_\(pipeline)" }
 
@@ -23,6 +30,7 @@ enum CaptureSchema {
         try await connection.withGuardedTransaction(logger: logger) { connection in
             try await lockInstallation(connection, logger: logger)
             let keyType = try await source.describe(connection, logger: logger)
+            try await lockSourceBeforeOutbox(source, connection, logger: logger)
             try await connection.guardedQuery("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
             try await connection.guardedQuery(
                 """
