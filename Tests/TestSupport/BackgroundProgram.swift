@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -79,6 +80,19 @@ public final class BackgroundProgram: Sendable {
             return nil
         }
         return process.terminationStatus
+    }
+
+    /// Runs `body` while `programs` run; when it fails, records the end of what each printed (the evidence of why a
+    /// pipeline stalled, which the error alone does not show) before rethrowing.
+    public static func reportingOutput<Result>(of programs: [BackgroundProgram], _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch {
+            for program in programs {
+                Issue.record("\(program.name) (running: \(program.isRunning)) printed, at the end:\n\(program.output.suffix(12_000))")
+            }
+            throw error
+        }
     }
 
     deinit {

@@ -34,20 +34,22 @@ struct ExecutablesTests {
                         "--http-port", "0", "--verify-interval-seconds", "1",
                     ], environment: environment)
 
-                try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
-                try await harness.execute("UPDATE products SET description = 'Sent through SQS.' WHERE id BETWEEN 1 AND 5")
-                try await harness.execute("DELETE FROM products WHERE id = 300")
-                try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
-                // The periodic verify (--verify-interval-seconds) finds a vector lost behind the pipeline's back and
-                // re-queues it through SQS; both sinks' verifies are recorded.
-                try await harness.execute("DELETE FROM vectors.products WHERE id = '7'")
-                try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
-                try await eventually("both sinks' verifies to be recorded") {
-                    try await harness.scalar("SELECT count(*) FROM vectorsync.verifications WHERE pipeline = 'products'") == 2
+                try await BackgroundProgram.reportingOutput(of: [pelican, emu]) {
+                    try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
+                    try await harness.execute("UPDATE products SET description = 'Sent through SQS.' WHERE id BETWEEN 1 AND 5")
+                    try await harness.execute("DELETE FROM products WHERE id = 300")
+                    try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
+                    // The periodic verify (--verify-interval-seconds) finds a vector lost behind the pipeline's back and
+                    // re-queues it through SQS; both sinks' verifies are recorded.
+                    try await harness.execute("DELETE FROM vectors.products WHERE id = '7'")
+                    try await harness.waitUntilSinkMatchesSource(qdrant: (qdrant, "products"))
+                    try await eventually("both sinks' verifies to be recorded") {
+                        try await harness.scalar("SELECT count(*) FROM vectorsync.verifications WHERE pipeline = 'products'") == 2
+                    }
+                    // Nothing went through the postgres queue.
+                    #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.jobs") == 0)
+                    #expect(pelican.isRunning && emu.isRunning, "pelican:\n\(pelican.output)\nemu:\n\(emu.output)")
                 }
-                // Nothing went through the postgres queue.
-                #expect(try await harness.scalar("SELECT count(*) FROM vectorsync.jobs") == 0)
-                #expect(pelican.isRunning && emu.isRunning, "pelican:\n\(pelican.output)\nemu:\n\(emu.output)")
                 await pelican.kill()
                 await emu.kill()
             }

@@ -173,6 +173,37 @@ final class PipelineHarness: Sendable {
         return nil
     }
 
+    /// What every session of the database is doing and waiting for, and the queue's undelivered messages: what a
+    /// stalled pipeline is stuck on.
+    func databaseActivity() async -> String {
+        let report = try? await endpoint.withConnection(logger: logger) { connection in
+            var lines: [String] = []
+            let sessions = try await connection.query(
+                """
+                SELECT format('pid %s %s xact %s s wait %s/%s: %s', pid, state,
+                              round(extract(epoch FROM clock_timestamp() - xact_start)::numeric, 1),
+                              wait_event_type, wait_event, left(query, 160))
+                FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """, logger: logger)
+            for try await line in sessions.decode(String.self) { lines.append(line) }
+            let locks = try await connection.query(
+                "SELECT format('pid %s waits for %s %s', pid, locktype, mode) FROM pg_locks WHERE NOT granted", logger: logger)
+            for try await line in locks.decode(String.self) { lines.append(line) }
+            // The postgres queue's table; a pipeline through SQS has none.
+            guard
+                let jobs = try? await connection.query(
+                    """
+                    SELECT format('%s jobs, %s visible now, receive counts %s..%s', count(*), count(*) FILTER (WHERE visible_at <= clock_timestamp()),
+                                  min(receive_count), max(receive_count))
+                    FROM vectorsync.jobs
+                    """, logger: logger)
+            else { return lines.joined(separator: "\n") }
+            for try await line in jobs.decode(String.self) { lines.append(line) }
+            return lines.joined(separator: "\n")
+        }
+        return report ?? "(the database's activity could not be read)"
+    }
+
     /// Waits (polling, up to `timeout`) until the sink matches the source, and fails with the last difference.
     func waitUntilSinkMatchesSource(
         excluding excluded: Set<String> = [], timeout: Duration = .seconds(300), qdrant: (server: QdrantServer, collection: String)? = nil
@@ -187,7 +218,7 @@ final class PipelineHarness: Sendable {
             if last == nil { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        Issue.record("the sink did not match the source within \(timeout): \(last ?? "")")
+        Issue.record("the sink did not match the source within \(timeout): \(last ?? "")\n\(await databaseActivity())")
         throw TestSetupError("sink never matched the source")
     }
 }
