@@ -58,9 +58,12 @@ struct PgvectorOnProcessPodsTests {
             Issue.record("pods:\n\(states.joined(separator: "\n"))")
             throw error
         }
-        let pods = try await client.list(CoreV1.Pod.self, namespace: "default").items
-        let roles = pods.compactMap { $0.metadata?.labels?["apps.vectorblocks.io/role"] }.sorted()
-        #expect(roles == ["primary", "secondary", "secondary"])
+        // Running counts ready pods; the roles are labelled from each server's answer, which can come a moment later.
+        let pods = try await eventually("every pod's role labelled") { () -> [CoreV1.Pod]? in
+            let pods = try await client.list(CoreV1.Pod.self, namespace: "default").items
+            let roles = pods.compactMap { $0.metadata?.labels?["apps.vectorblocks.io/role"] }.sorted()
+            return roles == ["primary", "secondary", "secondary"] ? pods : nil
+        }
         #expect(pods.first { $0.metadata?.name == "vectors-postgresql-0" }?.metadata?.labels?["apps.vectorblocks.io/role"] == "primary")
 
         let secret = try await client.get(CoreV1.Secret.self, name: "vectors-conn-credential", namespace: "default")
