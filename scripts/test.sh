@@ -102,6 +102,10 @@ export VB_MINILM_MODEL_DIR="$minilm_dir"
 # Swift Testing runs every test at once by default; many of ours start an API server, an operator and simulated
 # kubelets, which on two cores starves them all. A bounded width keeps each test's servers responsive.
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${VB_TEST_PARALLELISM:-6}"
+# Swift Testing unwinds the stack for every error thrown anywhere in the process, to say where a test's error came
+# from. Decoding throws and catches routinely (a JSON value tries its kinds in turn), so with Emus, operators and
+# API servers running inside the test process that unwinding took most of its CPU, and pipelines stalled behind it.
+export SWT_SWIFT_ERROR_BACKTRACING_ENABLED=0
 
 echo "== swift build"
 swift build --build-tests

@@ -173,6 +173,22 @@ final class PipelineHarness: Sendable {
         return nil
     }
 
+    /// How many ids are in the table and not the pgvector sink or the other way round, counted by the database: the
+    /// cheap first look, so the full comparison runs only once the ids agree.
+    private func idsDiffering(excluding excluded: Set<String>) async throws -> Int64 {
+        try await endpoint.withConnection(logger: logger) { connection in
+            let excluded = Array(excluded)
+            let rows = try await connection.query(
+                """
+                SELECT count(*) FROM ((SELECT id::text FROM products EXCEPT SELECT id FROM \(unescaped: sink.table.quoted))
+                                      UNION ALL (SELECT id FROM \(unescaped: sink.table.quoted) EXCEPT SELECT id::text FROM products)) AS differing
+                WHERE id <> ALL(\(excluded))
+                """, logger: logger)
+            for try await count in rows.decode(Int64.self) { return count }
+            return -1
+        }
+    }
+
     /// What every session of the database is doing and waiting for, and the queue's undelivered messages: what a
     /// stalled pipeline is stuck on.
     func databaseActivity() async -> String {
@@ -210,13 +226,18 @@ final class PipelineHarness: Sendable {
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         var last: String? = "never compared"
+        var interval = Duration.milliseconds(100)
         while ContinuousClock.now < deadline {
-            last = try await mismatch(excluding: excluded)
+            let differing = (try? await idsDiffering(excluding: excluded)) ?? -1
+            last = differing != 0 ? "\(differing) ids differ between the table and the pgvector sink" : try await mismatch(excluding: excluded)
             if last == nil, let qdrant {
                 last = try await mismatch(qdrant: qdrant.server, collection: qdrant.collection).map { "Qdrant: \($0)" }
             }
             if last == nil { return }
-            try await Task.sleep(for: .milliseconds(200))
+            // The full comparison parses and embeds every row; polled every 200 ms by several tests at once it took
+            // the CPU from the very Emus it waited for (a debug build, on a loaded machine).
+            try await Task.sleep(for: interval)
+            interval = min(interval * 2, .seconds(2))
         }
         Issue.record("the sink did not match the source within \(timeout): \(last ?? "")\n\(await databaseActivity())")
         throw TestSetupError("sink never matched the source")
@@ -248,13 +269,16 @@ func eventually(
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     var lastError: (any Error)?
+    var interval = Duration.milliseconds(100)
     while ContinuousClock.now < deadline {
         do {
             if try await condition() { return }
         } catch {
             lastError = error
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // Backing off: some conditions read whole tables, and the workers they wait for share the CPU.
+        try await Task.sleep(for: interval)
+        interval = min(interval * 2, .seconds(1))
     }
     throw TestSetupError("\(what) did not happen within \(timeout)" + (lastError.map { "; last error: \(String(reflecting: $0))" } ?? ""))
 }
