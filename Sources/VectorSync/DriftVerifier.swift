@@ -31,6 +31,9 @@ public struct DriftVerifier: Sendable {
         case recent
         /// Pelican has not finished the backfill: every row not queued yet would count as missing.
         case backfilling
+        /// Changes are still in the queue: every row they have not reached yet would count as drift, and queueing it
+        /// again would only add to the backlog (with a verify every few seconds, faster than Emu could drain it).
+        case inFlight(messages: Int)
     }
 
     public enum Outcome: Sendable, Hashable {
@@ -78,8 +81,9 @@ public struct DriftVerifier: Sendable {
         }
     }
 
-    /// One verify of every sink, unless another Emu is verifying, the last verify is younger than `interval` (nil:
-    /// verify now), or the backfill is still running. Each sink's figures are recorded as it is done.
+    /// One verify of every sink, unless another Emu is verifying, the last verify is younger than `interval`, or the
+    /// backfill is still running; a due verify (`interval` given) also waits for the queue to be empty. With `interval`
+    /// nil, the verify runs now, backlog or not. Each sink's figures are recorded as it is done.
     public func verifyIfDue(interval: Duration?, key: SourceKey) async throws -> Outcome {
         try await source.withConnection { connection in try await VerifyRecords.install(connection, logger: logger) }
         // The lock is the transaction's, so a verifier that dies or fails releases it with its connection.
@@ -93,6 +97,10 @@ public struct DriftVerifier: Sendable {
                     pipeline: configuration.pipeline.name, sinks: sinks.map(\.name), interval: interval, connection: lock, logger: logger)
             {
                 return .skipped(.recent)
+            }
+            if interval != nil {
+                let backlog = try await queue.backlog()
+                if backlog > 0 { return .skipped(.inFlight(messages: backlog)) }
             }
             var reports: [SinkVerifyReport] = []
             for sink in sinks {

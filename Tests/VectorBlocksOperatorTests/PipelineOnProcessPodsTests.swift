@@ -53,7 +53,7 @@ struct PipelineOnProcessPodsTests {
                 let running = RunningOperator(client: client, podAddressing: .podIP, pipelineStatusInterval: .milliseconds(500))
                 do {
                     try await copy(
-                        client: client, kubeSim: server.baseURL, source: source, sourceURL: "postgres://postgres@\(gateway):\(proxy.port)/postgres",
+                        server: server, client: client, source: source, sourceURL: "postgres://postgres@\(gateway):\(proxy.port)/postgres",
                         psql: postgres.binDirectory + "/psql")
                 } catch {
                     await running.stop()
@@ -66,7 +66,8 @@ struct PipelineOnProcessPodsTests {
         }
     }
 
-    private func copy(client: KubeClient, kubeSim: String, source: PostgresServer, sourceURL: String, psql: String) async throws {
+    private func copy(server: KubeSimServer, client: KubeClient, source: PostgresServer, sourceURL: String, psql: String) async throws {
+        let kubeSim = server.baseURL
         var cluster = try exampleCluster("pgvector-cluster.yaml", name: "embeddings")
         cluster.spec.componentSpecs[0].replicas = 1
         _ = try await client.create(cluster)
@@ -78,6 +79,8 @@ struct PipelineOnProcessPodsTests {
                     source: .init(
                         connectionSecretRef: .init(name: "app-database", key: "uri"), table: "public.docs", primaryKey: ["id"],
                         textTemplate: "{title}: {body}", payloadColumns: ["title"]),
+                    // Short, so the messages a killed Emu held come back soon.
+                    queue: .init(visibilityTimeoutSeconds: 10),
                     embedder: .init(kind: .hash, dimension: 64, batchSize: 100),
                     sinks: [.init(name: "embeddings", kind: .pgvector, clusterRef: .init(name: "embeddings"), collection: "vectors.docs")],
                     scaling: .init(minReplicas: 1, maxReplicas: 1))))
@@ -129,6 +132,7 @@ struct PipelineOnProcessPodsTests {
             return row == "Retitled" && deleted == 0 && inserted == 1 ? true : nil
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
+        try await killEmuInABurst(server: server, client: client, source: source, sink: sink)
 
         // Pelican's and Emu's /metrics, scraped from their pods as Prometheus would.
         var backfilled = 0.0
@@ -222,6 +226,24 @@ struct PipelineOnProcessPodsTests {
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs WHERE id = '\(Self.rows + 2)'") == 0)
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
+    }
+
+    /// An Emu pod SIGKILLed while it works through a burst of changes loses none of them: the messages it held come
+    /// back when their visibility runs out, and the kubelet restarts its container.
+    private func killEmuInABurst(server: KubeSimServer, client: KubeClient, source: PostgresServer, sink: SinkDatabase) async throws {
+        let emu = try #require(try await podNames(client, worker: "emu").first)
+        let revised = "SELECT count(*) FROM vectors.docs WHERE payload->>'title' LIKE '% (revised)'"
+        try await source.psql("UPDATE public.docs SET title = title || ' (revised)'")
+        _ = try await eventually("Emu to have written the first revisions", timeout: .seconds(120)) { () -> Bool? in
+            try await sink.count(revised) > 0 ? true : nil
+        }
+        try await server.killContainer("emu", pod: emu)
+        _ = try await eventually("every revision in the sink after the kill", timeout: .seconds(240)) { () -> Bool? in
+            try await sink.count(revised) == Self.rows ? true : nil
+        }
+        let restarts = try await client.get(CoreV1.Pod.self, name: emu, namespace: "default").status?.containerStatuses?.first { $0.name == "emu" }?
+            .restartCount
+        #expect(restarts ?? 0 >= 1, "the kubelet restarted the killed container")
     }
 
     /// The names of the pods of one of the pipeline's workers, those being deleted too when asked.
