@@ -132,7 +132,6 @@ struct PipelineOnProcessPodsTests {
             return row == "Retitled" && deleted == 0 && inserted == 1 ? true : nil
         }
         #expect(try await sink.count("SELECT count(*) FROM vectors.docs") == Self.rows)
-        try await killEmuInABurst(server: server, client: client, source: source, sink: sink)
 
         // Pelican's and Emu's /metrics, scraped from their pods as Prometheus would.
         var backfilled = 0.0
@@ -147,6 +146,7 @@ struct PipelineOnProcessPodsTests {
         let emuMetrics = try await scrape(try #require(try await podAddresses(client, worker: "emu").first))
         #expect(Self.metric("vectorsync_messages_acked_total", in: emuMetrics) ?? 0 >= Double(Self.rows + 3), "\(emuMetrics)")
         #expect(Self.metric("vectorsync_rows_embedded_total", in: emuMetrics) ?? 0 >= Double(Self.rows), "\(emuMetrics)")
+        try await killEmuInABurst(server: server, client: client, source: source, sink: sink)
 
         // A message no worker can read is dead-lettered: the status and a Warning Event say so.
         let stateName = try #require(streaming.status?.sourceStateName)
