@@ -1,31 +1,20 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Starts every process of the runtime, one at a time, and then marks every descriptor of the server close-on-exec.
-/// Foundation leaves descriptors it opens for a child (its pipes, what it watches the child's end through) open
-/// across later spawns; a container started while a probe runs would inherit the probe's and hold them for its whole
-/// life, so the probe's end would never be seen. Spawning one at a time and closing what the next child must not
-/// inherit keeps each child's descriptors its own.
+/// Starts every process of the runtime one at a time. Foundation closes, in each child, every descriptor open when
+/// it prepares the spawn (its stand-in for close-on-exec by default), except the child's own; two spawns of the runtime
+/// at once could still hand one child the other's pipes or exit-watch socket, opened in between, and a probe's end
+/// would then never be seen while the container lives.
+///
+/// Nothing here marks the process's other descriptors close-on-exec: that raced with spawns elsewhere in the process
+/// (a test's own programs, an exec credential plugin). Foundation watches a child through a socket pair whose child end
+/// must survive the exec; marked close-on-exec between its creation and the spawn, it was gone in the child, the watch
+/// fired at once, and Foundation's one monitor thread blocked in `waitpid` on a child still running, so no other exit
+/// in the process was seen again (a CI run hung that way).
 enum ProcessSpawner {
     private static let lock = Mutex(())
 
     static func run(_ process: Process) throws {
-        try lock.withLock { _ in
-            try process.run()
-            markDescriptorsCloseOnExec()
-        }
-    }
-
-    private static func markDescriptorsCloseOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for entry in entries {
-            guard let descriptor = Int32(entry), descriptor > 2 else { continue }
-            let flags = fcntl(descriptor, F_GETFD)
-            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
-        }
+        try lock.withLock { _ in try process.run() }
     }
 }
