@@ -45,10 +45,11 @@ let package = Package(
     ],
     targets: [
         .target(name: "JSONValues"),
+        .target(name: "ProcessSpawning"),
         .target(
             name: "KubeKit",
             dependencies: [
-                "JSONValues",
+                "JSONValues", "ProcessSpawning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "KubeSim",
             dependencies: [
-                "KubeKit",
+                "KubeKit", "ProcessSpawning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -130,7 +131,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "KubeKit", "KubeSim", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "OperatorKit",
+                "KubeKit", "KubeSim", "ProcessSpawning", "VectorBlocksAPI", "VectorBlocksPackaging", "VectorBlocksOperator", "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -253,7 +254,7 @@ let package = Package(
             name: "VectorBlocksOperatorTests",
             dependencies: [
                 "VectorBlocksOperator", "OperatorKit", "VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport",
-                "VectorSync", "PipelineFixtures",
+                "VectorSync", "PipelineFixtures", "ProcessSpawning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -263,13 +264,13 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorBlocksAPITests",
-            dependencies: ["VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport"],
+            dependencies: ["VectorBlocksAPI", "VectorBlocksPackaging", "KubeKit", "KubeSim", "TestSupport", "ProcessSpawning"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "KubeSimTests",
             dependencies: [
-                "KubeSim", "KubeKit", "TestSupport",
+                "KubeSim", "KubeKit", "TestSupport", "ProcessSpawning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -312,7 +313,7 @@ let package = Package(
         .target(
             name: "PostgresBackup",
             dependencies: [
-                "ObjectStorage", "CZlib",
+                "ObjectStorage", "CZlib", "ProcessSpawning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

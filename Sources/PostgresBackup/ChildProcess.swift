@@ -3,6 +3,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import ProcessSpawning
 #endif
 
 /// A program this library drives (pg_basebackup, tar) with its standard input or output on a pipe the caller
@@ -47,7 +48,7 @@ final class ChildProcess: @unchecked Sendable {
         exited.enter()
         process.terminationHandler = { _ in exited.leave() }
         do {
-            try process.run()
+            try ProcessSpawner.run(process)
         } catch {
             throw BackupFailure("\(name) could not be started (\(executable)): \(error)")
         }

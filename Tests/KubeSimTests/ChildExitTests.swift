@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawning
 import Testing
 
 @testable import KubeSim
@@ -13,7 +14,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", script]
-        try process.run()
+        try ProcessSpawner.run(process)
         return process
     }
 

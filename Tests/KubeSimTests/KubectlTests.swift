@@ -1,6 +1,7 @@
 import Foundation
 import KubeKit
 import KubeSim
+import ProcessSpawning
 import Testing
 
 /// Drives the real `/usr/bin/kubectl` against KubeSim: a client we did not write.
@@ -40,7 +41,7 @@ struct KubectlTests {
                         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
                         process.standardOutput = try FileHandle(forWritingTo: outURL)
                         process.standardError = try FileHandle(forWritingTo: errURL)
-                        try process.run()
+                        try ProcessSpawner.run(process)
                     } catch {
                         continuation.resume(throwing: error)
                         return
@@ -69,7 +70,7 @@ struct KubectlTests {
             _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: outURL)
             process.standardError = try FileHandle(forWritingTo: errURL)
-            try process.run()
+            try ProcessSpawner.run(process)
             return Running(process: process, outURL: outURL, errURL: errURL)
         }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessSpawning
 import Testing
 
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ public final class BackgroundProgram: Sendable {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessSpawner.run(process)
         return BackgroundProgram(name: product, process: process, log: log)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import ProcessSpawning
 #endif
 
 /// moto_server (VB_MOTO_SERVER, installed by scripts/test.sh) on a free port on 127.0.0.1: AWS's APIs (SQS, STS)
@@ -27,7 +28,7 @@ public final class MotoServer: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessSpawner.run(process)
         let server = MotoServer(port: port, process: process)
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawning
 
 /// Starting a server's data directory the way a pgvector pod's container does: through the addon's setup script,
 /// with the pod's environment, so the script itself decides whether to start read-write, clone, rewind or follow.
@@ -40,7 +41,7 @@ extension PostgresServer {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessSpawner.run(process)
         let started = SetupScriptRun(process: process, logFile: logFile)
         let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {

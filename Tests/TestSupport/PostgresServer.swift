@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import ProcessSpawning
 #endif
 
 /// A real PostgreSQL (with pgvector) from VB_POSTGRES_BIN, in a temporary data directory, listening on 127.0.0.1 on
@@ -156,7 +157,7 @@ public final class PostgresServer: Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessSpawner.run(process)
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             let ready = try await run("\(binDirectory)/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessSpawning
 
 /// The test-time programs scripts/test.sh installs into `.cache/venv` (VB_TEST_VENV).
 public enum TestVenv {
@@ -65,7 +66,7 @@ private func runToCompletion(
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    try process.run()
+    try ProcessSpawner.run(process)
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))

@@ -1,5 +1,6 @@
 import Foundation
 import KubeKit
+import ProcessSpawning
 import TestSupport
 import Testing
 import VectorBlocksAPI
@@ -61,7 +62,7 @@ struct OperatorInstallTests {
             let output = try FileHandle(forWritingTo: log)
             process.standardOutput = output
             process.standardError = output
-            try process.run()
+            try ProcessSpawner.run(process)
             defer { if process.isRunning { process.terminate() } }
             func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KubeKit
 import KubeSim
+import ProcessSpawning
 import TestSupport
 import Testing
 import VectorBlocksAPI
@@ -112,7 +113,7 @@ func runPsql(_ psql: String, host: String, user: String, password: String, sql: 
     let handle = try FileHandle(forWritingTo: output)
     process.standardOutput = handle
     process.standardError = handle
-    try process.run()
+    try ProcessSpawner.run(process)
     process.waitUntilExit()
     try handle.close()
     let text = (try? String(contentsOf: output, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

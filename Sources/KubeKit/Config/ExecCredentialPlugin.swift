@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessSpawning
 
 /// Runs a client-go exec credential plugin (`client.authentication.k8s.io/v1` or `v1beta1`), such as
 /// `aws eks get-token`, and reads the ExecCredential it prints.
@@ -75,7 +76,7 @@ struct ExecCredentialPlugin: Sendable {
             exited.continuation.finish()
         }
         do {
-            try process.run()
+            try ProcessSpawner.run(process)
         } catch {
             let hint = config.installHint.map { ": \($0)" } ?? ""
             throw failure("could not start it (\(error.localizedDescription))\(hint)")

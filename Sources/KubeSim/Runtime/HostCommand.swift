@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawning
 
 /// A helper program the process runtime runs on the host (`ip`, `mount`, ...), awaited without blocking a thread.
 struct HostCommand: Sendable {
