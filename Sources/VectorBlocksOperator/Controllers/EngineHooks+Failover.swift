@@ -39,7 +39,8 @@ extension EngineHooks {
                 // Until a pod answers, the pods start from the default designation (ordinal 0); recording waits for
                 // the servers, so a component whose primary already runs elsewhere keeps it. They are asked only when
                 // the pods changed since they last answered, as for roles: an idle component is not asked again.
-                guard engine.pods.contains(where: ClusterStatusCalculator.isReady), await observed.hasChanged(key, pods: engine.pods) else {
+                guard engine.pods.contains(where: ClusterStatusCalculator.isReady), await observed.hasChanged(key, pods: engine.pods, designatedPrimary: nil)
+                else {
                     continue
                 }
                 let states = await replication.replicaStates(engine)

@@ -103,7 +103,7 @@ struct EngineHooks: Sendable {
                         }
                     }
                 }
-                guard await observed.hasChanged(key, pods: engine.pods) else { continue }
+                guard await observed.hasChanged(key, pods: engine.pods, designatedPrimary: engine.designatedPrimary) else { continue }
                 if let replication = adapter as? any ReplicationEngine,
                     try await completeFailover(engine, replication: replication, spec: component, report: report)
                 {
@@ -122,7 +122,7 @@ struct EngineHooks: Sendable {
                 let answered =
                     !adapter.reportsRoles
                     || engine.pods.filter(ClusterStatusCalculator.isReady).allSatisfy { roles[$0.metadata?.name ?? ""] != nil }
-                if answered { await observed.record(key, pods: engine.pods) }
+                if answered { await observed.record(key, pods: engine.pods, designatedPrimary: engine.designatedPrimary) }
             } catch {
                 problems.append("\(component.name): \(ObjectApplier.reason(error))")
             }

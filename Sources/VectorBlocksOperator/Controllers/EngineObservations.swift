@@ -2,8 +2,10 @@ import KubeKit
 import Metrics
 
 /// What a component's pods looked like, in every respect an engine's answer depends on, when its engine last
-/// answered: the pods' names and uids, readiness, addresses and role labels. An unchanged component needs no new
-/// question, so an idle cluster, or a reconcile woken by an unrelated event, opens no connection to its engine.
+/// answered: the pods' names and uids, readiness, addresses and role labels, and the primary the Cluster designated.
+/// An unchanged component needs no new question, so an idle cluster, or a reconcile woken by an unrelated event, opens
+/// no connection to its engine. The designation is part of it: a switchover changes no pod, and a reconcile still
+/// working from the Cluster before the switchover, recording what it saw, once left the new primary never promoted.
 actor EngineObservations {
     struct Key: Hashable {
         var namespace: String
@@ -25,16 +27,21 @@ actor EngineObservations {
         var role: String
     }
 
-    private var answered: [Key: Set<PodState>] = [:]
+    private struct Observation: Equatable {
+        var pods: Set<PodState>
+        var designatedPrimary: String?
+    }
 
-    func hasChanged(_ key: Key, pods: [CoreV1.Pod]) -> Bool {
-        answered[key] != Self.states(pods)
+    private var answered: [Key: Observation] = [:]
+
+    func hasChanged(_ key: Key, pods: [CoreV1.Pod], designatedPrimary: String?) -> Bool {
+        answered[key] != Observation(pods: Self.states(pods), designatedPrimary: designatedPrimary)
     }
 
     /// The pods as the engine was asked about them. Role labels the answer changes make a difference, so the engine
     /// hooks run once more on the labelled pods (the pgvector extension is made on the pod labelled primary).
-    func record(_ key: Key, pods: [CoreV1.Pod]) {
-        answered[key] = Self.states(pods)
+    func record(_ key: Key, pods: [CoreV1.Pod], designatedPrimary: String?) {
+        answered[key] = Observation(pods: Self.states(pods), designatedPrimary: designatedPrimary)
     }
 
     /// The component's pods are to be asked about again, whatever they look like.
