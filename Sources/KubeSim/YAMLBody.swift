@@ -7,7 +7,7 @@ enum RequestBodyDecoder {
     static func decode(_ data: Data, allowYAML: Bool) throws(APIError) -> JSONValue {
         let jsonError: any Error
         do {
-            return try JSONValue.parse(data)
+            return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             jsonError = error
         }
