@@ -78,8 +78,11 @@ struct KubectlRolloutTests {
                 return listed.out.contains(".elb.sim.local") ? listed.out : nil
             }
             #expect(service.contains("LoadBalancer"), "\(service)")
-            let endpoints = try await kubectl.run(["get", "endpoints", "qdrant-internet"])
-            #expect(endpoints.out.contains(":6333"), "\(endpoints.out)")
+            // The endpoints follow the ready pods, a moment after the Service.
+            _ = try await eventually("the Service's endpoints on 6333 in kubectl get endpoints") { () -> String? in
+                let endpoints = try await kubectl.run(["get", "endpoints", "qdrant-internet"])
+                return endpoints.out.contains(":6333") ? endpoints.out : nil
+            }
             let bound = try await kubectl.run(["get", "pvc", "data-qdrant-0"])
             #expect(bound.out.contains("Bound") && bound.out.contains("1Gi"), "\(bound.out)")
             let claims = try await kubectl.run(["get", "pvc", "-o", "name"])

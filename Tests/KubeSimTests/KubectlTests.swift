@@ -250,6 +250,10 @@ struct KubectlTests {
             let crd = try await kubectl.run(["apply", "-f", crdFile])
             #expect(crd.status == 0, "\(crd.err)")
             #expect(crd.out.contains("customresourcedefinition.apiextensions.k8s.io/gizmos.example.com created"))
+            // As with any API server, the new kind is served (and in the OpenAPI document kubectl validates against)
+            // once the definition is Established.
+            let established = try await kubectl.run(["wait", "--for", "condition=Established", "crd/gizmos.example.com", "--timeout", "60s"])
+            #expect(established.status == 0, "\(established.err)")
 
             let gizmoFile = try kubectl.write(
                 "gizmo.yaml",
