@@ -19,10 +19,29 @@ struct OpsRequestControllerTests {
     }
 
     func waitForOps(_ name: String, _ phase: OpsPhase, client: KubeClient) async throws -> OpsRequest {
-        try await eventually("OpsRequest \(name) to be \(phase.rawValue)") {
-            let ops = try await client.get(OpsRequest.self, name: name, namespace: "default")
-            return ops.status?.phase == phase ? ops : nil
+        do {
+            return try await eventually("OpsRequest \(name) to be \(phase.rawValue)") {
+                let ops = try await client.get(OpsRequest.self, name: name, namespace: "default")
+                return ops.status?.phase == phase ? ops : nil
+            }
+        } catch {
+            throw TestSetupError("\(error); \(await describeOps(name, client: client))")
         }
+    }
+
+    /// What a request that never arrived saw: its status, its Cluster's, the workload's and the claims'.
+    func describeOps(_ name: String, client: KubeClient) async -> String {
+        guard let ops = try? await client.get(OpsRequest.self, name: name, namespace: "default") else { return "the request is gone" }
+        var lines = ["request: \(String(describing: ops.status))"]
+        let cluster = try? await client.get(Cluster.self, name: ops.spec.clusterRef, namespace: "default")
+        lines.append("cluster generation \(cluster?.metadata?.generation ?? -1): \(String(describing: cluster?.status))")
+        for kind in [AppsV1.StatefulSet.descriptor, CoreV1.Pod.descriptor, CoreV1.PersistentVolumeClaim.descriptor] {
+            let list = try? await client.list(kind, namespace: "default")
+            for item in list?.items ?? [] {
+                lines.append("\(kind.kind) \(item["metadata"]?["name"]?.stringValue ?? ""): metadata.generation \(String(describing: item["metadata"]?["generation"])) status \(String(describing: item["status"]))")
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A running 2-replica Qdrant cluster and the operator, for each test. Its pods are peers of a Qdrant double (with
