@@ -182,18 +182,28 @@ extension EngineHooks {
 
     /// The primary label comes off every pod but the designated one at once, ready or not, so the read-write Service
     /// can never select a former primary that comes back before it is fenced.
+    /// A pod that refuses holds back none of the others, but the failover stops there (the error is thrown once all
+    /// were tried): nothing is promoted while a former primary may still carry the label.
     private func unlabelFormerPrimaries(_ engine: EngineComponent, designated: String) async throws {
+        var failures = PodFailures()
         for pod in engine.pods where pod.metadata?.name != designated && pod.metadata?.labels?[ClusterNames.roleLabel] == PgvectorAdapter.primary {
             guard let name = pod.metadata?.name else { continue }
-            _ = try await client.patch(
-                CoreV1.Pod.self, name: name, namespace: engine.names.namespace,
-                patch: .merge(["metadata": ["labels": [ClusterNames.roleLabel: .string(PgvectorAdapter.secondary)]]]))
+            do {
+                _ = try await client.patch(
+                    CoreV1.Pod.self, name: name, namespace: engine.names.namespace,
+                    patch: .merge(["metadata": ["labels": [ClusterNames.roleLabel: .string(PgvectorAdapter.secondary)]]]))
+            } catch let error as KubeAPIError where error.isNotFound {
+                continue  // a pod that is gone carries no label
+            } catch {
+                failures.append(name, error)
+            }
         }
+        try failures.throwIfAny()
     }
 
     /// Deletes the pod of a server that must stop accepting writes; its volume stays, and the setup script rejoins
     /// it as a standby of the designated primary when the StatefulSet makes the pod again.
-    /// Answers whether it deleted the pod now (false: it is already going, or gone).
+    /// Answers whether it deleted the pod now (false: it is already going, gone, or made again).
     private func fence(_ name: String, in engine: EngineComponent) async throws -> Bool {
         guard let pod = engine.pods.first(where: { $0.metadata?.name == name }), pod.metadata?.deletionTimestamp == nil else { return false }
         do {
@@ -202,7 +212,9 @@ extension EngineHooks {
                 preconditions: MetaV1.Preconditions(uid: pod.metadata?.uid))
             logger.warning("fenced a former primary", metadata: ["pod": "\(engine.names.namespace)/\(name)"])
             return true
-        } catch let error as KubeAPIError where error.isNotFound {
+        } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
+            // Gone, or made again since the cache saw it (the uid precondition): the next look fences the new pod
+            // if its server still runs read-write; until then nothing is promoted.
             return false
         }
     }

@@ -172,14 +172,21 @@ struct EngineHooks: Sendable {
         }
     }
 
-    /// Sets `apps.vectorblocks.io/role` on each pod whose engine-reported role differs from its label.
+    /// Sets `apps.vectorblocks.io/role` on each pod whose engine-reported role differs from its label; a pod that
+    /// refuses (a 409, a pod gone) holds back none of the others.
     private func label(_ engine: EngineComponent, roles: [String: String]) async throws {
+        var failures = PodFailures()
         for pod in engine.pods {
             guard let name = pod.metadata?.name, let role = roles[name], pod.metadata?.labels?[ClusterNames.roleLabel] != role else { continue }
-            _ = try await client.patch(
-                CoreV1.Pod.self, name: name, namespace: engine.names.namespace,
-                patch: .merge(["metadata": ["labels": [ClusterNames.roleLabel: .string(role)]]]))
-            logger.info("labelled the pod's role", metadata: ["pod": "\(engine.names.namespace)/\(name)", "role": "\(role)"])
+            do {
+                _ = try await client.patch(
+                    CoreV1.Pod.self, name: name, namespace: engine.names.namespace,
+                    patch: .merge(["metadata": ["labels": [ClusterNames.roleLabel: .string(role)]]]))
+                logger.info("labelled the pod's role", metadata: ["pod": "\(engine.names.namespace)/\(name)", "role": "\(role)"])
+            } catch {
+                failures.append(name, error)
+            }
         }
+        try failures.throwIfAny()
     }
 }
