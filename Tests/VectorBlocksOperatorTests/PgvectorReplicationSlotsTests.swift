@@ -86,10 +86,7 @@ struct PgvectorReplicationSlotsTests {
         for server in servers { try? await server.stop() }
     }
 
-    @Test(
-        .disabled(
-            "passes 2 of 6 runs: the slot is reported lost and remade, but the returning standby is not always re-cloned (the operator sometimes never finds it behind the primary's oldest WAL); to be investigated before it is enabled"
-        ))
+    @Test
     func aStandbyWhoseSlotWasInvalidatedIsReportedAndClonedAfresh() async throws {
         let servers = try await PgvectorSwitchoverTests.startServers()
         let addressing = PgvectorSwitchoverTests.addressing(servers)

@@ -69,6 +69,37 @@ struct ReplicationSlotsTests {
             ])
         #expect(plan.lost == ["_vb_ha_postgresql_1": "ha-postgresql-1"])
         #expect(plan.create.isEmpty && plan.drop.isEmpty)
+        #expect(!plan.isSettled)
+        // A WAL sender that took the invalidated slot again does not hide it.
+        let held = ReplicationSlots.plan(wanted: wanted, existing: [Slot(name: "_vb_ha_postgresql_2", active: true, walStatus: "lost")])
+        #expect(held.lost == ["_vb_ha_postgresql_2": "ha-postgresql-2"])
+        #expect(held.create == ["_vb_ha_postgresql_1"] && held.busy.isEmpty)
+    }
+
+    @Test func settledSlotsAreLookedAtAgainWhenThePodsChangeAndOnceTheRecheckIntervalHasPassed() async throws {
+        func pod(_ uid: String, restarts: Int32 = 0) -> CoreV1.Pod {
+            var pod = CoreV1.Pod(metadata: .init(name: "ha-postgresql-\(uid)", uid: uid))
+            pod.status = CoreV1.PodStatus(
+                conditions: [CoreV1.PodCondition(status: "True", type: "Ready")],
+                containerStatuses: [CoreV1.ContainerStatus(image: "postgres", imageID: "", name: "postgresql", ready: true, restartCount: restarts)])
+            return pod
+        }
+        let wanted = ["_vb_ha_postgresql_1": "ha-postgresql-1"]
+        let fingerprint = SlotsFingerprint(primary: pod("0"), wanted: wanted, keepMegabytes: 1, pods: [pod("0"), pod("1")])
+        let restarted = SlotsFingerprint(primary: pod("0"), wanted: wanted, keepMegabytes: 1, pods: [pod("0"), pod("1", restarts: 1)])
+        #expect(fingerprint != restarted, "a server that restarted in its pod is looked at")
+
+        let key = EngineObservations.Key(names: ClusterNames(cluster: "ha", namespace: "default"), component: "postgresql")
+        let settled = SettledReplicationSlots()
+        let start = ContinuousClock.now
+        #expect(await settled.untilRecheck(key, fingerprint, now: start) == nil, "never looked at")
+        await settled.record(key, fingerprint, now: start)
+        #expect(await settled.untilRecheck(key, fingerprint, now: start) == SettledReplicationSlots.recheckInterval)
+        #expect(await settled.untilRecheck(key, fingerprint, now: start + .seconds(45)) == .seconds(15))
+        #expect(await settled.untilRecheck(key, restarted, now: start + .seconds(1)) == nil, "the pods changed")
+        #expect(await settled.untilRecheck(key, fingerprint, now: start + SettledReplicationSlots.recheckInterval) == nil, "due again")
+        await settled.forget(key)
+        #expect(await settled.untilRecheck(key, fingerprint, now: start) == nil)
     }
 
     @Test func aStandbyDropsOnlyTheOperatorsSlotsItKeptAsAPrimary() {

@@ -9,8 +9,9 @@ import VectorBlocksAPI
 /// slot invalidated by the bound while it was away) is cloned afresh, and one that replayed past the fork of the
 /// primary's timeline (WAL the promoted standby never had) is rewound.
 extension EngineHooks {
-    /// Answers when to look again: nil once everything is as wanted and every standby streams through its slot;
-    /// while a standby is away its slot may be invalidated, which nothing in Kubernetes would announce.
+    /// Answers when to look again: soon while something is not as wanted or a standby does not stream through its
+    /// slot, and `SettledReplicationSlots.recheckInterval` after everything was found settled, since a slot is
+    /// invalidated, and a standby stops streaming, without any Kubernetes event.
     func keepReplicationSlots(
         _ engine: EngineComponent, slots: any SlotKeepingEngine, spec: ClusterComponentSpec, on primary: CoreV1.Pod,
         report: @Sendable (EventRecorder.EventType, String, String) async -> Void
@@ -22,7 +23,7 @@ extension EngineHooks {
         let keep = (spec.replication ?? ComponentReplication()).slotWALKeepMegabytes(volume: spec.storage(of: "data"))
         let key = EngineObservations.Key(names: engine.names, component: engine.component)
         let fingerprint = SlotsFingerprint(primary: primary, wanted: wanted, keepMegabytes: keep, pods: engine.pods)
-        guard await !slotsSettled.isSettled(key, fingerprint) else { return nil }
+        if let untilRecheck = await slotsSettled.untilRecheck(key, fingerprint) { return untilRecheck }
 
         let view = try await slots.replicationView(primary, in: engine)
         // A promotion still under way: the slots follow once the server runs read-write.
@@ -37,67 +38,88 @@ extension EngineHooks {
         let renewed = plan.lost.keys.sorted()
         if !plan.isSettled || view.keepMegabytes != keep {
             try await slots.changeSlots(
-                create: plan.create + renewed, drop: plan.drop + renewed, keepMegabytes: view.keepMegabytes == keep ? nil : keep, on: primary,
+                create: plan.create, drop: plan.drop, renew: renewed, keepMegabytes: view.keepMegabytes == keep ? nil : keep, on: primary,
                 in: engine)
             logger.info(
                 "kept the replication slots",
                 metadata: [
-                    "pod": "\(engine.names.namespace)/\(primaryName)", "created": "\(plan.create + renewed)", "dropped": "\(plan.drop + renewed)",
-                    "max_slot_wal_keep_size_mb": "\(keep)",
+                    "pod": "\(engine.names.namespace)/\(primaryName)", "created": "\(plan.create)", "dropped": "\(plan.drop)",
+                    "renewed": "\(renewed)", "max_slot_wal_keep_size_mb": "\(keep)",
                 ])
         }
         let standbysSettled = try await keepStandbySlots(engine, slots: slots, primary: primaryName, primaryView: view, replicas: replicas, report: report)
-        let allStreaming = wanted.keys.allSatisfy { name in view.slots.contains { $0.name == name && $0.active } }
+        let allStreaming = wanted.keys.allSatisfy { name in view.slots.contains { $0.name == name && $0.active && !$0.isLost } }
         if plan.isSettled, standbysSettled, allStreaming {
             await slotsSettled.record(key, fingerprint)
-            return nil
+            return SettledReplicationSlots.recheckInterval
         }
+        await slotsSettled.forget(key)
         return plan.busy.isEmpty ? .seconds(10) : .seconds(1)
     }
 
     /// Each ready standby: the operator's slots it kept from a time it was the primary dropped, its own slot used,
     /// a fresh clone when the primary no longer has the WAL it needs, and a rewind when it replayed past the fork of
-    /// the primary's timeline and stays there. Answers whether all were as wanted.
+    /// the primary's timeline and stays there. Answers whether all were as wanted; a standby that cannot be served
+    /// (a 409 from a pod made again since the cache saw it, a server that refuses) holds back none of the others,
+    /// and their failures are thrown together at the end.
     private func keepStandbySlots(
         _ engine: EngineComponent, slots: any SlotKeepingEngine, primary: String, primaryView: ReplicationView, replicas: Int,
         report: @Sendable (EventRecorder.EventType, String, String) async -> Void
     ) async throws -> Bool {
         var settled = true
+        var failures = PodFailures()
         for pod in engine.pods where pod.metadata?.deletionTimestamp == nil && ClusterStatusCalculator.isReady(pod) {
             guard let name = pod.metadata?.name, name != primary else { continue }
-            guard let view = try? await slots.replicationView(pod, in: engine) else {
+            do {
+                let own = try await keepStandbySlot(
+                    pod, engine: engine, slots: slots, primary: primary, primaryView: primaryView, replicas: replicas, report: report)
+                settled = settled && own
+            } catch {
                 settled = false
-                continue
-            }
-            guard view.inRecovery else { continue }  // a former primary, which fencing deals with
-            if ReplicationSlots.cannotCatchUp(received: view.receivedLSN, primaryOldest: primaryView.oldestWAL) {
-                let message =
-                    "\(engine.component): \(name) stopped at WAL \(view.receivedLSN?.description ?? "?"), which the primary \(primary) no longer has (its oldest is \(primaryView.oldestWAL?.description ?? "?")); its pod is deleted and it clones the primary afresh"
-                try await restart(pod, for: .reclone, engine: engine, slots: slots, event: ("StandbyRecloning", message), report: report)
-                settled = false
-                continue
-            }
-            if await isStranded(pod, view: view, primaryView: primaryView) {
-                let fork = view.timeline.flatMap { primaryView.forks[$0] }?.description ?? "none"
-                let message =
-                    "\(engine.component): \(name) replayed WAL to \(view.replayedLSN?.description ?? "?") on timeline \(view.timeline.map(String.init) ?? "?"), past where the primary \(primary)'s timeline \(primaryView.timeline.map(String.init) ?? "?") forked from it (\(fork)), and cannot follow it; its pod is deleted and it restarts through pg_rewind"
-                try await restart(pod, for: .rewind, engine: engine, slots: slots, event: ("StandbyRewinding", message), report: report)
-                settled = false
-                continue
-            }
-            let leftovers = ReplicationSlots.leftovers(onStandby: view.slots)
-            if !leftovers.isEmpty {
-                try await slots.changeSlots(create: [], drop: leftovers, keepMegabytes: nil, on: pod, in: engine)
-                logger.info("dropped a standby's leftover replication slots", metadata: ["pod": "\(engine.names.namespace)/\(name)", "slots": "\(leftovers)"])
-            }
-            let own = ReplicationSlots.name(forPod: name)
-            if (EngineComponent.ordinal(of: pod) ?? .max) < replicas, view.primarySlot != own {
-                try await slots.usePrimarySlot(own, on: pod, in: engine)
-                logger.info("a standby streams through its slot", metadata: ["pod": "\(engine.names.namespace)/\(name)", "slot": "\(own)"])
-                settled = false
+                failures.append(name, error)
             }
         }
+        try failures.throwIfAny()
         return settled
+    }
+
+    /// One ready standby's part of `keepStandbySlots`; answers whether it was as wanted.
+    private func keepStandbySlot(
+        _ pod: CoreV1.Pod, engine: EngineComponent, slots: any SlotKeepingEngine, primary: String, primaryView: ReplicationView, replicas: Int,
+        report: @Sendable (EventRecorder.EventType, String, String) async -> Void
+    ) async throws -> Bool {
+        let name = pod.metadata?.name ?? ""
+        let view = try await slots.replicationView(pod, in: engine)
+        guard view.inRecovery else { return true }  // a former primary, which fencing deals with
+        // Where its WAL receiver asks the primary to stream from, not what it replays: a standby replaying WAL of its
+        // own (just rewound, or restarted) may be behind the primary's oldest and still have all it needs.
+        if ReplicationSlots.cannotCatchUp(received: view.receivedLSN, primaryOldest: primaryView.oldestWAL) {
+            let message =
+                "\(engine.component): \(name) stopped at WAL \(view.receivedLSN?.description ?? "?"), which the primary \(primary) no longer has (its oldest is \(primaryView.oldestWAL?.description ?? "?")); its pod is deleted and it clones the primary afresh"
+            try await restart(pod, for: .reclone, engine: engine, slots: slots, event: ("StandbyRecloning", message), report: report)
+            return false
+        }
+        if await isStranded(pod, view: view, primaryView: primaryView) {
+            let fork = view.timeline.flatMap { primaryView.forks[$0] }?.description ?? "none"
+            let message =
+                "\(engine.component): \(name) replayed WAL to \(view.replayedLSN?.description ?? "?") on timeline \(view.timeline.map(String.init) ?? "?"), past where the primary \(primary)'s timeline \(primaryView.timeline.map(String.init) ?? "?") forked from it (\(fork)), and cannot follow it; its pod is deleted and it restarts through pg_rewind"
+            try await restart(pod, for: .rewind, engine: engine, slots: slots, event: ("StandbyRewinding", message), report: report)
+            return false
+        }
+        let leftovers = ReplicationSlots.leftovers(onStandby: view.slots)
+        if !leftovers.isEmpty {
+            try await slots.changeSlots(create: [], drop: leftovers, renew: [], keepMegabytes: nil, on: pod, in: engine)
+            logger.info("dropped a standby's leftover replication slots", metadata: ["pod": "\(engine.names.namespace)/\(name)", "slots": "\(leftovers)"])
+        }
+        let own = ReplicationSlots.name(forPod: name)
+        if (EngineComponent.ordinal(of: pod) ?? .max) < replicas, view.primarySlot != own {
+            try await slots.usePrimarySlot(own, on: pod, in: engine)
+            logger.info("a standby streams through its slot", metadata: ["pod": "\(engine.names.namespace)/\(name)", "slot": "\(own)"])
+            return false
+        }
+        // One whose WAL receiver has not streamed yet (a standby just started) is looked at again soon: whether it
+        // can catch up is known only once it asks the primary for WAL.
+        return view.streaming && view.receivedLSN != nil
     }
 
     /// Stranded past a fork, and still at the same position a while later: a standby whose restartpoint has not
@@ -126,7 +148,8 @@ extension EngineHooks {
         do {
             try await client.delete(
                 CoreV1.Pod.self, name: name, namespace: engine.names.namespace, preconditions: MetaV1.Preconditions(uid: pod.metadata?.uid))
-        } catch let error as KubeAPIError where error.isNotFound {
+        } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
+            // Gone, or made again since the cache saw it (the uid precondition): the next look sees the new pod.
             return
         }
         logger.warning("restarting a standby that cannot follow its primary", metadata: ["pod": "\(engine.names.namespace)/\(name)", "how": "\(restart)"])
@@ -157,7 +180,8 @@ actor StalledStandbys {
 }
 
 /// What the slots were last made for on each component: the primary (by uid), the slots wanted, the bound, and the
-/// pods. Kept in memory: an operator that restarts looks once more.
+/// pods (by uid, readiness and container restarts: a server that restarted may stream from elsewhere, or not at all).
+/// Kept in memory: an operator that restarts looks once more.
 struct SlotsFingerprint: Sendable, Hashable {
     var primaryUID: String
     var wanted: Set<String>
@@ -168,13 +192,33 @@ struct SlotsFingerprint: Sendable, Hashable {
         primaryUID = primary.metadata?.uid ?? ""
         self.wanted = Set(wanted.keys)
         self.keepMegabytes = keepMegabytes
-        self.pods = Set(pods.map { "\($0.metadata?.uid ?? "")/\(ClusterStatusCalculator.isReady($0))" })
+        self.pods = Set(
+            pods.map { pod in
+                let restarts = (pod.status?.containerStatuses ?? []).reduce(0) { $0 + Int($1.restartCount) }
+                return "\(pod.metadata?.uid ?? "")/\(ClusterStatusCalculator.isReady(pod))/\(restarts)"
+            })
     }
 }
 
+/// The components whose slots were last found settled, for which fingerprint, and when. A fingerprint that still
+/// matches spares the servers the questions, but only for `recheckInterval`: a slot is invalidated, and a standby
+/// stops streaming, without any change Kubernetes sees.
 actor SettledReplicationSlots {
-    private var settled: [EngineObservations.Key: SlotsFingerprint] = [:]
+    /// How long a settled component goes without a look at its servers. A look only reads them (it writes nothing
+    /// to them or to Kubernetes while everything is as wanted).
+    static let recheckInterval: Duration = .seconds(60)
+    private var settled: [EngineObservations.Key: (fingerprint: SlotsFingerprint, at: ContinuousClock.Instant)] = [:]
 
-    func isSettled(_ key: EngineObservations.Key, _ fingerprint: SlotsFingerprint) -> Bool { settled[key] == fingerprint }
-    func record(_ key: EngineObservations.Key, _ fingerprint: SlotsFingerprint) { settled[key] = fingerprint }
+    /// nil when the slots must be looked at now (never settled, something changed, or the last look is
+    /// `recheckInterval` old); otherwise how long until the next look is due.
+    func untilRecheck(_ key: EngineObservations.Key, _ fingerprint: SlotsFingerprint, now: ContinuousClock.Instant = .now) -> Duration? {
+        guard let last = settled[key], last.fingerprint == fingerprint else { return nil }
+        let remaining = Self.recheckInterval - (now - last.at)
+        return remaining > .zero ? remaining : nil
+    }
+
+    func record(_ key: EngineObservations.Key, _ fingerprint: SlotsFingerprint, now: ContinuousClock.Instant = .now) {
+        settled[key] = (fingerprint, now)
+    }
+    func forget(_ key: EngineObservations.Key) { settled[key] = nil }
 }

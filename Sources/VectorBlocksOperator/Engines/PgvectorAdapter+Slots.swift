@@ -11,7 +11,7 @@ extension PgvectorAdapter: SlotKeepingEngine {
                 SELECT pg_is_in_recovery(),
                        (SELECT setting::bigint FROM pg_settings WHERE name = 'max_slot_wal_keep_size'),
                        current_setting('primary_slot_name'),
-                       coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text,
+                       pg_last_wal_receive_lsn()::text,
                        pg_last_wal_replay_lsn()::text,
                        EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),
                        (SELECT min(substr(name, 9, 16)) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'),
@@ -47,7 +47,7 @@ extension PgvectorAdapter: SlotKeepingEngine {
     }
 
     public func changeSlots(
-        create: [String], drop: [String], keepMegabytes: Int64?, on pod: CoreV1.Pod, in component: EngineComponent
+        create: [String], drop: [String], renew: [String], keepMegabytes: Int64?, on pod: CoreV1.Pod, in component: EngineComponent
     ) async throws {
         _ = try await query(pod, in: component) { connection in
             // The bound first, so no slot ever holds more WAL than it allows.
@@ -56,13 +56,29 @@ extension PgvectorAdapter: SlotKeepingEngine {
                     PostgresQuery(unsafeSQL: "ALTER SYSTEM SET max_slot_wal_keep_size = '\(keepMegabytes)MB'"), logger: logger)
                 try await connection.guardedQuery("SELECT pg_reload_conf()", logger: logger)
             }
+            for name in renew {
+                // A WAL sender holding an invalidated slot keeps it from being dropped, and the slot keeps nothing for
+                // its standby: the sender is ended (waited for up to 2 s, within the statement timeout), and the
+                // standby's WAL receiver connects again to the slot made below. Only while the slot is still lost:
+                // one made again since is left alone.
+                try await connection.guardedQuery(
+                    """
+                    SELECT pg_terminate_backend(active_pid, 2000) FROM pg_replication_slots
+                    WHERE slot_name = \(name) AND wal_status = 'lost' AND active_pid IS NOT NULL
+                    """, logger: logger)
+                try await connection.guardedQuery(
+                    """
+                    SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                    WHERE slot_name = \(name) AND wal_status = 'lost' AND NOT active
+                    """, logger: logger)
+            }
             for name in drop {
                 // A slot a WAL sender took since it was read stays, for the next look.
                 try await connection.guardedQuery(
                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = \(name) AND NOT active",
                     logger: logger)
             }
-            for name in create {
+            for name in create + renew {
                 // Reserving WAL at once: what is written from now on waits for the standby.
                 try await connection.guardedQuery(
                     """

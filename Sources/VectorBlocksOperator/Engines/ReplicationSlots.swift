@@ -47,7 +47,7 @@ public enum ReplicationSlots {
         /// Slots to drop that a WAL sender still uses (a leaving standby still streams): looked at again.
         public var busy: [String] = []
         /// Wanted slots invalidated by the bound, by slot name: the standby that used it cannot catch up from it.
-        /// Dropped and made again, so WAL is kept for the standby's next start.
+        /// Made again (after ending a WAL sender that still holds one), so WAL is kept for the standby's next start.
         public var lost: [String: String] = [:]
 
         /// Nothing to do, nothing waited for: the slots are as wanted.
@@ -60,7 +60,9 @@ public enum ReplicationSlots {
         let present = Set(ours.map(\.name))
         for slot in ours.sorted(by: { $0.name < $1.name }) {
             if let pod = wanted[slot.name] {
-                if slot.isLost, !slot.active { plan.lost[slot.name] = pod }
+                // In use or not: a WAL sender may hold an invalidated slot (PostgreSQL 16 lets a standby's WAL
+                // receiver take it again), which then keeps no WAL for its standby.
+                if slot.isLost { plan.lost[slot.name] = pod }
             } else if slot.active {
                 plan.busy.append(slot.name)
             } else {

@@ -5,9 +5,10 @@ import KubeKit
 public protocol SlotKeepingEngine: ReplicationEngine {
     /// What `pod`'s server says of its slots, its bound, its timeline and, on a standby, how it streams.
     func replicationView(_ pod: CoreV1.Pod, in component: EngineComponent) async throws -> ReplicationView
-    /// Makes and drops slots on `pod`, and sets its bound (`max_slot_wal_keep_size`) when `keepMegabytes` is given.
+    /// Makes and drops slots on `pod`, makes again the `renew` slots that are invalidated (ending the WAL sender that
+    /// still holds one), and sets its bound (`max_slot_wal_keep_size`) when `keepMegabytes` is given.
     func changeSlots(
-        create: [String], drop: [String], keepMegabytes: Int64?, on pod: CoreV1.Pod, in component: EngineComponent
+        create: [String], drop: [String], renew: [String], keepMegabytes: Int64?, on pod: CoreV1.Pod, in component: EngineComponent
     ) async throws
     /// Makes the standby `pod` stream through `slot` from now on, without a restart.
     func usePrimarySlot(_ slot: String, on pod: CoreV1.Pod, in component: EngineComponent) async throws
@@ -33,7 +34,8 @@ public struct ReplicationView: Sendable, Hashable {
     public var primarySlot: String
     /// The oldest WAL position the server still has in `pg_wal`: a standby behind it cannot stream from it.
     public var oldestWAL: WALPosition?
-    /// A standby's last received (or replayed) WAL position.
+    /// A standby's last received WAL position (`pg_last_wal_receive_lsn()`): where its WAL receiver asks the primary
+    /// to stream from. nil until its WAL receiver first starts (it may still be replaying WAL of its own).
     public var receivedLSN: WALPosition?
     /// A standby's last replayed WAL position.
     public var replayedLSN: WALPosition?
