@@ -107,6 +107,14 @@ struct PgvectorReplicationSlotsTests {
                 try await servers[2].stop()
                 try await servers[0].psql("CREATE TABLE filler AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 30000) g")
                 try await servers[0].psql("SELECT pg_switch_wal()")
+                // Standby 1 stays: on a loaded machine it can lag a whole segment behind the burst, and the checkpoint
+                // would invalidate its slot too (the operator would re-clone it, which this test's servers do not
+                // do for it). Its slot holds its flushed position.
+                let switched = try await servers[0].psql("SELECT pg_current_wal_lsn()")
+                _ = try await eventually("standby 1 past the WAL switch") { () -> Bool? in
+                    try await servers[0].psql(
+                        "SELECT restart_lsn >= '\(switched)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(Self.slot(1))'") == "t" ? true : nil
+                }
                 try await servers[0].psql("CHECKPOINT")
                 _ = try await eventually("the invalidated slot reported") { () -> Bool? in
                     let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.compactMap(\.reason)
