@@ -38,7 +38,9 @@ struct OpsRequestControllerTests {
         for kind in [AppsV1.StatefulSet.descriptor, CoreV1.Pod.descriptor, CoreV1.PersistentVolumeClaim.descriptor] {
             let list = try? await client.list(kind, namespace: "default")
             for item in list?.items ?? [] {
-                lines.append("\(kind.kind) \(item["metadata"]?["name"]?.stringValue ?? ""): metadata.generation \(String(describing: item["metadata"]?["generation"])) status \(String(describing: item["status"]))")
+                lines.append(
+                    "\(kind.kind) \(item["metadata"]?["name"]?.stringValue ?? ""): metadata.generation \(String(describing: item["metadata"]?["generation"])) status \(String(describing: item["status"]))"
+                )
             }
         }
         return lines.joined(separator: "\n")
