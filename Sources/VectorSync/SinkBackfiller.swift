@@ -191,7 +191,8 @@ public struct SinkBackfiller: Sendable {
     }
 
     /// recall@10 of `sink` against `reference` over sampled source rows, each row's own text the query; deferred
-    /// while a sampled row is not yet in either sink with its current content (Emu is still writing the backfill).
+    /// while a sampled row, or a neighbour either sink found, is not yet in both sinks with the same content (Emu is
+    /// still writing the backfill or a change).
     private func compare(_ sink: any VectorSink, with reference: any VectorSink, key: SourceKey) async throws -> Step {
         let samples = try await source.withConnection {
             try await configuration.source.sample(configuration.comparisonSamples, key: key, connection: $0, logger: logger)
@@ -203,13 +204,23 @@ public struct SinkBackfiller: Sendable {
         }
         var vectors: [[Float]] = []
         if !samples.isEmpty { vectors = try await embedder.embed(samples.map(\.text)) }
-        var recalls: [Double] = []
+        var results: [(expected: Set<String>, found: Set<String>)] = []
         for vector in vectors {
             let expected = Set(try await reference.search(vector, limit: 10).map(\.id))
             guard !expected.isEmpty else { continue }
-            let found = Set(try await sink.search(vector, limit: 10).map(\.id))
-            recalls.append(Double(found.intersection(expected).count) / Double(expected.count))
+            results.append((expected, Set(try await sink.search(vector, limit: 10).map(\.id))))
         }
+        // A neighbour one sink has and the other has not yet (or holds with other content) is Emu's lag, not the
+        // index's recall: the comparison waits for it.
+        let neighbours = Array(results.reduce(into: Set<String>()) { $0.formUnion($1.expected.union($1.found)) })
+        if !neighbours.isEmpty {
+            let inSink = try await sink.contentHashes(of: neighbours)
+            let inReference = try await reference.contentHashes(of: neighbours)
+            guard inSink.count == neighbours.count, inSink == inReference else {
+                return .waitingForCatchUp(sink: inSink.count < inReference.count ? sink.name : reference.name)
+            }
+        }
+        let recalls = results.map { Double($0.found.intersection($0.expected).count) / Double($0.expected.count) }
         let report = SinkComparisonReport(
             reference: reference.name, recallAt10: recalls.isEmpty ? 1 : recalls.reduce(0, +) / Double(recalls.count), samples: recalls.count,
             comparedAt: Date())
