@@ -114,6 +114,18 @@ struct BackupControllerTests {
                     }
                 }
                 #expect(refusal.message.hasPrefix("spec.restoreFrom.restoreToTime: a qdrant-snapshot Backup restores the state at its own time"))
+                // A writer whose copy of the conditions predates the refusal drops it; the refusal is told again.
+                _ = try await client.patch(
+                    Cluster.self, name: "later", namespace: "default", patch: .merge(["status": ["conditions": []]]), subresource: "status")
+                let retold = try await eventually("the refusal told again") { () -> MetaV1.Condition? in
+                    let later = try await client.get(Cluster.self, name: "later", namespace: "default")
+                    return Conditions.find(later.status?.conditions, type: RestoreReconciler.conditionType)
+                }
+                #expect(retold.reason == "RestoreRefused" && retold.message == refusal.message)
+                let refusals = try await client.list(CoreV1.Event.self, namespace: "default").items.filter {
+                    $0.reason == "RestoreRefused" && $0.involvedObject.name == "later"
+                }
+                #expect(refusals.count == 1 && refusals.first?.count ?? 1 == 1, "one Event for one refusal")
 
                 _ = try await client.create(try Self.cluster("copy", replicas: 2, policy: .delete, restoreFrom: "nightly"))
                 _ = try await eventually("the copy to be restored") { () -> Bool? in

@@ -177,9 +177,15 @@ struct PgvectorBackupOnProcessPodsTests {
         tooEarly.spec.componentSpecs[0].replicas = 1
         tooEarly.spec.restoreFrom = ClusterRestore(backupName: "nightly", restoreToTime: "2020-01-01T00:00:00Z")
         _ = try await client.create(tooEarly)
-        let refusal = try await eventually("the too-early restore to be refused") { () -> MetaV1.Condition? in
-            let cluster = try await client.get(Cluster.self, name: "too-early", namespace: "default")
-            return cluster.status?.conditions?.first { $0.type == "Restored" && $0.reason == "RestoreRefused" }
+        let refusal: MetaV1.Condition
+        do {
+            refusal = try await eventually("the too-early restore to be refused") { () -> MetaV1.Condition? in
+                let cluster = try await client.get(Cluster.self, name: "too-early", namespace: "default")
+                return cluster.status?.conditions?.first { $0.type == "Restored" && $0.reason == "RestoreRefused" }
+            }
+        } catch {
+            let cluster = try? await client.get(Cluster.self, name: "too-early", namespace: "default")
+            throw TestSetupError("\(error); annotations \(cluster?.metadata?.annotations ?? [:]), conditions \(cluster?.status?.conditions ?? [])")
         }
         #expect(refusal.message.hasPrefix("spec.restoreFrom.restoreToTime: 2020-01-01T00:00:00Z is before Backup nightly ended"), "\(refusal.message)")
         #expect(try await client.list(AppsV1.StatefulSet.self, namespace: "default").items.allSatisfy { $0.metadata?.name != "too-early-postgresql" })

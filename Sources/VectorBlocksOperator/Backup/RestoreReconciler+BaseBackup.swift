@@ -32,9 +32,7 @@ extension RestoreReconciler {
         }
         let archiving = WALArchiving(cluster: cluster, uploaderImage: "")
         if let refusal = PgBasebackupRestoreChecks.refusal(restore: restore, manifest: manifest, repository: repository, archiving: archiving) {
-            try await annotate(cluster, Self.refused)
-            _ = try await report(cluster, restored: false, reason: "RestoreRefused", message: refusal)
-            return .done
+            return try await refuse(cluster, refusal)
         }
         let source = PgBasebackupRestore.Source(
             backup: restore.backupName, repository: repository, path: path, walArchivePrefix: manifest.walArchivePrefix)

@@ -23,6 +23,8 @@ public struct RestoreReconciler: Reconciler {
     static let started = "Started"
     static let succeeded = "Succeeded"
     static let refused = "Refused"
+    /// Why a restore was refused, beside the `Refused` state, so the condition can always be told again.
+    public static let refusalAnnotation = "\(VectorBlocksAPI.group)/restore-refusal"
 
     init(
         client: KubeClient, caches: OperatorCaches, events: EventRecorder, engines: EngineHooks, http: HTTPClient = .shared,
@@ -49,7 +51,14 @@ public struct RestoreReconciler: Reconciler {
             }
             return .done
         }
-        if state == Self.refused { return .done }
+        if state == Self.refused {
+            // Another writer's copy of the conditions, older than the refusal, may have dropped it: it is kept with
+            // the state and put back (without a second Event).
+            if let message = cluster.metadata?.annotations?[Self.refusalAnnotation] {
+                _ = try await report(cluster, restored: false, reason: "RestoreRefused", message: message, announce: false)
+            }
+            return .done
+        }
         // A pgvector restore under way is in its pods, which need the Backup no more.
         if state == Self.started, let source = PgBasebackupRestore.Source(annotation: cluster.metadata?.annotations?[PgBasebackupRestore.sourceAnnotation]) {
             return try await followBaseBackupRestore(cluster, source: source, restore: restore)
@@ -83,13 +92,9 @@ public struct RestoreReconciler: Reconciler {
             return .done
         }
         if restore.restoreToTime != nil, backup.spec.backupMethod != .pgBasebackup {
-            try await annotate(cluster, Self.refused)
-            _ = try await report(
-                cluster, restored: false, reason: "RestoreRefused",
-                message:
-                    "spec.restoreFrom.restoreToTime: a \(backup.spec.backupMethod.rawValue) Backup restores the state at its own time; remove restoreToTime"
-            )
-            return .done
+            return try await refuse(
+                cluster,
+                "spec.restoreFrom.restoreToTime: a \(backup.spec.backupMethod.rawValue) Backup restores the state at its own time; remove restoreToTime")
         }
         if backup.spec.backupMethod == .pgBasebackup {
             return try await startBaseBackupRestore(cluster, restore: restore, repository: repository, path: path)
@@ -111,12 +116,9 @@ public struct RestoreReconciler: Reconciler {
             if !started {
                 // A restore fills only collections it makes: one that exists already holds someone's data.
                 if let existing = try await restoring.existingCollections(manifest).first {
-                    try await annotate(cluster, Self.refused)
-                    _ = try await report(
-                        cluster, restored: false, reason: "RestoreRefused",
-                        message:
-                            "collection \"\(existing)\" already exists in the Cluster; a restore fills only a new Cluster, so make one with spec.restoreFrom")
-                    return .done
+                    return try await refuse(
+                        cluster,
+                        "collection \"\(existing)\" already exists in the Cluster; a restore fills only a new Cluster, so make one with spec.restoreFrom")
                 }
                 // Recorded before any collection is made, so a later pass knows they are its own; the annotation's
                 // change wakes this controller again.
@@ -144,21 +146,30 @@ public struct RestoreReconciler: Reconciler {
         }
     }
 
-    func annotate(_ cluster: Cluster, _ state: String) async throws {
+    func annotate(_ cluster: Cluster, _ state: String, refusal: String? = nil) async throws {
+        var annotations: [String: JSONValue] = [Self.stateAnnotation: .string(state)]
+        if let refusal { annotations[Self.refusalAnnotation] = .string(refusal) }
         _ = try await client.patch(
             Cluster.self, name: cluster.metadata?.name ?? "", namespace: cluster.metadata?.namespace,
-            patch: .merge(["metadata": ["annotations": [Self.stateAnnotation: .string(state)]]]))
+            patch: .merge(["metadata": ["annotations": .object(annotations)]]))
+    }
+
+    /// Ends the restore: the state and the reason first (they outlive any copy of the conditions), then the condition.
+    func refuse(_ cluster: Cluster, _ message: String) async throws -> ReconcileResult {
+        try await annotate(cluster, Self.refused, refusal: message)
+        _ = try await report(cluster, restored: false, reason: "RestoreRefused", message: message)
+        return .done
     }
 
     /// Sets the condition; waiting ones come back after a while (the Backup's and the Cluster's changes also wake it).
-    func report(_ cluster: Cluster, restored: Bool, reason: String, message: String) async throws -> ReconcileResult {
+    func report(_ cluster: Cluster, restored: Bool, reason: String, message: String, announce: Bool = true) async throws -> ReconcileResult {
         var conditions = cluster.status?.conditions ?? []
         let before = Conditions.find(conditions, type: Self.conditionType)
         Conditions.set(
             &conditions, type: Self.conditionType, status: restored ? .true : .false, reason: reason, message: message,
             observedGeneration: cluster.metadata?.generation, now: .now())
         if before?.reason != reason || before?.message != message || before?.status != Conditions.find(conditions, type: Self.conditionType)?.status {
-            if !restored, before?.reason != reason {
+            if announce, !restored, before?.reason != reason {
                 // Progress is Normal; every other reason to wait is something to look at.
                 let progress = ["RestoreStarting", "Restoring"].contains(reason)
                 await events.record(cluster, type: progress ? .normal : .warning, reason: reason, message: message)
