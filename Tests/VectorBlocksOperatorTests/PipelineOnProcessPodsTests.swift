@@ -164,6 +164,7 @@ struct PipelineOnProcessPodsTests {
         try await migrate(client: client, source: source, sink: sink)
         // After the migration, so the burst's new texts do not change what the sinks' comparison saw.
         try await killEmuInABurst(server: server, client: client, source: source, sink: sink, table: "vectors.docs_next", rows: Self.rows + 1)
+        try await scaleEmuWithTheBacklog(server: server, client: client, source: source, sink: sink, table: "vectors.docs_next", rows: Self.rows + 1)
 
         // Deleting the pipeline stops its pods and removes its capture from the source; the vectors stay.
         try await client.delete(VectorPipeline.self, name: "documents", namespace: "default")
@@ -176,7 +177,7 @@ struct PipelineOnProcessPodsTests {
             }
         }
         #expect(try await source.psql("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'vectorsync_%'") == "0")
-        #expect(try await sink.count("SELECT count(*) FROM vectors.docs_next") == Self.rows + 1)
+        #expect(try await sink.count("SELECT count(*) FROM vectors.docs_next") == Self.rows + 1 + Self.burst)
     }
 
     /// Expand and contract: a second sink added to the live pipeline is backfilled alone by the new Emu pod and
@@ -247,6 +248,49 @@ struct PipelineOnProcessPodsTests {
         let restarts = try await client.get(CoreV1.Pod.self, name: emu, namespace: "default").status?.containerStatuses?.first { $0.name == "emu" }?
             .restartCount
         #expect(restarts ?? 0 >= 1, "the kubelet restarted the killed container")
+    }
+
+    /// Rows of the burst the backlog scaling works through.
+    static let burst = 6000
+
+    /// Emu's replicas follow the queue: with its only pod cut off the network, a burst waits in the queue and the
+    /// operator scales Emu to its maximum (a backlog of `burst` is three replicas' worth); the new pods drain it, and
+    /// Emu returns to its minimum.
+    private func scaleEmuWithTheBacklog(
+        server: KubeSimServer, client: KubeClient, source: PostgresServer, sink: SinkDatabase, table: String, rows: Int
+    ) async throws {
+        try await editSpec(client) {
+            $0.scaling = .init(
+                mode: .backlog, minReplicas: 1, maxReplicas: 3, targetBacklogPerReplica: Int32(Self.burst / 3), scaleUpCooldownSeconds: 0,
+                scaleDownCooldownSeconds: 0)
+        }
+        let first = try #require(try await podNames(client, worker: "emu").first)
+        try await server.setPodNetworkConnected(false, pod: first)
+        let start = Self.rows + 1000
+        try await source.psql(
+            "INSERT INTO public.docs SELECT i, 'Burst ' || i, 'Body of burst row ' || i FROM generate_series(\(start + 1), \(start + Self.burst)) i")
+        let scaledUp = try await eventually("Emu scaled up for the burst", timeout: .seconds(120)) { () -> VectorPipeline? in
+            let pipeline = try await Fixtures.pipeline(client)
+            return pipeline.status?.emuReplicas == 3 ? pipeline : nil
+        }
+        #expect((scaledUp.status?.backlog ?? 0) > Int64(Self.burst * 2 / 3), "\(String(describing: scaledUp.status))")
+        _ = try await eventually("three Emu pods running") { () -> Bool? in
+            try await podAddresses(client, worker: "emu").count == 3 ? true : nil
+        }
+        try await server.setPodNetworkConnected(true, pod: first)
+        let drained = try await eventually("Emu back at its minimum once drained", timeout: .seconds(400)) { () -> VectorPipeline? in
+            let pipeline = try await Fixtures.pipeline(client)
+            guard pipeline.status?.emuReplicas == 1, pipeline.status?.backlog == 0,
+                try await sink.count("SELECT count(*) FROM \(table)") == rows + Self.burst
+            else { return nil }
+            return pipeline
+        }
+        #expect(drained.status?.phase == .streaming)
+        _ = try await eventually("the Emu Deployment at 1 replica") {
+            try await client.get(AppsV1.Deployment.self, name: "documents-emu", namespace: "default").spec?.replicas == 1 ? true : nil
+        }
+        let scaled = try await Fixtures.events(client, about: "documents").filter { $0.reason == "EmuScaled" }.compactMap(\.message)
+        #expect(scaled.count >= 2, "up and down: \(scaled)")
     }
 
     /// The names of the pods of one of the pipeline's workers, those being deleted too when asked.
