@@ -117,8 +117,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 extension JSONValue {
     /// Converts between a typed model and its JSON form through Codable, so no field is lost either way.
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONValue.parse(JSONEncoder().encode(value))
     }
 
     public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
@@ -161,7 +160,14 @@ extension JSONValue {
         (try? String(decoding: jsonData(sortedKeys: true), as: UTF8.self)) ?? "null"
     }
 
+    /// The value of a JSON text, read directly (see `JSONTextParser`): much faster than `JSONDecoder`, same values.
     public static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        var text = text
+        return try text.withUTF8 { try JSONTextParser.parse($0) }
+    }
+
+    /// The value of a JSON text in UTF-8, read directly (see `JSONTextParser`).
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try data.withUnsafeBytes { try JSONTextParser.parse($0.bindMemory(to: UInt8.self)) }
     }
 }

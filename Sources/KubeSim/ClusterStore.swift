@@ -196,7 +196,7 @@ struct ContinueToken: Sendable {
 
     init?(encoded: String) {
         guard let data = Data(base64Encoded: encoded),
-            let json = try? JSONDecoder().decode(JSONValue.self, from: data),
+            let json = try? JSONValue.parse(data),
             let rv = json["rv"]?.intValue, let name = json["name"]?.stringValue
         else { return nil }
         resourceVersion = rv

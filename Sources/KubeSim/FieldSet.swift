@@ -119,7 +119,7 @@ enum FieldSet {
     }
 
     private static func decode(_ token: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(token.dropFirst(2).utf8))
+        try? JSONValue.parse(String(token.dropFirst(2)))
     }
 
     /// `FieldsV1` rendering: nested maps, `{}` at leaves.

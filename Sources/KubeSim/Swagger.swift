@@ -11,7 +11,7 @@ struct Swagger: Sendable {
     static let shared: Swagger = {
         guard let url = Bundle.module.url(forResource: "swagger", withExtension: "json"),
             let data = try? Data(contentsOf: url),
-            let document = try? JSONDecoder().decode(JSONValue.self, from: data)
+            let document = try? JSONValue.parse(data)
         else {
             return Swagger(data: Data("{}".utf8), definitions: [:], builtinResources: [])
         }
@@ -135,6 +135,6 @@ extension KubeSimServer {
     /// The reference Kubernetes OpenAPI v2 document KubeSim serves, for programs that generate from it (the
     /// playground makes the CRDs with it, so it needs no checkout).
     public static func referenceOpenAPIDocument() throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Swagger.shared.data)
+        try JSONValue.parse(Swagger.shared.data)
     }
 }

@@ -7,7 +7,7 @@ enum RequestBodyDecoder {
     static func decode(_ data: Data, allowYAML: Bool) throws(APIError) -> JSONValue {
         let jsonError: any Error
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONValue.parse(data)
         } catch {
             jsonError = error
         }

@@ -47,7 +47,7 @@ public enum GeneratedFiles {
 
     public static func loadOpenAPIDocument(repositoryRoot: URL) throws -> JSONValue {
         let data = try Data(contentsOf: repositoryRoot.appendingPathComponent(openAPIDocumentPath))
-        return try JSONDecoder().decode(JSONValue.self, from: data)
+        return try JSONValue.parse(data)
     }
 
     /// Writes `files` under `root`, creating folders, and returns the paths whose content changed.
