@@ -23,7 +23,7 @@ struct FieldRemovalTests {
             ]
             _ = try await client.create(cluster)
             _ = try await waitForPhase(.running, "trimmed", client: client)
-            try await editCluster("trimmed", client: client) {
+            try await client.edit(Cluster.self, name: "trimmed", namespace: "default") {
                 $0.spec.componentSpecs[0].services?[0].annotations = ["kept": "1"]
                 $0.spec.componentSpecs[0].resources?.limits?["memory"] = nil
             }
@@ -61,11 +61,11 @@ struct FieldRemovalTests {
             _ = try await client.create(cluster)
             _ = try await waitForPhase(.running, "shrunk", client: client)
 
-            try await editDefinition("qdrant", client: client) { Self.addExtras(to: &$0) }
+            try await client.edit(ClusterDefinition.self, name: "qdrant") { Self.addExtras(to: &$0) }
             _ = try await eventually("the extras to reach the StatefulSet and Service") {
                 try await Self.extrasPresent(cluster: "shrunk", client: client) == [true, true, true, true] ? true : nil
             }
-            try await editDefinition("qdrant", client: client) { Self.removeExtras(from: &$0) }
+            try await client.edit(ClusterDefinition.self, name: "qdrant") { Self.removeExtras(from: &$0) }
             _ = try await eventually("the extras to leave the StatefulSet and Service") {
                 try await Self.extrasPresent(cluster: "shrunk", client: client) == [false, false, false, false] ? true : nil
             }
@@ -123,23 +123,6 @@ struct FieldRemovalTests {
         _ = try await client.create(request)
         _ = try await eventually("OpsRequest \(name) to succeed") {
             try await client.get(OpsRequest.self, name: name, namespace: "default").status?.phase == .succeed ? true : nil
-        }
-    }
-
-    /// A read-modify-write that retries when another writer (a status update) came in between.
-    func editDefinition(_ name: String, client: KubeClient, _ edit: @escaping (inout ClusterDefinition) -> Void) async throws {
-        _ = try await eventually("ClusterDefinition \(name) to take the edit") {
-            var definition = try await client.get(ClusterDefinition.self, name: name)
-            edit(&definition)
-            return try await client.update(definition)
-        }
-    }
-
-    func editCluster(_ name: String, client: KubeClient, _ edit: @escaping (inout Cluster) -> Void) async throws {
-        _ = try await eventually("Cluster \(name) to take the edit") {
-            var cluster = try await client.get(Cluster.self, name: name, namespace: "default")
-            edit(&cluster)
-            return try await client.update(cluster)
         }
     }
 }
