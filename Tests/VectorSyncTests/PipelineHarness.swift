@@ -228,8 +228,17 @@ final class PipelineHarness: Sendable {
         var last: String? = "never compared"
         var interval = Duration.milliseconds(100)
         while ContinuousClock.now < deadline {
-            let differing = (try? await idsDiffering(excluding: excluded)) ?? -1
-            last = differing != 0 ? "\(differing) ids differ between the table and the pgvector sink" : try await mismatch(excluding: excluded)
+            let differing: Result<Int64, any Error>
+            do {
+                differing = .success(try await idsDiffering(excluding: excluded))
+            } catch {
+                differing = .failure(error)
+            }
+            switch differing {
+            case .success(0): last = try await mismatch(excluding: excluded)
+            case .success(let count): last = "\(count) ids differ between the table and the pgvector sink"
+            case .failure(let error): last = "the pgvector sink cannot be compared yet: \(String(reflecting: error))"
+            }
             if last == nil, let qdrant {
                 last = try await mismatch(qdrant: qdrant.server, collection: qdrant.collection).map { "Qdrant: \($0)" }
             }
