@@ -173,6 +173,16 @@ final class PipelineHarness: Sendable {
         return nil
     }
 
+    /// What keeps the table's and the pgvector sink's ids from agreeing, or nil once they agree.
+    private func idsProblem(excluding excluded: Set<String>) async -> String? {
+        do {
+            let differing = try await idsDiffering(excluding: excluded)
+            return differing == 0 ? nil : "\(differing) ids differ between the table and the pgvector sink"
+        } catch {
+            return "the pgvector sink cannot be compared yet: \(String(reflecting: error))"
+        }
+    }
+
     /// How many ids are in the table and not the pgvector sink or the other way round, counted by the database: the
     /// cheap first look, so the full comparison runs only once the ids agree.
     private func idsDiffering(excluding excluded: Set<String>) async throws -> Int64 {
@@ -228,17 +238,8 @@ final class PipelineHarness: Sendable {
         var last: String? = "never compared"
         var interval = Duration.milliseconds(100)
         while ContinuousClock.now < deadline {
-            let differing: Result<Int64, any Error>
-            do {
-                differing = .success(try await idsDiffering(excluding: excluded))
-            } catch {
-                differing = .failure(error)
-            }
-            switch differing {
-            case .success(0): last = try await mismatch(excluding: excluded)
-            case .success(let count): last = "\(count) ids differ between the table and the pgvector sink"
-            case .failure(let error): last = "the pgvector sink cannot be compared yet: \(String(reflecting: error))"
-            }
+            last = await idsProblem(excluding: excluded)
+            if last == nil { last = try await mismatch(excluding: excluded) }
             if last == nil, let qdrant {
                 last = try await mismatch(qdrant: qdrant.server, collection: qdrant.collection).map { "Qdrant: \($0)" }
             }

@@ -15,14 +15,9 @@ struct SinkMigrationTests {
     @Test func anAddedSinkIsBackfilledAloneComparedAndARemovedOneKeepsItsData() async throws {
         try await PipelineHarness.with(rows: Self.rows) { harness in
             let first = harness.sink
-            let second = try PgvectorSink(name: "vectors.products_next", client: harness.client, table: "vectors.products_next", logger: harness.logger)
+            let second = try nextSink(harness)
             let pelican = try harness.pelican()
-
-            // The pipeline's first sink is fed by the pipeline's own backfill: nothing of its own to do.
-            try await whileRunning([{ try await pelican.run() }, { try await emu([first], harness).run() }]) {
-                try await harness.waitUntilSinkMatchesSource()
-                try await backfiller([first], harness).run()
-            }
+            try await streamIntoTheFirstSink(pelican, harness)
             #expect(try await records(harness).map(\.state) == [.covered])
             let expanded = try await harness.scalar("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
 
@@ -83,12 +78,9 @@ struct SinkMigrationTests {
     @Test func theComparisonWaitsForANeighbourOnlyOneSinkHolds() async throws {
         try await PipelineHarness.with(rows: 8) { harness in
             let first = harness.sink
-            let second = try PgvectorSink(name: "vectors.products_next", client: harness.client, table: "vectors.products_next", logger: harness.logger)
+            let second = try nextSink(harness)
             let pelican = try harness.pelican()
-            try await whileRunning([{ try await pelican.run() }, { try await emu([first], harness).run() }]) {
-                try await harness.waitUntilSinkMatchesSource()
-            }
-            try await backfiller([first], harness).register()
+            try await streamIntoTheFirstSink(pelican, harness)
             try await second.prepare(model: harness.embedder.model, dimension: harness.embedder.dimension)
             let backfill = try backfiller([first, second], harness)
             try await backfill.register()
@@ -115,10 +107,24 @@ struct SinkMigrationTests {
 
     @Test func withoutBackfillsAnAddedSinkOnlyGetsLaterChanges() async throws {
         try await PipelineHarness.with(rows: 20) { harness in
-            let second = try PgvectorSink(name: "vectors.products_next", client: harness.client, table: "vectors.products_next", logger: harness.logger)
+            let second = try nextSink(harness)
             _ = try await backfiller([harness.sink], harness).register()
             let states = try await backfiller([harness.sink, second], harness, backfills: false).register()
             #expect(states == [harness.sink.name: .covered, second.name: .skipped])
+        }
+    }
+
+    /// The sink a migration adds: a second pgvector table in the same database.
+    private func nextSink(_ harness: PipelineHarness) throws -> PgvectorSink {
+        try PgvectorSink(name: "vectors.products_next", client: harness.client, table: "vectors.products_next", logger: harness.logger)
+    }
+
+    /// The pipeline's first sink streamed until it matches the source. It is fed by the pipeline's own backfill, so
+    /// its backfiller registers it and has nothing of its own to do.
+    private func streamIntoTheFirstSink(_ pelican: Pelican, _ harness: PipelineHarness) async throws {
+        try await whileRunning([{ try await pelican.run() }, { try await emu([harness.sink], harness).run() }]) {
+            try await harness.waitUntilSinkMatchesSource()
+            try await backfiller([harness.sink], harness).run()
         }
     }
 
