@@ -14,6 +14,11 @@ public struct EventFilter<Object: KubernetesObject>: Sendable {
         return changed(old, new)
     }
 
+    /// Admits what either filter admits.
+    public static func || (lhs: EventFilter, rhs: EventFilter) -> EventFilter {
+        EventFilter { old, new in lhs.changed(old, new) || rhs.changed(old, new) }
+    }
+
     /// Every event.
     public static var all: EventFilter { EventFilter { _, _ in true } }
 

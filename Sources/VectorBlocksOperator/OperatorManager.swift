@@ -145,9 +145,10 @@ public final class OperatorManager: Service {
             reconciler: clusterReconciler,
             workers: options.workers, metricsFactory: metricsFactory, logger: logger)
         let caches = self.caches
-        // Its own status writes cannot change what a reconcile does; they would only wake it again.
-        await clusterController.for(caches.clusters, filter: .specOrMetadataChanged)
-        await clusterController.watches(caches.clusters, filter: DesignationEvents.primaryChanged) { ObjectKey($0.object).map { [$0] } ?? [] }
+        // Its own status writes, once the cache shows them, would only wake it to find what it wrote; any other status
+        // change (a designated primary moved by a Switchover's compare-and-swap) wakes it, as only it promotes and fences.
+        await clusterController.for(
+            caches.clusters, filter: .specOrMetadataChanged || .statusChanged(\.status, exceptEchoesOf: clusterReconciler.statusWrites))
         await clusterController.owns(caches.statefulSets, ownedBy: Cluster.self)
         await clusterController.owns(caches.deployments, ownedBy: Cluster.self)
         await clusterController.owns(caches.services, ownedBy: Cluster.self)

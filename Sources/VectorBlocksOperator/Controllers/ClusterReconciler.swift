@@ -15,6 +15,8 @@ public struct ClusterReconciler: Reconciler {
     let applier: ObjectApplier
     let engines: EngineHooks
     let logger: Logger
+    /// Its status writes, until the cache shows them: it is not woken by them (`OperatorManager`).
+    let statusWrites = OwnStatusWrites<ClusterStatus>()
     /// The image of vectorblocks-backup, for the pods of Clusters that archive their WAL.
     var backupImage = OperatorManager.Options.releaseBackupImage
 
@@ -36,9 +38,11 @@ public struct ClusterReconciler: Reconciler {
             let name = cached.metadata?.name
         else {
             await engines.forget(ClusterNames(cluster: key.name, namespace: key.namespace ?? ""))
+            statusWrites.forget(key)
             return .done
         }
         var stored = cached
+        stored.status = statusWrites.known(key, cachedVersion: cached.metadata?.resourceVersion, cached: cached.status)
         let names = ClusterNames(cluster: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             return try await ClusterTermination(
@@ -232,7 +236,7 @@ public struct ClusterReconciler: Reconciler {
         return .requeue(after: failover)
     }
 
-    var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client) }
+    var statusWriter: ClusterStatusWriter { ClusterStatusWriter(client: client, writes: statusWrites) }
 
     /// The Cluster cannot be provisioned yet: a condition and an Event say why. The Event only when the reason is
     /// new, so retries of the same problem write nothing.

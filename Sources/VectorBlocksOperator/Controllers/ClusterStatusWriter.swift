@@ -1,12 +1,16 @@
 import KubeKit
+import OperatorKit
 import VectorBlocksAPI
 
-/// Writes a Cluster's status through the status subresource, only when it differs from the stored one.
+/// Writes a Cluster's status through the status subresource, only when it differs from the stored one, and
+/// remembers what it wrote until the cache shows it.
 struct ClusterStatusWriter: Sendable {
     let client: KubeClient
+    let writes: OwnStatusWrites<ClusterStatus>
 
+    /// `cluster` as cached, its status the one the server holds (`OwnStatusWrites.known`).
     func publish(_ status: ClusterStatus, of cluster: Cluster) async throws {
-        guard status != cluster.status, let name = cluster.metadata?.name else { return }
+        guard status != cluster.status, let name = cluster.metadata?.name, let key = ObjectKey(cluster) else { return }
         var body = try JSONValue(encoding: status)
         // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
         body = body.withExplicitNulls(for: ["message", "clusterDefGeneration"])
@@ -28,8 +32,10 @@ struct ClusterStatusWriter: Sendable {
             if fields["components"] != nil || !previous.isEmpty { fields["components"] = .object(components) }
             body = .object(fields)
         }
-        _ = try await client.patch(
+        let written = try await client.patch(
             Cluster.descriptor, name: name, namespace: cluster.metadata?.namespace,
             patch: .merge(["status": body]), subresource: "status")
+        writes.record(
+            status, of: key, over: cluster.metadata?.resourceVersion, made: written["metadata"]?["resourceVersion"]?.stringValue)
     }
 }
