@@ -22,6 +22,7 @@ public struct PipelineReconciler: Reconciler {
     /// How often a pipeline's status (backlog, lag, backfill) and Emu's replicas are looked at again.
     let statusInterval: Duration
     let logger: Logger
+    let statusWrites = OwnStatusWrites<VectorPipelineStatus>()
 
     public static let fieldManager = ClusterNames.fieldManager
     /// The kinds the controller makes and prunes, in the order it applies them.
@@ -47,9 +48,13 @@ public struct PipelineReconciler: Reconciler {
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        guard let stored = await caches.pipelines.get(key), let namespace = stored.metadata?.namespace, let name = stored.metadata?.name else {
+        guard let cached = await caches.pipelines.get(key), let namespace = cached.metadata?.namespace, let name = cached.metadata?.name else {
+            statusWrites.forget(key)
             return .done
         }
+        // Cooldowns, removed sinks and Events are decided from the status last written, not a cache behind it.
+        var stored = cached
+        stored.status = statusWrites.known(key, cachedVersion: cached.metadata?.resourceVersion, cached: cached.status)
         let names = PipelineNames(pipeline: name, namespace: namespace)
         if stored.metadata?.deletionTimestamp != nil {
             do {
@@ -240,9 +245,13 @@ public struct PipelineReconciler: Reconciler {
         var body = try JSONValue(encoding: status)
         // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
         body = body.withExplicitNulls(for: ["lastDeadLetterError", "emuReplicas", "lastScaleTime", "removedSinks"])
-        _ = try await client.patch(
+        let written = try await client.patch(
             VectorPipeline.descriptor, name: name, namespace: stored.metadata?.namespace, patch: .merge(["status": body]),
             subresource: "status")
+        if let key = ObjectKey(stored) {
+            statusWrites.record(
+                status, of: key, over: stored.metadata?.resourceVersion, made: written["metadata"]?["resourceVersion"]?.stringValue)
+        }
     }
 
     private func addFinalizer(to pipeline: VectorPipeline) async throws {
