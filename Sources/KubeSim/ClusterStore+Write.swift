@@ -353,7 +353,11 @@ extension ClusterStore {
         }
         let stored = commit(resource.key, objectName, old: old, new: new) ?? new
         if resource.key == .customResourceDefinitions { updateRegistry(forCRD: stored, removedName: old.metadataName) }
-        collectGarbage()
+        // Only an object's owners, finalizers and deletion are the collector's business: a status or spec write
+        // leaves every verdict as it was, and a pass looks at every object.
+        if old.ownerReferences != new.ownerReferences || old.finalizers != new.finalizers || old.isBeingDeleted != new.isBeingDeleted {
+            collectGarbage()
+        }
         return present(stored, as: resource)
     }
 }

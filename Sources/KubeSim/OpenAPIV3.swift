@@ -90,7 +90,7 @@ enum OpenAPIV3 {
             var result: [String: JSONValue] = [:]
             for (key, value) in object {
                 if key == "$ref", let text = value.stringValue {
-                    let name = text.replacingOccurrences(of: "#/definitions/", with: "")
+                    let name = Swagger.definitionName(of: text)
                     references.append(name)
                     result[key] = .string("#/components/schemas/\(name)")
                 } else {

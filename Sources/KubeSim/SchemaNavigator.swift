@@ -27,7 +27,7 @@ struct SchemaNavigator: Sendable {
         var current = node
         var guardCount = 0
         while let ref = current?["$ref"]?.stringValue, guardCount < 8 {
-            current = definitions[ref.replacingOccurrences(of: "#/definitions/", with: "")]
+            current = definitions[Swagger.definitionName(of: ref)]
             guardCount += 1
         }
         if current?["allOf"]?.arrayValue?.count == 1, let only = current?["allOf"]?.arrayValue?.first {

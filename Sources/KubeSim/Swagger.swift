@@ -20,6 +20,13 @@ struct Swagger: Sendable {
             definitions: document["definitions"]?.objectValue ?? [:],
             builtinResources: BuiltinResources.read(paths: document["paths"]?.objectValue ?? [:]))
     }()
+
+    /// `io.k8s.api.core.v1.Pod` for `#/definitions/io.k8s.api.core.v1.Pod`. Resolved for every schema node a write
+    /// walks, so a prefix is dropped rather than searched for with Foundation.
+    static func definitionName(of reference: String) -> String {
+        let prefix = "#/definitions/"
+        return reference.hasPrefix(prefix) ? String(reference.dropFirst(prefix.count)) : reference
+    }
 }
 
 /// Reads the served resources from swagger `paths` such as `/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status`.

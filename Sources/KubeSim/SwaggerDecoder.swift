@@ -74,7 +74,7 @@ struct SwaggerDecoder {
         var schema = rawSchema
         var definitionName: String?
         if let ref = rawSchema["$ref"]?.stringValue {
-            let name = ref.replacingOccurrences(of: "#/definitions/", with: "")
+            let name = Swagger.definitionName(of: ref)
             definitionName = name
             schema = definitions[name] ?? .object([:])
         }
@@ -202,7 +202,7 @@ struct SwaggerDecoder {
 
     private func resolved(_ schema: JSONValue) -> JSONValue {
         guard let ref = schema["$ref"]?.stringValue else { return schema }
-        return definitions[ref.replacingOccurrences(of: "#/definitions/", with: "")] ?? .object([:])
+        return definitions[Swagger.definitionName(of: ref)] ?? .object([:])
     }
 
     private func listMapKeys(_ schema: JSONValue) -> [String]? {
@@ -232,7 +232,7 @@ struct SwaggerDecoder {
     /// The Go type a schema decodes into, as `reflect.Type.String()` prints it.
     func goType(_ schema: JSONValue) -> String {
         if let ref = schema["$ref"]?.stringValue {
-            let parts = ref.replacingOccurrences(of: "#/definitions/", with: "").split(separator: ".")
+            let parts = Swagger.definitionName(of: ref).split(separator: ".")
             return parts.suffix(2).joined(separator: ".")
         }
         switch schema["type"]?.stringValue {

@@ -26,11 +26,12 @@ actor EndpointsController: SimulatedController {
             guard let name = object.metadataName else { continue }
             byName[ObjectName(namespace: object.metadataNamespace ?? "", name: name)] = object
         }
+        let index = PodsByLabel(await store.stored(.pods))
         for service in services where !service.isBeingDeleted {
             guard let name = service.metadataName, let namespace = service.metadataNamespace,
                 let selector = service["spec"]?["selector"]?.objectValue, !selector.isEmpty
             else { continue }
-            let pods = await store.stored(.pods, namespace: namespace).filter { LabelSelector(matching: selector.compactMapValues(\.stringValue)).matches($0) }
+            let pods = index.pods(in: namespace, matching: selector.compactMapValues(\.stringValue))
             let subsets = Self.subsets(for: service, pods: pods)
             if let current = byName[ObjectName(namespace: namespace, name: name)] {
                 if current["subsets"] ?? .array([]) == subsets { continue }
@@ -110,5 +111,28 @@ actor EndpointsController: SimulatedController {
             return nil
         default: return nil
         }
+    }
+}
+
+/// One pass's pods by namespace and label, so each Service's selector is matched against the pods carrying one of
+/// its labels rather than every pod of its namespace.
+struct PodsByLabel {
+    private var byLabel: [String: [JSONValue]] = [:]
+
+    init(_ pods: [JSONValue]) {
+        for pod in pods {
+            let namespace = pod.metadataNamespace ?? ""
+            for (label, value) in pod.labels { byLabel[Self.key(namespace, label, value), default: []].append(pod) }
+        }
+    }
+
+    func pods(in namespace: String, matching selector: [String: String]) -> [JSONValue] {
+        let candidates = selector.map { byLabel[Self.key(namespace, $0.key, $0.value)] ?? [] }.min { $0.count < $1.count } ?? []
+        let matcher = LabelSelector(matching: selector)
+        return candidates.filter { matcher.matches($0) }
+    }
+
+    private static func key(_ namespace: String, _ label: String, _ value: String) -> String {
+        namespace + "\u{0}" + label + "=" + value
     }
 }
