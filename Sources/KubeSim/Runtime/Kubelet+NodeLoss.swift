@@ -8,6 +8,7 @@ extension Kubelet {
     /// Stops the node's kubelet for good (the runtime kills the processes of its pods).
     func loseNode(_ node: String) async {
         lostNodes.insert(node)
+        forgetSettledPods()
         guard let nodes = await ControllerClient(store: store, key: .nodes, manager: "node-controller"),
             let object = await store.stored(.nodes).first(where: { $0.metadataName == node })
         else { return }

@@ -8,6 +8,8 @@ actor EndpointsController: SimulatedController {
     static let manager = "endpoint-controller"
     let store: ClusterStore
     private let endpoints: ControllerClient
+    /// The resourceVersions of each Service, its Endpoints and its pods when the Endpoints last needed no write.
+    private var unchanged: [ObjectName: [String]] = [:]
 
     let watched: [StorageKey] = [.services, .pods, .endpoints]
 
@@ -20,6 +22,7 @@ actor EndpointsController: SimulatedController {
     func reconcile() async -> Duration? {
         let services = await store.stored(.services)
         let serviceNames = Set(services.compactMap { service in service.metadataName.map { ObjectName(namespace: service.metadataNamespace ?? "", name: $0) } })
+        unchanged = unchanged.filter { serviceNames.contains($0.key) }
         let existing = await store.stored(.endpoints)
         var byName: [ObjectName: JSONValue] = [:]
         for object in existing {
@@ -32,9 +35,17 @@ actor EndpointsController: SimulatedController {
                 let selector = service["spec"]?["selector"]?.objectValue, !selector.isEmpty
             else { continue }
             let pods = index.pods(in: namespace, matching: selector.compactMapValues(\.stringValue))
+            let objectName = ObjectName(namespace: namespace, name: name)
+            let current = byName[objectName]
+            // The versions of everything the subsets are made from: unchanged since the last pass, nothing to do.
+            let inputs = [service, current ?? .null].map { $0.resourceVersionString ?? "" } + pods.map { ($0.metadataName ?? "") + "@" + ($0.resourceVersionString ?? "") }
+            if unchanged[objectName] == inputs { continue }
             let subsets = Self.subsets(for: service, pods: pods)
-            if let current = byName[ObjectName(namespace: namespace, name: name)] {
-                if current["subsets"] ?? .array([]) == subsets { continue }
+            if let current {
+                if current["subsets"] ?? .array([]) == subsets {
+                    unchanged[objectName] = inputs
+                    continue
+                }
                 var updated = current
                 updated["subsets"] = subsets == .array([]) ? nil : subsets
                 await endpoints.update(updated)

@@ -25,6 +25,10 @@ actor Kubelet: SimulatedController {
     private var nextIP: UInt32 = 2
     private var nextNode = 0
     private var overrides: [String: PodHealthOverride] = [:]
+    /// Simulated pods already reporting what this kubelet would report, by uid, with the resourceVersion it saw: a
+    /// pass skips them until they change (or a test changes their health, delays or nodes), so a pass costs what
+    /// changed rather than every pod of the cluster.
+    private var settled: [String: String] = [:]
     /// Nodes stopped by a test (`KubeSimServer.stopNode`): their kubelets neither run, stop nor report pods.
     var lostNodes: Set<String> = []
     /// Runs the pods whose images it has as processes; the others are simulated here.
@@ -99,6 +103,7 @@ actor Kubelet: SimulatedController {
                 await markNotReady(pod)
                 continue
             }
+            if let version = pod.resourceVersionString, settled[uid] == version { continue }
             if pod.isBeingDeleted, let runtime, await runtime.terminate(pod) { continue }
             if pod.isBeingDeleted {
                 let since = terminating[uid] ?? now
@@ -129,9 +134,18 @@ actor Kubelet: SimulatedController {
             let started = self.started.contains(uid) || now - firstSeen >= simulation.podReadyDelay
             if started { self.started.insert(uid) } else { wake(after: simulation.podReadyDelay - (now - firstSeen)) }
             let status = self.status(of: pod, uid: uid, nodeName: nodeName, started: started)
+            guard status != pod["status"] else {
+                if started { settled[uid] = pod.resourceVersionString }
+                continue
+            }
             await pods.updateStatus(of: pod, to: status)
         }
         return nextWake
+    }
+
+    /// Every pod is looked at again in the next pass: what they report depends on something outside them.
+    func forgetSettledPods() {
+        settled.removeAll()
     }
 
     private func forget(except living: Set<String>) {
@@ -140,6 +154,7 @@ actor Kubelet: SimulatedController {
             started.remove(uid)
             terminating[uid] = nil
             overrides[uid] = nil
+            settled[uid] = nil
             if let ip = podIPs.removeValue(forKey: uid) { usedIPs.remove(ip) }
         }
     }
@@ -246,6 +261,7 @@ actor Kubelet: SimulatedController {
     /// Applies a test's change to a pod's health and reports it at once.
     func setPodReadyDelay(_ delay: Duration) async {
         simulation.podReadyDelay = delay
+        forgetSettledPods()
         _ = await reconcile()
     }
 
@@ -256,6 +272,7 @@ actor Kubelet: SimulatedController {
         var state = overrides[uid] ?? PodHealthOverride()
         change(&state)
         overrides[uid] = state
+        settled[uid] = nil
         _ = await reconcile()
     }
 }

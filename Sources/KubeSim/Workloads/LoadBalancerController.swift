@@ -8,6 +8,9 @@ actor LoadBalancerController: SimulatedController {
     let delay: Duration
     private let services: ControllerClient
     private var requested: [String: ContinuousClock.Instant] = [:]
+    /// Services with nothing left to do (no load balancer wanted and none reported, or its address reported), by uid,
+    /// with the resourceVersion seen: skipped until they change.
+    private var settled: [String: String] = [:]
 
     let watched: [StorageKey] = [.services]
 
@@ -28,15 +31,23 @@ actor LoadBalancerController: SimulatedController {
         let current = await store.stored(.services)
         let uids = Set(current.compactMap(\.uid))
         requested = requested.filter { uids.contains($0.key) }
+        settled = settled.filter { uids.contains($0.key) }
         for service in current where !service.isBeingDeleted {
-            guard let uid = service.uid else { continue }
+            guard let uid = service.uid, settled[uid] != service.resourceVersionString || settled[uid] == nil else { continue }
             let ingress = service["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []
             guard service["spec"]?["type"]?.stringValue == "LoadBalancer" else {
                 requested[uid] = nil
-                if !ingress.isEmpty { await services.updateStatus(of: service, to: ["loadBalancer": .object([:])]) }
+                if ingress.isEmpty {
+                    settled[uid] = service.resourceVersionString
+                } else {
+                    await services.updateStatus(of: service, to: ["loadBalancer": .object([:])])
+                }
                 continue
             }
-            guard ingress.isEmpty else { continue }
+            guard ingress.isEmpty else {
+                settled[uid] = service.resourceVersionString
+                continue
+            }
             let since = requested[uid] ?? now
             requested[uid] = since
             if now - since >= delay {
