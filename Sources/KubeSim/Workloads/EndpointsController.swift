@@ -38,7 +38,9 @@ actor EndpointsController: SimulatedController {
             let objectName = ObjectName(namespace: namespace, name: name)
             let current = byName[objectName]
             // The versions of everything the subsets are made from: unchanged since the last pass, nothing to do.
-            let inputs = [service, current ?? .null].map { $0.resourceVersionString ?? "" } + pods.map { ($0.metadataName ?? "") + "@" + ($0.resourceVersionString ?? "") }
+            let inputs =
+                [service, current ?? .null].map { $0.resourceVersionString ?? "" }
+                + pods.map { ($0.metadataName ?? "") + "@" + ($0.resourceVersionString ?? "") }
             if unchanged[objectName] == inputs { continue }
             let subsets = Self.subsets(for: service, pods: pods)
             if let current {
