@@ -52,7 +52,8 @@ public final class OperatorManager: Service {
     let options: Options
     let logger: Logger
     let metricsFactory: (any MetricsFactory)?
-    let caches: OperatorCaches
+    /// What the controllers see; a benchmark in the same process reads it instead of listing over the API.
+    public let caches: OperatorCaches
     private let running = RunningControllers()
 
     public init(
