@@ -104,6 +104,38 @@ struct ClientPartsTests {
         #expect(throws: DecodingError.self) { try event(#"{"type":"RENAMED","object":{}}"#) }
     }
 
+    /// The informers' lines take the one-pass parser; every type reads as the Codable path reads it.
+    @Test func untypedWatchLinesReadAsTheCodablePathReadsThem() throws {
+        let decoder = JSONDecoder()
+        let lines = [
+            #"{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","resourceVersion":"7"},"spec":{"priority":-3,"overhead":{"cpu":0.5}}}}"#,
+            #"{"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"a","labels":{"x":"\u00e9\n"}},"status":{"ready":true,"ip":null}}}"#,
+            #"{"type":"DELETED","object":{"kind":"Pod","metadata":{"name":"a"}}}"#,
+            #"{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"42"}}}"#,
+            #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410}}"#,
+        ]
+        func reading(_ event: WatchEvent<JSONValue>) -> JSONValue {
+            switch event {
+            case .added(let object): ["added": object]
+            case .modified(let object): ["modified": object]
+            case .deleted(let object): ["deleted": object]
+            case .bookmark(let version): ["bookmark": .string(version)]
+            case .error(let status): ["error": .string("\(status.code ?? 0) \(status.reason ?? "")")]
+            }
+        }
+        for line in lines {
+            let fast: WatchEvent<JSONValue> = try KubeClient.watchEvent(Data(line.utf8), decoder: decoder)
+            let codable = try decoder.decode(WatchEvent<JSONValue>.self, from: Data(line.utf8))
+            #expect(reading(fast) == reading(codable), "\(line)")
+        }
+        #expect(throws: DecodingError.self) {
+            let _: WatchEvent<JSONValue> = try KubeClient.watchEvent(Data(#"{"type":"RENAMED","object":{}}"#.utf8), decoder: decoder)
+        }
+        #expect(throws: DecodingError.self) {
+            let _: WatchEvent<JSONValue> = try KubeClient.watchEvent(Data(#"{"type":"ADDED","object":"#.utf8), decoder: decoder)
+        }
+    }
+
     @Test func queryValuesAreEscaped() throws {
         let client = try KubeClient(configuration: KubeClientConfiguration(server: "http://127.0.0.1:1"))
         defer { Task { try await client.shutdown() } }

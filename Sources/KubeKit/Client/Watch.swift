@@ -86,7 +86,7 @@ extension KubeClient {
                     for line in lines.append(chunk) {
                         let event: WatchEvent<Object>
                         do {
-                            event = try decoder.decode(WatchEvent<Object>.self, from: line)
+                            event = try Self.watchEvent(line, decoder: decoder)
                         } catch let error as DecodingError {
                             throw KubeClientError.decoding(
                                 what: "a \(resource.kind) watch event", reason: error.fieldDescription)
@@ -106,6 +106,34 @@ extension KubeClient {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+}
+
+extension KubeClient {
+    /// One line of a watch. The informers watch as `JSONValue`: those lines are read by the one-pass parser, which
+    /// `perf` showed taking a fraction of the time the Codable path takes for the same line.
+    static func watchEvent<Object: Decodable & Sendable>(_ line: Data, decoder: JSONDecoder) throws -> WatchEvent<Object> {
+        guard Object.self == JSONValue.self else { return try decoder.decode(WatchEvent<Object>.self, from: line) }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(line)
+        } catch {
+            // The Codable path says what is wrong in the words the callers already report.
+            return try decoder.decode(WatchEvent<Object>.self, from: line)
+        }
+        guard let type = document["type"]?.stringValue, let object = document["object"] else {
+            return try decoder.decode(WatchEvent<Object>.self, from: line)
+        }
+        let event: WatchEvent<JSONValue>
+        switch type {
+        case "ADDED": event = .added(object)
+        case "MODIFIED": event = .modified(object)
+        case "DELETED": event = .deleted(object)
+        case "BOOKMARK": event = .bookmark(resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "")
+        default: return try decoder.decode(WatchEvent<Object>.self, from: line)
+        }
+        guard let typed = event as? WatchEvent<Object> else { return try decoder.decode(WatchEvent<Object>.self, from: line) }
+        return typed
     }
 }
 
