@@ -124,7 +124,7 @@ actor ClusterStore {
     ) -> [JSONValue] {
         let store = objects[key] ?? [:]
         // Filtered before sorted: the simulated controllers ask for one namespace of a large store on every pass.
-        return store.filter { name, object in
+        return store.lazy.filter { name, object in
             (namespace == nil || name.namespace == namespace) && (start.map { name > $0 } ?? true)
                 && labels.matches(object) && fields.matches(object)
         }

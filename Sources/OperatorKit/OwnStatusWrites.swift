@@ -47,6 +47,12 @@ public final class OwnStatusWrites<Status: Sendable & Equatable>: Sendable {
         }
     }
 
+    /// Remembers `status`, written over the cached object as the server's `response` to the write stored it.
+    public func record<Object: KubernetesObject>(_ status: Status, over cached: Object, response: JSONValue) {
+        guard let key = ObjectKey(cached) else { return }
+        record(status, of: key, over: cached.metadata?.resourceVersion, made: response["metadata"]?["resourceVersion"]?.stringValue)
+    }
+
     /// Whether an update from `old` to `new` is the cache catching up with this controller's last status write
     /// straight from the version it was made over: it shows nothing a reconcile did not already decide on.
     public func isEcho(_ key: ObjectKey, from old: String?, to new: String?) -> Bool {

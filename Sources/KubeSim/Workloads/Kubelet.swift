@@ -25,10 +25,9 @@ actor Kubelet: SimulatedController {
     private var nextIP: UInt32 = 2
     private var nextNode = 0
     private var overrides: [String: PodHealthOverride] = [:]
-    /// Simulated pods already reporting what this kubelet would report, by uid, with the resourceVersion it saw: a
-    /// pass skips them until they change (or a test changes their health, delays or nodes), so a pass costs what
-    /// changed rather than every pod of the cluster.
-    private var settled: [String: String] = [:]
+    /// Simulated pods already reporting what this kubelet would report; looked at again when they change, or when a
+    /// test changes their health, the ready delay or the nodes.
+    private var settled = SettledObjects()
     /// Nodes stopped by a test (`KubeSimServer.stopNode`): their kubelets neither run, stop nor report pods.
     var lostNodes: Set<String> = []
     /// Runs the pods whose images it has as processes; the others are simulated here.
@@ -103,7 +102,7 @@ actor Kubelet: SimulatedController {
                 await markNotReady(pod)
                 continue
             }
-            if let version = pod.resourceVersionString, settled[uid] == version { continue }
+            if settled.contains(pod) { continue }
             if pod.isBeingDeleted, let runtime, await runtime.terminate(pod) { continue }
             if pod.isBeingDeleted {
                 let since = terminating[uid] ?? now
@@ -135,7 +134,7 @@ actor Kubelet: SimulatedController {
             if started { self.started.insert(uid) } else { wake(after: simulation.podReadyDelay - (now - firstSeen)) }
             let status = self.status(of: pod, uid: uid, nodeName: nodeName, started: started)
             guard status != pod["status"] else {
-                if started { settled[uid] = pod.resourceVersionString }
+                if started { settled.insert(pod) }
                 continue
             }
             await pods.updateStatus(of: pod, to: status)
@@ -154,7 +153,7 @@ actor Kubelet: SimulatedController {
             started.remove(uid)
             terminating[uid] = nil
             overrides[uid] = nil
-            settled[uid] = nil
+            settled.remove(uid: uid)
             if let ip = podIPs.removeValue(forKey: uid) { usedIPs.remove(ip) }
         }
     }
@@ -272,7 +271,7 @@ actor Kubelet: SimulatedController {
         var state = overrides[uid] ?? PodHealthOverride()
         change(&state)
         overrides[uid] = state
-        settled[uid] = nil
+        settled.remove(uid: uid)
         _ = await reconcile()
     }
 }

@@ -8,9 +8,8 @@ actor LoadBalancerController: SimulatedController {
     let delay: Duration
     private let services: ControllerClient
     private var requested: [String: ContinuousClock.Instant] = [:]
-    /// Services with nothing left to do (no load balancer wanted and none reported, or its address reported), by uid,
-    /// with the resourceVersion seen: skipped until they change.
-    private var settled: [String: String] = [:]
+    /// Services with nothing left to do: no load balancer wanted and none reported, or its address reported.
+    private var settled = SettledObjects()
 
     let watched: [StorageKey] = [.services]
 
@@ -31,21 +30,21 @@ actor LoadBalancerController: SimulatedController {
         let current = await store.stored(.services)
         let uids = Set(current.compactMap(\.uid))
         requested = requested.filter { uids.contains($0.key) }
-        settled = settled.filter { uids.contains($0.key) }
+        settled.keep(only: uids)
         for service in current where !service.isBeingDeleted {
-            guard let uid = service.uid, settled[uid] != service.resourceVersionString || settled[uid] == nil else { continue }
+            guard let uid = service.uid, !settled.contains(service) else { continue }
             let ingress = service["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []
             guard service["spec"]?["type"]?.stringValue == "LoadBalancer" else {
                 requested[uid] = nil
                 if ingress.isEmpty {
-                    settled[uid] = service.resourceVersionString
+                    settled.insert(service)
                 } else {
                     await services.updateStatus(of: service, to: ["loadBalancer": .object([:])])
                 }
                 continue
             }
             guard ingress.isEmpty else {
-                settled[uid] = service.resourceVersionString
+                settled.insert(service)
                 continue
             }
             let since = requested[uid] ?? now

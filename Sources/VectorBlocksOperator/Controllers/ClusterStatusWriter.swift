@@ -10,7 +10,7 @@ struct ClusterStatusWriter: Sendable {
 
     /// `cluster` as cached, its status the one the server holds (`OwnStatusWrites.known`).
     func publish(_ status: ClusterStatus, of cluster: Cluster) async throws {
-        guard status != cluster.status, let name = cluster.metadata?.name, let key = ObjectKey(cluster) else { return }
+        guard status != cluster.status, let name = cluster.metadata?.name else { return }
         var body = try JSONValue(encoding: status)
         // A merge patch leaves absent keys alone; what the new status no longer says must be cleared.
         body = body.withExplicitNulls(for: ["message", "clusterDefGeneration"])
@@ -35,7 +35,6 @@ struct ClusterStatusWriter: Sendable {
         let written = try await client.patch(
             Cluster.descriptor, name: name, namespace: cluster.metadata?.namespace,
             patch: .merge(["status": body]), subresource: "status")
-        writes.record(
-            status, of: key, over: cluster.metadata?.resourceVersion, made: written["metadata"]?["resourceVersion"]?.stringValue)
+        writes.record(status, over: cluster, response: written)
     }
 }

@@ -248,10 +248,7 @@ public struct PipelineReconciler: Reconciler {
         let written = try await client.patch(
             VectorPipeline.descriptor, name: name, namespace: stored.metadata?.namespace, patch: .merge(["status": body]),
             subresource: "status")
-        if let key = ObjectKey(stored) {
-            statusWrites.record(
-                status, of: key, over: stored.metadata?.resourceVersion, made: written["metadata"]?["resourceVersion"]?.stringValue)
-        }
+        statusWrites.record(status, over: stored, response: written)
     }
 
     private func addFinalizer(to pipeline: VectorPipeline) async throws {
