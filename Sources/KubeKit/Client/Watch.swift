@@ -50,62 +50,115 @@ extension WatchEvent: Decodable {
 extension KubeClient {
     /// Watches a collection. The sequence ends when the server closes the stream (after `timeoutSeconds`), and
     /// throws `KubeAPIError` with `isGone` when the requested resourceVersion is too old to resume from.
-    /// `namespace` nil watches across all namespaces.
+    /// `namespace` nil watches across all namespaces. The request is sent when the first event is asked for.
     public func watch(
         _ resource: ResourceDescriptor, namespace: String? = nil, options: WatchOptions = .init()
-    ) -> AsyncThrowingStream<WatchEvent<JSONValue>, any Error> {
-        performWatch(resource, namespace: namespace, options: options)
+    ) -> WatchStream<JSONValue> {
+        WatchStream(client: self, resource: resource, namespace: namespace, options: options)
     }
 
     public func watch<Object: KubernetesObject>(
         _ type: Object.Type, namespace: String? = nil, options: WatchOptions = .init()
-    ) -> AsyncThrowingStream<WatchEvent<Object>, any Error> {
-        performWatch(Object.descriptor, namespace: namespace, options: options)
+    ) -> WatchStream<Object> {
+        WatchStream(client: self, resource: Object.descriptor, namespace: namespace, options: options)
+    }
+}
+
+/// A watch's events, read from the connection only as fast as the caller takes them, so the server is held back by
+/// the connection's flow control (as client-go's unbuffered result channel holds it back) rather than parsed events
+/// piling up in memory: with an unbounded buffer between the socket and a slower informer, `heaptrack` put 100 MB
+/// of the operator's 126 MB peak heap in events parsed and not yet taken, at 300 Clusters.
+public struct WatchStream<Object: Codable & Sendable>: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent<Object>
+
+    let client: KubeClient
+    let resource: ResourceDescriptor
+    let namespace: String?
+    let options: WatchOptions
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(stream: self)
     }
 
-    func performWatch<Object: Codable & Sendable>(
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        private enum State {
+            case unsent
+            case streaming(HTTPClientResponse.Body.AsyncIterator)
+            case finished
+        }
+
+        private let stream: WatchStream
+        private var state = State.unsent
+        private var lines = WatchLineSplitter()
+        private var pending: [Data] = []
+        private var next = 0
+        private let decoder = JSONDecoder()
+
+        init(stream: WatchStream) { self.stream = stream }
+
+        /// The next event; nil once the server has ended the stream or the calling task is cancelled.
+        public mutating func next() async throws -> WatchEvent<Object>? {
+            do {
+                while true {
+                    if next < pending.count {
+                        next += 1
+                        return try event(pending[next - 1])
+                    }
+                    guard let chunk = try await nextChunk() else { return nil }
+                    pending = lines.append(chunk)
+                    next = 0
+                }
+            } catch {
+                state = .finished
+                if Task.isCancelled || error is CancellationError { return nil }
+                throw error
+            }
+        }
+
+        private mutating func nextChunk() async throws -> ByteBuffer? {
+            switch state {
+            case .finished:
+                return nil
+            case .unsent:
+                state = .streaming(try await stream.client.openWatch(stream.resource, namespace: stream.namespace, options: stream.options))
+                return try await nextChunk()
+            case .streaming(var body):
+                let chunk = try await body.next()
+                state = chunk == nil ? .finished : .streaming(body)
+                return chunk
+            }
+        }
+
+        private func event(_ line: Data) throws -> WatchEvent<Object> {
+            let event: WatchEvent<Object>
+            do {
+                event = try KubeClient.watchEvent(line, decoder: decoder)
+            } catch let error as DecodingError {
+                throw KubeClientError.decoding(what: "a \(stream.resource.kind) watch event", reason: error.fieldDescription)
+            }
+            if case .error(let status) = event, status.code == 410 {
+                throw KubeAPIError(status: status, code: 410)
+            }
+            return event
+        }
+    }
+}
+
+extension KubeClient {
+    /// Sends a watch request; its body is the stream of events.
+    fileprivate func openWatch(
         _ resource: ResourceDescriptor, namespace: String?, options: WatchOptions
-    ) -> AsyncThrowingStream<WatchEvent<Object>, any Error> {
-        let request = Request(
-            method: .GET, path: collectionPath(resource, namespace: namespace), query: options.query)
+    ) async throws -> HTTPClientResponse.Body.AsyncIterator {
+        let request = Request(method: .GET, path: collectionPath(resource, namespace: namespace), query: options.query)
         // The server ends the stream at timeoutSeconds; the client deadline only guards against a dead server.
         let deadline: NIODeadline =
             options.timeoutSeconds.map { .now() + .seconds(Int64($0) + 30) } ?? .now() + .hours(24)
-        let (stream, continuation) = AsyncThrowingStream<WatchEvent<Object>, any Error>.makeStream()
-        let task = Task {
-            do {
-                let response = try await self.start(request, deadline: deadline)
-                guard response.status.code < 400 else {
-                    let body = try await response.body.collect(upTo: 1024 * 1024)
-                    throw Self.apiError(
-                        from: Response(code: Int(response.status.code), headers: response.headers, body: body))
-                }
-                var lines = WatchLineSplitter()
-                let decoder = JSONDecoder()
-                for try await chunk in response.body {
-                    for line in lines.append(chunk) {
-                        let event: WatchEvent<Object>
-                        do {
-                            event = try Self.watchEvent(line, decoder: decoder)
-                        } catch let error as DecodingError {
-                            throw KubeClientError.decoding(
-                                what: "a \(resource.kind) watch event", reason: error.fieldDescription)
-                        }
-                        if case .error(let status) = event, status.code == 410 {
-                            throw KubeAPIError(status: status, code: 410)
-                        }
-                        continuation.yield(event)
-                    }
-                }
-                continuation.finish()
-            } catch is CancellationError {
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+        let response = try await start(request, deadline: deadline)
+        guard response.status.code < 400 else {
+            let body = try await response.body.collect(upTo: 1024 * 1024)
+            throw Self.apiError(from: Response(code: Int(response.status.code), headers: response.headers, body: body))
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return response.body.makeAsyncIterator()
     }
 }
 
