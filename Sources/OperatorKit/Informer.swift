@@ -6,7 +6,7 @@ import Logging
 /// list again when the server says that version is gone (410); reconnect with jittered backoff on errors.
 ///
 /// Scope it by namespace and label selector so the operator caches only what it manages. Cached objects carry no
-/// `metadata.managedFields`.
+/// `metadata.managedFields`, and a `transform` can cut them further, as controller-runtime's cache transforms do.
 public final class Informer<Object: KubernetesObject>: Sendable {
     public let cache = ObjectCache<Object>()
     public let namespace: String?
@@ -17,14 +17,18 @@ public final class Informer<Object: KubernetesObject>: Sendable {
     private let logger: Logger
     private let state = InformerState<Object>()
     private let timing: Timing
+    private let transform: Transform
 
     public typealias Timing = InformerTiming
+    /// Cuts an object, as the API server sent it, to what the cache keeps, before it is decoded.
+    public typealias Transform = @Sendable (inout JSONValue) -> Void
 
     public init(
         client: KubeClient, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
-        timing: Timing = .init(), logger: Logger = Logger(label: "operatorkit.informer")
+        timing: Timing = .init(), transform: @escaping Transform = { _ in }, logger: Logger = Logger(label: "operatorkit.informer")
     ) {
         self.client = client
+        self.transform = transform
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
@@ -142,6 +146,7 @@ public final class Informer<Object: KubernetesObject>: Sendable {
     private func decoded(_ json: JSONValue) -> Object? {
         var json = json
         json["metadata"]?["managedFields"] = nil
+        transform(&json)
         do {
             return try json.decode(as: Object.self)
         } catch {

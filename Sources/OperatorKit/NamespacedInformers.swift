@@ -9,11 +9,12 @@ public struct NamespacedInformers<Object: KubernetesObject>: Sendable {
     /// `namespaces` empty means every namespace.
     public init(
         client: KubeClient, namespaces: [String], labelSelector: String? = nil, timing: Informer<Object>.Timing = .init(),
-        logger: Logger
+        transform: @escaping Informer<Object>.Transform = { _ in }, logger: Logger
     ) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         informers = scopes.map {
-            Informer(client: client, namespace: $0, labelSelector: labelSelector, timing: timing, logger: logger)
+            Informer(
+                client: client, namespace: $0, labelSelector: labelSelector, timing: timing, transform: transform, logger: logger)
         }
     }
 

@@ -120,9 +120,26 @@ struct OperatorBenchmark: AsyncParsableCommand {
                 + "\(perClusterMinute(requestCount(metrics) - before.requests)) API requests, "
                 + "\(perClusterMinute(engineCalls(metrics) - before.engine)) engine calls")
         print("operator resident memory: \(Figures.residentMemoryMiB().map(String.init) ?? "unknown") MiB")
+        print("cached objects: \(await cachedObjects(manager.caches))")
         operatorTask.cancel()
         _ = await operatorTask.result
         try await client.shutdown()
+    }
+
+    /// How many objects of each kind the operator's informers hold, largest first.
+    private func cachedObjects(_ caches: OperatorCaches) async -> String {
+        func count<Object: KubernetesObject>(_ informers: NamespacedInformers<Object>) async -> (String, Int) {
+            var total = 0
+            for informer in informers.informers { total += await informer.cache.count }
+            return (Object.descriptor.kind, total)
+        }
+        let counts = [
+            await count(caches.clusters), await count(caches.statefulSets), await count(caches.services),
+            await count(caches.configMaps), await count(caches.secrets), await count(caches.podDisruptionBudgets),
+            await count(caches.pods), await count(caches.volumeClaims), await count(caches.serviceAccounts),
+            await count(caches.deployments), await count(caches.opsRequests),
+        ]
+        return counts.sorted { $0.1 > $1.1 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
     }
 
     private func install(_ client: KubeClient) async throws {

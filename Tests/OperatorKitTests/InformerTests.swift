@@ -132,6 +132,26 @@ struct InformerTests {
         }
     }
 
+    @Test func aTransformCutsWhatTheCacheKeepsFromListsAndWatches() async throws {
+        try await withKubeSim { _, client in
+            _ = try await client.create(configMap("listed", v: "1"))
+            let informer = Informer<CoreV1.ConfigMap>(
+                client: client, namespace: "default", transform: { $0["data"] = ["kept": "only this"] })
+            let log = EventLog()
+            await informer.addHandler { event in await log.append(describe(event)) }
+            let run = Task { await informer.run() }
+            defer { run.cancel() }
+            await informer.waitForSync()
+            _ = try await client.create(configMap("watched", v: "2"))
+            _ = await log.wait { $0.contains("added watched") }
+            for name in ["listed", "watched"] {
+                let cached = try #require(await informer.cache.get(name: name, namespace: "default"))
+                #expect(cached.data == ["kept": "only this"] && cached.metadata?.managedFields == nil)
+            }
+            #expect(try await client.get(CoreV1.ConfigMap.self, name: "watched", namespace: "default").data == ["v": "2"])
+        }
+    }
+
     @Test func cacheIndexesByOwnerAndLabel() async throws {
         try await withKubeSim { _, client in
             let owner = try await client.create(configMap("owner"))

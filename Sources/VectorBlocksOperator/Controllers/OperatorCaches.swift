@@ -29,10 +29,12 @@ public struct OperatorCaches: Sendable {
     public static let ownedSelector = "\(ClusterNames.managedByLabel)=\(ClusterNames.managedBy)"
 
     public init(client: KubeClient, namespaces: [String], timing: InformerTiming = .init(), logger: Logger) {
-        func owned<Object: KubernetesObject>(_: Object.Type) -> NamespacedInformers<Object> {
+        func owned<Object: KubernetesObject>(
+            _: Object.Type, transform: @escaping Informer<Object>.Transform = { _ in }
+        ) -> NamespacedInformers<Object> {
             NamespacedInformers(
                 client: client, namespaces: namespaces, labelSelector: Self.ownedSelector, timing: timing,
-                logger: logger)
+                transform: transform, logger: logger)
         }
         clusters = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
         opsRequests = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
@@ -44,13 +46,22 @@ public struct OperatorCaches: Sendable {
         configMaps = owned(CoreV1.ConfigMap.self)
         secrets = owned(CoreV1.Secret.self)
         podDisruptionBudgets = owned(PolicyV1.PodDisruptionBudget.self)
-        pods = owned(CoreV1.Pod.self)
+        pods = owned(CoreV1.Pod.self, transform: Self.trimPod)
         volumeClaims = owned(CoreV1.PersistentVolumeClaim.self)
         templates = TemplateConfigMaps(client: client, timing: timing, logger: logger)
         pipelines = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
         serviceAccounts = owned(CoreV1.ServiceAccount.self)
         autoscalers = owned(AutoscalingV2.HorizontalPodAutoscaler.self)
         backups = NamespacedInformers(client: client, namespaces: namespaces, timing: timing, logger: logger)
+    }
+
+    /// Pods are cached with their spec cut to `nodeName`: the controllers read a pod's labels, status and node, while
+    /// its spec, a copy of its StatefulSet's template, was the largest part of the cache (`heaptrack`: a third of the
+    /// cached bytes at 300 Clusters). Read a pod from the API server for anything else in its spec.
+    static func trimPod(_ pod: inout JSONValue) {
+        var spec: JSONValue = ["containers": []]
+        if let node = pod["spec"]?["nodeName"] { spec["nodeName"] = node }
+        pod["spec"] = spec
     }
 
     public func hasSynced() async -> Bool {
