@@ -9,7 +9,9 @@ public struct GeneratedFile: Hashable, Sendable {
 /// Generates the Swift models of Kubernetes kinds from the API's OpenAPI (Swagger 2.0) document.
 ///
 /// Every definition reachable from `ModelRoots.definitions` becomes a `Codable, Sendable, Hashable` struct holding
-/// every property of the schema, so that decoding and encoding an object keeps every field the API defines.
+/// every property of the schema, so that decoding and encoding an object keeps every field the API defines. Optional
+/// struct properties of large structs are stored in an `Indirect` box behind the same public property, so an absent
+/// field costs a pointer rather than its whole size (`ModelSet.inlineSizeLimit`).
 public enum ModelGenerator {
     public static let regenerateCommand =
         "swift run kube-model-gen generate --swagger Sources/KubeSim/Resources/swagger.json --output Sources/KubeKit/Generated"
@@ -56,9 +58,19 @@ public enum ModelGenerator {
                 lines.append("\(member)public var \(declared): \(type) {")
                 lines.append("\(member)    get { \(storage)\(property.isRequired ? "" : "?").value }")
                 lines.append("\(member)    set { \(storage) = \(wrap) }")
+                // Mutating in place (`pod.spec?.containers.append(…)`) would otherwise copy the value's arrays, which
+                // the box still shares: dropping an optional box first leaves them uniquely referenced.
+                lines.append("\(member)    _modify {")
+                lines.append("\(member)        var newValue = \(storage)\(property.isRequired ? "" : "?").value")
+                if !property.isRequired { lines.append("\(member)        \(storage) = nil") }
+                lines.append("\(member)        defer { \(storage) = \(wrap) }")
+                lines.append("\(member)        yield &newValue")
+                lines.append("\(member)    }")
                 lines.append("\(member)}")
-                lines.append(
-                    "\(member)// Boxed: a struct cannot contain itself, and this property leads back to \(model.typeName.name).")
+                if property.box == .recursive {
+                    lines.append(
+                        "\(member)// Boxed: a struct cannot contain itself, and this property leads back to \(model.typeName.name).")
+                }
                 lines.append(
                     "\(member)private var \(storage): Indirect<\(property.type.swiftType)>\(property.isRequired ? "" : "?")")
             } else {

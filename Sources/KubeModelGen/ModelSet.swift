@@ -29,8 +29,17 @@ struct PropertyModel: Hashable, Sendable {
     let swiftName: String
     let type: PropertyType
     let isRequired: Bool
-    /// Stored in an `Indirect` box because the property's type leads back to the struct that holds it.
-    var isBoxed = false
+    /// Why the property is stored in an `Indirect` box, if it is.
+    var box: Box?
+
+    enum Box: Hashable, Sendable {
+        /// The property's type leads back to the struct that holds it.
+        case recursive
+        /// An optional struct in a large struct: absent, it costs a pointer instead of its whole size.
+        case optionalInLargeStruct
+    }
+
+    var isBoxed: Bool { box != nil }
 
     /// The stored property's name: the property itself, or the box behind it.
     var storageName: String { isBoxed ? "_" + swiftName : swiftName }
@@ -76,6 +85,7 @@ struct ModelSet: Sendable {
         }
         try checkNamespaces()
         boxRecursiveProperties()
+        boxOptionalStructsOfLargeStructs()
     }
 
     /// Generated structs grouped by output file (one per group-version namespace), each sorted by name.
@@ -208,11 +218,50 @@ struct ModelSet: Sendable {
             guard var model = structs[definition] else { continue }
             for index in model.properties.indices {
                 if let referenced = model.properties[index].type.inlineDefinition, reaches(referenced, definition) {
-                    model.properties[index].isBoxed = true
+                    model.properties[index].box = .recursive
                 }
             }
             structs[definition] = model
         }
+    }
+}
+
+extension ModelSet {
+    /// A struct whose fields take more than this many bytes inline boxes its optional struct properties.
+    static let inlineSizeLimit = 128
+
+    /// Swift stores an optional struct inline, absent or not, so a `Volume` (some thirty optional sources, one of them
+    /// set) took 2,040 bytes and a cached pod template tens of kilobytes, most of it for fields the object does not
+    /// have. Boxed, an absent field costs a pointer. Sizes are estimated from the fields, inner structs first.
+    private mutating func boxOptionalStructsOfLargeStructs() {
+        var sizes: [String: Int] = [:]
+        func size(of definition: String) -> Int {
+            if let known = sizes[definition] { return known }
+            guard var model = structs[definition] else { return 16 }
+            if model.properties.reduce(0, { $0 + inlineSize($1) }) > Self.inlineSizeLimit {
+                for index in model.properties.indices
+                where !model.properties[index].isRequired && !model.properties[index].isBoxed
+                    && model.properties[index].type.inlineDefinition != nil
+                {
+                    model.properties[index].box = .optionalInLargeStruct
+                }
+                structs[definition] = model
+            }
+            let size = model.properties.reduce(0) { $0 + inlineSize($1) }
+            sizes[definition] = size
+            return size
+        }
+        func inlineSize(_ property: PropertyModel) -> Int {
+            if property.isBoxed { return 8 }
+            switch property.type {
+            case .standard("Bool"): return 1
+            case .standard("Int32"): return 8
+            case .standard, .handWritten: return 16
+            case .array, .map: return 8
+            case .generated(let definition, _): return size(of: definition) + (property.isRequired ? 0 : 1)
+            }
+        }
+        for definition in structs.keys.sorted() { _ = size(of: definition) }
     }
 }
 

@@ -153,14 +153,43 @@ import Testing
         }
     }
 
-    @Test func realSchemaBoxesOnlyJSONSchemaPropsNot() throws {
+    @Test func realSchemaBoxesItsOneRecursionAndTheOptionalStructsOfLargeStructs() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let swagger = try Data(contentsOf: root.appendingPathComponent("Sources/KubeSim/Resources/swagger.json"))
-        let boxed = try ModelGenerator.generate(swagger: swagger)
-            .flatMap { file in file.contents.split(separator: "\n").filter { $0.contains("private var _") } }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        #expect(boxed == ["private var _not: Indirect<ApiextensionsV1.JSONSchemaProps>?"])
+        let files = Dictionary(uniqueKeysWithValues: try ModelGenerator.generate(swagger: swagger).map { ($0.name, $0.contents) })
+        let recursive = files.values.flatMap { contents in
+            let lines = contents.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            return zip(lines, lines.dropFirst()).filter { $0.0.hasPrefix("// Boxed: a struct cannot contain itself") }.map(\.1)
+        }
+        #expect(recursive == ["private var _not: Indirect<ApiextensionsV1.JSONSchemaProps>?"])
+        let core = try #require(files["CoreV1.swift"])
+        // A Volume has some thirty optional sources and one of them set.
+        #expect(core.contains("private var _persistentVolumeClaim: Indirect<CoreV1.PersistentVolumeClaimVolumeSource>?\n"))
+        #expect(core.contains("private var _livenessProbe: Indirect<CoreV1.Probe>?\n"))
+        // Small structs keep their optional structs inline; required structs stay inline.
+        #expect(core.contains("public var nodeAffinity: CoreV1.NodeAffinity?\n"))
+        #expect(try #require(files["AppsV1.swift"]).contains("public var template: CoreV1.PodTemplateSpec\n"))
+    }
+
+    @Test func aLargeStructBoxesItsOptionalStructsAndASmallOneDoesNot() throws {
+        let sources = (1...8).map { ##""source\##($0)": {"$ref": "#/definitions/io.k8s.api.demo.v1.Source"}"## }
+        let files = try generate(
+            #"""
+            {
+              "io.k8s.api.demo.v1.Volume": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, \#(sources.joined(separator: ", "))
+              }},
+              "io.k8s.api.demo.v1.Source": {"type": "object", "properties": {"path": {"type": "string"}, "server": {"type": "string"}}},
+              "io.k8s.api.demo.v1.Mount": {"type": "object", "properties": {"source": {"$ref": "#/definitions/io.k8s.api.demo.v1.Source"}}}
+            }
+            """#, roots: ["io.k8s.api.demo.v1.Volume", "io.k8s.api.demo.v1.Mount"])
+        let source = try #require(files["DemoV1.swift"])
+        #expect(source.contains("private var _source1: Indirect<DemoV1.Source>?\n"))
+        #expect(source.contains("self._source8 = source8.map { Indirect($0) }"))
+        #expect(source.contains("case _source1 = \"source1\""))
+        #expect(source.contains("public var name: String\n"))
+        #expect(source.contains("public var source: DemoV1.Source?\n"))
     }
 }
 

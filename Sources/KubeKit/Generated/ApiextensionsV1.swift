@@ -48,9 +48,29 @@ extension ApiextensionsV1 {
     public struct CustomResourceDefinition: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: ApiextensionsV1.CustomResourceDefinitionSpec
-        public var status: ApiextensionsV1.CustomResourceDefinitionStatus?
+        public var status: ApiextensionsV1.CustomResourceDefinitionStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<ApiextensionsV1.CustomResourceDefinitionStatus>?
 
         public init(
             apiVersion: String? = "apiextensions.k8s.io/v1",
@@ -61,9 +81,17 @@ extension ApiextensionsV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.spec = spec
-            self.status = status
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case spec
+            case _status = "status"
         }
     }
 
@@ -121,7 +149,17 @@ extension ApiextensionsV1 {
 
     /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec`
     public struct CustomResourceDefinitionSpec: Codable, Sendable, Hashable {
-        public var conversion: ApiextensionsV1.CustomResourceConversion?
+        public var conversion: ApiextensionsV1.CustomResourceConversion? {
+            get { _conversion?.value }
+            set { _conversion = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _conversion?.value
+                _conversion = nil
+                defer { _conversion = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _conversion: Indirect<ApiextensionsV1.CustomResourceConversion>?
         public var group: String
         public var names: ApiextensionsV1.CustomResourceDefinitionNames
         public var preserveUnknownFields: Bool?
@@ -136,12 +174,21 @@ extension ApiextensionsV1 {
             scope: String,
             versions: [ApiextensionsV1.CustomResourceDefinitionVersion]
         ) {
-            self.conversion = conversion
+            self._conversion = conversion.map { Indirect($0) }
             self.group = group
             self.names = names
             self.preserveUnknownFields = preserveUnknownFields
             self.scope = scope
             self.versions = versions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _conversion = "conversion"
+            case group
+            case names
+            case preserveUnknownFields
+            case scope
+            case versions
         }
     }
 
@@ -238,12 +285,26 @@ extension ApiextensionsV1 {
 
     /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation`
     public struct CustomResourceValidation: Codable, Sendable, Hashable {
-        public var openAPIV3Schema: ApiextensionsV1.JSONSchemaProps?
+        public var openAPIV3Schema: ApiextensionsV1.JSONSchemaProps? {
+            get { _openAPIV3Schema?.value }
+            set { _openAPIV3Schema = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _openAPIV3Schema?.value
+                _openAPIV3Schema = nil
+                defer { _openAPIV3Schema = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _openAPIV3Schema: Indirect<ApiextensionsV1.JSONSchemaProps>?
 
         public init(
             openAPIV3Schema: ApiextensionsV1.JSONSchemaProps? = nil
         ) {
-            self.openAPIV3Schema = openAPIV3Schema
+            self._openAPIV3Schema = openAPIV3Schema.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _openAPIV3Schema = "openAPIV3Schema"
         }
     }
 
@@ -277,7 +338,17 @@ extension ApiextensionsV1 {
         public var example: JSONValue?
         public var exclusiveMaximum: Bool?
         public var exclusiveMinimum: Bool?
-        public var externalDocs: ApiextensionsV1.ExternalDocumentation?
+        public var externalDocs: ApiextensionsV1.ExternalDocumentation? {
+            get { _externalDocs?.value }
+            set { _externalDocs = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _externalDocs?.value
+                _externalDocs = nil
+                defer { _externalDocs = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _externalDocs: Indirect<ApiextensionsV1.ExternalDocumentation>?
         public var format: String?
         public var id: String?
         public var items: ApiextensionsV1.JSONSchemaPropsOrArray?
@@ -293,6 +364,12 @@ extension ApiextensionsV1 {
         public var not: ApiextensionsV1.JSONSchemaProps? {
             get { _not?.value }
             set { _not = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _not?.value
+                _not = nil
+                defer { _not = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
         }
         // Boxed: a struct cannot contain itself, and this property leads back to JSONSchemaProps.
         private var _not: Indirect<ApiextensionsV1.JSONSchemaProps>?
@@ -373,7 +450,7 @@ extension ApiextensionsV1 {
             self.example = example
             self.exclusiveMaximum = exclusiveMaximum
             self.exclusiveMinimum = exclusiveMinimum
-            self.externalDocs = externalDocs
+            self._externalDocs = externalDocs.map { Indirect($0) }
             self.format = format
             self.id = id
             self.items = items
@@ -420,7 +497,7 @@ extension ApiextensionsV1 {
             case example
             case exclusiveMaximum
             case exclusiveMinimum
-            case externalDocs
+            case _externalDocs = "externalDocs"
             case format
             case id
             case items

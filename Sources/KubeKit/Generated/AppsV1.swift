@@ -8,9 +8,39 @@ extension AppsV1 {
     public struct Deployment: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: AppsV1.DeploymentSpec?
-        public var status: AppsV1.DeploymentStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: AppsV1.DeploymentSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<AppsV1.DeploymentSpec>?
+        public var status: AppsV1.DeploymentStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<AppsV1.DeploymentStatus>?
 
         public init(
             apiVersion: String? = "apps/v1",
@@ -21,9 +51,17 @@ extension AppsV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -166,9 +204,39 @@ extension AppsV1 {
     public struct StatefulSet: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: AppsV1.StatefulSetSpec?
-        public var status: AppsV1.StatefulSetStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: AppsV1.StatefulSetSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<AppsV1.StatefulSetSpec>?
+        public var status: AppsV1.StatefulSetStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<AppsV1.StatefulSetStatus>?
 
         public init(
             apiVersion: String? = "apps/v1",
@@ -179,9 +247,17 @@ extension AppsV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -236,15 +312,45 @@ extension AppsV1 {
     /// `io.k8s.api.apps.v1.StatefulSetSpec`
     public struct StatefulSetSpec: Codable, Sendable, Hashable {
         public var minReadySeconds: Int32?
-        public var ordinals: AppsV1.StatefulSetOrdinals?
-        public var persistentVolumeClaimRetentionPolicy: AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy?
+        public var ordinals: AppsV1.StatefulSetOrdinals? {
+            get { _ordinals?.value }
+            set { _ordinals = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _ordinals?.value
+                _ordinals = nil
+                defer { _ordinals = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _ordinals: Indirect<AppsV1.StatefulSetOrdinals>?
+        public var persistentVolumeClaimRetentionPolicy: AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy? {
+            get { _persistentVolumeClaimRetentionPolicy?.value }
+            set { _persistentVolumeClaimRetentionPolicy = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _persistentVolumeClaimRetentionPolicy?.value
+                _persistentVolumeClaimRetentionPolicy = nil
+                defer { _persistentVolumeClaimRetentionPolicy = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _persistentVolumeClaimRetentionPolicy: Indirect<AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy>?
         public var podManagementPolicy: String?
         public var replicas: Int32?
         public var revisionHistoryLimit: Int32?
         public var selector: MetaV1.LabelSelector
         public var serviceName: String?
         public var template: CoreV1.PodTemplateSpec
-        public var updateStrategy: AppsV1.StatefulSetUpdateStrategy?
+        public var updateStrategy: AppsV1.StatefulSetUpdateStrategy? {
+            get { _updateStrategy?.value }
+            set { _updateStrategy = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _updateStrategy?.value
+                _updateStrategy = nil
+                defer { _updateStrategy = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _updateStrategy: Indirect<AppsV1.StatefulSetUpdateStrategy>?
         public var volumeClaimTemplates: [CoreV1.PersistentVolumeClaim]?
 
         public init(
@@ -261,16 +367,30 @@ extension AppsV1 {
             volumeClaimTemplates: [CoreV1.PersistentVolumeClaim]? = nil
         ) {
             self.minReadySeconds = minReadySeconds
-            self.ordinals = ordinals
-            self.persistentVolumeClaimRetentionPolicy = persistentVolumeClaimRetentionPolicy
+            self._ordinals = ordinals.map { Indirect($0) }
+            self._persistentVolumeClaimRetentionPolicy = persistentVolumeClaimRetentionPolicy.map { Indirect($0) }
             self.podManagementPolicy = podManagementPolicy
             self.replicas = replicas
             self.revisionHistoryLimit = revisionHistoryLimit
             self.selector = selector
             self.serviceName = serviceName
             self.template = template
-            self.updateStrategy = updateStrategy
+            self._updateStrategy = updateStrategy.map { Indirect($0) }
             self.volumeClaimTemplates = volumeClaimTemplates
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds
+            case _ordinals = "ordinals"
+            case _persistentVolumeClaimRetentionPolicy = "persistentVolumeClaimRetentionPolicy"
+            case podManagementPolicy
+            case replicas
+            case revisionHistoryLimit
+            case selector
+            case serviceName
+            case template
+            case _updateStrategy = "updateStrategy"
+            case volumeClaimTemplates
         }
     }
 

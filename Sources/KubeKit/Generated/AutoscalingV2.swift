@@ -124,9 +124,29 @@ extension AutoscalingV2 {
     public struct HorizontalPodAutoscaler: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: AutoscalingV2.HorizontalPodAutoscalerSpec
-        public var status: AutoscalingV2.HorizontalPodAutoscalerStatus?
+        public var status: AutoscalingV2.HorizontalPodAutoscalerStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<AutoscalingV2.HorizontalPodAutoscalerStatus>?
 
         public init(
             apiVersion: String? = "autoscaling/v2",
@@ -137,9 +157,17 @@ extension AutoscalingV2 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.spec = spec
-            self.status = status
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case spec
+            case _status = "status"
         }
     }
 
@@ -182,7 +210,17 @@ extension AutoscalingV2 {
 
     /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec`
     public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable {
-        public var behavior: AutoscalingV2.HorizontalPodAutoscalerBehavior?
+        public var behavior: AutoscalingV2.HorizontalPodAutoscalerBehavior? {
+            get { _behavior?.value }
+            set { _behavior = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _behavior?.value
+                _behavior = nil
+                defer { _behavior = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _behavior: Indirect<AutoscalingV2.HorizontalPodAutoscalerBehavior>?
         public var maxReplicas: Int32
         public var metrics: [AutoscalingV2.MetricSpec]?
         public var minReplicas: Int32?
@@ -195,11 +233,19 @@ extension AutoscalingV2 {
             minReplicas: Int32? = nil,
             scaleTargetRef: AutoscalingV2.CrossVersionObjectReference
         ) {
-            self.behavior = behavior
+            self._behavior = behavior.map { Indirect($0) }
             self.maxReplicas = maxReplicas
             self.metrics = metrics
             self.minReplicas = minReplicas
             self.scaleTargetRef = scaleTargetRef
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _behavior = "behavior"
+            case maxReplicas
+            case metrics
+            case minReplicas
+            case scaleTargetRef
         }
     }
 
@@ -245,11 +291,61 @@ extension AutoscalingV2 {
 
     /// `io.k8s.api.autoscaling.v2.MetricSpec`
     public struct MetricSpec: Codable, Sendable, Hashable {
-        public var containerResource: AutoscalingV2.ContainerResourceMetricSource?
-        public var external: AutoscalingV2.ExternalMetricSource?
-        public var object: AutoscalingV2.ObjectMetricSource?
-        public var pods: AutoscalingV2.PodsMetricSource?
-        public var resource: AutoscalingV2.ResourceMetricSource?
+        public var containerResource: AutoscalingV2.ContainerResourceMetricSource? {
+            get { _containerResource?.value }
+            set { _containerResource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _containerResource?.value
+                _containerResource = nil
+                defer { _containerResource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _containerResource: Indirect<AutoscalingV2.ContainerResourceMetricSource>?
+        public var external: AutoscalingV2.ExternalMetricSource? {
+            get { _external?.value }
+            set { _external = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _external?.value
+                _external = nil
+                defer { _external = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _external: Indirect<AutoscalingV2.ExternalMetricSource>?
+        public var object: AutoscalingV2.ObjectMetricSource? {
+            get { _object?.value }
+            set { _object = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _object?.value
+                _object = nil
+                defer { _object = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _object: Indirect<AutoscalingV2.ObjectMetricSource>?
+        public var pods: AutoscalingV2.PodsMetricSource? {
+            get { _pods?.value }
+            set { _pods = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _pods?.value
+                _pods = nil
+                defer { _pods = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _pods: Indirect<AutoscalingV2.PodsMetricSource>?
+        public var resource: AutoscalingV2.ResourceMetricSource? {
+            get { _resource?.value }
+            set { _resource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resource?.value
+                _resource = nil
+                defer { _resource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resource: Indirect<AutoscalingV2.ResourceMetricSource>?
         public var type: String
 
         public init(
@@ -260,22 +356,81 @@ extension AutoscalingV2 {
             resource: AutoscalingV2.ResourceMetricSource? = nil,
             type: String
         ) {
-            self.containerResource = containerResource
-            self.external = external
-            self.object = object
-            self.pods = pods
-            self.resource = resource
+            self._containerResource = containerResource.map { Indirect($0) }
+            self._external = external.map { Indirect($0) }
+            self._object = object.map { Indirect($0) }
+            self._pods = pods.map { Indirect($0) }
+            self._resource = resource.map { Indirect($0) }
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _containerResource = "containerResource"
+            case _external = "external"
+            case _object = "object"
+            case _pods = "pods"
+            case _resource = "resource"
+            case type
         }
     }
 
     /// `io.k8s.api.autoscaling.v2.MetricStatus`
     public struct MetricStatus: Codable, Sendable, Hashable {
-        public var containerResource: AutoscalingV2.ContainerResourceMetricStatus?
-        public var external: AutoscalingV2.ExternalMetricStatus?
-        public var object: AutoscalingV2.ObjectMetricStatus?
-        public var pods: AutoscalingV2.PodsMetricStatus?
-        public var resource: AutoscalingV2.ResourceMetricStatus?
+        public var containerResource: AutoscalingV2.ContainerResourceMetricStatus? {
+            get { _containerResource?.value }
+            set { _containerResource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _containerResource?.value
+                _containerResource = nil
+                defer { _containerResource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _containerResource: Indirect<AutoscalingV2.ContainerResourceMetricStatus>?
+        public var external: AutoscalingV2.ExternalMetricStatus? {
+            get { _external?.value }
+            set { _external = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _external?.value
+                _external = nil
+                defer { _external = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _external: Indirect<AutoscalingV2.ExternalMetricStatus>?
+        public var object: AutoscalingV2.ObjectMetricStatus? {
+            get { _object?.value }
+            set { _object = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _object?.value
+                _object = nil
+                defer { _object = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _object: Indirect<AutoscalingV2.ObjectMetricStatus>?
+        public var pods: AutoscalingV2.PodsMetricStatus? {
+            get { _pods?.value }
+            set { _pods = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _pods?.value
+                _pods = nil
+                defer { _pods = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _pods: Indirect<AutoscalingV2.PodsMetricStatus>?
+        public var resource: AutoscalingV2.ResourceMetricStatus? {
+            get { _resource?.value }
+            set { _resource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resource?.value
+                _resource = nil
+                defer { _resource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resource: Indirect<AutoscalingV2.ResourceMetricStatus>?
         public var type: String
 
         public init(
@@ -286,12 +441,21 @@ extension AutoscalingV2 {
             resource: AutoscalingV2.ResourceMetricStatus? = nil,
             type: String
         ) {
-            self.containerResource = containerResource
-            self.external = external
-            self.object = object
-            self.pods = pods
-            self.resource = resource
+            self._containerResource = containerResource.map { Indirect($0) }
+            self._external = external.map { Indirect($0) }
+            self._object = object.map { Indirect($0) }
+            self._pods = pods.map { Indirect($0) }
+            self._resource = resource.map { Indirect($0) }
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _containerResource = "containerResource"
+            case _external = "external"
+            case _object = "object"
+            case _pods = "pods"
+            case _resource = "resource"
+            case type
         }
     }
 

@@ -8,8 +8,28 @@ extension CoordinationV1 {
     public struct Lease: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoordinationV1.LeaseSpec?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoordinationV1.LeaseSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoordinationV1.LeaseSpec>?
 
         public init(
             apiVersion: String? = "coordination.k8s.io/v1",
@@ -19,8 +39,15 @@ extension CoordinationV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
         }
     }
 

@@ -222,7 +222,17 @@ extension CoreV1 {
         public var data: [String: String]?
         public var immutable: Bool?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
 
         public init(
             apiVersion: String? = "v1",
@@ -237,7 +247,16 @@ extension CoreV1 {
             self.data = data
             self.immutable = immutable
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case binaryData
+            case data
+            case immutable
+            case kind
+            case _metadata = "metadata"
         }
     }
 
@@ -317,17 +336,77 @@ extension CoreV1 {
         public var envFrom: [CoreV1.EnvFromSource]?
         public var image: String?
         public var imagePullPolicy: String?
-        public var lifecycle: CoreV1.Lifecycle?
-        public var livenessProbe: CoreV1.Probe?
+        public var lifecycle: CoreV1.Lifecycle? {
+            get { _lifecycle?.value }
+            set { _lifecycle = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _lifecycle?.value
+                _lifecycle = nil
+                defer { _lifecycle = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _lifecycle: Indirect<CoreV1.Lifecycle>?
+        public var livenessProbe: CoreV1.Probe? {
+            get { _livenessProbe?.value }
+            set { _livenessProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _livenessProbe?.value
+                _livenessProbe = nil
+                defer { _livenessProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _livenessProbe: Indirect<CoreV1.Probe>?
         public var name: String
         public var ports: [CoreV1.ContainerPort]?
-        public var readinessProbe: CoreV1.Probe?
+        public var readinessProbe: CoreV1.Probe? {
+            get { _readinessProbe?.value }
+            set { _readinessProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _readinessProbe?.value
+                _readinessProbe = nil
+                defer { _readinessProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _readinessProbe: Indirect<CoreV1.Probe>?
         public var resizePolicy: [CoreV1.ContainerResizePolicy]?
-        public var resources: CoreV1.ResourceRequirements?
+        public var resources: CoreV1.ResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
         public var restartPolicyRules: [CoreV1.ContainerRestartRule]?
-        public var securityContext: CoreV1.SecurityContext?
-        public var startupProbe: CoreV1.Probe?
+        public var securityContext: CoreV1.SecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _securityContext?.value
+                _securityContext = nil
+                defer { _securityContext = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _securityContext: Indirect<CoreV1.SecurityContext>?
+        public var startupProbe: CoreV1.Probe? {
+            get { _startupProbe?.value }
+            set { _startupProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _startupProbe?.value
+                _startupProbe = nil
+                defer { _startupProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _startupProbe: Indirect<CoreV1.Probe>?
         public var stdin: Bool?
         public var stdinOnce: Bool?
         public var terminationMessagePath: String?
@@ -370,17 +449,17 @@ extension CoreV1 {
             self.envFrom = envFrom
             self.image = image
             self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
+            self._lifecycle = lifecycle.map { Indirect($0) }
+            self._livenessProbe = livenessProbe.map { Indirect($0) }
             self.name = name
             self.ports = ports
-            self.readinessProbe = readinessProbe
+            self._readinessProbe = readinessProbe.map { Indirect($0) }
             self.resizePolicy = resizePolicy
-            self.resources = resources
+            self._resources = resources.map { Indirect($0) }
             self.restartPolicy = restartPolicy
             self.restartPolicyRules = restartPolicyRules
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
+            self._securityContext = securityContext.map { Indirect($0) }
+            self._startupProbe = startupProbe.map { Indirect($0) }
             self.stdin = stdin
             self.stdinOnce = stdinOnce
             self.terminationMessagePath = terminationMessagePath
@@ -389,6 +468,34 @@ extension CoreV1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case args
+            case command
+            case env
+            case envFrom
+            case image
+            case imagePullPolicy
+            case _lifecycle = "lifecycle"
+            case _livenessProbe = "livenessProbe"
+            case name
+            case ports
+            case _readinessProbe = "readinessProbe"
+            case resizePolicy
+            case _resources = "resources"
+            case restartPolicy
+            case restartPolicyRules
+            case _securityContext = "securityContext"
+            case _startupProbe = "startupProbe"
+            case stdin
+            case stdinOnce
+            case terminationMessagePath
+            case terminationMessagePolicy
+            case tty
+            case volumeDevices
+            case volumeMounts
+            case workingDir
         }
     }
 
@@ -476,18 +583,54 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.ContainerState`
     public struct ContainerState: Codable, Sendable, Hashable {
-        public var running: CoreV1.ContainerStateRunning?
-        public var terminated: CoreV1.ContainerStateTerminated?
-        public var waiting: CoreV1.ContainerStateWaiting?
+        public var running: CoreV1.ContainerStateRunning? {
+            get { _running?.value }
+            set { _running = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _running?.value
+                _running = nil
+                defer { _running = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _running: Indirect<CoreV1.ContainerStateRunning>?
+        public var terminated: CoreV1.ContainerStateTerminated? {
+            get { _terminated?.value }
+            set { _terminated = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _terminated?.value
+                _terminated = nil
+                defer { _terminated = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _terminated: Indirect<CoreV1.ContainerStateTerminated>?
+        public var waiting: CoreV1.ContainerStateWaiting? {
+            get { _waiting?.value }
+            set { _waiting = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _waiting?.value
+                _waiting = nil
+                defer { _waiting = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _waiting: Indirect<CoreV1.ContainerStateWaiting>?
 
         public init(
             running: CoreV1.ContainerStateRunning? = nil,
             terminated: CoreV1.ContainerStateTerminated? = nil,
             waiting: CoreV1.ContainerStateWaiting? = nil
         ) {
-            self.running = running
-            self.terminated = terminated
-            self.waiting = waiting
+            self._running = running.map { Indirect($0) }
+            self._terminated = terminated.map { Indirect($0) }
+            self._waiting = waiting.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _running = "running"
+            case _terminated = "terminated"
+            case _waiting = "waiting"
         }
     }
 
@@ -552,15 +695,55 @@ extension CoreV1 {
         public var containerID: String?
         public var image: String
         public var imageID: String
-        public var lastState: CoreV1.ContainerState?
+        public var lastState: CoreV1.ContainerState? {
+            get { _lastState?.value }
+            set { _lastState = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _lastState?.value
+                _lastState = nil
+                defer { _lastState = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _lastState: Indirect<CoreV1.ContainerState>?
         public var name: String
         public var ready: Bool
-        public var resources: CoreV1.ResourceRequirements?
+        public var resources: CoreV1.ResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartCount: Int32
         public var started: Bool?
-        public var state: CoreV1.ContainerState?
+        public var state: CoreV1.ContainerState? {
+            get { _state?.value }
+            set { _state = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _state?.value
+                _state = nil
+                defer { _state = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _state: Indirect<CoreV1.ContainerState>?
         public var stopSignal: String?
-        public var user: CoreV1.ContainerUser?
+        public var user: CoreV1.ContainerUser? {
+            get { _user?.value }
+            set { _user = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _user?.value
+                _user = nil
+                defer { _user = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _user: Indirect<CoreV1.ContainerUser>?
         public var volumeMounts: [CoreV1.VolumeMountStatus]?
 
         public init(
@@ -585,16 +768,34 @@ extension CoreV1 {
             self.containerID = containerID
             self.image = image
             self.imageID = imageID
-            self.lastState = lastState
+            self._lastState = lastState.map { Indirect($0) }
             self.name = name
             self.ready = ready
-            self.resources = resources
+            self._resources = resources.map { Indirect($0) }
             self.restartCount = restartCount
             self.started = started
-            self.state = state
+            self._state = state.map { Indirect($0) }
             self.stopSignal = stopSignal
-            self.user = user
+            self._user = user.map { Indirect($0) }
             self.volumeMounts = volumeMounts
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allocatedResources
+            case allocatedResourcesStatus
+            case containerID
+            case image
+            case imageID
+            case _lastState = "lastState"
+            case name
+            case ready
+            case _resources = "resources"
+            case restartCount
+            case started
+            case _state = "state"
+            case stopSignal
+            case _user = "user"
+            case volumeMounts
         }
     }
 
@@ -673,7 +874,17 @@ extension CoreV1 {
         public var hostname: String?
         public var ip: String
         public var nodeName: String?
-        public var targetRef: CoreV1.ObjectReference?
+        public var targetRef: CoreV1.ObjectReference? {
+            get { _targetRef?.value }
+            set { _targetRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _targetRef?.value
+                _targetRef = nil
+                defer { _targetRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _targetRef: Indirect<CoreV1.ObjectReference>?
 
         public init(
             hostname: String? = nil,
@@ -684,7 +895,14 @@ extension CoreV1 {
             self.hostname = hostname
             self.ip = ip
             self.nodeName = nodeName
-            self.targetRef = targetRef
+            self._targetRef = targetRef.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case hostname
+            case ip
+            case nodeName
+            case _targetRef = "targetRef"
         }
     }
 
@@ -729,7 +947,17 @@ extension CoreV1 {
     public struct Endpoints: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var subsets: [CoreV1.EndpointSubset]?
 
         public init(
@@ -740,8 +968,15 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.subsets = subsets
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case subsets
         }
     }
 
@@ -781,11 +1016,61 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.EnvVarSource`
     public struct EnvVarSource: Codable, Sendable, Hashable {
-        public var configMapKeyRef: CoreV1.ConfigMapKeySelector?
-        public var fieldRef: CoreV1.ObjectFieldSelector?
-        public var fileKeyRef: CoreV1.FileKeySelector?
-        public var resourceFieldRef: CoreV1.ResourceFieldSelector?
-        public var secretKeyRef: CoreV1.SecretKeySelector?
+        public var configMapKeyRef: CoreV1.ConfigMapKeySelector? {
+            get { _configMapKeyRef?.value }
+            set { _configMapKeyRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _configMapKeyRef?.value
+                _configMapKeyRef = nil
+                defer { _configMapKeyRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _configMapKeyRef: Indirect<CoreV1.ConfigMapKeySelector>?
+        public var fieldRef: CoreV1.ObjectFieldSelector? {
+            get { _fieldRef?.value }
+            set { _fieldRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _fieldRef?.value
+                _fieldRef = nil
+                defer { _fieldRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _fieldRef: Indirect<CoreV1.ObjectFieldSelector>?
+        public var fileKeyRef: CoreV1.FileKeySelector? {
+            get { _fileKeyRef?.value }
+            set { _fileKeyRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _fileKeyRef?.value
+                _fileKeyRef = nil
+                defer { _fileKeyRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _fileKeyRef: Indirect<CoreV1.FileKeySelector>?
+        public var resourceFieldRef: CoreV1.ResourceFieldSelector? {
+            get { _resourceFieldRef?.value }
+            set { _resourceFieldRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resourceFieldRef?.value
+                _resourceFieldRef = nil
+                defer { _resourceFieldRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resourceFieldRef: Indirect<CoreV1.ResourceFieldSelector>?
+        public var secretKeyRef: CoreV1.SecretKeySelector? {
+            get { _secretKeyRef?.value }
+            set { _secretKeyRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _secretKeyRef?.value
+                _secretKeyRef = nil
+                defer { _secretKeyRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _secretKeyRef: Indirect<CoreV1.SecretKeySelector>?
 
         public init(
             configMapKeyRef: CoreV1.ConfigMapKeySelector? = nil,
@@ -794,11 +1079,19 @@ extension CoreV1 {
             resourceFieldRef: CoreV1.ResourceFieldSelector? = nil,
             secretKeyRef: CoreV1.SecretKeySelector? = nil
         ) {
-            self.configMapKeyRef = configMapKeyRef
-            self.fieldRef = fieldRef
-            self.fileKeyRef = fileKeyRef
-            self.resourceFieldRef = resourceFieldRef
-            self.secretKeyRef = secretKeyRef
+            self._configMapKeyRef = configMapKeyRef.map { Indirect($0) }
+            self._fieldRef = fieldRef.map { Indirect($0) }
+            self._fileKeyRef = fileKeyRef.map { Indirect($0) }
+            self._resourceFieldRef = resourceFieldRef.map { Indirect($0) }
+            self._secretKeyRef = secretKeyRef.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _configMapKeyRef = "configMapKeyRef"
+            case _fieldRef = "fieldRef"
+            case _fileKeyRef = "fileKeyRef"
+            case _resourceFieldRef = "resourceFieldRef"
+            case _secretKeyRef = "secretKeyRef"
         }
     }
 
@@ -810,17 +1103,77 @@ extension CoreV1 {
         public var envFrom: [CoreV1.EnvFromSource]?
         public var image: String?
         public var imagePullPolicy: String?
-        public var lifecycle: CoreV1.Lifecycle?
-        public var livenessProbe: CoreV1.Probe?
+        public var lifecycle: CoreV1.Lifecycle? {
+            get { _lifecycle?.value }
+            set { _lifecycle = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _lifecycle?.value
+                _lifecycle = nil
+                defer { _lifecycle = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _lifecycle: Indirect<CoreV1.Lifecycle>?
+        public var livenessProbe: CoreV1.Probe? {
+            get { _livenessProbe?.value }
+            set { _livenessProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _livenessProbe?.value
+                _livenessProbe = nil
+                defer { _livenessProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _livenessProbe: Indirect<CoreV1.Probe>?
         public var name: String
         public var ports: [CoreV1.ContainerPort]?
-        public var readinessProbe: CoreV1.Probe?
+        public var readinessProbe: CoreV1.Probe? {
+            get { _readinessProbe?.value }
+            set { _readinessProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _readinessProbe?.value
+                _readinessProbe = nil
+                defer { _readinessProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _readinessProbe: Indirect<CoreV1.Probe>?
         public var resizePolicy: [CoreV1.ContainerResizePolicy]?
-        public var resources: CoreV1.ResourceRequirements?
+        public var resources: CoreV1.ResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
         public var restartPolicyRules: [CoreV1.ContainerRestartRule]?
-        public var securityContext: CoreV1.SecurityContext?
-        public var startupProbe: CoreV1.Probe?
+        public var securityContext: CoreV1.SecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _securityContext?.value
+                _securityContext = nil
+                defer { _securityContext = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _securityContext: Indirect<CoreV1.SecurityContext>?
+        public var startupProbe: CoreV1.Probe? {
+            get { _startupProbe?.value }
+            set { _startupProbe = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _startupProbe?.value
+                _startupProbe = nil
+                defer { _startupProbe = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _startupProbe: Indirect<CoreV1.Probe>?
         public var stdin: Bool?
         public var stdinOnce: Bool?
         public var targetContainerName: String?
@@ -865,17 +1218,17 @@ extension CoreV1 {
             self.envFrom = envFrom
             self.image = image
             self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
+            self._lifecycle = lifecycle.map { Indirect($0) }
+            self._livenessProbe = livenessProbe.map { Indirect($0) }
             self.name = name
             self.ports = ports
-            self.readinessProbe = readinessProbe
+            self._readinessProbe = readinessProbe.map { Indirect($0) }
             self.resizePolicy = resizePolicy
-            self.resources = resources
+            self._resources = resources.map { Indirect($0) }
             self.restartPolicy = restartPolicy
             self.restartPolicyRules = restartPolicyRules
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
+            self._securityContext = securityContext.map { Indirect($0) }
+            self._startupProbe = startupProbe.map { Indirect($0) }
             self.stdin = stdin
             self.stdinOnce = stdinOnce
             self.targetContainerName = targetContainerName
@@ -885,6 +1238,35 @@ extension CoreV1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case args
+            case command
+            case env
+            case envFrom
+            case image
+            case imagePullPolicy
+            case _lifecycle = "lifecycle"
+            case _livenessProbe = "livenessProbe"
+            case name
+            case ports
+            case _readinessProbe = "readinessProbe"
+            case resizePolicy
+            case _resources = "resources"
+            case restartPolicy
+            case restartPolicyRules
+            case _securityContext = "securityContext"
+            case _startupProbe = "startupProbe"
+            case stdin
+            case stdinOnce
+            case targetContainerName
+            case terminationMessagePath
+            case terminationMessagePolicy
+            case tty
+            case volumeDevices
+            case volumeMounts
+            case workingDir
         }
     }
 
@@ -910,13 +1292,53 @@ extension CoreV1 {
         public var kind: String?
         public var lastTimestamp: MetaV1.Time?
         public var message: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var reason: String?
-        public var related: CoreV1.ObjectReference?
+        public var related: CoreV1.ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _related?.value
+                _related = nil
+                defer { _related = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _related: Indirect<CoreV1.ObjectReference>?
         public var reportingComponent: String?
         public var reportingInstance: String?
-        public var series: CoreV1.EventSeries?
-        public var source: CoreV1.EventSource?
+        public var series: CoreV1.EventSeries? {
+            get { _series?.value }
+            set { _series = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _series?.value
+                _series = nil
+                defer { _series = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _series: Indirect<CoreV1.EventSeries>?
+        public var source: CoreV1.EventSource? {
+            get { _source?.value }
+            set { _source = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _source?.value
+                _source = nil
+                defer { _source = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _source: Indirect<CoreV1.EventSource>?
         public var type: String?
 
         public init(
@@ -947,14 +1369,34 @@ extension CoreV1 {
             self.kind = kind
             self.lastTimestamp = lastTimestamp
             self.message = message
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.reason = reason
-            self.related = related
+            self._related = related.map { Indirect($0) }
             self.reportingComponent = reportingComponent
             self.reportingInstance = reportingInstance
-            self.series = series
-            self.source = source
+            self._series = series.map { Indirect($0) }
+            self._source = source.map { Indirect($0) }
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action
+            case apiVersion
+            case count
+            case eventTime
+            case firstTimestamp
+            case involvedObject
+            case kind
+            case lastTimestamp
+            case message
+            case _metadata = "metadata"
+            case reason
+            case _related = "related"
+            case reportingComponent
+            case reportingInstance
+            case _series = "series"
+            case _source = "source"
+            case type
         }
     }
 
@@ -1323,10 +1765,50 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.LifecycleHandler`
     public struct LifecycleHandler: Codable, Sendable, Hashable {
-        public var exec: CoreV1.ExecAction?
-        public var httpGet: CoreV1.HTTPGetAction?
-        public var sleep: CoreV1.SleepAction?
-        public var tcpSocket: CoreV1.TCPSocketAction?
+        public var exec: CoreV1.ExecAction? {
+            get { _exec?.value }
+            set { _exec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _exec?.value
+                _exec = nil
+                defer { _exec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _exec: Indirect<CoreV1.ExecAction>?
+        public var httpGet: CoreV1.HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _httpGet?.value
+                _httpGet = nil
+                defer { _httpGet = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _httpGet: Indirect<CoreV1.HTTPGetAction>?
+        public var sleep: CoreV1.SleepAction? {
+            get { _sleep?.value }
+            set { _sleep = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _sleep?.value
+                _sleep = nil
+                defer { _sleep = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _sleep: Indirect<CoreV1.SleepAction>?
+        public var tcpSocket: CoreV1.TCPSocketAction? {
+            get { _tcpSocket?.value }
+            set { _tcpSocket = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _tcpSocket?.value
+                _tcpSocket = nil
+                defer { _tcpSocket = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _tcpSocket: Indirect<CoreV1.TCPSocketAction>?
 
         public init(
             exec: CoreV1.ExecAction? = nil,
@@ -1334,10 +1816,17 @@ extension CoreV1 {
             sleep: CoreV1.SleepAction? = nil,
             tcpSocket: CoreV1.TCPSocketAction? = nil
         ) {
-            self.exec = exec
-            self.httpGet = httpGet
-            self.sleep = sleep
-            self.tcpSocket = tcpSocket
+            self._exec = exec.map { Indirect($0) }
+            self._httpGet = httpGet.map { Indirect($0) }
+            self._sleep = sleep.map { Indirect($0) }
+            self._tcpSocket = tcpSocket.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _exec = "exec"
+            case _httpGet = "httpGet"
+            case _sleep = "sleep"
+            case _tcpSocket = "tcpSocket"
         }
     }
 
@@ -1435,9 +1924,39 @@ extension CoreV1 {
     public struct Namespace: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoreV1.NamespaceSpec?
-        public var status: CoreV1.NamespaceStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoreV1.NamespaceSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoreV1.NamespaceSpec>?
+        public var status: CoreV1.NamespaceStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<CoreV1.NamespaceStatus>?
 
         public init(
             apiVersion: String? = "v1",
@@ -1448,9 +1967,17 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -1622,9 +2149,39 @@ extension CoreV1 {
     public struct PersistentVolumeClaim: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoreV1.PersistentVolumeClaimSpec?
-        public var status: CoreV1.PersistentVolumeClaimStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoreV1.PersistentVolumeClaimSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoreV1.PersistentVolumeClaimSpec>?
+        public var status: CoreV1.PersistentVolumeClaimStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<CoreV1.PersistentVolumeClaimStatus>?
 
         public init(
             apiVersion: String? = "v1",
@@ -1635,9 +2192,17 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -1670,10 +2235,50 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.PersistentVolumeClaimSpec`
     public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
         public var accessModes: [String]?
-        public var dataSource: CoreV1.TypedLocalObjectReference?
-        public var dataSourceRef: CoreV1.TypedObjectReference?
-        public var resources: CoreV1.VolumeResourceRequirements?
-        public var selector: MetaV1.LabelSelector?
+        public var dataSource: CoreV1.TypedLocalObjectReference? {
+            get { _dataSource?.value }
+            set { _dataSource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _dataSource?.value
+                _dataSource = nil
+                defer { _dataSource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _dataSource: Indirect<CoreV1.TypedLocalObjectReference>?
+        public var dataSourceRef: CoreV1.TypedObjectReference? {
+            get { _dataSourceRef?.value }
+            set { _dataSourceRef = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _dataSourceRef?.value
+                _dataSourceRef = nil
+                defer { _dataSourceRef = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _dataSourceRef: Indirect<CoreV1.TypedObjectReference>?
+        public var resources: CoreV1.VolumeResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.VolumeResourceRequirements>?
+        public var selector: MetaV1.LabelSelector? {
+            get { _selector?.value }
+            set { _selector = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _selector?.value
+                _selector = nil
+                defer { _selector = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _selector: Indirect<MetaV1.LabelSelector>?
         public var storageClassName: String?
         public var volumeAttributesClassName: String?
         public var volumeMode: String?
@@ -1691,14 +2296,26 @@ extension CoreV1 {
             volumeName: String? = nil
         ) {
             self.accessModes = accessModes
-            self.dataSource = dataSource
-            self.dataSourceRef = dataSourceRef
-            self.resources = resources
-            self.selector = selector
+            self._dataSource = dataSource.map { Indirect($0) }
+            self._dataSourceRef = dataSourceRef.map { Indirect($0) }
+            self._resources = resources.map { Indirect($0) }
+            self._selector = selector.map { Indirect($0) }
             self.storageClassName = storageClassName
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
             self.volumeName = volumeName
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case accessModes
+            case _dataSource = "dataSource"
+            case _dataSourceRef = "dataSourceRef"
+            case _resources = "resources"
+            case _selector = "selector"
+            case storageClassName
+            case volumeAttributesClassName
+            case volumeMode
+            case volumeName
         }
     }
 
@@ -1736,15 +2353,30 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.PersistentVolumeClaimTemplate`
     public struct PersistentVolumeClaimTemplate: Codable, Sendable, Hashable {
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.PersistentVolumeClaimSpec
 
         public init(
             metadata: MetaV1.ObjectMeta? = nil,
             spec: CoreV1.PersistentVolumeClaimSpec
         ) {
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.spec = spec
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _metadata = "metadata"
+            case spec
         }
     }
 
@@ -1780,9 +2412,39 @@ extension CoreV1 {
     public struct Pod: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoreV1.PodSpec?
-        public var status: CoreV1.PodStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoreV1.PodSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoreV1.PodSpec>?
+        public var status: CoreV1.PodStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<CoreV1.PodStatus>?
 
         public init(
             apiVersion: String? = "v1",
@@ -1793,9 +2455,17 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -2044,19 +2714,59 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.PodSecurityContext`
     public struct PodSecurityContext: Codable, Sendable, Hashable {
-        public var appArmorProfile: CoreV1.AppArmorProfile?
+        public var appArmorProfile: CoreV1.AppArmorProfile? {
+            get { _appArmorProfile?.value }
+            set { _appArmorProfile = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _appArmorProfile?.value
+                _appArmorProfile = nil
+                defer { _appArmorProfile = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _appArmorProfile: Indirect<CoreV1.AppArmorProfile>?
         public var fsGroup: Int64?
         public var fsGroupChangePolicy: String?
         public var runAsGroup: Int64?
         public var runAsNonRoot: Bool?
         public var runAsUser: Int64?
         public var seLinuxChangePolicy: String?
-        public var seLinuxOptions: CoreV1.SELinuxOptions?
-        public var seccompProfile: CoreV1.SeccompProfile?
+        public var seLinuxOptions: CoreV1.SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _seLinuxOptions?.value
+                _seLinuxOptions = nil
+                defer { _seLinuxOptions = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _seLinuxOptions: Indirect<CoreV1.SELinuxOptions>?
+        public var seccompProfile: CoreV1.SeccompProfile? {
+            get { _seccompProfile?.value }
+            set { _seccompProfile = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _seccompProfile?.value
+                _seccompProfile = nil
+                defer { _seccompProfile = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _seccompProfile: Indirect<CoreV1.SeccompProfile>?
         public var supplementalGroups: [Int64]?
         public var supplementalGroupsPolicy: String?
         public var sysctls: [CoreV1.Sysctl]?
-        public var windowsOptions: CoreV1.WindowsSecurityContextOptions?
+        public var windowsOptions: CoreV1.WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _windowsOptions?.value
+                _windowsOptions = nil
+                defer { _windowsOptions = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _windowsOptions: Indirect<CoreV1.WindowsSecurityContextOptions>?
 
         public init(
             appArmorProfile: CoreV1.AppArmorProfile? = nil,
@@ -2073,29 +2783,65 @@ extension CoreV1 {
             sysctls: [CoreV1.Sysctl]? = nil,
             windowsOptions: CoreV1.WindowsSecurityContextOptions? = nil
         ) {
-            self.appArmorProfile = appArmorProfile
+            self._appArmorProfile = appArmorProfile.map { Indirect($0) }
             self.fsGroup = fsGroup
             self.fsGroupChangePolicy = fsGroupChangePolicy
             self.runAsGroup = runAsGroup
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
             self.seLinuxChangePolicy = seLinuxChangePolicy
-            self.seLinuxOptions = seLinuxOptions
-            self.seccompProfile = seccompProfile
+            self._seLinuxOptions = seLinuxOptions.map { Indirect($0) }
+            self._seccompProfile = seccompProfile.map { Indirect($0) }
             self.supplementalGroups = supplementalGroups
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
             self.sysctls = sysctls
-            self.windowsOptions = windowsOptions
+            self._windowsOptions = windowsOptions.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _appArmorProfile = "appArmorProfile"
+            case fsGroup
+            case fsGroupChangePolicy
+            case runAsGroup
+            case runAsNonRoot
+            case runAsUser
+            case seLinuxChangePolicy
+            case _seLinuxOptions = "seLinuxOptions"
+            case _seccompProfile = "seccompProfile"
+            case supplementalGroups
+            case supplementalGroupsPolicy
+            case sysctls
+            case _windowsOptions = "windowsOptions"
         }
     }
 
     /// `io.k8s.api.core.v1.PodSpec`
     public struct PodSpec: Codable, Sendable, Hashable {
         public var activeDeadlineSeconds: Int64?
-        public var affinity: CoreV1.Affinity?
+        public var affinity: CoreV1.Affinity? {
+            get { _affinity?.value }
+            set { _affinity = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _affinity?.value
+                _affinity = nil
+                defer { _affinity = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _affinity: Indirect<CoreV1.Affinity>?
         public var automountServiceAccountToken: Bool?
         public var containers: [CoreV1.Container]
-        public var dnsConfig: CoreV1.PodDNSConfig?
+        public var dnsConfig: CoreV1.PodDNSConfig? {
+            get { _dnsConfig?.value }
+            set { _dnsConfig = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _dnsConfig?.value
+                _dnsConfig = nil
+                defer { _dnsConfig = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _dnsConfig: Indirect<CoreV1.PodDNSConfig>?
         public var dnsPolicy: String?
         public var enableServiceLinks: Bool?
         public var ephemeralContainers: [CoreV1.EphemeralContainer]?
@@ -2110,20 +2856,60 @@ extension CoreV1 {
         public var initContainers: [CoreV1.Container]?
         public var nodeName: String?
         public var nodeSelector: [String: String]?
-        public var os: CoreV1.PodOS?
+        public var os: CoreV1.PodOS? {
+            get { _os?.value }
+            set { _os = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _os?.value
+                _os = nil
+                defer { _os = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _os: Indirect<CoreV1.PodOS>?
         public var overhead: [String: Quantity]?
         public var preemptionPolicy: String?
         public var priority: Int32?
         public var priorityClassName: String?
         public var readinessGates: [CoreV1.PodReadinessGate]?
         public var resourceClaims: [CoreV1.PodResourceClaim]?
-        public var resources: CoreV1.ResourceRequirements?
+        public var resources: CoreV1.ResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
         public var runtimeClassName: String?
         public var schedulerName: String?
         public var schedulingGates: [CoreV1.PodSchedulingGate]?
-        public var schedulingGroup: CoreV1.PodSchedulingGroup?
-        public var securityContext: CoreV1.PodSecurityContext?
+        public var schedulingGroup: CoreV1.PodSchedulingGroup? {
+            get { _schedulingGroup?.value }
+            set { _schedulingGroup = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _schedulingGroup?.value
+                _schedulingGroup = nil
+                defer { _schedulingGroup = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _schedulingGroup: Indirect<CoreV1.PodSchedulingGroup>?
+        public var securityContext: CoreV1.PodSecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _securityContext?.value
+                _securityContext = nil
+                defer { _securityContext = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _securityContext: Indirect<CoreV1.PodSecurityContext>?
         public var serviceAccount: String?
         public var serviceAccountName: String?
         public var setHostnameAsFQDN: Bool?
@@ -2179,10 +2965,10 @@ extension CoreV1 {
             volumes: [CoreV1.Volume]? = nil
         ) {
             self.activeDeadlineSeconds = activeDeadlineSeconds
-            self.affinity = affinity
+            self._affinity = affinity.map { Indirect($0) }
             self.automountServiceAccountToken = automountServiceAccountToken
             self.containers = containers
-            self.dnsConfig = dnsConfig
+            self._dnsConfig = dnsConfig.map { Indirect($0) }
             self.dnsPolicy = dnsPolicy
             self.enableServiceLinks = enableServiceLinks
             self.ephemeralContainers = ephemeralContainers
@@ -2197,20 +2983,20 @@ extension CoreV1 {
             self.initContainers = initContainers
             self.nodeName = nodeName
             self.nodeSelector = nodeSelector
-            self.os = os
+            self._os = os.map { Indirect($0) }
             self.overhead = overhead
             self.preemptionPolicy = preemptionPolicy
             self.priority = priority
             self.priorityClassName = priorityClassName
             self.readinessGates = readinessGates
             self.resourceClaims = resourceClaims
-            self.resources = resources
+            self._resources = resources.map { Indirect($0) }
             self.restartPolicy = restartPolicy
             self.runtimeClassName = runtimeClassName
             self.schedulerName = schedulerName
             self.schedulingGates = schedulingGates
-            self.schedulingGroup = schedulingGroup
-            self.securityContext = securityContext
+            self._schedulingGroup = schedulingGroup.map { Indirect($0) }
+            self._securityContext = securityContext.map { Indirect($0) }
             self.serviceAccount = serviceAccount
             self.serviceAccountName = serviceAccountName
             self.setHostnameAsFQDN = setHostnameAsFQDN
@@ -2221,6 +3007,51 @@ extension CoreV1 {
             self.topologySpreadConstraints = topologySpreadConstraints
             self.volumes = volumes
         }
+
+        private enum CodingKeys: String, CodingKey {
+            case activeDeadlineSeconds
+            case _affinity = "affinity"
+            case automountServiceAccountToken
+            case containers
+            case _dnsConfig = "dnsConfig"
+            case dnsPolicy
+            case enableServiceLinks
+            case ephemeralContainers
+            case hostAliases
+            case hostIPC
+            case hostNetwork
+            case hostPID
+            case hostUsers
+            case hostname
+            case hostnameOverride
+            case imagePullSecrets
+            case initContainers
+            case nodeName
+            case nodeSelector
+            case _os = "os"
+            case overhead
+            case preemptionPolicy
+            case priority
+            case priorityClassName
+            case readinessGates
+            case resourceClaims
+            case _resources = "resources"
+            case restartPolicy
+            case runtimeClassName
+            case schedulerName
+            case schedulingGates
+            case _schedulingGroup = "schedulingGroup"
+            case _securityContext = "securityContext"
+            case serviceAccount
+            case serviceAccountName
+            case setHostnameAsFQDN
+            case shareProcessNamespace
+            case subdomain
+            case terminationGracePeriodSeconds
+            case tolerations
+            case topologySpreadConstraints
+            case volumes
+        }
     }
 
     /// `io.k8s.api.core.v1.PodStatus`
@@ -2229,7 +3060,17 @@ extension CoreV1 {
         public var conditions: [CoreV1.PodCondition]?
         public var containerStatuses: [CoreV1.ContainerStatus]?
         public var ephemeralContainerStatuses: [CoreV1.ContainerStatus]?
-        public var extendedResourceClaimStatus: CoreV1.PodExtendedResourceClaimStatus?
+        public var extendedResourceClaimStatus: CoreV1.PodExtendedResourceClaimStatus? {
+            get { _extendedResourceClaimStatus?.value }
+            set { _extendedResourceClaimStatus = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _extendedResourceClaimStatus?.value
+                _extendedResourceClaimStatus = nil
+                defer { _extendedResourceClaimStatus = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _extendedResourceClaimStatus: Indirect<CoreV1.PodExtendedResourceClaimStatus>?
         public var hostIP: String?
         public var hostIPs: [CoreV1.HostIP]?
         public var initContainerStatuses: [CoreV1.ContainerStatus]?
@@ -2244,7 +3085,17 @@ extension CoreV1 {
         public var reason: String?
         public var resize: String?
         public var resourceClaimStatuses: [CoreV1.PodResourceClaimStatus]?
-        public var resources: CoreV1.ResourceRequirements?
+        public var resources: CoreV1.ResourceRequirements? {
+            get { _resources?.value }
+            set { _resources = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _resources?.value
+                _resources = nil
+                defer { _resources = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var startTime: MetaV1.Time?
 
         public init(
@@ -2274,7 +3125,7 @@ extension CoreV1 {
             self.conditions = conditions
             self.containerStatuses = containerStatuses
             self.ephemeralContainerStatuses = ephemeralContainerStatuses
-            self.extendedResourceClaimStatus = extendedResourceClaimStatus
+            self._extendedResourceClaimStatus = extendedResourceClaimStatus.map { Indirect($0) }
             self.hostIP = hostIP
             self.hostIPs = hostIPs
             self.initContainerStatuses = initContainerStatuses
@@ -2289,22 +3140,71 @@ extension CoreV1 {
             self.reason = reason
             self.resize = resize
             self.resourceClaimStatuses = resourceClaimStatuses
-            self.resources = resources
+            self._resources = resources.map { Indirect($0) }
             self.startTime = startTime
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allocatedResources
+            case conditions
+            case containerStatuses
+            case ephemeralContainerStatuses
+            case _extendedResourceClaimStatus = "extendedResourceClaimStatus"
+            case hostIP
+            case hostIPs
+            case initContainerStatuses
+            case message
+            case nodeAllocatableResourceClaimStatuses
+            case nominatedNodeName
+            case observedGeneration
+            case phase
+            case podIP
+            case podIPs
+            case qosClass
+            case reason
+            case resize
+            case resourceClaimStatuses
+            case _resources = "resources"
+            case startTime
         }
     }
 
     /// `io.k8s.api.core.v1.PodTemplateSpec`
     public struct PodTemplateSpec: Codable, Sendable, Hashable {
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoreV1.PodSpec?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoreV1.PodSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoreV1.PodSpec>?
 
         public init(
             metadata: MetaV1.ObjectMeta? = nil,
             spec: CoreV1.PodSpec? = nil
         ) {
-            self.metadata = metadata
-            self.spec = spec
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _metadata = "metadata"
+            case _spec = "spec"
         }
     }
 
@@ -2358,14 +3258,54 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.Probe`
     public struct Probe: Codable, Sendable, Hashable {
-        public var exec: CoreV1.ExecAction?
+        public var exec: CoreV1.ExecAction? {
+            get { _exec?.value }
+            set { _exec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _exec?.value
+                _exec = nil
+                defer { _exec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _exec: Indirect<CoreV1.ExecAction>?
         public var failureThreshold: Int32?
-        public var grpc: CoreV1.GRPCAction?
-        public var httpGet: CoreV1.HTTPGetAction?
+        public var grpc: CoreV1.GRPCAction? {
+            get { _grpc?.value }
+            set { _grpc = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _grpc?.value
+                _grpc = nil
+                defer { _grpc = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _grpc: Indirect<CoreV1.GRPCAction>?
+        public var httpGet: CoreV1.HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _httpGet?.value
+                _httpGet = nil
+                defer { _httpGet = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _httpGet: Indirect<CoreV1.HTTPGetAction>?
         public var initialDelaySeconds: Int32?
         public var periodSeconds: Int32?
         public var successThreshold: Int32?
-        public var tcpSocket: CoreV1.TCPSocketAction?
+        public var tcpSocket: CoreV1.TCPSocketAction? {
+            get { _tcpSocket?.value }
+            set { _tcpSocket = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _tcpSocket?.value
+                _tcpSocket = nil
+                defer { _tcpSocket = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _tcpSocket: Indirect<CoreV1.TCPSocketAction>?
         public var terminationGracePeriodSeconds: Int64?
         public var timeoutSeconds: Int32?
 
@@ -2381,16 +3321,29 @@ extension CoreV1 {
             terminationGracePeriodSeconds: Int64? = nil,
             timeoutSeconds: Int32? = nil
         ) {
-            self.exec = exec
+            self._exec = exec.map { Indirect($0) }
             self.failureThreshold = failureThreshold
-            self.grpc = grpc
-            self.httpGet = httpGet
+            self._grpc = grpc.map { Indirect($0) }
+            self._httpGet = httpGet.map { Indirect($0) }
             self.initialDelaySeconds = initialDelaySeconds
             self.periodSeconds = periodSeconds
             self.successThreshold = successThreshold
-            self.tcpSocket = tcpSocket
+            self._tcpSocket = tcpSocket.map { Indirect($0) }
             self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _exec = "exec"
+            case failureThreshold
+            case _grpc = "grpc"
+            case _httpGet = "httpGet"
+            case initialDelaySeconds
+            case periodSeconds
+            case successThreshold
+            case _tcpSocket = "tcpSocket"
+            case terminationGracePeriodSeconds
+            case timeoutSeconds
         }
     }
 
@@ -2623,7 +3576,17 @@ extension CoreV1 {
         public var data: [String: String]?
         public var immutable: Bool?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var stringData: [String: String]?
         public var type: String?
 
@@ -2640,9 +3603,19 @@ extension CoreV1 {
             self.data = data
             self.immutable = immutable
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.stringData = stringData
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case data
+            case immutable
+            case kind
+            case _metadata = "metadata"
+            case stringData
+            case type
         }
     }
 
@@ -2717,17 +3690,67 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.SecurityContext`
     public struct SecurityContext: Codable, Sendable, Hashable {
         public var allowPrivilegeEscalation: Bool?
-        public var appArmorProfile: CoreV1.AppArmorProfile?
-        public var capabilities: CoreV1.Capabilities?
+        public var appArmorProfile: CoreV1.AppArmorProfile? {
+            get { _appArmorProfile?.value }
+            set { _appArmorProfile = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _appArmorProfile?.value
+                _appArmorProfile = nil
+                defer { _appArmorProfile = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _appArmorProfile: Indirect<CoreV1.AppArmorProfile>?
+        public var capabilities: CoreV1.Capabilities? {
+            get { _capabilities?.value }
+            set { _capabilities = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _capabilities?.value
+                _capabilities = nil
+                defer { _capabilities = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _capabilities: Indirect<CoreV1.Capabilities>?
         public var privileged: Bool?
         public var procMount: String?
         public var readOnlyRootFilesystem: Bool?
         public var runAsGroup: Int64?
         public var runAsNonRoot: Bool?
         public var runAsUser: Int64?
-        public var seLinuxOptions: CoreV1.SELinuxOptions?
-        public var seccompProfile: CoreV1.SeccompProfile?
-        public var windowsOptions: CoreV1.WindowsSecurityContextOptions?
+        public var seLinuxOptions: CoreV1.SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _seLinuxOptions?.value
+                _seLinuxOptions = nil
+                defer { _seLinuxOptions = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _seLinuxOptions: Indirect<CoreV1.SELinuxOptions>?
+        public var seccompProfile: CoreV1.SeccompProfile? {
+            get { _seccompProfile?.value }
+            set { _seccompProfile = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _seccompProfile?.value
+                _seccompProfile = nil
+                defer { _seccompProfile = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _seccompProfile: Indirect<CoreV1.SeccompProfile>?
+        public var windowsOptions: CoreV1.WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _windowsOptions?.value
+                _windowsOptions = nil
+                defer { _windowsOptions = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _windowsOptions: Indirect<CoreV1.WindowsSecurityContextOptions>?
 
         public init(
             allowPrivilegeEscalation: Bool? = nil,
@@ -2744,17 +3767,32 @@ extension CoreV1 {
             windowsOptions: CoreV1.WindowsSecurityContextOptions? = nil
         ) {
             self.allowPrivilegeEscalation = allowPrivilegeEscalation
-            self.appArmorProfile = appArmorProfile
-            self.capabilities = capabilities
+            self._appArmorProfile = appArmorProfile.map { Indirect($0) }
+            self._capabilities = capabilities.map { Indirect($0) }
             self.privileged = privileged
             self.procMount = procMount
             self.readOnlyRootFilesystem = readOnlyRootFilesystem
             self.runAsGroup = runAsGroup
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
-            self.seLinuxOptions = seLinuxOptions
-            self.seccompProfile = seccompProfile
-            self.windowsOptions = windowsOptions
+            self._seLinuxOptions = seLinuxOptions.map { Indirect($0) }
+            self._seccompProfile = seccompProfile.map { Indirect($0) }
+            self._windowsOptions = windowsOptions.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allowPrivilegeEscalation
+            case _appArmorProfile = "appArmorProfile"
+            case _capabilities = "capabilities"
+            case privileged
+            case procMount
+            case readOnlyRootFilesystem
+            case runAsGroup
+            case runAsNonRoot
+            case runAsUser
+            case _seLinuxOptions = "seLinuxOptions"
+            case _seccompProfile = "seccompProfile"
+            case _windowsOptions = "windowsOptions"
         }
     }
 
@@ -2762,9 +3800,39 @@ extension CoreV1 {
     public struct Service: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: CoreV1.ServiceSpec?
-        public var status: CoreV1.ServiceStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: CoreV1.ServiceSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<CoreV1.ServiceSpec>?
+        public var status: CoreV1.ServiceStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<CoreV1.ServiceStatus>?
 
         public init(
             apiVersion: String? = "v1",
@@ -2775,9 +3843,17 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 
@@ -2787,7 +3863,17 @@ extension CoreV1 {
         public var automountServiceAccountToken: Bool?
         public var imagePullSecrets: [CoreV1.LocalObjectReference]?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var secrets: [CoreV1.ObjectReference]?
 
         public init(
@@ -2802,8 +3888,17 @@ extension CoreV1 {
             self.automountServiceAccountToken = automountServiceAccountToken
             self.imagePullSecrets = imagePullSecrets
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.secrets = secrets
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case automountServiceAccountToken
+            case imagePullSecrets
+            case kind
+            case _metadata = "metadata"
+            case secrets
         }
     }
 
@@ -2869,7 +3964,17 @@ extension CoreV1 {
         public var publishNotReadyAddresses: Bool?
         public var selector: [String: String]?
         public var sessionAffinity: String?
-        public var sessionAffinityConfig: CoreV1.SessionAffinityConfig?
+        public var sessionAffinityConfig: CoreV1.SessionAffinityConfig? {
+            get { _sessionAffinityConfig?.value }
+            set { _sessionAffinityConfig = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _sessionAffinityConfig?.value
+                _sessionAffinityConfig = nil
+                defer { _sessionAffinityConfig = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _sessionAffinityConfig: Indirect<CoreV1.SessionAffinityConfig>?
         public var trafficDistribution: String?
         public var type: String?
 
@@ -2912,9 +4017,32 @@ extension CoreV1 {
             self.publishNotReadyAddresses = publishNotReadyAddresses
             self.selector = selector
             self.sessionAffinity = sessionAffinity
-            self.sessionAffinityConfig = sessionAffinityConfig
+            self._sessionAffinityConfig = sessionAffinityConfig.map { Indirect($0) }
             self.trafficDistribution = trafficDistribution
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allocateLoadBalancerNodePorts
+            case clusterIP
+            case clusterIPs
+            case externalIPs
+            case externalName
+            case externalTrafficPolicy
+            case healthCheckNodePort
+            case internalTrafficPolicy
+            case ipFamilies
+            case ipFamilyPolicy
+            case loadBalancerClass
+            case loadBalancerIP
+            case loadBalancerSourceRanges
+            case ports
+            case publishNotReadyAddresses
+            case selector
+            case sessionAffinity
+            case _sessionAffinityConfig = "sessionAffinityConfig"
+            case trafficDistribution
+            case type
         }
     }
 
@@ -3099,37 +4227,337 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.Volume`
     public struct Volume: Codable, Sendable, Hashable {
-        public var awsElasticBlockStore: CoreV1.AWSElasticBlockStoreVolumeSource?
-        public var azureDisk: CoreV1.AzureDiskVolumeSource?
-        public var azureFile: CoreV1.AzureFileVolumeSource?
-        public var cephfs: CoreV1.CephFSVolumeSource?
-        public var cinder: CoreV1.CinderVolumeSource?
-        public var configMap: CoreV1.ConfigMapVolumeSource?
-        public var csi: CoreV1.CSIVolumeSource?
-        public var downwardAPI: CoreV1.DownwardAPIVolumeSource?
-        public var emptyDir: CoreV1.EmptyDirVolumeSource?
-        public var ephemeral: CoreV1.EphemeralVolumeSource?
-        public var fc: CoreV1.FCVolumeSource?
-        public var flexVolume: CoreV1.FlexVolumeSource?
-        public var flocker: CoreV1.FlockerVolumeSource?
-        public var gcePersistentDisk: CoreV1.GCEPersistentDiskVolumeSource?
-        public var gitRepo: CoreV1.GitRepoVolumeSource?
-        public var glusterfs: CoreV1.GlusterfsVolumeSource?
-        public var hostPath: CoreV1.HostPathVolumeSource?
-        public var image: CoreV1.ImageVolumeSource?
-        public var iscsi: CoreV1.ISCSIVolumeSource?
+        public var awsElasticBlockStore: CoreV1.AWSElasticBlockStoreVolumeSource? {
+            get { _awsElasticBlockStore?.value }
+            set { _awsElasticBlockStore = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _awsElasticBlockStore?.value
+                _awsElasticBlockStore = nil
+                defer { _awsElasticBlockStore = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _awsElasticBlockStore: Indirect<CoreV1.AWSElasticBlockStoreVolumeSource>?
+        public var azureDisk: CoreV1.AzureDiskVolumeSource? {
+            get { _azureDisk?.value }
+            set { _azureDisk = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _azureDisk?.value
+                _azureDisk = nil
+                defer { _azureDisk = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _azureDisk: Indirect<CoreV1.AzureDiskVolumeSource>?
+        public var azureFile: CoreV1.AzureFileVolumeSource? {
+            get { _azureFile?.value }
+            set { _azureFile = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _azureFile?.value
+                _azureFile = nil
+                defer { _azureFile = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _azureFile: Indirect<CoreV1.AzureFileVolumeSource>?
+        public var cephfs: CoreV1.CephFSVolumeSource? {
+            get { _cephfs?.value }
+            set { _cephfs = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _cephfs?.value
+                _cephfs = nil
+                defer { _cephfs = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _cephfs: Indirect<CoreV1.CephFSVolumeSource>?
+        public var cinder: CoreV1.CinderVolumeSource? {
+            get { _cinder?.value }
+            set { _cinder = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _cinder?.value
+                _cinder = nil
+                defer { _cinder = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _cinder: Indirect<CoreV1.CinderVolumeSource>?
+        public var configMap: CoreV1.ConfigMapVolumeSource? {
+            get { _configMap?.value }
+            set { _configMap = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _configMap?.value
+                _configMap = nil
+                defer { _configMap = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _configMap: Indirect<CoreV1.ConfigMapVolumeSource>?
+        public var csi: CoreV1.CSIVolumeSource? {
+            get { _csi?.value }
+            set { _csi = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _csi?.value
+                _csi = nil
+                defer { _csi = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _csi: Indirect<CoreV1.CSIVolumeSource>?
+        public var downwardAPI: CoreV1.DownwardAPIVolumeSource? {
+            get { _downwardAPI?.value }
+            set { _downwardAPI = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _downwardAPI?.value
+                _downwardAPI = nil
+                defer { _downwardAPI = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _downwardAPI: Indirect<CoreV1.DownwardAPIVolumeSource>?
+        public var emptyDir: CoreV1.EmptyDirVolumeSource? {
+            get { _emptyDir?.value }
+            set { _emptyDir = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _emptyDir?.value
+                _emptyDir = nil
+                defer { _emptyDir = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _emptyDir: Indirect<CoreV1.EmptyDirVolumeSource>?
+        public var ephemeral: CoreV1.EphemeralVolumeSource? {
+            get { _ephemeral?.value }
+            set { _ephemeral = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _ephemeral?.value
+                _ephemeral = nil
+                defer { _ephemeral = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _ephemeral: Indirect<CoreV1.EphemeralVolumeSource>?
+        public var fc: CoreV1.FCVolumeSource? {
+            get { _fc?.value }
+            set { _fc = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _fc?.value
+                _fc = nil
+                defer { _fc = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _fc: Indirect<CoreV1.FCVolumeSource>?
+        public var flexVolume: CoreV1.FlexVolumeSource? {
+            get { _flexVolume?.value }
+            set { _flexVolume = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _flexVolume?.value
+                _flexVolume = nil
+                defer { _flexVolume = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _flexVolume: Indirect<CoreV1.FlexVolumeSource>?
+        public var flocker: CoreV1.FlockerVolumeSource? {
+            get { _flocker?.value }
+            set { _flocker = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _flocker?.value
+                _flocker = nil
+                defer { _flocker = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _flocker: Indirect<CoreV1.FlockerVolumeSource>?
+        public var gcePersistentDisk: CoreV1.GCEPersistentDiskVolumeSource? {
+            get { _gcePersistentDisk?.value }
+            set { _gcePersistentDisk = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _gcePersistentDisk?.value
+                _gcePersistentDisk = nil
+                defer { _gcePersistentDisk = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _gcePersistentDisk: Indirect<CoreV1.GCEPersistentDiskVolumeSource>?
+        public var gitRepo: CoreV1.GitRepoVolumeSource? {
+            get { _gitRepo?.value }
+            set { _gitRepo = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _gitRepo?.value
+                _gitRepo = nil
+                defer { _gitRepo = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _gitRepo: Indirect<CoreV1.GitRepoVolumeSource>?
+        public var glusterfs: CoreV1.GlusterfsVolumeSource? {
+            get { _glusterfs?.value }
+            set { _glusterfs = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _glusterfs?.value
+                _glusterfs = nil
+                defer { _glusterfs = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _glusterfs: Indirect<CoreV1.GlusterfsVolumeSource>?
+        public var hostPath: CoreV1.HostPathVolumeSource? {
+            get { _hostPath?.value }
+            set { _hostPath = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _hostPath?.value
+                _hostPath = nil
+                defer { _hostPath = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _hostPath: Indirect<CoreV1.HostPathVolumeSource>?
+        public var image: CoreV1.ImageVolumeSource? {
+            get { _image?.value }
+            set { _image = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _image?.value
+                _image = nil
+                defer { _image = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _image: Indirect<CoreV1.ImageVolumeSource>?
+        public var iscsi: CoreV1.ISCSIVolumeSource? {
+            get { _iscsi?.value }
+            set { _iscsi = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _iscsi?.value
+                _iscsi = nil
+                defer { _iscsi = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _iscsi: Indirect<CoreV1.ISCSIVolumeSource>?
         public var name: String
-        public var nfs: CoreV1.NFSVolumeSource?
-        public var persistentVolumeClaim: CoreV1.PersistentVolumeClaimVolumeSource?
-        public var photonPersistentDisk: CoreV1.PhotonPersistentDiskVolumeSource?
-        public var portworxVolume: CoreV1.PortworxVolumeSource?
-        public var projected: CoreV1.ProjectedVolumeSource?
-        public var quobyte: CoreV1.QuobyteVolumeSource?
-        public var rbd: CoreV1.RBDVolumeSource?
-        public var scaleIO: CoreV1.ScaleIOVolumeSource?
-        public var secret: CoreV1.SecretVolumeSource?
-        public var storageos: CoreV1.StorageOSVolumeSource?
-        public var vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource?
+        public var nfs: CoreV1.NFSVolumeSource? {
+            get { _nfs?.value }
+            set { _nfs = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _nfs?.value
+                _nfs = nil
+                defer { _nfs = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _nfs: Indirect<CoreV1.NFSVolumeSource>?
+        public var persistentVolumeClaim: CoreV1.PersistentVolumeClaimVolumeSource? {
+            get { _persistentVolumeClaim?.value }
+            set { _persistentVolumeClaim = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _persistentVolumeClaim?.value
+                _persistentVolumeClaim = nil
+                defer { _persistentVolumeClaim = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _persistentVolumeClaim: Indirect<CoreV1.PersistentVolumeClaimVolumeSource>?
+        public var photonPersistentDisk: CoreV1.PhotonPersistentDiskVolumeSource? {
+            get { _photonPersistentDisk?.value }
+            set { _photonPersistentDisk = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _photonPersistentDisk?.value
+                _photonPersistentDisk = nil
+                defer { _photonPersistentDisk = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _photonPersistentDisk: Indirect<CoreV1.PhotonPersistentDiskVolumeSource>?
+        public var portworxVolume: CoreV1.PortworxVolumeSource? {
+            get { _portworxVolume?.value }
+            set { _portworxVolume = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _portworxVolume?.value
+                _portworxVolume = nil
+                defer { _portworxVolume = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _portworxVolume: Indirect<CoreV1.PortworxVolumeSource>?
+        public var projected: CoreV1.ProjectedVolumeSource? {
+            get { _projected?.value }
+            set { _projected = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _projected?.value
+                _projected = nil
+                defer { _projected = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _projected: Indirect<CoreV1.ProjectedVolumeSource>?
+        public var quobyte: CoreV1.QuobyteVolumeSource? {
+            get { _quobyte?.value }
+            set { _quobyte = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _quobyte?.value
+                _quobyte = nil
+                defer { _quobyte = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _quobyte: Indirect<CoreV1.QuobyteVolumeSource>?
+        public var rbd: CoreV1.RBDVolumeSource? {
+            get { _rbd?.value }
+            set { _rbd = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _rbd?.value
+                _rbd = nil
+                defer { _rbd = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _rbd: Indirect<CoreV1.RBDVolumeSource>?
+        public var scaleIO: CoreV1.ScaleIOVolumeSource? {
+            get { _scaleIO?.value }
+            set { _scaleIO = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _scaleIO?.value
+                _scaleIO = nil
+                defer { _scaleIO = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _scaleIO: Indirect<CoreV1.ScaleIOVolumeSource>?
+        public var secret: CoreV1.SecretVolumeSource? {
+            get { _secret?.value }
+            set { _secret = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _secret?.value
+                _secret = nil
+                defer { _secret = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _secret: Indirect<CoreV1.SecretVolumeSource>?
+        public var storageos: CoreV1.StorageOSVolumeSource? {
+            get { _storageos?.value }
+            set { _storageos = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _storageos?.value
+                _storageos = nil
+                defer { _storageos = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _storageos: Indirect<CoreV1.StorageOSVolumeSource>?
+        public var vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource? {
+            get { _vsphereVolume?.value }
+            set { _vsphereVolume = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _vsphereVolume?.value
+                _vsphereVolume = nil
+                defer { _vsphereVolume = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _vsphereVolume: Indirect<CoreV1.VsphereVirtualDiskVolumeSource>?
 
         public init(
             awsElasticBlockStore: CoreV1.AWSElasticBlockStoreVolumeSource? = nil,
@@ -3164,37 +4592,71 @@ extension CoreV1 {
             storageos: CoreV1.StorageOSVolumeSource? = nil,
             vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource? = nil
         ) {
-            self.awsElasticBlockStore = awsElasticBlockStore
-            self.azureDisk = azureDisk
-            self.azureFile = azureFile
-            self.cephfs = cephfs
-            self.cinder = cinder
-            self.configMap = configMap
-            self.csi = csi
-            self.downwardAPI = downwardAPI
-            self.emptyDir = emptyDir
-            self.ephemeral = ephemeral
-            self.fc = fc
-            self.flexVolume = flexVolume
-            self.flocker = flocker
-            self.gcePersistentDisk = gcePersistentDisk
-            self.gitRepo = gitRepo
-            self.glusterfs = glusterfs
-            self.hostPath = hostPath
-            self.image = image
-            self.iscsi = iscsi
+            self._awsElasticBlockStore = awsElasticBlockStore.map { Indirect($0) }
+            self._azureDisk = azureDisk.map { Indirect($0) }
+            self._azureFile = azureFile.map { Indirect($0) }
+            self._cephfs = cephfs.map { Indirect($0) }
+            self._cinder = cinder.map { Indirect($0) }
+            self._configMap = configMap.map { Indirect($0) }
+            self._csi = csi.map { Indirect($0) }
+            self._downwardAPI = downwardAPI.map { Indirect($0) }
+            self._emptyDir = emptyDir.map { Indirect($0) }
+            self._ephemeral = ephemeral.map { Indirect($0) }
+            self._fc = fc.map { Indirect($0) }
+            self._flexVolume = flexVolume.map { Indirect($0) }
+            self._flocker = flocker.map { Indirect($0) }
+            self._gcePersistentDisk = gcePersistentDisk.map { Indirect($0) }
+            self._gitRepo = gitRepo.map { Indirect($0) }
+            self._glusterfs = glusterfs.map { Indirect($0) }
+            self._hostPath = hostPath.map { Indirect($0) }
+            self._image = image.map { Indirect($0) }
+            self._iscsi = iscsi.map { Indirect($0) }
             self.name = name
-            self.nfs = nfs
-            self.persistentVolumeClaim = persistentVolumeClaim
-            self.photonPersistentDisk = photonPersistentDisk
-            self.portworxVolume = portworxVolume
-            self.projected = projected
-            self.quobyte = quobyte
-            self.rbd = rbd
-            self.scaleIO = scaleIO
-            self.secret = secret
-            self.storageos = storageos
-            self.vsphereVolume = vsphereVolume
+            self._nfs = nfs.map { Indirect($0) }
+            self._persistentVolumeClaim = persistentVolumeClaim.map { Indirect($0) }
+            self._photonPersistentDisk = photonPersistentDisk.map { Indirect($0) }
+            self._portworxVolume = portworxVolume.map { Indirect($0) }
+            self._projected = projected.map { Indirect($0) }
+            self._quobyte = quobyte.map { Indirect($0) }
+            self._rbd = rbd.map { Indirect($0) }
+            self._scaleIO = scaleIO.map { Indirect($0) }
+            self._secret = secret.map { Indirect($0) }
+            self._storageos = storageos.map { Indirect($0) }
+            self._vsphereVolume = vsphereVolume.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _awsElasticBlockStore = "awsElasticBlockStore"
+            case _azureDisk = "azureDisk"
+            case _azureFile = "azureFile"
+            case _cephfs = "cephfs"
+            case _cinder = "cinder"
+            case _configMap = "configMap"
+            case _csi = "csi"
+            case _downwardAPI = "downwardAPI"
+            case _emptyDir = "emptyDir"
+            case _ephemeral = "ephemeral"
+            case _fc = "fc"
+            case _flexVolume = "flexVolume"
+            case _flocker = "flocker"
+            case _gcePersistentDisk = "gcePersistentDisk"
+            case _gitRepo = "gitRepo"
+            case _glusterfs = "glusterfs"
+            case _hostPath = "hostPath"
+            case _image = "image"
+            case _iscsi = "iscsi"
+            case name
+            case _nfs = "nfs"
+            case _persistentVolumeClaim = "persistentVolumeClaim"
+            case _photonPersistentDisk = "photonPersistentDisk"
+            case _portworxVolume = "portworxVolume"
+            case _projected = "projected"
+            case _quobyte = "quobyte"
+            case _rbd = "rbd"
+            case _scaleIO = "scaleIO"
+            case _secret = "secret"
+            case _storageos = "storageos"
+            case _vsphereVolume = "vsphereVolume"
         }
     }
 
@@ -3266,12 +4728,72 @@ extension CoreV1 {
 
     /// `io.k8s.api.core.v1.VolumeProjection`
     public struct VolumeProjection: Codable, Sendable, Hashable {
-        public var clusterTrustBundle: CoreV1.ClusterTrustBundleProjection?
-        public var configMap: CoreV1.ConfigMapProjection?
-        public var downwardAPI: CoreV1.DownwardAPIProjection?
-        public var podCertificate: CoreV1.PodCertificateProjection?
-        public var secret: CoreV1.SecretProjection?
-        public var serviceAccountToken: CoreV1.ServiceAccountTokenProjection?
+        public var clusterTrustBundle: CoreV1.ClusterTrustBundleProjection? {
+            get { _clusterTrustBundle?.value }
+            set { _clusterTrustBundle = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _clusterTrustBundle?.value
+                _clusterTrustBundle = nil
+                defer { _clusterTrustBundle = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _clusterTrustBundle: Indirect<CoreV1.ClusterTrustBundleProjection>?
+        public var configMap: CoreV1.ConfigMapProjection? {
+            get { _configMap?.value }
+            set { _configMap = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _configMap?.value
+                _configMap = nil
+                defer { _configMap = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _configMap: Indirect<CoreV1.ConfigMapProjection>?
+        public var downwardAPI: CoreV1.DownwardAPIProjection? {
+            get { _downwardAPI?.value }
+            set { _downwardAPI = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _downwardAPI?.value
+                _downwardAPI = nil
+                defer { _downwardAPI = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _downwardAPI: Indirect<CoreV1.DownwardAPIProjection>?
+        public var podCertificate: CoreV1.PodCertificateProjection? {
+            get { _podCertificate?.value }
+            set { _podCertificate = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _podCertificate?.value
+                _podCertificate = nil
+                defer { _podCertificate = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _podCertificate: Indirect<CoreV1.PodCertificateProjection>?
+        public var secret: CoreV1.SecretProjection? {
+            get { _secret?.value }
+            set { _secret = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _secret?.value
+                _secret = nil
+                defer { _secret = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _secret: Indirect<CoreV1.SecretProjection>?
+        public var serviceAccountToken: CoreV1.ServiceAccountTokenProjection? {
+            get { _serviceAccountToken?.value }
+            set { _serviceAccountToken = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _serviceAccountToken?.value
+                _serviceAccountToken = nil
+                defer { _serviceAccountToken = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _serviceAccountToken: Indirect<CoreV1.ServiceAccountTokenProjection>?
 
         public init(
             clusterTrustBundle: CoreV1.ClusterTrustBundleProjection? = nil,
@@ -3281,12 +4803,21 @@ extension CoreV1 {
             secret: CoreV1.SecretProjection? = nil,
             serviceAccountToken: CoreV1.ServiceAccountTokenProjection? = nil
         ) {
-            self.clusterTrustBundle = clusterTrustBundle
-            self.configMap = configMap
-            self.downwardAPI = downwardAPI
-            self.podCertificate = podCertificate
-            self.secret = secret
-            self.serviceAccountToken = serviceAccountToken
+            self._clusterTrustBundle = clusterTrustBundle.map { Indirect($0) }
+            self._configMap = configMap.map { Indirect($0) }
+            self._downwardAPI = downwardAPI.map { Indirect($0) }
+            self._podCertificate = podCertificate.map { Indirect($0) }
+            self._secret = secret.map { Indirect($0) }
+            self._serviceAccountToken = serviceAccountToken.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _clusterTrustBundle = "clusterTrustBundle"
+            case _configMap = "configMap"
+            case _downwardAPI = "downwardAPI"
+            case _podCertificate = "podCertificate"
+            case _secret = "secret"
+            case _serviceAccountToken = "serviceAccountToken"
         }
     }
 

@@ -11,17 +11,67 @@ extension EventsV1 {
         public var deprecatedCount: Int32?
         public var deprecatedFirstTimestamp: MetaV1.Time?
         public var deprecatedLastTimestamp: MetaV1.Time?
-        public var deprecatedSource: CoreV1.EventSource?
+        public var deprecatedSource: CoreV1.EventSource? {
+            get { _deprecatedSource?.value }
+            set { _deprecatedSource = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _deprecatedSource?.value
+                _deprecatedSource = nil
+                defer { _deprecatedSource = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _deprecatedSource: Indirect<CoreV1.EventSource>?
         public var eventTime: MetaV1.MicroTime
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var note: String?
         public var reason: String?
-        public var regarding: CoreV1.ObjectReference?
-        public var related: CoreV1.ObjectReference?
+        public var regarding: CoreV1.ObjectReference? {
+            get { _regarding?.value }
+            set { _regarding = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _regarding?.value
+                _regarding = nil
+                defer { _regarding = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _regarding: Indirect<CoreV1.ObjectReference>?
+        public var related: CoreV1.ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _related?.value
+                _related = nil
+                defer { _related = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _related: Indirect<CoreV1.ObjectReference>?
         public var reportingController: String?
         public var reportingInstance: String?
-        public var series: EventsV1.EventSeries?
+        public var series: EventsV1.EventSeries? {
+            get { _series?.value }
+            set { _series = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _series?.value
+                _series = nil
+                defer { _series = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _series: Indirect<EventsV1.EventSeries>?
         public var type: String?
 
         public init(
@@ -48,18 +98,38 @@ extension EventsV1 {
             self.deprecatedCount = deprecatedCount
             self.deprecatedFirstTimestamp = deprecatedFirstTimestamp
             self.deprecatedLastTimestamp = deprecatedLastTimestamp
-            self.deprecatedSource = deprecatedSource
+            self._deprecatedSource = deprecatedSource.map { Indirect($0) }
             self.eventTime = eventTime
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.note = note
             self.reason = reason
-            self.regarding = regarding
-            self.related = related
+            self._regarding = regarding.map { Indirect($0) }
+            self._related = related.map { Indirect($0) }
             self.reportingController = reportingController
             self.reportingInstance = reportingInstance
-            self.series = series
+            self._series = series.map { Indirect($0) }
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action
+            case apiVersion
+            case deprecatedCount
+            case deprecatedFirstTimestamp
+            case deprecatedLastTimestamp
+            case _deprecatedSource = "deprecatedSource"
+            case eventTime
+            case kind
+            case _metadata = "metadata"
+            case note
+            case reason
+            case _regarding = "regarding"
+            case _related = "related"
+            case reportingController
+            case reportingInstance
+            case _series = "series"
+            case type
         }
     }
 

@@ -402,10 +402,30 @@ extension MetaV1 {
     public struct Status: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var code: Int32?
-        public var details: MetaV1.StatusDetails?
+        public var details: MetaV1.StatusDetails? {
+            get { _details?.value }
+            set { _details = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _details?.value
+                _details = nil
+                defer { _details = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _details: Indirect<MetaV1.StatusDetails>?
         public var kind: String?
         public var message: String?
-        public var metadata: MetaV1.ListMeta?
+        public var metadata: MetaV1.ListMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ListMeta>?
         public var reason: String?
         public var status: String?
 
@@ -421,12 +441,23 @@ extension MetaV1 {
         ) {
             self.apiVersion = apiVersion
             self.code = code
-            self.details = details
+            self._details = details.map { Indirect($0) }
             self.kind = kind
             self.message = message
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.reason = reason
             self.status = status
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case code
+            case _details = "details"
+            case kind
+            case message
+            case _metadata = "metadata"
+            case reason
+            case status
         }
     }
 

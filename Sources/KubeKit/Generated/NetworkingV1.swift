@@ -22,8 +22,28 @@ extension NetworkingV1 {
     public struct NetworkPolicy: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: NetworkingV1.NetworkPolicySpec?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: NetworkingV1.NetworkPolicySpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<NetworkingV1.NetworkPolicySpec>?
 
         public init(
             apiVersion: String? = "networking.k8s.io/v1",
@@ -33,8 +53,15 @@ extension NetworkingV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
         }
     }
 

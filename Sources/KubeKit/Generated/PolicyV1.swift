@@ -8,9 +8,39 @@ extension PolicyV1 {
     public struct PodDisruptionBudget: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
-        public var spec: PolicyV1.PodDisruptionBudgetSpec?
-        public var status: PolicyV1.PodDisruptionBudgetStatus?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
+        public var spec: PolicyV1.PodDisruptionBudgetSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _spec?.value
+                _spec = nil
+                defer { _spec = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _spec: Indirect<PolicyV1.PodDisruptionBudgetSpec>?
+        public var status: PolicyV1.PodDisruptionBudgetStatus? {
+            get { _status?.value }
+            set { _status = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _status?.value
+                _status = nil
+                defer { _status = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _status: Indirect<PolicyV1.PodDisruptionBudgetStatus>?
 
         public init(
             apiVersion: String? = "policy/v1",
@@ -21,9 +51,17 @@ extension PolicyV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._metadata = metadata.map { Indirect($0) }
+            self._spec = spec.map { Indirect($0) }
+            self._status = status.map { Indirect($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case _spec = "spec"
+            case _status = "status"
         }
     }
 

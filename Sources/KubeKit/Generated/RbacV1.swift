@@ -17,10 +17,30 @@ extension RbacV1 {
 
     /// `io.k8s.api.rbac.v1.ClusterRole`
     public struct ClusterRole: Codable, Sendable, Hashable {
-        public var aggregationRule: RbacV1.AggregationRule?
+        public var aggregationRule: RbacV1.AggregationRule? {
+            get { _aggregationRule?.value }
+            set { _aggregationRule = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _aggregationRule?.value
+                _aggregationRule = nil
+                defer { _aggregationRule = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _aggregationRule: Indirect<RbacV1.AggregationRule>?
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var rules: [RbacV1.PolicyRule]?
 
         public init(
@@ -30,11 +50,19 @@ extension RbacV1 {
             metadata: MetaV1.ObjectMeta? = nil,
             rules: [RbacV1.PolicyRule]? = nil
         ) {
-            self.aggregationRule = aggregationRule
+            self._aggregationRule = aggregationRule.map { Indirect($0) }
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.rules = rules
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _aggregationRule = "aggregationRule"
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case rules
         }
     }
 
@@ -42,7 +70,17 @@ extension RbacV1 {
     public struct ClusterRoleBinding: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var roleRef: RbacV1.RoleRef
         public var subjects: [RbacV1.Subject]?
 
@@ -55,9 +93,17 @@ extension RbacV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.roleRef = roleRef
             self.subjects = subjects
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case roleRef
+            case subjects
         }
     }
 
@@ -88,7 +134,17 @@ extension RbacV1 {
     public struct Role: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var rules: [RbacV1.PolicyRule]?
 
         public init(
@@ -99,8 +155,15 @@ extension RbacV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.rules = rules
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case rules
         }
     }
 
@@ -108,7 +171,17 @@ extension RbacV1 {
     public struct RoleBinding: Codable, Sendable, Hashable {
         public var apiVersion: String?
         public var kind: String?
-        public var metadata: MetaV1.ObjectMeta?
+        public var metadata: MetaV1.ObjectMeta? {
+            get { _metadata?.value }
+            set { _metadata = newValue.map { Indirect($0) } }
+            _modify {
+                var newValue = _metadata?.value
+                _metadata = nil
+                defer { _metadata = newValue.map { Indirect($0) } }
+                yield &newValue
+            }
+        }
+        private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var roleRef: RbacV1.RoleRef
         public var subjects: [RbacV1.Subject]?
 
@@ -121,9 +194,17 @@ extension RbacV1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
-            self.metadata = metadata
+            self._metadata = metadata.map { Indirect($0) }
             self.roleRef = roleRef
             self.subjects = subjects
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case apiVersion
+            case kind
+            case _metadata = "metadata"
+            case roleRef
+            case subjects
         }
     }
 
