@@ -32,7 +32,10 @@ struct KubectlTests {
                 DispatchQueue.global().async {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-                    process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments
+                    // A request that times out makes kubectl fall back from OpenAPI v3 to v2 ("failed to download
+                    // openapi"): in a full run on two cores these tests once took 40 times as long as alone, so the
+                    // limit only guards against a hung server.
+                    process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "120s"] + arguments
                     // Output goes to files, so no pipe can fill up and block kubectl.
                     let outURL = directory.appendingPathComponent("out-\(UUID().uuidString)")
                     let errURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
