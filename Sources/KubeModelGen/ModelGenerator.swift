@@ -54,18 +54,15 @@ public enum ModelGenerator {
             let type = property.type.swiftType + (property.isRequired ? "" : "?")
             if property.isBoxed {
                 let storage = property.storageName
-                let wrap = property.isRequired ? "Indirect(newValue)" : "newValue.map { Indirect($0) }"
                 lines.append("\(member)public var \(declared): \(type) {")
-                lines.append("\(member)    get { \(storage)\(property.isRequired ? "" : "?").value }")
-                lines.append("\(member)    set { \(storage) = \(wrap) }")
-                // Mutating in place (`pod.spec?.containers.append(…)`) would otherwise copy the value's arrays, which
-                // the box still shares: dropping an optional box first leaves them uniquely referenced.
-                lines.append("\(member)    _modify {")
-                lines.append("\(member)        var newValue = \(storage)\(property.isRequired ? "" : "?").value")
-                if !property.isRequired { lines.append("\(member)        \(storage) = nil") }
-                lines.append("\(member)        defer { \(storage) = \(wrap) }")
-                lines.append("\(member)        yield &newValue")
-                lines.append("\(member)    }")
+                if property.isRequired {
+                    lines.append("\(member)    get { \(storage).value }")
+                    lines.append("\(member)    set { \(storage) = Indirect(newValue) }")
+                } else {
+                    lines.append("\(member)    get { \(storage).unboxed }")
+                    lines.append("\(member)    set { \(storage).unboxed = newValue }")
+                    lines.append("\(member)    _modify { yield &\(storage).unboxed }")
+                }
                 lines.append("\(member)}")
                 if property.box == .recursive {
                     lines.append(

@@ -238,7 +238,8 @@ extension ModelSet {
         func size(of definition: String) -> Int {
             if let known = sizes[definition] { return known }
             guard var model = structs[definition] else { return 16 }
-            if model.properties.reduce(0, { $0 + inlineSize($1) }) > Self.inlineSizeLimit {
+            var size = model.properties.reduce(0) { $0 + inlineSize($1) }
+            if size > Self.inlineSizeLimit {
                 for index in model.properties.indices
                 where !model.properties[index].isRequired && !model.properties[index].isBoxed
                     && model.properties[index].type.inlineDefinition != nil
@@ -246,8 +247,8 @@ extension ModelSet {
                     model.properties[index].box = .optionalInLargeStruct
                 }
                 structs[definition] = model
+                size = model.properties.reduce(0) { $0 + inlineSize($1) }
             }
-            let size = model.properties.reduce(0) { $0 + inlineSize($1) }
             sizes[definition] = size
             return size
         }

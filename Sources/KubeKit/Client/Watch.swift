@@ -91,7 +91,7 @@ public struct WatchStream<Object: Codable & Sendable>: AsyncSequence, Sendable {
         private var state = State.unsent
         private var lines = WatchLineSplitter()
         private var pending: [Data] = []
-        private var next = 0
+        private var taken = 0
         private let decoder = JSONDecoder()
 
         init(stream: WatchStream) { self.stream = stream }
@@ -100,13 +100,13 @@ public struct WatchStream<Object: Codable & Sendable>: AsyncSequence, Sendable {
         public mutating func next() async throws -> WatchEvent<Object>? {
             do {
                 while true {
-                    if next < pending.count {
-                        next += 1
-                        return try event(pending[next - 1])
+                    if taken < pending.count {
+                        taken += 1
+                        return try event(pending[taken - 1])
                     }
                     guard let chunk = try await nextChunk() else { return nil }
                     pending = lines.append(chunk)
-                    next = 0
+                    taken = 0
                 }
             } catch {
                 state = .finished

@@ -49,26 +49,16 @@ extension ApiextensionsV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: ApiextensionsV1.CustomResourceDefinitionSpec
         public var status: ApiextensionsV1.CustomResourceDefinitionStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<ApiextensionsV1.CustomResourceDefinitionStatus>?
 
@@ -150,14 +140,9 @@ extension ApiextensionsV1 {
     /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec`
     public struct CustomResourceDefinitionSpec: Codable, Sendable, Hashable {
         public var conversion: ApiextensionsV1.CustomResourceConversion? {
-            get { _conversion?.value }
-            set { _conversion = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _conversion?.value
-                _conversion = nil
-                defer { _conversion = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _conversion.unboxed }
+            set { _conversion.unboxed = newValue }
+            _modify { yield &_conversion.unboxed }
         }
         private var _conversion: Indirect<ApiextensionsV1.CustomResourceConversion>?
         public var group: String
@@ -286,14 +271,9 @@ extension ApiextensionsV1 {
     /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation`
     public struct CustomResourceValidation: Codable, Sendable, Hashable {
         public var openAPIV3Schema: ApiextensionsV1.JSONSchemaProps? {
-            get { _openAPIV3Schema?.value }
-            set { _openAPIV3Schema = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _openAPIV3Schema?.value
-                _openAPIV3Schema = nil
-                defer { _openAPIV3Schema = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _openAPIV3Schema.unboxed }
+            set { _openAPIV3Schema.unboxed = newValue }
+            _modify { yield &_openAPIV3Schema.unboxed }
         }
         private var _openAPIV3Schema: Indirect<ApiextensionsV1.JSONSchemaProps>?
 
@@ -339,14 +319,9 @@ extension ApiextensionsV1 {
         public var exclusiveMaximum: Bool?
         public var exclusiveMinimum: Bool?
         public var externalDocs: ApiextensionsV1.ExternalDocumentation? {
-            get { _externalDocs?.value }
-            set { _externalDocs = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _externalDocs?.value
-                _externalDocs = nil
-                defer { _externalDocs = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _externalDocs.unboxed }
+            set { _externalDocs.unboxed = newValue }
+            _modify { yield &_externalDocs.unboxed }
         }
         private var _externalDocs: Indirect<ApiextensionsV1.ExternalDocumentation>?
         public var format: String?
@@ -362,14 +337,9 @@ extension ApiextensionsV1 {
         public var minimum: Double?
         public var multipleOf: Double?
         public var not: ApiextensionsV1.JSONSchemaProps? {
-            get { _not?.value }
-            set { _not = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _not?.value
-                _not = nil
-                defer { _not = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _not.unboxed }
+            set { _not.unboxed = newValue }
+            _modify { yield &_not.unboxed }
         }
         // Boxed: a struct cannot contain itself, and this property leads back to JSONSchemaProps.
         private var _not: Indirect<ApiextensionsV1.JSONSchemaProps>?

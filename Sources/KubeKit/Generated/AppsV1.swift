@@ -9,36 +9,21 @@ extension AppsV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: AppsV1.DeploymentSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<AppsV1.DeploymentSpec>?
         public var status: AppsV1.DeploymentStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<AppsV1.DeploymentStatus>?
 
@@ -205,36 +190,21 @@ extension AppsV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: AppsV1.StatefulSetSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<AppsV1.StatefulSetSpec>?
         public var status: AppsV1.StatefulSetStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<AppsV1.StatefulSetStatus>?
 
@@ -313,25 +283,15 @@ extension AppsV1 {
     public struct StatefulSetSpec: Codable, Sendable, Hashable {
         public var minReadySeconds: Int32?
         public var ordinals: AppsV1.StatefulSetOrdinals? {
-            get { _ordinals?.value }
-            set { _ordinals = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _ordinals?.value
-                _ordinals = nil
-                defer { _ordinals = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _ordinals.unboxed }
+            set { _ordinals.unboxed = newValue }
+            _modify { yield &_ordinals.unboxed }
         }
         private var _ordinals: Indirect<AppsV1.StatefulSetOrdinals>?
         public var persistentVolumeClaimRetentionPolicy: AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy? {
-            get { _persistentVolumeClaimRetentionPolicy?.value }
-            set { _persistentVolumeClaimRetentionPolicy = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _persistentVolumeClaimRetentionPolicy?.value
-                _persistentVolumeClaimRetentionPolicy = nil
-                defer { _persistentVolumeClaimRetentionPolicy = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _persistentVolumeClaimRetentionPolicy.unboxed }
+            set { _persistentVolumeClaimRetentionPolicy.unboxed = newValue }
+            _modify { yield &_persistentVolumeClaimRetentionPolicy.unboxed }
         }
         private var _persistentVolumeClaimRetentionPolicy: Indirect<AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy>?
         public var podManagementPolicy: String?
@@ -341,14 +301,9 @@ extension AppsV1 {
         public var serviceName: String?
         public var template: CoreV1.PodTemplateSpec
         public var updateStrategy: AppsV1.StatefulSetUpdateStrategy? {
-            get { _updateStrategy?.value }
-            set { _updateStrategy = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _updateStrategy?.value
-                _updateStrategy = nil
-                defer { _updateStrategy = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _updateStrategy.unboxed }
+            set { _updateStrategy.unboxed = newValue }
+            _modify { yield &_updateStrategy.unboxed }
         }
         private var _updateStrategy: Indirect<AppsV1.StatefulSetUpdateStrategy>?
         public var volumeClaimTemplates: [CoreV1.PersistentVolumeClaim]?

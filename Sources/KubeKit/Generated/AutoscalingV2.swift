@@ -125,26 +125,16 @@ extension AutoscalingV2 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: AutoscalingV2.HorizontalPodAutoscalerSpec
         public var status: AutoscalingV2.HorizontalPodAutoscalerStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<AutoscalingV2.HorizontalPodAutoscalerStatus>?
 
@@ -211,14 +201,9 @@ extension AutoscalingV2 {
     /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec`
     public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable {
         public var behavior: AutoscalingV2.HorizontalPodAutoscalerBehavior? {
-            get { _behavior?.value }
-            set { _behavior = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _behavior?.value
-                _behavior = nil
-                defer { _behavior = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _behavior.unboxed }
+            set { _behavior.unboxed = newValue }
+            _modify { yield &_behavior.unboxed }
         }
         private var _behavior: Indirect<AutoscalingV2.HorizontalPodAutoscalerBehavior>?
         public var maxReplicas: Int32
@@ -292,58 +277,33 @@ extension AutoscalingV2 {
     /// `io.k8s.api.autoscaling.v2.MetricSpec`
     public struct MetricSpec: Codable, Sendable, Hashable {
         public var containerResource: AutoscalingV2.ContainerResourceMetricSource? {
-            get { _containerResource?.value }
-            set { _containerResource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _containerResource?.value
-                _containerResource = nil
-                defer { _containerResource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _containerResource.unboxed }
+            set { _containerResource.unboxed = newValue }
+            _modify { yield &_containerResource.unboxed }
         }
         private var _containerResource: Indirect<AutoscalingV2.ContainerResourceMetricSource>?
         public var external: AutoscalingV2.ExternalMetricSource? {
-            get { _external?.value }
-            set { _external = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _external?.value
-                _external = nil
-                defer { _external = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _external.unboxed }
+            set { _external.unboxed = newValue }
+            _modify { yield &_external.unboxed }
         }
         private var _external: Indirect<AutoscalingV2.ExternalMetricSource>?
         public var object: AutoscalingV2.ObjectMetricSource? {
-            get { _object?.value }
-            set { _object = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _object?.value
-                _object = nil
-                defer { _object = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _object.unboxed }
+            set { _object.unboxed = newValue }
+            _modify { yield &_object.unboxed }
         }
         private var _object: Indirect<AutoscalingV2.ObjectMetricSource>?
         public var pods: AutoscalingV2.PodsMetricSource? {
-            get { _pods?.value }
-            set { _pods = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _pods?.value
-                _pods = nil
-                defer { _pods = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _pods.unboxed }
+            set { _pods.unboxed = newValue }
+            _modify { yield &_pods.unboxed }
         }
         private var _pods: Indirect<AutoscalingV2.PodsMetricSource>?
         public var resource: AutoscalingV2.ResourceMetricSource? {
-            get { _resource?.value }
-            set { _resource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resource?.value
-                _resource = nil
-                defer { _resource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resource.unboxed }
+            set { _resource.unboxed = newValue }
+            _modify { yield &_resource.unboxed }
         }
         private var _resource: Indirect<AutoscalingV2.ResourceMetricSource>?
         public var type: String
@@ -377,58 +337,33 @@ extension AutoscalingV2 {
     /// `io.k8s.api.autoscaling.v2.MetricStatus`
     public struct MetricStatus: Codable, Sendable, Hashable {
         public var containerResource: AutoscalingV2.ContainerResourceMetricStatus? {
-            get { _containerResource?.value }
-            set { _containerResource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _containerResource?.value
-                _containerResource = nil
-                defer { _containerResource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _containerResource.unboxed }
+            set { _containerResource.unboxed = newValue }
+            _modify { yield &_containerResource.unboxed }
         }
         private var _containerResource: Indirect<AutoscalingV2.ContainerResourceMetricStatus>?
         public var external: AutoscalingV2.ExternalMetricStatus? {
-            get { _external?.value }
-            set { _external = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _external?.value
-                _external = nil
-                defer { _external = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _external.unboxed }
+            set { _external.unboxed = newValue }
+            _modify { yield &_external.unboxed }
         }
         private var _external: Indirect<AutoscalingV2.ExternalMetricStatus>?
         public var object: AutoscalingV2.ObjectMetricStatus? {
-            get { _object?.value }
-            set { _object = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _object?.value
-                _object = nil
-                defer { _object = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _object.unboxed }
+            set { _object.unboxed = newValue }
+            _modify { yield &_object.unboxed }
         }
         private var _object: Indirect<AutoscalingV2.ObjectMetricStatus>?
         public var pods: AutoscalingV2.PodsMetricStatus? {
-            get { _pods?.value }
-            set { _pods = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _pods?.value
-                _pods = nil
-                defer { _pods = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _pods.unboxed }
+            set { _pods.unboxed = newValue }
+            _modify { yield &_pods.unboxed }
         }
         private var _pods: Indirect<AutoscalingV2.PodsMetricStatus>?
         public var resource: AutoscalingV2.ResourceMetricStatus? {
-            get { _resource?.value }
-            set { _resource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resource?.value
-                _resource = nil
-                defer { _resource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resource.unboxed }
+            set { _resource.unboxed = newValue }
+            _modify { yield &_resource.unboxed }
         }
         private var _resource: Indirect<AutoscalingV2.ResourceMetricStatus>?
         public var type: String

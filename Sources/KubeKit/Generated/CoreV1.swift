@@ -223,14 +223,9 @@ extension CoreV1 {
         public var immutable: Bool?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
 
@@ -337,74 +332,44 @@ extension CoreV1 {
         public var image: String?
         public var imagePullPolicy: String?
         public var lifecycle: CoreV1.Lifecycle? {
-            get { _lifecycle?.value }
-            set { _lifecycle = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _lifecycle?.value
-                _lifecycle = nil
-                defer { _lifecycle = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _lifecycle.unboxed }
+            set { _lifecycle.unboxed = newValue }
+            _modify { yield &_lifecycle.unboxed }
         }
         private var _lifecycle: Indirect<CoreV1.Lifecycle>?
         public var livenessProbe: CoreV1.Probe? {
-            get { _livenessProbe?.value }
-            set { _livenessProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _livenessProbe?.value
-                _livenessProbe = nil
-                defer { _livenessProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _livenessProbe.unboxed }
+            set { _livenessProbe.unboxed = newValue }
+            _modify { yield &_livenessProbe.unboxed }
         }
         private var _livenessProbe: Indirect<CoreV1.Probe>?
         public var name: String
         public var ports: [CoreV1.ContainerPort]?
         public var readinessProbe: CoreV1.Probe? {
-            get { _readinessProbe?.value }
-            set { _readinessProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _readinessProbe?.value
-                _readinessProbe = nil
-                defer { _readinessProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _readinessProbe.unboxed }
+            set { _readinessProbe.unboxed = newValue }
+            _modify { yield &_readinessProbe.unboxed }
         }
         private var _readinessProbe: Indirect<CoreV1.Probe>?
         public var resizePolicy: [CoreV1.ContainerResizePolicy]?
         public var resources: CoreV1.ResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
         public var restartPolicyRules: [CoreV1.ContainerRestartRule]?
         public var securityContext: CoreV1.SecurityContext? {
-            get { _securityContext?.value }
-            set { _securityContext = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _securityContext?.value
-                _securityContext = nil
-                defer { _securityContext = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _securityContext.unboxed }
+            set { _securityContext.unboxed = newValue }
+            _modify { yield &_securityContext.unboxed }
         }
         private var _securityContext: Indirect<CoreV1.SecurityContext>?
         public var startupProbe: CoreV1.Probe? {
-            get { _startupProbe?.value }
-            set { _startupProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _startupProbe?.value
-                _startupProbe = nil
-                defer { _startupProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _startupProbe.unboxed }
+            set { _startupProbe.unboxed = newValue }
+            _modify { yield &_startupProbe.unboxed }
         }
         private var _startupProbe: Indirect<CoreV1.Probe>?
         public var stdin: Bool?
@@ -584,36 +549,21 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.ContainerState`
     public struct ContainerState: Codable, Sendable, Hashable {
         public var running: CoreV1.ContainerStateRunning? {
-            get { _running?.value }
-            set { _running = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _running?.value
-                _running = nil
-                defer { _running = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _running.unboxed }
+            set { _running.unboxed = newValue }
+            _modify { yield &_running.unboxed }
         }
         private var _running: Indirect<CoreV1.ContainerStateRunning>?
         public var terminated: CoreV1.ContainerStateTerminated? {
-            get { _terminated?.value }
-            set { _terminated = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _terminated?.value
-                _terminated = nil
-                defer { _terminated = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _terminated.unboxed }
+            set { _terminated.unboxed = newValue }
+            _modify { yield &_terminated.unboxed }
         }
         private var _terminated: Indirect<CoreV1.ContainerStateTerminated>?
         public var waiting: CoreV1.ContainerStateWaiting? {
-            get { _waiting?.value }
-            set { _waiting = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _waiting?.value
-                _waiting = nil
-                defer { _waiting = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _waiting.unboxed }
+            set { _waiting.unboxed = newValue }
+            _modify { yield &_waiting.unboxed }
         }
         private var _waiting: Indirect<CoreV1.ContainerStateWaiting>?
 
@@ -696,52 +646,32 @@ extension CoreV1 {
         public var image: String
         public var imageID: String
         public var lastState: CoreV1.ContainerState? {
-            get { _lastState?.value }
-            set { _lastState = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _lastState?.value
-                _lastState = nil
-                defer { _lastState = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _lastState.unboxed }
+            set { _lastState.unboxed = newValue }
+            _modify { yield &_lastState.unboxed }
         }
         private var _lastState: Indirect<CoreV1.ContainerState>?
         public var name: String
         public var ready: Bool
         public var resources: CoreV1.ResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartCount: Int32
         public var started: Bool?
         public var state: CoreV1.ContainerState? {
-            get { _state?.value }
-            set { _state = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _state?.value
-                _state = nil
-                defer { _state = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _state.unboxed }
+            set { _state.unboxed = newValue }
+            _modify { yield &_state.unboxed }
         }
         private var _state: Indirect<CoreV1.ContainerState>?
         public var stopSignal: String?
         public var user: CoreV1.ContainerUser? {
-            get { _user?.value }
-            set { _user = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _user?.value
-                _user = nil
-                defer { _user = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _user.unboxed }
+            set { _user.unboxed = newValue }
+            _modify { yield &_user.unboxed }
         }
         private var _user: Indirect<CoreV1.ContainerUser>?
         public var volumeMounts: [CoreV1.VolumeMountStatus]?
@@ -875,14 +805,9 @@ extension CoreV1 {
         public var ip: String
         public var nodeName: String?
         public var targetRef: CoreV1.ObjectReference? {
-            get { _targetRef?.value }
-            set { _targetRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _targetRef?.value
-                _targetRef = nil
-                defer { _targetRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _targetRef.unboxed }
+            set { _targetRef.unboxed = newValue }
+            _modify { yield &_targetRef.unboxed }
         }
         private var _targetRef: Indirect<CoreV1.ObjectReference>?
 
@@ -948,14 +873,9 @@ extension CoreV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var subsets: [CoreV1.EndpointSubset]?
@@ -1017,58 +937,33 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.EnvVarSource`
     public struct EnvVarSource: Codable, Sendable, Hashable {
         public var configMapKeyRef: CoreV1.ConfigMapKeySelector? {
-            get { _configMapKeyRef?.value }
-            set { _configMapKeyRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _configMapKeyRef?.value
-                _configMapKeyRef = nil
-                defer { _configMapKeyRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _configMapKeyRef.unboxed }
+            set { _configMapKeyRef.unboxed = newValue }
+            _modify { yield &_configMapKeyRef.unboxed }
         }
         private var _configMapKeyRef: Indirect<CoreV1.ConfigMapKeySelector>?
         public var fieldRef: CoreV1.ObjectFieldSelector? {
-            get { _fieldRef?.value }
-            set { _fieldRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _fieldRef?.value
-                _fieldRef = nil
-                defer { _fieldRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _fieldRef.unboxed }
+            set { _fieldRef.unboxed = newValue }
+            _modify { yield &_fieldRef.unboxed }
         }
         private var _fieldRef: Indirect<CoreV1.ObjectFieldSelector>?
         public var fileKeyRef: CoreV1.FileKeySelector? {
-            get { _fileKeyRef?.value }
-            set { _fileKeyRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _fileKeyRef?.value
-                _fileKeyRef = nil
-                defer { _fileKeyRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _fileKeyRef.unboxed }
+            set { _fileKeyRef.unboxed = newValue }
+            _modify { yield &_fileKeyRef.unboxed }
         }
         private var _fileKeyRef: Indirect<CoreV1.FileKeySelector>?
         public var resourceFieldRef: CoreV1.ResourceFieldSelector? {
-            get { _resourceFieldRef?.value }
-            set { _resourceFieldRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resourceFieldRef?.value
-                _resourceFieldRef = nil
-                defer { _resourceFieldRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resourceFieldRef.unboxed }
+            set { _resourceFieldRef.unboxed = newValue }
+            _modify { yield &_resourceFieldRef.unboxed }
         }
         private var _resourceFieldRef: Indirect<CoreV1.ResourceFieldSelector>?
         public var secretKeyRef: CoreV1.SecretKeySelector? {
-            get { _secretKeyRef?.value }
-            set { _secretKeyRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _secretKeyRef?.value
-                _secretKeyRef = nil
-                defer { _secretKeyRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _secretKeyRef.unboxed }
+            set { _secretKeyRef.unboxed = newValue }
+            _modify { yield &_secretKeyRef.unboxed }
         }
         private var _secretKeyRef: Indirect<CoreV1.SecretKeySelector>?
 
@@ -1104,74 +999,44 @@ extension CoreV1 {
         public var image: String?
         public var imagePullPolicy: String?
         public var lifecycle: CoreV1.Lifecycle? {
-            get { _lifecycle?.value }
-            set { _lifecycle = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _lifecycle?.value
-                _lifecycle = nil
-                defer { _lifecycle = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _lifecycle.unboxed }
+            set { _lifecycle.unboxed = newValue }
+            _modify { yield &_lifecycle.unboxed }
         }
         private var _lifecycle: Indirect<CoreV1.Lifecycle>?
         public var livenessProbe: CoreV1.Probe? {
-            get { _livenessProbe?.value }
-            set { _livenessProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _livenessProbe?.value
-                _livenessProbe = nil
-                defer { _livenessProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _livenessProbe.unboxed }
+            set { _livenessProbe.unboxed = newValue }
+            _modify { yield &_livenessProbe.unboxed }
         }
         private var _livenessProbe: Indirect<CoreV1.Probe>?
         public var name: String
         public var ports: [CoreV1.ContainerPort]?
         public var readinessProbe: CoreV1.Probe? {
-            get { _readinessProbe?.value }
-            set { _readinessProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _readinessProbe?.value
-                _readinessProbe = nil
-                defer { _readinessProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _readinessProbe.unboxed }
+            set { _readinessProbe.unboxed = newValue }
+            _modify { yield &_readinessProbe.unboxed }
         }
         private var _readinessProbe: Indirect<CoreV1.Probe>?
         public var resizePolicy: [CoreV1.ContainerResizePolicy]?
         public var resources: CoreV1.ResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
         public var restartPolicyRules: [CoreV1.ContainerRestartRule]?
         public var securityContext: CoreV1.SecurityContext? {
-            get { _securityContext?.value }
-            set { _securityContext = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _securityContext?.value
-                _securityContext = nil
-                defer { _securityContext = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _securityContext.unboxed }
+            set { _securityContext.unboxed = newValue }
+            _modify { yield &_securityContext.unboxed }
         }
         private var _securityContext: Indirect<CoreV1.SecurityContext>?
         public var startupProbe: CoreV1.Probe? {
-            get { _startupProbe?.value }
-            set { _startupProbe = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _startupProbe?.value
-                _startupProbe = nil
-                defer { _startupProbe = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _startupProbe.unboxed }
+            set { _startupProbe.unboxed = newValue }
+            _modify { yield &_startupProbe.unboxed }
         }
         private var _startupProbe: Indirect<CoreV1.Probe>?
         public var stdin: Bool?
@@ -1293,50 +1158,30 @@ extension CoreV1 {
         public var lastTimestamp: MetaV1.Time?
         public var message: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var reason: String?
         public var related: CoreV1.ObjectReference? {
-            get { _related?.value }
-            set { _related = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _related?.value
-                _related = nil
-                defer { _related = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _related.unboxed }
+            set { _related.unboxed = newValue }
+            _modify { yield &_related.unboxed }
         }
         private var _related: Indirect<CoreV1.ObjectReference>?
         public var reportingComponent: String?
         public var reportingInstance: String?
         public var series: CoreV1.EventSeries? {
-            get { _series?.value }
-            set { _series = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _series?.value
-                _series = nil
-                defer { _series = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _series.unboxed }
+            set { _series.unboxed = newValue }
+            _modify { yield &_series.unboxed }
         }
         private var _series: Indirect<CoreV1.EventSeries>?
         public var source: CoreV1.EventSource? {
-            get { _source?.value }
-            set { _source = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _source?.value
-                _source = nil
-                defer { _source = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _source.unboxed }
+            set { _source.unboxed = newValue }
+            _modify { yield &_source.unboxed }
         }
         private var _source: Indirect<CoreV1.EventSource>?
         public var type: String?
@@ -1766,47 +1611,27 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.LifecycleHandler`
     public struct LifecycleHandler: Codable, Sendable, Hashable {
         public var exec: CoreV1.ExecAction? {
-            get { _exec?.value }
-            set { _exec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _exec?.value
-                _exec = nil
-                defer { _exec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _exec.unboxed }
+            set { _exec.unboxed = newValue }
+            _modify { yield &_exec.unboxed }
         }
         private var _exec: Indirect<CoreV1.ExecAction>?
         public var httpGet: CoreV1.HTTPGetAction? {
-            get { _httpGet?.value }
-            set { _httpGet = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _httpGet?.value
-                _httpGet = nil
-                defer { _httpGet = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _httpGet.unboxed }
+            set { _httpGet.unboxed = newValue }
+            _modify { yield &_httpGet.unboxed }
         }
         private var _httpGet: Indirect<CoreV1.HTTPGetAction>?
         public var sleep: CoreV1.SleepAction? {
-            get { _sleep?.value }
-            set { _sleep = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _sleep?.value
-                _sleep = nil
-                defer { _sleep = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _sleep.unboxed }
+            set { _sleep.unboxed = newValue }
+            _modify { yield &_sleep.unboxed }
         }
         private var _sleep: Indirect<CoreV1.SleepAction>?
         public var tcpSocket: CoreV1.TCPSocketAction? {
-            get { _tcpSocket?.value }
-            set { _tcpSocket = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _tcpSocket?.value
-                _tcpSocket = nil
-                defer { _tcpSocket = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _tcpSocket.unboxed }
+            set { _tcpSocket.unboxed = newValue }
+            _modify { yield &_tcpSocket.unboxed }
         }
         private var _tcpSocket: Indirect<CoreV1.TCPSocketAction>?
 
@@ -1925,36 +1750,21 @@ extension CoreV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.NamespaceSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<CoreV1.NamespaceSpec>?
         public var status: CoreV1.NamespaceStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<CoreV1.NamespaceStatus>?
 
@@ -2150,36 +1960,21 @@ extension CoreV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.PersistentVolumeClaimSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<CoreV1.PersistentVolumeClaimSpec>?
         public var status: CoreV1.PersistentVolumeClaimStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<CoreV1.PersistentVolumeClaimStatus>?
 
@@ -2236,47 +2031,27 @@ extension CoreV1 {
     public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
         public var accessModes: [String]?
         public var dataSource: CoreV1.TypedLocalObjectReference? {
-            get { _dataSource?.value }
-            set { _dataSource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _dataSource?.value
-                _dataSource = nil
-                defer { _dataSource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _dataSource.unboxed }
+            set { _dataSource.unboxed = newValue }
+            _modify { yield &_dataSource.unboxed }
         }
         private var _dataSource: Indirect<CoreV1.TypedLocalObjectReference>?
         public var dataSourceRef: CoreV1.TypedObjectReference? {
-            get { _dataSourceRef?.value }
-            set { _dataSourceRef = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _dataSourceRef?.value
-                _dataSourceRef = nil
-                defer { _dataSourceRef = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _dataSourceRef.unboxed }
+            set { _dataSourceRef.unboxed = newValue }
+            _modify { yield &_dataSourceRef.unboxed }
         }
         private var _dataSourceRef: Indirect<CoreV1.TypedObjectReference>?
         public var resources: CoreV1.VolumeResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.VolumeResourceRequirements>?
         public var selector: MetaV1.LabelSelector? {
-            get { _selector?.value }
-            set { _selector = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _selector?.value
-                _selector = nil
-                defer { _selector = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _selector.unboxed }
+            set { _selector.unboxed = newValue }
+            _modify { yield &_selector.unboxed }
         }
         private var _selector: Indirect<MetaV1.LabelSelector>?
         public var storageClassName: String?
@@ -2354,14 +2129,9 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.PersistentVolumeClaimTemplate`
     public struct PersistentVolumeClaimTemplate: Codable, Sendable, Hashable {
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.PersistentVolumeClaimSpec
@@ -2413,36 +2183,21 @@ extension CoreV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.PodSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<CoreV1.PodSpec>?
         public var status: CoreV1.PodStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<CoreV1.PodStatus>?
 
@@ -2715,14 +2470,9 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.PodSecurityContext`
     public struct PodSecurityContext: Codable, Sendable, Hashable {
         public var appArmorProfile: CoreV1.AppArmorProfile? {
-            get { _appArmorProfile?.value }
-            set { _appArmorProfile = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _appArmorProfile?.value
-                _appArmorProfile = nil
-                defer { _appArmorProfile = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _appArmorProfile.unboxed }
+            set { _appArmorProfile.unboxed = newValue }
+            _modify { yield &_appArmorProfile.unboxed }
         }
         private var _appArmorProfile: Indirect<CoreV1.AppArmorProfile>?
         public var fsGroup: Int64?
@@ -2732,39 +2482,24 @@ extension CoreV1 {
         public var runAsUser: Int64?
         public var seLinuxChangePolicy: String?
         public var seLinuxOptions: CoreV1.SELinuxOptions? {
-            get { _seLinuxOptions?.value }
-            set { _seLinuxOptions = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _seLinuxOptions?.value
-                _seLinuxOptions = nil
-                defer { _seLinuxOptions = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _seLinuxOptions.unboxed }
+            set { _seLinuxOptions.unboxed = newValue }
+            _modify { yield &_seLinuxOptions.unboxed }
         }
         private var _seLinuxOptions: Indirect<CoreV1.SELinuxOptions>?
         public var seccompProfile: CoreV1.SeccompProfile? {
-            get { _seccompProfile?.value }
-            set { _seccompProfile = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _seccompProfile?.value
-                _seccompProfile = nil
-                defer { _seccompProfile = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _seccompProfile.unboxed }
+            set { _seccompProfile.unboxed = newValue }
+            _modify { yield &_seccompProfile.unboxed }
         }
         private var _seccompProfile: Indirect<CoreV1.SeccompProfile>?
         public var supplementalGroups: [Int64]?
         public var supplementalGroupsPolicy: String?
         public var sysctls: [CoreV1.Sysctl]?
         public var windowsOptions: CoreV1.WindowsSecurityContextOptions? {
-            get { _windowsOptions?.value }
-            set { _windowsOptions = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _windowsOptions?.value
-                _windowsOptions = nil
-                defer { _windowsOptions = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _windowsOptions.unboxed }
+            set { _windowsOptions.unboxed = newValue }
+            _modify { yield &_windowsOptions.unboxed }
         }
         private var _windowsOptions: Indirect<CoreV1.WindowsSecurityContextOptions>?
 
@@ -2819,27 +2554,17 @@ extension CoreV1 {
     public struct PodSpec: Codable, Sendable, Hashable {
         public var activeDeadlineSeconds: Int64?
         public var affinity: CoreV1.Affinity? {
-            get { _affinity?.value }
-            set { _affinity = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _affinity?.value
-                _affinity = nil
-                defer { _affinity = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _affinity.unboxed }
+            set { _affinity.unboxed = newValue }
+            _modify { yield &_affinity.unboxed }
         }
         private var _affinity: Indirect<CoreV1.Affinity>?
         public var automountServiceAccountToken: Bool?
         public var containers: [CoreV1.Container]
         public var dnsConfig: CoreV1.PodDNSConfig? {
-            get { _dnsConfig?.value }
-            set { _dnsConfig = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _dnsConfig?.value
-                _dnsConfig = nil
-                defer { _dnsConfig = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _dnsConfig.unboxed }
+            set { _dnsConfig.unboxed = newValue }
+            _modify { yield &_dnsConfig.unboxed }
         }
         private var _dnsConfig: Indirect<CoreV1.PodDNSConfig>?
         public var dnsPolicy: String?
@@ -2857,14 +2582,9 @@ extension CoreV1 {
         public var nodeName: String?
         public var nodeSelector: [String: String]?
         public var os: CoreV1.PodOS? {
-            get { _os?.value }
-            set { _os = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _os?.value
-                _os = nil
-                defer { _os = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _os.unboxed }
+            set { _os.unboxed = newValue }
+            _modify { yield &_os.unboxed }
         }
         private var _os: Indirect<CoreV1.PodOS>?
         public var overhead: [String: Quantity]?
@@ -2874,14 +2594,9 @@ extension CoreV1 {
         public var readinessGates: [CoreV1.PodReadinessGate]?
         public var resourceClaims: [CoreV1.PodResourceClaim]?
         public var resources: CoreV1.ResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var restartPolicy: String?
@@ -2889,25 +2604,15 @@ extension CoreV1 {
         public var schedulerName: String?
         public var schedulingGates: [CoreV1.PodSchedulingGate]?
         public var schedulingGroup: CoreV1.PodSchedulingGroup? {
-            get { _schedulingGroup?.value }
-            set { _schedulingGroup = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _schedulingGroup?.value
-                _schedulingGroup = nil
-                defer { _schedulingGroup = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _schedulingGroup.unboxed }
+            set { _schedulingGroup.unboxed = newValue }
+            _modify { yield &_schedulingGroup.unboxed }
         }
         private var _schedulingGroup: Indirect<CoreV1.PodSchedulingGroup>?
         public var securityContext: CoreV1.PodSecurityContext? {
-            get { _securityContext?.value }
-            set { _securityContext = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _securityContext?.value
-                _securityContext = nil
-                defer { _securityContext = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _securityContext.unboxed }
+            set { _securityContext.unboxed = newValue }
+            _modify { yield &_securityContext.unboxed }
         }
         private var _securityContext: Indirect<CoreV1.PodSecurityContext>?
         public var serviceAccount: String?
@@ -3061,14 +2766,9 @@ extension CoreV1 {
         public var containerStatuses: [CoreV1.ContainerStatus]?
         public var ephemeralContainerStatuses: [CoreV1.ContainerStatus]?
         public var extendedResourceClaimStatus: CoreV1.PodExtendedResourceClaimStatus? {
-            get { _extendedResourceClaimStatus?.value }
-            set { _extendedResourceClaimStatus = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _extendedResourceClaimStatus?.value
-                _extendedResourceClaimStatus = nil
-                defer { _extendedResourceClaimStatus = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _extendedResourceClaimStatus.unboxed }
+            set { _extendedResourceClaimStatus.unboxed = newValue }
+            _modify { yield &_extendedResourceClaimStatus.unboxed }
         }
         private var _extendedResourceClaimStatus: Indirect<CoreV1.PodExtendedResourceClaimStatus>?
         public var hostIP: String?
@@ -3086,14 +2786,9 @@ extension CoreV1 {
         public var resize: String?
         public var resourceClaimStatuses: [CoreV1.PodResourceClaimStatus]?
         public var resources: CoreV1.ResourceRequirements? {
-            get { _resources?.value }
-            set { _resources = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _resources?.value
-                _resources = nil
-                defer { _resources = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _resources.unboxed }
+            set { _resources.unboxed = newValue }
+            _modify { yield &_resources.unboxed }
         }
         private var _resources: Indirect<CoreV1.ResourceRequirements>?
         public var startTime: MetaV1.Time?
@@ -3172,25 +2867,15 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.PodTemplateSpec`
     public struct PodTemplateSpec: Codable, Sendable, Hashable {
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.PodSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<CoreV1.PodSpec>?
 
@@ -3259,51 +2944,31 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.Probe`
     public struct Probe: Codable, Sendable, Hashable {
         public var exec: CoreV1.ExecAction? {
-            get { _exec?.value }
-            set { _exec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _exec?.value
-                _exec = nil
-                defer { _exec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _exec.unboxed }
+            set { _exec.unboxed = newValue }
+            _modify { yield &_exec.unboxed }
         }
         private var _exec: Indirect<CoreV1.ExecAction>?
         public var failureThreshold: Int32?
         public var grpc: CoreV1.GRPCAction? {
-            get { _grpc?.value }
-            set { _grpc = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _grpc?.value
-                _grpc = nil
-                defer { _grpc = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _grpc.unboxed }
+            set { _grpc.unboxed = newValue }
+            _modify { yield &_grpc.unboxed }
         }
         private var _grpc: Indirect<CoreV1.GRPCAction>?
         public var httpGet: CoreV1.HTTPGetAction? {
-            get { _httpGet?.value }
-            set { _httpGet = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _httpGet?.value
-                _httpGet = nil
-                defer { _httpGet = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _httpGet.unboxed }
+            set { _httpGet.unboxed = newValue }
+            _modify { yield &_httpGet.unboxed }
         }
         private var _httpGet: Indirect<CoreV1.HTTPGetAction>?
         public var initialDelaySeconds: Int32?
         public var periodSeconds: Int32?
         public var successThreshold: Int32?
         public var tcpSocket: CoreV1.TCPSocketAction? {
-            get { _tcpSocket?.value }
-            set { _tcpSocket = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _tcpSocket?.value
-                _tcpSocket = nil
-                defer { _tcpSocket = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _tcpSocket.unboxed }
+            set { _tcpSocket.unboxed = newValue }
+            _modify { yield &_tcpSocket.unboxed }
         }
         private var _tcpSocket: Indirect<CoreV1.TCPSocketAction>?
         public var terminationGracePeriodSeconds: Int64?
@@ -3577,14 +3242,9 @@ extension CoreV1 {
         public var immutable: Bool?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var stringData: [String: String]?
@@ -3691,25 +3351,15 @@ extension CoreV1 {
     public struct SecurityContext: Codable, Sendable, Hashable {
         public var allowPrivilegeEscalation: Bool?
         public var appArmorProfile: CoreV1.AppArmorProfile? {
-            get { _appArmorProfile?.value }
-            set { _appArmorProfile = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _appArmorProfile?.value
-                _appArmorProfile = nil
-                defer { _appArmorProfile = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _appArmorProfile.unboxed }
+            set { _appArmorProfile.unboxed = newValue }
+            _modify { yield &_appArmorProfile.unboxed }
         }
         private var _appArmorProfile: Indirect<CoreV1.AppArmorProfile>?
         public var capabilities: CoreV1.Capabilities? {
-            get { _capabilities?.value }
-            set { _capabilities = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _capabilities?.value
-                _capabilities = nil
-                defer { _capabilities = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _capabilities.unboxed }
+            set { _capabilities.unboxed = newValue }
+            _modify { yield &_capabilities.unboxed }
         }
         private var _capabilities: Indirect<CoreV1.Capabilities>?
         public var privileged: Bool?
@@ -3719,36 +3369,21 @@ extension CoreV1 {
         public var runAsNonRoot: Bool?
         public var runAsUser: Int64?
         public var seLinuxOptions: CoreV1.SELinuxOptions? {
-            get { _seLinuxOptions?.value }
-            set { _seLinuxOptions = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _seLinuxOptions?.value
-                _seLinuxOptions = nil
-                defer { _seLinuxOptions = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _seLinuxOptions.unboxed }
+            set { _seLinuxOptions.unboxed = newValue }
+            _modify { yield &_seLinuxOptions.unboxed }
         }
         private var _seLinuxOptions: Indirect<CoreV1.SELinuxOptions>?
         public var seccompProfile: CoreV1.SeccompProfile? {
-            get { _seccompProfile?.value }
-            set { _seccompProfile = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _seccompProfile?.value
-                _seccompProfile = nil
-                defer { _seccompProfile = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _seccompProfile.unboxed }
+            set { _seccompProfile.unboxed = newValue }
+            _modify { yield &_seccompProfile.unboxed }
         }
         private var _seccompProfile: Indirect<CoreV1.SeccompProfile>?
         public var windowsOptions: CoreV1.WindowsSecurityContextOptions? {
-            get { _windowsOptions?.value }
-            set { _windowsOptions = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _windowsOptions?.value
-                _windowsOptions = nil
-                defer { _windowsOptions = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _windowsOptions.unboxed }
+            set { _windowsOptions.unboxed = newValue }
+            _modify { yield &_windowsOptions.unboxed }
         }
         private var _windowsOptions: Indirect<CoreV1.WindowsSecurityContextOptions>?
 
@@ -3801,36 +3436,21 @@ extension CoreV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: CoreV1.ServiceSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<CoreV1.ServiceSpec>?
         public var status: CoreV1.ServiceStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<CoreV1.ServiceStatus>?
 
@@ -3864,14 +3484,9 @@ extension CoreV1 {
         public var imagePullSecrets: [CoreV1.LocalObjectReference]?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var secrets: [CoreV1.ObjectReference]?
@@ -3965,14 +3580,9 @@ extension CoreV1 {
         public var selector: [String: String]?
         public var sessionAffinity: String?
         public var sessionAffinityConfig: CoreV1.SessionAffinityConfig? {
-            get { _sessionAffinityConfig?.value }
-            set { _sessionAffinityConfig = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _sessionAffinityConfig?.value
-                _sessionAffinityConfig = nil
-                defer { _sessionAffinityConfig = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _sessionAffinityConfig.unboxed }
+            set { _sessionAffinityConfig.unboxed = newValue }
+            _modify { yield &_sessionAffinityConfig.unboxed }
         }
         private var _sessionAffinityConfig: Indirect<CoreV1.SessionAffinityConfig>?
         public var trafficDistribution: String?
@@ -4228,334 +3838,184 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.Volume`
     public struct Volume: Codable, Sendable, Hashable {
         public var awsElasticBlockStore: CoreV1.AWSElasticBlockStoreVolumeSource? {
-            get { _awsElasticBlockStore?.value }
-            set { _awsElasticBlockStore = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _awsElasticBlockStore?.value
-                _awsElasticBlockStore = nil
-                defer { _awsElasticBlockStore = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _awsElasticBlockStore.unboxed }
+            set { _awsElasticBlockStore.unboxed = newValue }
+            _modify { yield &_awsElasticBlockStore.unboxed }
         }
         private var _awsElasticBlockStore: Indirect<CoreV1.AWSElasticBlockStoreVolumeSource>?
         public var azureDisk: CoreV1.AzureDiskVolumeSource? {
-            get { _azureDisk?.value }
-            set { _azureDisk = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _azureDisk?.value
-                _azureDisk = nil
-                defer { _azureDisk = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _azureDisk.unboxed }
+            set { _azureDisk.unboxed = newValue }
+            _modify { yield &_azureDisk.unboxed }
         }
         private var _azureDisk: Indirect<CoreV1.AzureDiskVolumeSource>?
         public var azureFile: CoreV1.AzureFileVolumeSource? {
-            get { _azureFile?.value }
-            set { _azureFile = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _azureFile?.value
-                _azureFile = nil
-                defer { _azureFile = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _azureFile.unboxed }
+            set { _azureFile.unboxed = newValue }
+            _modify { yield &_azureFile.unboxed }
         }
         private var _azureFile: Indirect<CoreV1.AzureFileVolumeSource>?
         public var cephfs: CoreV1.CephFSVolumeSource? {
-            get { _cephfs?.value }
-            set { _cephfs = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _cephfs?.value
-                _cephfs = nil
-                defer { _cephfs = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _cephfs.unboxed }
+            set { _cephfs.unboxed = newValue }
+            _modify { yield &_cephfs.unboxed }
         }
         private var _cephfs: Indirect<CoreV1.CephFSVolumeSource>?
         public var cinder: CoreV1.CinderVolumeSource? {
-            get { _cinder?.value }
-            set { _cinder = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _cinder?.value
-                _cinder = nil
-                defer { _cinder = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _cinder.unboxed }
+            set { _cinder.unboxed = newValue }
+            _modify { yield &_cinder.unboxed }
         }
         private var _cinder: Indirect<CoreV1.CinderVolumeSource>?
         public var configMap: CoreV1.ConfigMapVolumeSource? {
-            get { _configMap?.value }
-            set { _configMap = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _configMap?.value
-                _configMap = nil
-                defer { _configMap = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _configMap.unboxed }
+            set { _configMap.unboxed = newValue }
+            _modify { yield &_configMap.unboxed }
         }
         private var _configMap: Indirect<CoreV1.ConfigMapVolumeSource>?
         public var csi: CoreV1.CSIVolumeSource? {
-            get { _csi?.value }
-            set { _csi = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _csi?.value
-                _csi = nil
-                defer { _csi = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _csi.unboxed }
+            set { _csi.unboxed = newValue }
+            _modify { yield &_csi.unboxed }
         }
         private var _csi: Indirect<CoreV1.CSIVolumeSource>?
         public var downwardAPI: CoreV1.DownwardAPIVolumeSource? {
-            get { _downwardAPI?.value }
-            set { _downwardAPI = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _downwardAPI?.value
-                _downwardAPI = nil
-                defer { _downwardAPI = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _downwardAPI.unboxed }
+            set { _downwardAPI.unboxed = newValue }
+            _modify { yield &_downwardAPI.unboxed }
         }
         private var _downwardAPI: Indirect<CoreV1.DownwardAPIVolumeSource>?
         public var emptyDir: CoreV1.EmptyDirVolumeSource? {
-            get { _emptyDir?.value }
-            set { _emptyDir = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _emptyDir?.value
-                _emptyDir = nil
-                defer { _emptyDir = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _emptyDir.unboxed }
+            set { _emptyDir.unboxed = newValue }
+            _modify { yield &_emptyDir.unboxed }
         }
         private var _emptyDir: Indirect<CoreV1.EmptyDirVolumeSource>?
         public var ephemeral: CoreV1.EphemeralVolumeSource? {
-            get { _ephemeral?.value }
-            set { _ephemeral = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _ephemeral?.value
-                _ephemeral = nil
-                defer { _ephemeral = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _ephemeral.unboxed }
+            set { _ephemeral.unboxed = newValue }
+            _modify { yield &_ephemeral.unboxed }
         }
         private var _ephemeral: Indirect<CoreV1.EphemeralVolumeSource>?
         public var fc: CoreV1.FCVolumeSource? {
-            get { _fc?.value }
-            set { _fc = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _fc?.value
-                _fc = nil
-                defer { _fc = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _fc.unboxed }
+            set { _fc.unboxed = newValue }
+            _modify { yield &_fc.unboxed }
         }
         private var _fc: Indirect<CoreV1.FCVolumeSource>?
         public var flexVolume: CoreV1.FlexVolumeSource? {
-            get { _flexVolume?.value }
-            set { _flexVolume = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _flexVolume?.value
-                _flexVolume = nil
-                defer { _flexVolume = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _flexVolume.unboxed }
+            set { _flexVolume.unboxed = newValue }
+            _modify { yield &_flexVolume.unboxed }
         }
         private var _flexVolume: Indirect<CoreV1.FlexVolumeSource>?
         public var flocker: CoreV1.FlockerVolumeSource? {
-            get { _flocker?.value }
-            set { _flocker = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _flocker?.value
-                _flocker = nil
-                defer { _flocker = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _flocker.unboxed }
+            set { _flocker.unboxed = newValue }
+            _modify { yield &_flocker.unboxed }
         }
         private var _flocker: Indirect<CoreV1.FlockerVolumeSource>?
         public var gcePersistentDisk: CoreV1.GCEPersistentDiskVolumeSource? {
-            get { _gcePersistentDisk?.value }
-            set { _gcePersistentDisk = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _gcePersistentDisk?.value
-                _gcePersistentDisk = nil
-                defer { _gcePersistentDisk = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _gcePersistentDisk.unboxed }
+            set { _gcePersistentDisk.unboxed = newValue }
+            _modify { yield &_gcePersistentDisk.unboxed }
         }
         private var _gcePersistentDisk: Indirect<CoreV1.GCEPersistentDiskVolumeSource>?
         public var gitRepo: CoreV1.GitRepoVolumeSource? {
-            get { _gitRepo?.value }
-            set { _gitRepo = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _gitRepo?.value
-                _gitRepo = nil
-                defer { _gitRepo = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _gitRepo.unboxed }
+            set { _gitRepo.unboxed = newValue }
+            _modify { yield &_gitRepo.unboxed }
         }
         private var _gitRepo: Indirect<CoreV1.GitRepoVolumeSource>?
         public var glusterfs: CoreV1.GlusterfsVolumeSource? {
-            get { _glusterfs?.value }
-            set { _glusterfs = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _glusterfs?.value
-                _glusterfs = nil
-                defer { _glusterfs = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _glusterfs.unboxed }
+            set { _glusterfs.unboxed = newValue }
+            _modify { yield &_glusterfs.unboxed }
         }
         private var _glusterfs: Indirect<CoreV1.GlusterfsVolumeSource>?
         public var hostPath: CoreV1.HostPathVolumeSource? {
-            get { _hostPath?.value }
-            set { _hostPath = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _hostPath?.value
-                _hostPath = nil
-                defer { _hostPath = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _hostPath.unboxed }
+            set { _hostPath.unboxed = newValue }
+            _modify { yield &_hostPath.unboxed }
         }
         private var _hostPath: Indirect<CoreV1.HostPathVolumeSource>?
         public var image: CoreV1.ImageVolumeSource? {
-            get { _image?.value }
-            set { _image = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _image?.value
-                _image = nil
-                defer { _image = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _image.unboxed }
+            set { _image.unboxed = newValue }
+            _modify { yield &_image.unboxed }
         }
         private var _image: Indirect<CoreV1.ImageVolumeSource>?
         public var iscsi: CoreV1.ISCSIVolumeSource? {
-            get { _iscsi?.value }
-            set { _iscsi = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _iscsi?.value
-                _iscsi = nil
-                defer { _iscsi = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _iscsi.unboxed }
+            set { _iscsi.unboxed = newValue }
+            _modify { yield &_iscsi.unboxed }
         }
         private var _iscsi: Indirect<CoreV1.ISCSIVolumeSource>?
         public var name: String
         public var nfs: CoreV1.NFSVolumeSource? {
-            get { _nfs?.value }
-            set { _nfs = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _nfs?.value
-                _nfs = nil
-                defer { _nfs = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _nfs.unboxed }
+            set { _nfs.unboxed = newValue }
+            _modify { yield &_nfs.unboxed }
         }
         private var _nfs: Indirect<CoreV1.NFSVolumeSource>?
         public var persistentVolumeClaim: CoreV1.PersistentVolumeClaimVolumeSource? {
-            get { _persistentVolumeClaim?.value }
-            set { _persistentVolumeClaim = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _persistentVolumeClaim?.value
-                _persistentVolumeClaim = nil
-                defer { _persistentVolumeClaim = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _persistentVolumeClaim.unboxed }
+            set { _persistentVolumeClaim.unboxed = newValue }
+            _modify { yield &_persistentVolumeClaim.unboxed }
         }
         private var _persistentVolumeClaim: Indirect<CoreV1.PersistentVolumeClaimVolumeSource>?
         public var photonPersistentDisk: CoreV1.PhotonPersistentDiskVolumeSource? {
-            get { _photonPersistentDisk?.value }
-            set { _photonPersistentDisk = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _photonPersistentDisk?.value
-                _photonPersistentDisk = nil
-                defer { _photonPersistentDisk = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _photonPersistentDisk.unboxed }
+            set { _photonPersistentDisk.unboxed = newValue }
+            _modify { yield &_photonPersistentDisk.unboxed }
         }
         private var _photonPersistentDisk: Indirect<CoreV1.PhotonPersistentDiskVolumeSource>?
         public var portworxVolume: CoreV1.PortworxVolumeSource? {
-            get { _portworxVolume?.value }
-            set { _portworxVolume = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _portworxVolume?.value
-                _portworxVolume = nil
-                defer { _portworxVolume = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _portworxVolume.unboxed }
+            set { _portworxVolume.unboxed = newValue }
+            _modify { yield &_portworxVolume.unboxed }
         }
         private var _portworxVolume: Indirect<CoreV1.PortworxVolumeSource>?
         public var projected: CoreV1.ProjectedVolumeSource? {
-            get { _projected?.value }
-            set { _projected = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _projected?.value
-                _projected = nil
-                defer { _projected = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _projected.unboxed }
+            set { _projected.unboxed = newValue }
+            _modify { yield &_projected.unboxed }
         }
         private var _projected: Indirect<CoreV1.ProjectedVolumeSource>?
         public var quobyte: CoreV1.QuobyteVolumeSource? {
-            get { _quobyte?.value }
-            set { _quobyte = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _quobyte?.value
-                _quobyte = nil
-                defer { _quobyte = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _quobyte.unboxed }
+            set { _quobyte.unboxed = newValue }
+            _modify { yield &_quobyte.unboxed }
         }
         private var _quobyte: Indirect<CoreV1.QuobyteVolumeSource>?
         public var rbd: CoreV1.RBDVolumeSource? {
-            get { _rbd?.value }
-            set { _rbd = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _rbd?.value
-                _rbd = nil
-                defer { _rbd = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _rbd.unboxed }
+            set { _rbd.unboxed = newValue }
+            _modify { yield &_rbd.unboxed }
         }
         private var _rbd: Indirect<CoreV1.RBDVolumeSource>?
         public var scaleIO: CoreV1.ScaleIOVolumeSource? {
-            get { _scaleIO?.value }
-            set { _scaleIO = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _scaleIO?.value
-                _scaleIO = nil
-                defer { _scaleIO = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _scaleIO.unboxed }
+            set { _scaleIO.unboxed = newValue }
+            _modify { yield &_scaleIO.unboxed }
         }
         private var _scaleIO: Indirect<CoreV1.ScaleIOVolumeSource>?
         public var secret: CoreV1.SecretVolumeSource? {
-            get { _secret?.value }
-            set { _secret = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _secret?.value
-                _secret = nil
-                defer { _secret = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _secret.unboxed }
+            set { _secret.unboxed = newValue }
+            _modify { yield &_secret.unboxed }
         }
         private var _secret: Indirect<CoreV1.SecretVolumeSource>?
         public var storageos: CoreV1.StorageOSVolumeSource? {
-            get { _storageos?.value }
-            set { _storageos = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _storageos?.value
-                _storageos = nil
-                defer { _storageos = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _storageos.unboxed }
+            set { _storageos.unboxed = newValue }
+            _modify { yield &_storageos.unboxed }
         }
         private var _storageos: Indirect<CoreV1.StorageOSVolumeSource>?
         public var vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource? {
-            get { _vsphereVolume?.value }
-            set { _vsphereVolume = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _vsphereVolume?.value
-                _vsphereVolume = nil
-                defer { _vsphereVolume = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _vsphereVolume.unboxed }
+            set { _vsphereVolume.unboxed = newValue }
+            _modify { yield &_vsphereVolume.unboxed }
         }
         private var _vsphereVolume: Indirect<CoreV1.VsphereVirtualDiskVolumeSource>?
 
@@ -4729,69 +4189,39 @@ extension CoreV1 {
     /// `io.k8s.api.core.v1.VolumeProjection`
     public struct VolumeProjection: Codable, Sendable, Hashable {
         public var clusterTrustBundle: CoreV1.ClusterTrustBundleProjection? {
-            get { _clusterTrustBundle?.value }
-            set { _clusterTrustBundle = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _clusterTrustBundle?.value
-                _clusterTrustBundle = nil
-                defer { _clusterTrustBundle = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _clusterTrustBundle.unboxed }
+            set { _clusterTrustBundle.unboxed = newValue }
+            _modify { yield &_clusterTrustBundle.unboxed }
         }
         private var _clusterTrustBundle: Indirect<CoreV1.ClusterTrustBundleProjection>?
         public var configMap: CoreV1.ConfigMapProjection? {
-            get { _configMap?.value }
-            set { _configMap = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _configMap?.value
-                _configMap = nil
-                defer { _configMap = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _configMap.unboxed }
+            set { _configMap.unboxed = newValue }
+            _modify { yield &_configMap.unboxed }
         }
         private var _configMap: Indirect<CoreV1.ConfigMapProjection>?
         public var downwardAPI: CoreV1.DownwardAPIProjection? {
-            get { _downwardAPI?.value }
-            set { _downwardAPI = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _downwardAPI?.value
-                _downwardAPI = nil
-                defer { _downwardAPI = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _downwardAPI.unboxed }
+            set { _downwardAPI.unboxed = newValue }
+            _modify { yield &_downwardAPI.unboxed }
         }
         private var _downwardAPI: Indirect<CoreV1.DownwardAPIProjection>?
         public var podCertificate: CoreV1.PodCertificateProjection? {
-            get { _podCertificate?.value }
-            set { _podCertificate = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _podCertificate?.value
-                _podCertificate = nil
-                defer { _podCertificate = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _podCertificate.unboxed }
+            set { _podCertificate.unboxed = newValue }
+            _modify { yield &_podCertificate.unboxed }
         }
         private var _podCertificate: Indirect<CoreV1.PodCertificateProjection>?
         public var secret: CoreV1.SecretProjection? {
-            get { _secret?.value }
-            set { _secret = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _secret?.value
-                _secret = nil
-                defer { _secret = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _secret.unboxed }
+            set { _secret.unboxed = newValue }
+            _modify { yield &_secret.unboxed }
         }
         private var _secret: Indirect<CoreV1.SecretProjection>?
         public var serviceAccountToken: CoreV1.ServiceAccountTokenProjection? {
-            get { _serviceAccountToken?.value }
-            set { _serviceAccountToken = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _serviceAccountToken?.value
-                _serviceAccountToken = nil
-                defer { _serviceAccountToken = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _serviceAccountToken.unboxed }
+            set { _serviceAccountToken.unboxed = newValue }
+            _modify { yield &_serviceAccountToken.unboxed }
         }
         private var _serviceAccountToken: Indirect<CoreV1.ServiceAccountTokenProjection>?
 

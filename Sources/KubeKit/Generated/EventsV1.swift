@@ -12,64 +12,39 @@ extension EventsV1 {
         public var deprecatedFirstTimestamp: MetaV1.Time?
         public var deprecatedLastTimestamp: MetaV1.Time?
         public var deprecatedSource: CoreV1.EventSource? {
-            get { _deprecatedSource?.value }
-            set { _deprecatedSource = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _deprecatedSource?.value
-                _deprecatedSource = nil
-                defer { _deprecatedSource = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _deprecatedSource.unboxed }
+            set { _deprecatedSource.unboxed = newValue }
+            _modify { yield &_deprecatedSource.unboxed }
         }
         private var _deprecatedSource: Indirect<CoreV1.EventSource>?
         public var eventTime: MetaV1.MicroTime
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var note: String?
         public var reason: String?
         public var regarding: CoreV1.ObjectReference? {
-            get { _regarding?.value }
-            set { _regarding = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _regarding?.value
-                _regarding = nil
-                defer { _regarding = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _regarding.unboxed }
+            set { _regarding.unboxed = newValue }
+            _modify { yield &_regarding.unboxed }
         }
         private var _regarding: Indirect<CoreV1.ObjectReference>?
         public var related: CoreV1.ObjectReference? {
-            get { _related?.value }
-            set { _related = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _related?.value
-                _related = nil
-                defer { _related = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _related.unboxed }
+            set { _related.unboxed = newValue }
+            _modify { yield &_related.unboxed }
         }
         private var _related: Indirect<CoreV1.ObjectReference>?
         public var reportingController: String?
         public var reportingInstance: String?
         public var series: EventsV1.EventSeries? {
-            get { _series?.value }
-            set { _series = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _series?.value
-                _series = nil
-                defer { _series = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _series.unboxed }
+            set { _series.unboxed = newValue }
+            _modify { yield &_series.unboxed }
         }
         private var _series: Indirect<EventsV1.EventSeries>?
         public var type: String?

@@ -403,27 +403,17 @@ extension MetaV1 {
         public var apiVersion: String?
         public var code: Int32?
         public var details: MetaV1.StatusDetails? {
-            get { _details?.value }
-            set { _details = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _details?.value
-                _details = nil
-                defer { _details = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _details.unboxed }
+            set { _details.unboxed = newValue }
+            _modify { yield &_details.unboxed }
         }
         private var _details: Indirect<MetaV1.StatusDetails>?
         public var kind: String?
         public var message: String?
         public var metadata: MetaV1.ListMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ListMeta>?
         public var reason: String?

@@ -23,25 +23,15 @@ extension NetworkingV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: NetworkingV1.NetworkPolicySpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<NetworkingV1.NetworkPolicySpec>?
 

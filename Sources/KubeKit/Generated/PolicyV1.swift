@@ -9,36 +9,21 @@ extension PolicyV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var spec: PolicyV1.PodDisruptionBudgetSpec? {
-            get { _spec?.value }
-            set { _spec = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _spec?.value
-                _spec = nil
-                defer { _spec = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _spec.unboxed }
+            set { _spec.unboxed = newValue }
+            _modify { yield &_spec.unboxed }
         }
         private var _spec: Indirect<PolicyV1.PodDisruptionBudgetSpec>?
         public var status: PolicyV1.PodDisruptionBudgetStatus? {
-            get { _status?.value }
-            set { _status = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _status?.value
-                _status = nil
-                defer { _status = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _status.unboxed }
+            set { _status.unboxed = newValue }
+            _modify { yield &_status.unboxed }
         }
         private var _status: Indirect<PolicyV1.PodDisruptionBudgetStatus>?
 

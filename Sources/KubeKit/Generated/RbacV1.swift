@@ -18,27 +18,17 @@ extension RbacV1 {
     /// `io.k8s.api.rbac.v1.ClusterRole`
     public struct ClusterRole: Codable, Sendable, Hashable {
         public var aggregationRule: RbacV1.AggregationRule? {
-            get { _aggregationRule?.value }
-            set { _aggregationRule = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _aggregationRule?.value
-                _aggregationRule = nil
-                defer { _aggregationRule = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _aggregationRule.unboxed }
+            set { _aggregationRule.unboxed = newValue }
+            _modify { yield &_aggregationRule.unboxed }
         }
         private var _aggregationRule: Indirect<RbacV1.AggregationRule>?
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var rules: [RbacV1.PolicyRule]?
@@ -71,14 +61,9 @@ extension RbacV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var roleRef: RbacV1.RoleRef
@@ -135,14 +120,9 @@ extension RbacV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var rules: [RbacV1.PolicyRule]?
@@ -172,14 +152,9 @@ extension RbacV1 {
         public var apiVersion: String?
         public var kind: String?
         public var metadata: MetaV1.ObjectMeta? {
-            get { _metadata?.value }
-            set { _metadata = newValue.map { Indirect($0) } }
-            _modify {
-                var newValue = _metadata?.value
-                _metadata = nil
-                defer { _metadata = newValue.map { Indirect($0) } }
-                yield &newValue
-            }
+            get { _metadata.unboxed }
+            set { _metadata.unboxed = newValue }
+            _modify { yield &_metadata.unboxed }
         }
         private var _metadata: Indirect<MetaV1.ObjectMeta>?
         public var roleRef: RbacV1.RoleRef
