@@ -33,6 +33,8 @@ actor ClusterStore {
     var objects: [StorageKey: [ObjectName: JSONValue]] = [:]
     /// uid → where the object lives, for ownerReference lookups.
     var uidIndex: [String: (StorageKey, ObjectName)] = [:]
+    /// Pods by their managing controller, for the simulated workload controllers.
+    private(set) var podsByController = ControllerIndex()
     private(set) var resourceVersion: Int64 = 0
     var history: [HistoryEntry] = []
     /// Events at or below this resourceVersion have been dropped from the history.
@@ -148,6 +150,7 @@ actor ClusterStore {
     @discardableResult
     func commit(_ key: StorageKey, _ name: ObjectName, old: JSONValue?, new: JSONValue?) -> JSONValue? {
         resourceVersion += 1
+        if key == .pods { podsByController.update(name, old: old, new: new) }
         let type: String
         let eventObject: JSONValue
         if var new {

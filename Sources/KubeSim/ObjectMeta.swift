@@ -16,6 +16,7 @@ struct ObjectName: Sendable, Hashable, Comparable {
 extension JSONValue {
     var metadataName: String? { self["metadata"]?["name"]?.stringValue }
     var metadataNamespace: String? { self["metadata"]?["namespace"]?.stringValue }
+    var objectName: ObjectName? { metadataName.map { ObjectName(namespace: metadataNamespace ?? "", name: $0) } }
     var uid: String? { self["metadata"]?["uid"]?.stringValue }
     var resourceVersionString: String? { self["metadata"]?["resourceVersion"]?.stringValue }
     var finalizers: [String] { self["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] }

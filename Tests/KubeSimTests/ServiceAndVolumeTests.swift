@@ -54,6 +54,32 @@ import Testing
         }
     }
 
+    /// Endpoints follow a pod whose labels stop matching, a Service whose selector changes, and come back when deleted.
+    @Test func endpointsFollowLabelsAndSelectors() async throws {
+        try await withServer(configuration: simulatedWorkloads()) { _, client in
+            try await client.post(servicesPath, service("vec", selector: ["app": "vec"]))
+            try await client.post(statefulSetsPath, statefulSet("vec", replicas: 2))
+            let addresses = { () async throws -> [String] in
+                let object = try await client.get("/api/v1/namespaces/default/endpoints/vec").body
+                return (object["subsets"]?[0]?["addresses"]?.arrayValue ?? []).compactMap { $0["targetRef"]?["name"]?.stringValue }.sorted()
+            }
+            try await eventually("both pods listed") { try await addresses() == ["vec-0", "vec-1"] ? true : nil }
+
+            try await client.mergePatch("\(podsPath)/vec-1", ["metadata": ["labels": ["role": "standby"]]])
+            try await client.mergePatch("\(servicesPath)/vec", ["spec": ["selector": ["role": "standby"]]])
+            try await eventually("only the relabelled pod listed") { try await addresses() == ["vec-1"] ? true : nil }
+
+            try await client.mergePatch("\(podsPath)/vec-1", ["metadata": ["labels": ["role": "leader"]]])
+            try await eventually("a pod that stops matching leaves") { try await addresses() == [] ? true : nil }
+
+            try await client.mergePatch("\(podsPath)/vec-0", ["metadata": ["labels": ["role": "standby"]]])
+            try await eventually("a pod that starts matching joins") { try await addresses() == ["vec-0"] ? true : nil }
+
+            try await client.delete("/api/v1/namespaces/default/endpoints/vec")
+            try await eventually("deleted endpoints come back") { try await addresses() == ["vec-0"] ? true : nil }
+        }
+    }
+
     @Test func loadBalancerGetsAHostname() async throws {
         try await withServer(configuration: simulatedWorkloads()) { _, client in
             let created = try await client.post(servicesPath, service("public", selector: ["app": "x"], type: "LoadBalancer"))

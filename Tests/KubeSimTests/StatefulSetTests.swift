@@ -74,6 +74,39 @@ import Testing
         }
     }
 
+    /// Deleted with `propagationPolicy: Orphan` and made again (as operators change immutable fields), a set takes its
+    /// pods back rather than making new ones, and still replaces one that goes.
+    @Test func aRecreatedSetAdoptsTheOrphanedPods() async throws {
+        try await withServer(configuration: simulatedWorkloads()) { _, client in
+            try await client.post(statefulSetsPath, statefulSet("web", replicas: 2))
+            try await eventually("2 ready") { try await client.get("\(statefulSetsPath)/web").body["status"]?["readyReplicas"] == 2 ? true : nil }
+            let before = Dictionary(uniqueKeysWithValues: try await client.items(podsPath).map { ($0.name, $0["metadata"]?["uid"]) })
+            try await client.delete("\(statefulSetsPath)/web?propagationPolicy=Orphan")
+            try await eventually("pods orphaned") {
+                try await client.items(podsPath).allSatisfy { $0["metadata"]?["ownerReferences"] == nil } ? true : nil
+            }
+
+            let recreated = try await client.post(statefulSetsPath, statefulSet("web", replicas: 2)).body
+            let uid = try #require(recreated["metadata"]?["uid"])
+            try await eventually("pods adopted") { () -> Bool? in
+                let pods = try await client.items(podsPath)
+                return pods.count == 2 && pods.allSatisfy { $0["metadata"]?["ownerReferences"]?[0]?["uid"] == uid } ? true : nil
+            }
+            let after = Dictionary(uniqueKeysWithValues: try await client.items(podsPath).map { ($0.name, $0["metadata"]?["uid"]) })
+            #expect(after == before, "the set made new pods instead of adopting its own")
+            try await eventually("status counts the adopted pods") {
+                try await client.get("\(statefulSetsPath)/web").body["status"]?["readyReplicas"] == 2 ? true : nil
+            }
+
+            try await client.delete("\(podsPath)/web-1")
+            try await eventually("web-1 replaced") { () -> Bool? in
+                let pod = try await client.get("\(podsPath)/web-1")
+                return pod.status == 200 && pod.body["metadata"]?["uid"] != before["web-1"] && pod.body["metadata"]?["ownerReferences"]?[0]?["uid"] == uid
+                    ? true : nil
+            }
+        }
+    }
+
     @Test func claimsComeBeforePods() async throws {
         try await withServer(configuration: simulatedWorkloads()) { server, client in
             let podEvents = try await WatchRecorder(server, podsPath)

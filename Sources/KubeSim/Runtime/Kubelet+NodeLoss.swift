@@ -27,7 +27,7 @@ extension Kubelet {
             ]
         ]
         await nodes.updateStatus(of: updated, to: status)
-        _ = await reconcile()
+        _ = await reconcile(.everything)
     }
 
     /// The nodes a new pod may go to, in the simulation's order: Ready, not cordoned, not tainted NoSchedule or NoExecute.

@@ -28,7 +28,7 @@ actor ServiceProxy: SimulatedController {
         return "\(network.loadBalancerPrefix).\(host)"
     }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         var wanted: [String: (service: ObjectName, port: JSONValue)] = [:]
         let services = await store.stored(.services)
         for service in services where !service.isBeingDeleted {

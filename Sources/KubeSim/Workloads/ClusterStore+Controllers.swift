@@ -8,6 +8,17 @@ extension ClusterStore {
         matchingObjects(key, namespace: namespace, labels: .everything, fields: .everything)
     }
 
+    /// The pods of a namespace whose managing controller has this uid ("" for those with none), in name order.
+    func pods(controlledBy uid: String, namespace: String) -> [JSONValue] {
+        podsByController.names(controlledBy: uid).filter { $0.namespace == namespace }.sorted().compactMap { objects[.pods]?[$0] }
+    }
+
+    /// The objects of a resource with these names that exist, in the order asked for.
+    func stored(_ key: StorageKey, named names: [ObjectName]) -> [JSONValue] {
+        guard let store = objects[key] else { return [] }
+        return names.compactMap { store[$0] }
+    }
+
     func resource(_ key: StorageKey) -> APIResource? { registry.preferred(key) }
 
     /// The `pods/binding` subresource as kube-scheduler uses it: sets `spec.nodeName` of a pod not yet bound, a change

@@ -1,20 +1,24 @@
 import Foundation
 import KubeKit
+import Synchronization
 
-/// A simulated controller: level-triggered, it looks at the whole store each pass and writes what differs.
+/// A simulated controller: level-triggered, it brings the objects a change touches (every object, when asked to)
+/// closer to what it wants and writes what differs.
 protocol SimulatedController: Actor {
     /// The resources whose changes should start a pass.
     var watched: [StorageKey] { get }
-    /// Brings the store closer to what this controller wants; returns when it next needs a pass although nothing
-    /// changed (a delay running out), or nil.
-    func reconcile() async -> Duration?
+    /// Brings the store closer to what this controller wants, for what `changes` holds; returns when it next needs a
+    /// pass although nothing changed (a delay running out: that pass looks at everything), or nil.
+    func reconcile(_ changes: StoreChanges) async -> Duration?
 }
 
 /// Runs a controller the way client-go does, but against the store rather than over HTTP: a watch per resource, and a
-/// pass after every change or due wake-up. Changes that arrive during a pass are folded into one next pass.
+/// pass after every change or due wake-up. Changes that arrive during a pass are folded into one next pass, which is
+/// handed the objects they changed.
 enum ControlLoop {
     static func run(_ controller: some SimulatedController, store: ClusterStore) async {
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let pending = PendingChanges()
         var watchIDs: [UUID] = []
         let registry = await store.registrySnapshot()
         await withTaskGroup(of: Void.self) { group in
@@ -24,7 +28,10 @@ enum ControlLoop {
                 else { continue }
                 watchIDs.append(id)
                 group.addTask {
-                    for await _ in events { signal.yield() }
+                    for await event in events {
+                        pending.record(key, event)
+                        signal.yield()
+                    }
                     // The store closed the watch: it is shutting down.
                     signal.finish()
                 }
@@ -33,17 +40,42 @@ enum ControlLoop {
             var wakeUp: Task<Void, Never>?
             for await _ in signals {
                 if Task.isCancelled { break }
+                let changes = pending.take()
+                guard !changes.isEmpty else { continue }
                 wakeUp?.cancel()
-                if let delay = await controller.reconcile() {
+                if let delay = await controller.reconcile(changes) {
                     wakeUp = Task {
                         try? await Task.sleep(for: delay)
-                        if !Task.isCancelled { signal.yield() }
+                        guard !Task.isCancelled else { return }
+                        pending.lookAtEverything()
+                        signal.yield()
                     }
                 }
             }
             wakeUp?.cancel()
             for id in watchIDs { await store.stopWatch(id) }
             group.cancelAll()
+        }
+    }
+}
+
+/// The changes a control loop's watches gathered for its next pass.
+private final class PendingChanges: Sendable {
+    private let changes = Mutex(StoreChanges.everything)
+
+    func record(_ key: StorageKey, _ event: WatchEvent) {
+        changes.withLock { $0.record(key, type: event.type, object: event.object) }
+    }
+
+    func lookAtEverything() {
+        changes.withLock { $0.lookAtEverything() }
+    }
+
+    /// What gathered since the last take, leaving nothing.
+    func take() -> StoreChanges {
+        changes.withLock { changes in
+            defer { changes = .nothing }
+            return changes
         }
     }
 }

@@ -21,7 +21,7 @@ actor DeploymentController: SimulatedController {
         self.pods = pods
     }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         for deployment in await store.stored(.deployments) where !deployment.isBeingDeleted {
             await reconcile(deployment)
         }

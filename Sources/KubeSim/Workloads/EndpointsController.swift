@@ -8,8 +8,9 @@ actor EndpointsController: SimulatedController {
     static let manager = "endpoint-controller"
     let store: ClusterStore
     private let endpoints: ControllerClient
-    /// The resourceVersions of each Service, its Endpoints and its pods when the Endpoints last needed no write.
-    private var unchanged: [ObjectName: [String]] = [:]
+    /// The labels of every pod, and the selector of every Service, as their last events showed them.
+    private var pods = LabelIndex()
+    private var services = SelectorIndex()
 
     let watched: [StorageKey] = [.services, .pods, .endpoints]
 
@@ -19,50 +20,85 @@ actor EndpointsController: SimulatedController {
         self.endpoints = endpoints
     }
 
-    func reconcile() async -> Duration? {
-        let services = await store.stored(.services)
-        let serviceNames = Set(services.compactMap { service in service.metadataName.map { ObjectName(namespace: service.metadataNamespace ?? "", name: $0) } })
-        unchanged = unchanged.filter { serviceNames.contains($0.key) }
-        let existing = await store.stored(.endpoints)
-        var byName: [ObjectName: JSONValue] = [:]
-        for object in existing {
-            guard let name = object.metadataName else { continue }
-            byName[ObjectName(namespace: object.metadataNamespace ?? "", name: name)] = object
+    func reconcile(_ changes: StoreChanges) async -> Duration? {
+        let concerned = changes.everything ? await indexEverything() : index(changes)
+        for name in concerned { await reconcile(service: name) }
+        return nil
+    }
+
+    /// Indexes the whole store afresh; every Service is concerned, and every Endpoints object.
+    private func indexEverything() async -> [ObjectName] {
+        pods.removeAll()
+        services.removeAll()
+        for pod in await store.stored(.pods) {
+            if let name = pod.objectName { pods.set(name, labels: pod.labels) }
         }
-        let index = PodsByLabel(await store.stored(.pods))
-        for service in services where !service.isBeingDeleted {
-            guard let name = service.metadataName, let namespace = service.metadataNamespace,
-                let selector = service["spec"]?["selector"]?.objectValue, !selector.isEmpty
-            else { continue }
-            let pods = index.pods(in: namespace, matching: selector.compactMapValues(\.stringValue))
-            let objectName = ObjectName(namespace: namespace, name: name)
-            let current = byName[objectName]
-            // The versions of everything the subsets are made from: unchanged since the last pass, nothing to do.
-            let inputs =
-                [service, current ?? .null].map { $0.resourceVersionString ?? "" }
-                + pods.map { ($0.metadataName ?? "") + "@" + ($0.resourceVersionString ?? "") }
-            if unchanged[objectName] == inputs { continue }
-            let subsets = Self.subsets(for: service, pods: pods)
-            if let current {
-                if current["subsets"] ?? .array([]) == subsets {
-                    unchanged[objectName] = inputs
-                    continue
-                }
-                var updated = current
-                updated["subsets"] = subsets == .array([]) ? nil : subsets
-                await endpoints.update(updated)
-            } else {
-                var metadata: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace)]
-                if let labels = service["metadata"]?["labels"] { metadata["labels"] = labels }
-                var object: JSONValue = ["apiVersion": "v1", "kind": "Endpoints", "metadata": .object(metadata)]
-                if subsets != .array([]) { object["subsets"] = subsets }
-                await endpoints.create(object)
+        var concerned = Set<ObjectName>()
+        for service in await store.stored(.services) {
+            guard let name = service.objectName else { continue }
+            services.set(name, selector: Self.selector(of: service))
+            concerned.insert(name)
+        }
+        for object in await store.stored(.endpoints) {
+            if let name = object.objectName { concerned.insert(name) }
+        }
+        return concerned.sorted()
+    }
+
+    /// Folds changes into the indexes; returns the Services they concern: a changed Service, the one a changed
+    /// Endpoints object is named after, and those selecting a changed pod before or after its change.
+    private func index(_ changes: StoreChanges) -> [ObjectName] {
+        var concerned = Set<ObjectName>()
+        for change in changes.changed(.services) {
+            guard let name = change.object.objectName else { continue }
+            services.set(name, selector: change.deleted ? nil : Self.selector(of: change.object))
+            concerned.insert(name)
+        }
+        for change in changes.changed(.endpoints) {
+            if let name = change.object.objectName { concerned.insert(name) }
+        }
+        for change in changes.changed(.pods) {
+            guard let name = change.object.objectName else { continue }
+            let labels = change.deleted ? nil : change.object.labels
+            let before = pods.set(name, labels: labels)
+            for labels in [before, labels].compactMap({ $0 }) {
+                concerned.formUnion(services.services(in: name.namespace, selecting: labels))
             }
         }
-        for (name, object) in byName where !serviceNames.contains(name) && ManagedFields.entries(of: object).contains(where: { $0.manager == Self.manager }) {
-            await endpoints.delete(object)
+        return concerned.sorted()
+    }
+
+    /// Brings one Service's Endpoints in line with the pods its selector matches; removes the Endpoints this
+    /// controller wrote for a Service that is gone.
+    private func reconcile(service name: ObjectName) async {
+        let current = await store.stored(.endpoints, named: [name]).first
+        guard let service = await store.stored(.services, named: [name]).first else {
+            if let current, ManagedFields.entries(of: current).contains(where: { $0.manager == Self.manager }) {
+                await endpoints.delete(current)
+            }
+            return
         }
-        return nil
+        guard !service.isBeingDeleted, let selector = Self.selector(of: service) else { return }
+        let matching = await store.stored(.pods, named: pods.names(in: name.namespace, matching: selector)).filter { LabelIndex.holds($0.labels, selector) }
+        let subsets = Self.subsets(for: service, pods: matching)
+        if let current {
+            guard current["subsets"] ?? .array([]) != subsets else { return }
+            var updated = current
+            updated["subsets"] = subsets == .array([]) ? nil : subsets
+            await endpoints.update(updated)
+        } else {
+            var metadata: [String: JSONValue] = ["name": .string(name.name), "namespace": .string(name.namespace)]
+            if let labels = service["metadata"]?["labels"] { metadata["labels"] = labels }
+            var object: JSONValue = ["apiVersion": "v1", "kind": "Endpoints", "metadata": .object(metadata)]
+            if subsets != .array([]) { object["subsets"] = subsets }
+            await endpoints.create(object)
+        }
+    }
+
+    /// A Service's selector, if it has a non-empty one (a Service without one has its Endpoints managed by hand).
+    static func selector(of service: JSONValue) -> [String: String]? {
+        guard let selector = service["spec"]?["selector"]?.objectValue?.compactMapValues(\.stringValue), !selector.isEmpty else { return nil }
+        return selector
     }
 
     /// Subsets grouped by the ports each pod resolves the Service's ports to, as the real controller packs them.
@@ -124,28 +160,5 @@ actor EndpointsController: SimulatedController {
             return nil
         default: return nil
         }
-    }
-}
-
-/// One pass's pods by namespace and label, so each Service's selector is matched against the pods carrying one of
-/// its labels rather than every pod of its namespace.
-struct PodsByLabel {
-    private var byLabel: [String: [JSONValue]] = [:]
-
-    init(_ pods: [JSONValue]) {
-        for pod in pods {
-            let namespace = pod.metadataNamespace ?? ""
-            for (label, value) in pod.labels { byLabel[Self.key(namespace, label, value), default: []].append(pod) }
-        }
-    }
-
-    func pods(in namespace: String, matching selector: [String: String]) -> [JSONValue] {
-        let candidates = selector.map { byLabel[Self.key(namespace, $0.key, $0.value)] ?? [] }.min { $0.count < $1.count } ?? []
-        let matcher = LabelSelector(matching: selector)
-        return candidates.filter { matcher.matches($0) }
-    }
-
-    private static func key(_ namespace: String, _ label: String, _ value: String) -> String {
-        namespace + "\u{0}" + label + "=" + value
     }
 }

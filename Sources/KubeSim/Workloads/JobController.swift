@@ -23,7 +23,7 @@ actor JobController: SimulatedController {
         self.pods = pods
     }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         var next: Duration?
         for job in await store.stored(.jobs) where !job.isBeingDeleted {
             if let due = await reconcile(job) { next = min(next ?? due, due) }

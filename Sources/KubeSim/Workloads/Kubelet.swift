@@ -82,7 +82,7 @@ actor Kubelet: SimulatedController {
 
     static func hostIP(_ nodeIndex: Int) -> String { "172.18.0.\(nodeIndex + 2)" }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
         func wake(after delay: Duration) { nextWake = min(nextWake ?? delay, delay) }
@@ -261,7 +261,7 @@ actor Kubelet: SimulatedController {
     func setPodReadyDelay(_ delay: Duration) async {
         simulation.podReadyDelay = delay
         forgetSettledPods()
-        _ = await reconcile()
+        _ = await reconcile(.everything)
     }
 
     func override(_ name: ObjectName, _ change: @Sendable (inout PodHealthOverride) -> Void) async throws(KubeSimError) {
@@ -272,6 +272,6 @@ actor Kubelet: SimulatedController {
         change(&state)
         overrides[uid] = state
         settled.remove(uid: uid)
-        _ = await reconcile()
+        _ = await reconcile(.everything)
     }
 }

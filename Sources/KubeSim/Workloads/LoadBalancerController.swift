@@ -24,7 +24,7 @@ actor LoadBalancerController: SimulatedController {
         "\(service.metadataName ?? "service")-\(TemplateHash.of(bytes: Array((service.uid ?? "").utf8))).elb.sim.local"
     }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
         let current = await store.stored(.services)

@@ -8,6 +8,8 @@ actor PersistentVolumeClaimController: SimulatedController {
     let resizeDelay: Duration
     private let claims: ControllerClient
     private var resizing: [String: ContinuousClock.Instant] = [:]
+    /// Claims Bound at the capacity they request, with nothing to write until they change.
+    private var settled = SettledObjects()
 
     let watched: [StorageKey] = [.persistentVolumeClaims]
 
@@ -18,13 +20,14 @@ actor PersistentVolumeClaimController: SimulatedController {
         self.claims = claims
     }
 
-    func reconcile() async -> Duration? {
+    func reconcile(_: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
         let current = await store.stored(.persistentVolumeClaims)
         let uids = Set(current.compactMap(\.uid))
         resizing = resizing.filter { uids.contains($0.key) }
-        for claim in current where !claim.isBeingDeleted {
+        settled.keep(only: uids)
+        for claim in current where !claim.isBeingDeleted && !settled.contains(claim) {
             guard let uid = claim.uid, let requested = claim["spec"]?["resources"]?["requests"]?["storage"] else { continue }
             var status = claim["status"]?.objectValue ?? [:]
             status["phase"] = "Bound"
@@ -47,7 +50,11 @@ actor PersistentVolumeClaimController: SimulatedController {
                     nextWake = min(nextWake ?? remaining, remaining)
                 }
             }
-            await claims.updateStatus(of: claim, to: .object(status))
+            if claim["status"] == .object(status), resizing[uid] == nil {
+                settled.insert(claim)
+            } else {
+                await claims.updateStatus(of: claim, to: .object(status))
+            }
         }
         return nextWake
     }

@@ -25,11 +25,48 @@ actor StatefulSetController: SimulatedController {
         self.claims = claims
     }
 
-    func reconcile() async -> Duration? {
-        for set in await store.stored(.statefulSets) where !set.isBeingDeleted {
+    func reconcile(_ changes: StoreChanges) async -> Duration? {
+        let sets = changes.everything ? await store.stored(.statefulSets) : await store.stored(.statefulSets, named: Self.setsConcerned(by: changes))
+        for set in sets where !set.isBeingDeleted {
             await reconcile(set)
         }
         return nil
+    }
+
+    /// The sets changes may concern, by name (some may not exist): a changed set, the controller of a changed pod or
+    /// claim, and the sets a pod or claim without one is named after (`<set>-<ordinal>`,
+    /// `<template>-<set>-<ordinal>`), which may adopt the pod or want the claim.
+    static func setsConcerned(by changes: StoreChanges) -> [ObjectName] {
+        var names = Set<ObjectName>()
+        for change in changes.changed(.statefulSets) where !change.deleted {
+            if let name = change.object.objectName { names.insert(name) }
+        }
+        for change in changes.changed(.pods) + changes.changed(.persistentVolumeClaims) {
+            let object = change.object
+            guard let namespace = object.metadataNamespace, let name = object.metadataName else { continue }
+            let controller = object.ownerReferences.first { $0["controller"]?.boolValue == true }
+            if let controller {
+                if controller["kind"]?.stringValue == "StatefulSet", let owner = controller["name"]?.stringValue {
+                    names.insert(ObjectName(namespace: namespace, name: owner))
+                }
+                continue
+            }
+            for candidate in namedAfter(name) { names.insert(ObjectName(namespace: namespace, name: candidate)) }
+        }
+        return names.sorted()
+    }
+
+    /// The set names an object name `<prefix>-<set>-<ordinal>` can carry: every dash-separated tail before the ordinal.
+    static func namedAfter(_ name: String) -> [String] {
+        guard let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil else { return [] }
+        let stem = name[..<dash]
+        var candidates = [String(stem)]
+        var rest = stem[...]
+        while let next = rest.firstIndex(of: "-") {
+            rest = rest[rest.index(after: next)...]
+            if !rest.isEmpty { candidates.append(String(rest)) }
+        }
+        return candidates
     }
 
     static func ordinal(of pod: JSONValue, in set: String) -> Int? {
@@ -38,7 +75,7 @@ actor StatefulSetController: SimulatedController {
     }
 
     private func reconcile(_ set: JSONValue) async {
-        guard let name = set.metadataName, let namespace = set.metadataNamespace else { return }
+        guard let name = set.metadataName, let namespace = set.metadataNamespace, let uid = set.uid else { return }
         let spec = set["spec"] ?? [:]
         let replicas = Int(spec["replicas"]?.intValue ?? 1)
         let parallel = spec["podManagementPolicy"]?.stringValue == "Parallel"
@@ -49,7 +86,7 @@ actor StatefulSetController: SimulatedController {
 
         await adoptOrphans(of: set, name: name, namespace: namespace)
         var byOrdinal: [Int: JSONValue] = [:]
-        for pod in await store.stored(.pods, namespace: namespace) where pod.isControlled(by: set) {
+        for pod in await store.pods(controlledBy: uid, namespace: namespace) {
             if let ordinal = Self.ordinal(of: pod, in: name) { byOrdinal[ordinal] = pod }
         }
         let revision = { (pod: JSONValue) in pod.labels["controller-revision-hash"] }
@@ -59,7 +96,7 @@ actor StatefulSetController: SimulatedController {
         }
 
         // Status from what the store holds after this pass's writes.
-        let owned = await store.stored(.pods, namespace: namespace).filter { $0.isControlled(by: set) && Self.ordinal(of: $0, in: name) != nil }
+        let owned = await store.pods(controlledBy: uid, namespace: namespace).filter { Self.ordinal(of: $0, in: name) != nil }
         let ready = owned.filter(\.isPodHealthy).count
         let updated = owned.filter { revision($0) == updateRevision && !$0.isBeingDeleted }.count
         var status: [String: JSONValue] = [
@@ -92,9 +129,8 @@ actor StatefulSetController: SimulatedController {
     private func adoptOrphans(of set: JSONValue, name: String, namespace: String) async {
         guard let matchLabels = set["spec"]?["selector"]?["matchLabels"]?.objectValue else { return }
         let selector = LabelSelector(matching: matchLabels.compactMapValues(\.stringValue))
-        for pod in await store.stored(.pods, namespace: namespace) where Self.ordinal(of: pod, in: name) != nil {
+        for pod in await store.pods(controlledBy: "", namespace: namespace) where Self.ordinal(of: pod, in: name) != nil {
             guard !pod.isBeingDeleted, selector.matches(pod),
-                !pod.ownerReferences.contains(where: { $0["controller"]?.boolValue == true }),
                 case .object(var object) = pod, case .object(var metadata)? = object["metadata"]
             else { continue }
             metadata["ownerReferences"] = .array(pod.ownerReferences + [set.controllerReference])
