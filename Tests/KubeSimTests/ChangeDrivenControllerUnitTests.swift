@@ -34,11 +34,15 @@ import Testing
         #expect(changes.changed(.services).count == 1)
         #expect(changes.changed(.endpoints).isEmpty)
 
-        changes.lookAtEverything()
-        #expect(changes.everything && !changes.isEmpty)
+        var due = StoreChanges.nothing
+        due.markDue()
+        #expect(due.isDue && !due.isEmpty && !due.everything)
+
+        var everything = StoreChanges.everything
+        #expect(!everything.isEmpty)
         // Everything is looked at anyway: single objects are not kept.
-        changes.record(.pods, type: "ADDED", object: object("c"))
-        #expect(changes.changed(.pods).isEmpty)
+        everything.record(.pods, type: "ADDED", object: object("c"))
+        #expect(everything.changed(.pods).isEmpty)
     }
 
     @Test func aPodOrClaimConcernsItsControllerOrTheSetsItIsNamedAfter() {

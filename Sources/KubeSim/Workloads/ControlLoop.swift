@@ -8,7 +8,7 @@ protocol SimulatedController: Actor {
     /// The resources whose changes should start a pass.
     var watched: [StorageKey] { get }
     /// Brings the store closer to what this controller wants, for what `changes` holds; returns when it next needs a
-    /// pass although nothing changed (a delay running out: that pass looks at everything), or nil.
+    /// pass although nothing changed (a delay running out: that pass is marked due), or nil.
     func reconcile(_ changes: StoreChanges) async -> Duration?
 }
 
@@ -47,7 +47,7 @@ enum ControlLoop {
                     wakeUp = Task {
                         try? await Task.sleep(for: delay)
                         guard !Task.isCancelled else { return }
-                        pending.lookAtEverything()
+                        pending.markDue()
                         signal.yield()
                     }
                 }
@@ -67,8 +67,8 @@ private final class PendingChanges: Sendable {
         changes.withLock { $0.record(key, type: event.type, object: event.object) }
     }
 
-    func lookAtEverything() {
-        changes.withLock { $0.lookAtEverything() }
+    func markDue() {
+        changes.withLock { $0.markDue() }
     }
 
     /// What gathered since the last take, leaving nothing.

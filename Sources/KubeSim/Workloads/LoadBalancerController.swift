@@ -7,9 +7,8 @@ actor LoadBalancerController: SimulatedController {
     let store: ClusterStore
     let delay: Duration
     private let services: ControllerClient
-    private var requested: [String: ContinuousClock.Instant] = [:]
-    /// Services with nothing left to do: no load balancer wanted and none reported, or its address reported.
-    private var settled = SettledObjects()
+    /// LoadBalancer Services waiting for their address: since when, by the uid asked for.
+    private var requested: [ObjectName: (uid: String, since: ContinuousClock.Instant)] = [:]
 
     let watched: [StorageKey] = [.services]
 
@@ -24,31 +23,30 @@ actor LoadBalancerController: SimulatedController {
         "\(service.metadataName ?? "service")-\(TemplateHash.of(bytes: Array((service.uid ?? "").utf8))).elb.sim.local"
     }
 
-    func reconcile(_: StoreChanges) async -> Duration? {
+    /// Looks at the Services that changed and those waiting for their address (every Service on the first pass).
+    func reconcile(_ changes: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
-        let current = await store.stored(.services)
-        let uids = Set(current.compactMap(\.uid))
-        requested = requested.filter { uids.contains($0.key) }
-        settled.keep(only: uids)
+        let changed = changes.changed(.services)
+        for change in changed where change.deleted {
+            if let name = change.object.objectName, requested[name]?.uid == change.object.uid { requested[name] = nil }
+        }
+        let names = Set(requested.keys).union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
+        let current = changes.everything ? await store.stored(.services) : await store.stored(.services, named: names.sorted())
         for service in current where !service.isBeingDeleted {
-            guard let uid = service.uid, !settled.contains(service) else { continue }
+            guard let uid = service.uid, let name = service.objectName else { continue }
             let ingress = service["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []
             guard service["spec"]?["type"]?.stringValue == "LoadBalancer" else {
-                requested[uid] = nil
-                if ingress.isEmpty {
-                    settled.insert(service)
-                } else {
-                    await services.updateStatus(of: service, to: ["loadBalancer": .object([:])])
-                }
+                requested[name] = nil
+                if !ingress.isEmpty { await services.updateStatus(of: service, to: ["loadBalancer": .object([:])]) }
                 continue
             }
             guard ingress.isEmpty else {
-                settled.insert(service)
+                requested[name] = nil
                 continue
             }
-            let since = requested[uid] ?? now
-            requested[uid] = since
+            let since = requested[name].flatMap { $0.uid == uid ? $0.since : nil } ?? now
+            requested[name] = (uid, since)
             if now - since >= delay {
                 var status = service["status"] ?? [:]
                 status["loadBalancer"] = ["ingress": [["hostname": .string(Self.hostname(for: service))]]]

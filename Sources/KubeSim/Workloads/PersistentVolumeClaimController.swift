@@ -7,9 +7,8 @@ actor PersistentVolumeClaimController: SimulatedController {
     let store: ClusterStore
     let resizeDelay: Duration
     private let claims: ControllerClient
-    private var resizing: [String: ContinuousClock.Instant] = [:]
-    /// Claims Bound at the capacity they request, with nothing to write until they change.
-    private var settled = SettledObjects()
+    /// Claims whose capacity is to follow a grown request: since when, by the uid that asked.
+    private var resizing: [ObjectName: (uid: String, since: ContinuousClock.Instant)] = [:]
 
     let watched: [StorageKey] = [.persistentVolumeClaims]
 
@@ -20,41 +19,44 @@ actor PersistentVolumeClaimController: SimulatedController {
         self.claims = claims
     }
 
-    func reconcile(_: StoreChanges) async -> Duration? {
+    /// Looks at the claims that changed and those being resized (every claim on the first pass).
+    func reconcile(_ changes: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
-        let current = await store.stored(.persistentVolumeClaims)
-        let uids = Set(current.compactMap(\.uid))
-        resizing = resizing.filter { uids.contains($0.key) }
-        settled.keep(only: uids)
-        for claim in current where !claim.isBeingDeleted && !settled.contains(claim) {
-            guard let uid = claim.uid, let requested = claim["spec"]?["resources"]?["requests"]?["storage"] else { continue }
+        let changed = changes.changed(.persistentVolumeClaims)
+        for change in changed where change.deleted {
+            if let name = change.object.objectName, resizing[name]?.uid == change.object.uid { resizing[name] = nil }
+        }
+        let names = Set(resizing.keys).union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
+        let current =
+            changes.everything ? await store.stored(.persistentVolumeClaims) : await store.stored(.persistentVolumeClaims, named: names.sorted())
+        for claim in current where !claim.isBeingDeleted {
+            guard let uid = claim.uid, let name = claim.objectName, let requested = claim["spec"]?["resources"]?["requests"]?["storage"] else { continue }
             var status = claim["status"]?.objectValue ?? [:]
             status["phase"] = "Bound"
             status["accessModes"] = claim["spec"]?["accessModes"] ?? ["ReadWriteOnce"]
             let capacity = status["capacity"]?["storage"]
             if capacity == nil {
                 status["capacity"] = ["storage": requested]
+                resizing[name] = nil
             } else if let capacity, let wanted = PersistentVolumeClaimValidation.quantity(requested),
                 let have = PersistentVolumeClaimValidation.quantity(capacity), wanted > have
             {
-                let since = resizing[uid] ?? now
-                resizing[uid] = since
+                let since = resizing[name].flatMap { $0.uid == uid ? $0.since : nil } ?? now
+                resizing[name] = (uid, since)
                 status["allocatedResources"] = ["storage": requested]
                 if now - since >= resizeDelay {
                     status["capacity"] = ["storage": requested]
                     status["allocatedResources"] = nil
-                    resizing[uid] = nil
+                    resizing[name] = nil
                 } else {
                     let remaining = resizeDelay - (now - since)
                     nextWake = min(nextWake ?? remaining, remaining)
                 }
-            }
-            if claim["status"] == .object(status), resizing[uid] == nil {
-                settled.insert(claim)
             } else {
-                await claims.updateStatus(of: claim, to: .object(status))
+                resizing[name] = nil
             }
+            await claims.updateStatus(of: claim, to: .object(status))
         }
         return nextWake
     }

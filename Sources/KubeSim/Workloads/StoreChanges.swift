@@ -9,8 +9,10 @@ struct StoreChanges: Sendable {
         var deleted: Bool
     }
 
-    /// Whether to look at every object: the first pass, and the pass a controller asked for when a delay runs out.
+    /// Whether to look at every object: the first pass.
     private(set) var everything: Bool
+    /// Whether a delay the controller asked for ran out: it looks again at what it was waiting on.
+    private(set) var isDue = false
     private var changes: [StorageKey: [ObjectName: Change]] = [:]
 
     static let everything = StoreChanges(everything: true)
@@ -20,7 +22,7 @@ struct StoreChanges: Sendable {
         self.everything = everything
     }
 
-    var isEmpty: Bool { !everything && changes.isEmpty }
+    var isEmpty: Bool { !everything && !isDue && changes.isEmpty }
 
     /// The changed objects of one resource, in key order.
     func changed(_ key: StorageKey) -> [Change] {
@@ -34,8 +36,7 @@ struct StoreChanges: Sendable {
         changes[key, default: [:]][name] = Change(object: object, deleted: type == "DELETED")
     }
 
-    mutating func lookAtEverything() {
-        everything = true
-        changes = [:]
+    mutating func markDue() {
+        isDue = true
     }
 }
