@@ -1,13 +1,12 @@
 import Foundation
 import KubeKit
 
-/// An open watch: which objects it follows and where its events go.
-struct Watcher: Sendable {
+/// Which objects a watch follows.
+struct WatchFilter: Sendable {
     var resource: APIResource
     var namespace: String?
     var labels: LabelSelector
     var fields: FieldSelector
-    var continuation: AsyncStream<WatchEvent>.Continuation
 
     func matches(_ object: JSONValue?) -> Bool {
         guard let object else { return false }
@@ -35,36 +34,45 @@ struct Watcher: Sendable {
     }
 }
 
+/// An open watch: which objects it follows and where its events go.
+struct Watcher: Sendable {
+    var filter: WatchFilter
+    var continuation: AsyncStream<WatchEvent>.Continuation
+}
+
 extension ClusterStore {
     /// Opens a watch. Without a resourceVersion (or with "0") it starts with ADDED for every current object; from
     /// `resourceVersion=N` it replays the history after N, or sends one ERROR 410 Expired event when N is older than
-    /// the history. Either way it then follows live changes, with no gap.
+    /// the history. Either way it then follows live changes, with no gap. With a `backlogLimit`, the watch is closed
+    /// once more live events than that wait for its reader (see `KubeSimConfiguration.watchBacklogLimit`).
     func watch(
-        _ resource: APIResource, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion from: String?
+        _ resource: APIResource, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion from: String?,
+        backlogLimit: Int? = nil
     ) throws(APIError) -> (id: UUID, events: AsyncStream<WatchEvent>) {
-        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         let id = UUID()
-        let watcher = Watcher(resource: resource, namespace: namespace, labels: labels, fields: fields, continuation: continuation)
+        let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
         let present = { (object: JSONValue) in self.present(object, as: resource) }
+        var initial: [WatchEvent] = []
         if let from, !from.isEmpty, from != "0" {
             guard let start = Int64(from) else {
                 throw APIError.badRequest("invalid resource version: \(from)")
             }
             if start < historyFloor {
                 let status = APIError.gone("too old resource version: \(start) (\(historyFloor + 1))").status
+                let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
                 continuation.yield(WatchEvent(type: "ERROR", object: status))
                 continuation.finish()
                 return (id, stream)
             }
-            for entry in history where entry.resourceVersion > start {
-                if let event = watcher.event(for: entry, presenting: present) { continuation.yield(event) }
-            }
+            initial = history.lazy.filter { $0.resourceVersion > start }.compactMap { filter.event(for: $0, presenting: present) }
         } else {
-            for object in matchingObjects(resource.key, namespace: namespace, labels: labels, fields: fields) {
-                continuation.yield(WatchEvent(type: "ADDED", object: present(object)))
-            }
+            initial = matchingObjects(resource.key, namespace: namespace, labels: labels, fields: fields).map { WatchEvent(type: "ADDED", object: present($0)) }
         }
-        watchers[id] = watcher
+        // The events a watch starts with do not count against its backlog: only the live ones its reader falls behind on.
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(
+            bufferingPolicy: backlogLimit.map { .bufferingOldest(initial.count + max(1, $0)) } ?? .unbounded)
+        for event in initial { continuation.yield(event) }
+        watchers[id] = Watcher(filter: filter, continuation: continuation)
         return (id, stream)
     }
 
@@ -76,7 +84,7 @@ extension ClusterStore {
     func bookmark(_ id: UUID) {
         guard let watcher = watchers[id] else { return }
         let object: JSONValue = [
-            "kind": .string(watcher.resource.kind), "apiVersion": .string(watcher.resource.apiVersion),
+            "kind": .string(watcher.filter.resource.kind), "apiVersion": .string(watcher.filter.resource.apiVersion),
             "metadata": ["resourceVersion": .string(String(currentResourceVersion()))],
         ]
         watcher.continuation.yield(WatchEvent(type: "BOOKMARK", object: object))
@@ -91,9 +99,10 @@ extension ClusterStore {
     /// event type) rather than once per watch.
     func deliver(_ entry: HistoryEntry) {
         var lines: [String: Data] = [:]
-        for watcher in watchers.values {
-            guard var event = watcher.event(for: entry, presenting: { self.present($0, as: watcher.resource) }) else { continue }
-            let form = "\(watcher.resource.apiVersion) \(event.type)"
+        var tooSlow: [UUID] = []
+        for (id, watcher) in watchers {
+            guard var event = watcher.filter.event(for: entry, presenting: { self.present($0, as: watcher.filter.resource) }) else { continue }
+            let form = "\(watcher.filter.resource.apiVersion) \(event.type)"
             if let line = lines[form] {
                 event.line = line
             } else {
@@ -101,7 +110,9 @@ extension ClusterStore {
                 lines[form] = line
                 event.line = line
             }
-            watcher.continuation.yield(event)
+            if case .dropped = watcher.continuation.yield(event) { tooSlow.append(id) }
         }
+        // Its reader resumes from the last event it read, the dropped one included: the history still holds it.
+        for id in tooSlow { stopWatch(id) }
     }
 }

@@ -14,6 +14,10 @@ public struct KubeSimConfiguration: Sendable {
     public var bookmarkInterval: Duration = .seconds(1)
     /// How many events the server keeps for watches that resume from a resourceVersion; older ones get 410 Gone.
     public var watchHistoryLimit = 10_000
+    /// How many live events an HTTP watch may have waiting for its client before the server closes it, as
+    /// kube-apiserver closes a watcher too slow to keep up (its client resumes from the last event it read). Kept
+    /// at most `watchHistoryLimit`, so that resumption finds its events.
+    public var watchBacklogLimit = 1_000
     /// Serve HTTPS with a fresh self-signed certificate (see `KubeSimServer.certificateAuthorityPEM`). kubectl only
     /// sends bearer tokens over TLS, so turn this on to drive kubectl against a server with `tokens`.
     public var tls = false

@@ -134,7 +134,7 @@ struct ResourceHandler: Sendable {
         }
         let (id, events) = try await store.watch(
             resource, namespace: namespace, labels: try labels(query), fields: fieldSelector,
-            resourceVersion: query["resourceVersion"])
+            resourceVersion: query["resourceVersion"], backlogLimit: min(configuration.watchBacklogLimit, configuration.watchHistoryLimit))
         let timeout: Duration = .seconds(query.int("timeoutSeconds").map { max(0, $0) } ?? 1800)
         let bookmarkInterval = query.bool("allowWatchBookmarks") ? configuration.bookmarkInterval : nil
         let store = self.store

@@ -144,9 +144,11 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         let answeredAt = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.answered) })
         var delays: [Duration] = []
         var missing = 0
+        var closes = 0
         for recorder in watches {
             let received = await recorder.received
             missing += recorder.expected - received.count
+            closes += await recorder.closes
             for (name, instant) in received {
                 guard let answered = answeredAt[name] else { continue }
                 // The event can reach a watcher before the writer has read its response; that is no delay at all.
@@ -164,6 +166,7 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         print(
             "watch delivery delay: p50 \(Self.milliseconds(delays.percentile(0.50))) ms, p99 \(Self.milliseconds(delays.percentile(0.99))) ms over \(delays.count) events\(missing > 0 ? ", \(missing) not delivered" : "")"
         )
+        print("watches closed by KubeSim as too slow, then resumed: \(closes)")
         print("resident memory: \(Figures.residentMemoryMiB().map { "\($0) MiB" } ?? "unknown (no /proc/self/status)")")
     }
 
@@ -191,6 +194,8 @@ struct KubeSimBenchmark: AsyncParsableCommand {
 actor WatchRecorder {
     let expected: Int
     private(set) var received: [String: ContinuousClock.Instant] = [:]
+    /// How often the server closed this watch as too slow.
+    private(set) var closes = 0
 
     init(expected: Int) {
         self.expected = expected
@@ -198,34 +203,48 @@ actor WatchRecorder {
 
     var isComplete: Bool { received.count >= expected }
 
+    /// Follows the watch; when the server closes it (as it closes a reader too slow to keep up), resumes from the
+    /// last event read, as client-go's reflector does, and counts the close.
     nonisolated func follow(_ client: HTTPClient, url: String, opened: AsyncStream<Void>.Continuation) async throws {
-        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .hours(2))
-        opened.yield()
-        opened.finish()
         let marker = Array(#""name":"obj-"#.utf8)
-        var pending: [UInt8] = []
-        for try await buffer in response.body {
-            let arrived = ContinuousClock.now
-            pending.append(contentsOf: buffer.readableBytesView)
-            var names: [String] = []
-            var lineStart = 0
-            while let newline = pending[lineStart...].firstIndex(of: 0x0A) {
-                if let name = Self.objectName(in: pending[lineStart..<newline], marker: marker) { names.append(name) }
-                lineStart = newline + 1
+        let versionMarker = Array(#""resourceVersion":""#.utf8)
+        var resumeFrom: String?
+        while !Task.isCancelled {
+            let response = try await client.execute(HTTPClientRequest(url: url + (resumeFrom.map { "&resourceVersion=\($0)" } ?? "")), timeout: .hours(2))
+            opened.yield()
+            opened.finish()
+            var pending: [UInt8] = []
+            for try await buffer in response.body {
+                let arrived = ContinuousClock.now
+                pending.append(contentsOf: buffer.readableBytesView)
+                var names: [String] = []
+                var lineStart = 0
+                var lastLine: Range<Int>?
+                while let newline = pending[lineStart...].firstIndex(of: 0x0A) {
+                    if let name = Self.quoted(in: pending[lineStart..<newline], after: marker, keepingLast: 4) { names.append(name) }
+                    lastLine = lineStart..<newline
+                    lineStart = newline + 1
+                }
+                // Only the chunk's last event's version: where a resumed watch starts.
+                if let lastLine, let version = Self.quoted(in: pending[lastLine], after: versionMarker) { resumeFrom = version }
+                pending.removeFirst(lineStart)
+                if !names.isEmpty { await record(names, at: arrived) }
+                if Task.isCancelled { return }
             }
-            pending.removeFirst(lineStart)
-            if !names.isEmpty { await record(names, at: arrived) }
-            if Task.isCancelled { break }
+            await countClose()
         }
     }
+
+    private func countClose() { closes += 1 }
 
     private func record(_ names: [String], at instant: ContinuousClock.Instant) {
         for name in names where received[name] == nil { received[name] = instant }
     }
 
-    /// The `obj-N` name in a watch line. A plain byte loop, not `firstRange(of:)`: the generic search took more of
-    /// the benchmark's CPU than the fan-out it measures, as the 50 watchers share the process and its two cores.
-    private static func objectName(in line: ArraySlice<UInt8>, marker: [UInt8]) -> String? {
+    /// The quoted value after `marker` in a watch line, with the marker's last `kept` bytes (`obj-` of a name). A
+    /// plain byte loop, not `firstRange(of:)`: the generic search took more of the benchmark's CPU than the fan-out it
+    /// measures, as the 50 watchers share the process and its two cores.
+    private static func quoted(in line: ArraySlice<UInt8>, after marker: [UInt8], keepingLast kept: Int = 0) -> String? {
         line.withUnsafeBufferPointer { bytes -> String? in
             guard bytes.count >= marker.count else { return nil }
             var start = 0
@@ -234,9 +253,9 @@ actor WatchRecorder {
                 start += 1
             }
             guard start <= bytes.count - marker.count else { return nil }
-            let nameStart = start + marker.count - 4
+            let valueStart = start + marker.count - kept
             guard let end = bytes[(start + marker.count)...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<end]), as: UTF8.self)
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<end]), as: UTF8.self)
         }
     }
 }
