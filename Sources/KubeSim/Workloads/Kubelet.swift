@@ -28,6 +28,8 @@ actor Kubelet: SimulatedController {
     /// Simulated pods already reporting what this kubelet would report; looked at again when they change, or when a
     /// test changes their health, the ready delay or the nodes.
     private var settled = SettledObjects()
+    /// Pods waiting on a delay (to start, or to finish terminating): looked at again when it runs out.
+    private var waiting: Set<ObjectName> = []
     /// Nodes stopped by a test (`KubeSimServer.stopNode`): their kubelets neither run, stop nor report pods.
     var lostNodes: Set<String> = []
     /// Runs the pods whose images it has as processes; the others are simulated here.
@@ -82,20 +84,37 @@ actor Kubelet: SimulatedController {
 
     static func hostIP(_ nodeIndex: Int) -> String { "172.18.0.\(nodeIndex + 2)" }
 
-    func reconcile(_: StoreChanges) async -> Duration? {
+    /// Looks at the pods that changed and those waiting on a delay; at every pod on the first pass, after a node
+    /// changed (scheduling and lost nodes depend on the nodes), and on every pass with the process runtime, whose pods'
+    /// volumes follow ConfigMaps, Secrets and claims.
+    func reconcile(_ changes: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
-        func wake(after delay: Duration) { nextWake = min(nextWake ?? delay, delay) }
-        let current = await store.stored(.pods)
-        forget(except: Set(current.compactMap(\.uid)))
+        var stillWaiting: Set<ObjectName> = []
+        func wake(_ pod: ObjectName, after delay: Duration) {
+            stillWaiting.insert(pod)
+            nextWake = min(nextWake ?? delay, delay)
+        }
+        let current: [JSONValue]
+        if changes.everything || runtime != nil || !changes.changed(.nodes).isEmpty {
+            current = await store.stored(.pods)
+            forget(except: Set(current.compactMap(\.uid)))
+        } else {
+            let changed = changes.changed(.pods)
+            for change in changed where change.deleted {
+                if let uid = change.object.uid { forget(uid) }
+            }
+            let names = waiting.union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
+            current = await store.stored(.pods, named: names.sorted())
+        }
         if let runtime {
             let claims = await store.stored(.persistentVolumeClaims).compactMap(\.uid)
             await runtime.forget(except: Set(current.compactMap(\.uid)), claims: Set(claims))
             await runtime.refreshAll()
         }
+        defer { waiting = stillWaiting }
         for pod in current {
-            guard let uid = pod.uid, let name = pod.metadataName, let namespace = pod.metadataNamespace else { continue }
-            let objectName = ObjectName(namespace: namespace, name: name)
+            guard let uid = pod.uid, let objectName = pod.objectName else { continue }
             if let node = pod["spec"]?["nodeName"]?.stringValue, lostNodes.contains(node) {
                 // Nobody stops or reports the pods of a lost node; the node controller only marks them not ready. A
                 // pod deleted there stays Terminating until it is force-deleted, as in a real cluster.
@@ -110,7 +129,7 @@ actor Kubelet: SimulatedController {
                 if now - since >= simulation.podTerminationDelay {
                     await pods.delete(pod, gracePeriodSeconds: 0)
                 } else {
-                    wake(after: simulation.podTerminationDelay - (now - since))
+                    wake(objectName, after: simulation.podTerminationDelay - (now - since))
                 }
                 continue
             }
@@ -131,7 +150,7 @@ actor Kubelet: SimulatedController {
             let firstSeen = seen[uid] ?? now
             seen[uid] = firstSeen
             let started = self.started.contains(uid) || now - firstSeen >= simulation.podReadyDelay
-            if started { self.started.insert(uid) } else { wake(after: simulation.podReadyDelay - (now - firstSeen)) }
+            if started { self.started.insert(uid) } else { wake(objectName, after: simulation.podReadyDelay - (now - firstSeen)) }
             let status = self.status(of: pod, uid: uid, nodeName: nodeName, started: started)
             guard status != pod["status"] else {
                 if started { settled.insert(pod) }
@@ -148,14 +167,16 @@ actor Kubelet: SimulatedController {
     }
 
     private func forget(except living: Set<String>) {
-        for uid in Set(seen.keys).union(terminating.keys).union(podIPs.keys).subtracting(living) {
-            seen[uid] = nil
-            started.remove(uid)
-            terminating[uid] = nil
-            overrides[uid] = nil
-            settled.remove(uid: uid)
-            if let ip = podIPs.removeValue(forKey: uid) { usedIPs.remove(ip) }
-        }
+        for uid in Set(seen.keys).union(terminating.keys).union(podIPs.keys).subtracting(living) { forget(uid) }
+    }
+
+    private func forget(_ uid: String) {
+        seen[uid] = nil
+        started.remove(uid)
+        terminating[uid] = nil
+        overrides[uid] = nil
+        settled.remove(uid: uid)
+        if let ip = podIPs.removeValue(forKey: uid) { usedIPs.remove(ip) }
     }
 
     private func allocateIP(for uid: String) -> String {
