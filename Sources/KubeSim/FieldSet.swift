@@ -15,7 +15,13 @@ enum FieldSet {
 
     /// The leaf paths of an object: every scalar, atomic list and empty map; list-map items as `k:{...}` with `.`.
     static func paths(of object: JSONValue, schema: SchemaNavigator) -> Set<FieldPath> {
-        var result: Set<FieldPath> = []
+        Set(leaves(of: object, schema: schema).keys)
+    }
+
+    /// The leaf paths of an object with the value at each (a list-map item's `.` path: the item), what
+    /// `value(at:in:)` finds there, in one walk.
+    static func leaves(of object: JSONValue, schema: SchemaNavigator) -> [FieldPath: JSONValue] {
+        var result: [FieldPath: JSONValue] = [:]
         guard case .object(let top) = object else { return result }
         for (key, value) in top where key != "apiVersion" && key != "kind" {
             if key == "metadata", case .object(let metadata) = value {
@@ -30,7 +36,7 @@ enum FieldSet {
     }
 
     private static func collect(
-        _ value: JSONValue, steps: [SchemaNavigator.Step], prefix: FieldPath, schema: SchemaNavigator, into result: inout Set<FieldPath>
+        _ value: JSONValue, steps: [SchemaNavigator.Step], prefix: FieldPath, schema: SchemaNavigator, into result: inout [FieldPath: JSONValue]
     ) {
         switch value {
         case .object(let object) where !object.isEmpty:
@@ -40,14 +46,14 @@ enum FieldSet {
         case .array(let items):
             if let keys = schema.listMapKeys(at: steps), let tokens = itemTokens(items, keys: keys) {
                 for (item, token) in zip(items, tokens) {
-                    result.insert(prefix + [token, "."])
+                    result[prefix + [token, "."]] = item
                     collect(item, steps: steps + [.item], prefix: prefix + [token], schema: schema, into: &result)
                 }
             } else {
-                result.insert(prefix)
+                result[prefix] = value
             }
         default:
-            result.insert(prefix)
+            result[prefix] = value
         }
     }
 

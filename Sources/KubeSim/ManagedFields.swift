@@ -1,13 +1,17 @@
 import KubeKit
 
 /// One `metadata.managedFields` entry: a manager's owned fields for one operation (and subresource).
-struct ManagedFieldsEntry: Sendable, Hashable {
+struct ManagedFieldsEntry: Sendable {
     var manager: String
     var operation: String  // "Update" or "Apply"
     var apiVersion: String
     var time: String
     var subresource: String?
-    var fields: Set<FieldPath>
+    var fields: Set<FieldPath> {
+        didSet { renderedFields = nil }
+    }
+    /// `fields` as the `fieldsV1` it was read from, while unchanged: most writes leave most entries alone.
+    private var renderedFields: JSONValue?
 
     init(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fields: Set<FieldPath>) {
         self.manager = manager
@@ -26,12 +30,13 @@ struct ManagedFieldsEntry: Sendable, Hashable {
         time = json["time"]?.stringValue ?? ""
         subresource = json["subresource"]?.stringValue
         fields = json["fieldsV1"].map(FieldSet.parse(fieldsV1:)) ?? []
+        renderedFields = json["fieldsV1"]
     }
 
     var json: JSONValue {
         var entry: [String: JSONValue] = [
             "manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion),
-            "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": FieldSet.fieldsV1(fields),
+            "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": renderedFields ?? FieldSet.fieldsV1(fields),
         ]
         if let subresource { entry["subresource"] = .string(subresource) }
         return .object(entry)
@@ -59,16 +64,20 @@ enum ManagedFields {
         schema: SchemaNavigator, now: String
     ) {
         var entries = old.map(entries(of:)) ?? []
-        let newPaths = FieldSet.paths(of: new, schema: schema)
+        let newLeaves = FieldSet.leaves(of: new, schema: schema)
+        let newPaths = Set(newLeaves.keys)
         let changed: Set<FieldPath>
         if let old {
-            changed = newPaths.filter { FieldSet.value(at: $0, in: old) != FieldSet.value(at: $0, in: new) }
+            let oldLeaves = FieldSet.leaves(of: old, schema: schema)
+            changed = Set(newLeaves.lazy.filter { oldLeaves[$0.key] != $0.value }.map(\.key))
         } else {
             changed = newPaths
         }
         // Fields that disappeared are owned by nobody any more.
         for index in entries.indices {
-            entries[index].fields = entries[index].fields.intersection(newPaths).subtracting(changed)
+            let kept = entries[index].fields.intersection(newPaths).subtracting(changed)
+            // Only fewer fields: an entry that keeps them all keeps its rendered fieldsV1.
+            if kept.count != entries[index].fields.count { entries[index].fields = kept }
         }
         let mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now, subresource: subresource, fields: [])
         if let index = entries.firstIndex(where: { $0.isSame(as: mine) }) {
