@@ -1,7 +1,7 @@
 import KubeKit
 
-/// The objects a simulated controller found needing nothing, by uid, with the resourceVersion it saw: its whole-store
-/// pass skips them until they change, so a pass costs what changed rather than every object of the cluster.
+/// The objects a simulated controller found needing nothing, by uid, with the resourceVersion it saw: a pass over every
+/// object skips them until they change, so it costs what changed rather than every object of the cluster.
 struct SettledObjects {
     private var versions: [String: String] = [:]
 
@@ -21,10 +21,5 @@ struct SettledObjects {
 
     mutating func removeAll() {
         versions.removeAll()
-    }
-
-    /// Forgets the objects that are gone.
-    mutating func keep(only uids: Set<String>) {
-        versions = versions.filter { uids.contains($0.key) }
     }
 }
