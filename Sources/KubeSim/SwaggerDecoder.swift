@@ -34,26 +34,70 @@ struct SwaggerDecoder {
             typeError: state.typeError, applyTypeError: state.applyTypeError)
     }
 
-    /// Where the decoder is: the strict path (with indices), the apply path (with list-map keys), and what Go's
-    /// `UnmarshalTypeError` carries (the field names without indices and the struct that holds the last one).
-    private struct Location {
-        var strict = ""
-        var apply = ""
-        var goFields: [String] = []
-        var goStruct: String?
-
-        func field(_ name: String, in structName: String?) -> Location {
-            Location(
-                strict: strict.isEmpty ? name : "\(strict).\(name)", apply: "\(apply).\(name)",
-                goFields: goFields + [name], goStruct: structName ?? goStruct)
+    /// Where the decoder is, as the steps from the root: the strict path (with indices), the apply path (with
+    /// list-map keys), and what Go's `UnmarshalTypeError` carries (the field names without indices and the struct that
+    /// holds the last one). Rendered only when something is reported there: every write walks every field, and
+    /// building these strings at each one took a third of the decoder's time.
+    private final class Location: Sendable {
+        private enum Step {
+            case root
+            case field(String, definition: String?)
+            case item(Int, element: JSONValue, keys: [String]?)
+            case entry(String)
         }
 
-        func item(_ index: Int, key: String?) -> Location {
-            Location(strict: "\(strict)[\(index)]", apply: apply + (key ?? "[\(index)]"), goFields: goFields, goStruct: goStruct)
+        private let parent: Location?
+        private let step: Step
+
+        init() {
+            parent = nil
+            step = .root
         }
 
-        func entry(_ key: String) -> Location {
-            Location(strict: "\(strict)[\(key)]", apply: "\(apply).\(key)", goFields: goFields, goStruct: goStruct)
+        private init(_ parent: Location, _ step: Step) {
+            self.parent = parent
+            self.step = step
+        }
+
+        /// A field of an object whose swagger definition is `definition` (nil for an inline schema).
+        func field(_ name: String, in definition: String?) -> Location { Location(self, .field(name, definition: definition)) }
+
+        func item(_ index: Int, element: JSONValue, keys: [String]?) -> Location { Location(self, .item(index, element: element, keys: keys)) }
+
+        func entry(_ key: String) -> Location { Location(self, .entry(key)) }
+
+        var strict: String {
+            guard let parent else { return "" }
+            switch step {
+            case .root: return ""
+            case .field(let name, _):
+                let base = parent.strict
+                return base.isEmpty ? name : "\(base).\(name)"
+            case .item(let index, _, _): return "\(parent.strict)[\(index)]"
+            case .entry(let key): return "\(parent.strict)[\(key)]"
+            }
+        }
+
+        var apply: String {
+            guard let parent else { return "" }
+            switch step {
+            case .root: return ""
+            case .field(let name, _): return "\(parent.apply).\(name)"
+            case .item(let index, let element, let keys): return parent.apply + (keys.flatMap { SwaggerDecoder.applyKey(element, keys: $0) } ?? "[\(index)]")
+            case .entry(let key): return "\(parent.apply).\(key)"
+            }
+        }
+
+        var goFields: [String] {
+            guard let parent else { return [] }
+            if case .field(let name, _) = step { return parent.goFields + [name] }
+            return parent.goFields
+        }
+
+        var goStruct: String? {
+            guard let parent else { return nil }
+            if case .field(_, let definition?) = step { return SwaggerDecoder.structName(definition) }
+            return parent.goStruct
         }
     }
 
@@ -112,10 +156,9 @@ struct SwaggerDecoder {
                 return value
             }
             if let properties {
-                let structName = definitionName.map(Self.structName)
                 var kept: [String: JSONValue] = [:]
                 for (name, member) in members.sorted(by: { $0.key < $1.key }) {
-                    let next = location.field(name, in: structName)
+                    let next = location.field(name, in: definitionName)
                     guard let memberSchema = properties[name] else {
                         state.unknown.append(next.strict)
                         state.unknownApply.append(next.apply)
@@ -142,8 +185,7 @@ struct SwaggerDecoder {
             let keys = listMapKeys(schema)
             return .array(
                 elements.enumerated().map { index, element in
-                    let key = keys.flatMap { Self.applyKey(element, keys: $0) }
-                    return walk(element, schema: itemSchema, at: location.item(index, key: key), state: &state) ?? .null
+                    walk(element, schema: itemSchema, at: location.item(index, element: element, keys: keys), state: &state) ?? .null
                 })
         case "string":
             guard case .string(let text) = value else {
