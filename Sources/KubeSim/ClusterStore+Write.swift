@@ -353,11 +353,22 @@ extension ClusterStore {
         }
         let stored = commit(resource.key, objectName, old: old, new: new) ?? new
         if resource.key == .customResourceDefinitions { updateRegistry(forCRD: stored, removedName: old.metadataName) }
-        // Only an object's owners, finalizers and deletion are the collector's business: a status or spec write
-        // leaves every verdict as it was, and a pass looks at every object.
-        if old.ownerReferences != new.ownerReferences || old.finalizers != new.finalizers || old.isBeingDeleted != new.isBeingDeleted {
-            collectGarbage()
-        }
+        if mayFreeGarbage(old: old, new: new) { collectGarbage() }
         return present(stored, as: resource)
+    }
+
+    /// Whether an update can change a verdict of the garbage collector, whose pass looks at every object. Only a
+    /// deletion starting, the finalizers of an object being deleted, or owners of which one is gone or going can: a
+    /// status or spec write, a finalizer added to a live object (an operator's first reconcile of each of its
+    /// objects), or owners that all stand leave every verdict as it was.
+    func mayFreeGarbage(old: JSONValue, new: JSONValue) -> Bool {
+        if old.isBeingDeleted != new.isBeingDeleted { return true }
+        if new.isBeingDeleted, old.finalizers != new.finalizers { return true }
+        guard old.ownerReferences != new.ownerReferences else { return false }
+        // An owner gone makes this object garbage; an owner being deleted may wait for it (foreground) or stop waiting.
+        return (old.ownerReferences + new.ownerReferences).contains { reference in
+            guard let uid = reference["uid"]?.stringValue, let (key, name) = uidIndex[uid], let owner = objects[key]?[name] else { return true }
+            return owner.isBeingDeleted
+        }
     }
 }

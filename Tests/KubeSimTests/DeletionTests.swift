@@ -77,6 +77,31 @@ import Testing
         }
     }
 
+    /// The collector's verdicts follow updates, too: an object given an owner that is gone is collected, a finalizer
+    /// added to a live owner changes nothing, and a held owner's last finalizer going takes its dependents with it.
+    @Test func updatesThatChangeOwnershipAreCollected() async throws {
+        try await withServer { _, client in
+            let configMaps = "/api/v1/namespaces/default/configmaps"
+            try await client.post(configMaps, configMap("stray"))
+            try await client.mergePatch(
+                "\(configMaps)/stray", ["metadata": ["ownerReferences": [["apiVersion": "v1", "kind": "ConfigMap", "name": "gone", "uid": "no-such-uid"]]]])
+            #expect(try await client.get("\(configMaps)/stray").status == 404)
+
+            let owner = try await client.post(configMaps, configMap("owner")).body
+            var child = configMap("child")
+            child["metadata"]?["ownerReferences"] = [["apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]?["uid"] ?? .null]]
+            try await client.post(configMaps, child)
+            try await client.mergePatch("\(configMaps)/owner", ["metadata": ["finalizers": ["example.com/hold"]]])
+            #expect(try await client.get("\(configMaps)/child").status == 200)
+
+            try await client.delete("\(configMaps)/owner")
+            #expect(try await client.get("\(configMaps)/owner").body["metadata"]?["deletionTimestamp"] != nil)
+            try await client.mergePatch("\(configMaps)/owner", ["metadata": ["finalizers": .null]])
+            #expect(try await client.get("\(configMaps)/owner").status == 404)
+            #expect(try await client.get("\(configMaps)/child").status == 404)
+        }
+    }
+
     @Test func namespaceDeletionEmptiesThenRemoves() async throws {
         try await withServer { _, client in
             try await client.post("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "doomed"]])
