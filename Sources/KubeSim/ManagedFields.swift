@@ -8,9 +8,10 @@ struct ManagedFieldsEntry: Sendable {
     var time: String
     var subresource: String?
     var fields: Set<FieldPath> {
-        didSet { renderedFields = nil }
+        // Sets of different sizes differ at once; most writes leave most entries' fields as they were.
+        didSet { if fields != oldValue { renderedFields = nil } }
     }
-    /// `fields` as the `fieldsV1` it was read from, while unchanged: most writes leave most entries alone.
+    /// `fields` as the `fieldsV1` it was read from, while they are unchanged.
     private var renderedFields: JSONValue?
 
     init(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fields: Set<FieldPath>) {
@@ -75,9 +76,7 @@ enum ManagedFields {
         }
         // Fields that disappeared are owned by nobody any more.
         for index in entries.indices {
-            let kept = entries[index].fields.intersection(newPaths).subtracting(changed)
-            // Only fewer fields: an entry that keeps them all keeps its rendered fieldsV1.
-            if kept.count != entries[index].fields.count { entries[index].fields = kept }
+            entries[index].fields = entries[index].fields.intersection(newPaths).subtracting(changed)
         }
         let mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now, subresource: subresource, fields: [])
         if let index = entries.firstIndex(where: { $0.isSame(as: mine) }) {

@@ -44,14 +44,12 @@ struct ServerSideApply {
         // Appliers share fields whose values agree; forced or changed fields move to this applier.
         let changed = Set(conflicts.map(\.path))
         for index in entries.indices where !isMine(entries[index]) {
-            var kept = entries[index].fields.subtracting(changed)
+            entries[index].fields.subtract(changed)
             if entries[index].operation == "Update" {
-                kept = kept.filter { path in
+                entries[index].fields = entries[index].fields.filter { path in
                     !configPaths.contains(path) || Self.same(FieldSet.value(at: path, in: live), FieldSet.value(at: path, in: merged))
                 }
             }
-            // Only fewer fields: an entry that keeps them all keeps its rendered fieldsV1.
-            if kept.count != entries[index].fields.count { entries[index].fields = kept }
         }
 
         // Fields this applier set before and leaves out now are removed unless someone else still owns them.
@@ -70,10 +68,11 @@ struct ServerSideApply {
         }
         merged = droppingEmptied(above: removed, in: merged, keeping: configPaths.union(othersOwn))
 
-        // The same fields applied again (an operator's steady state) keep the entry's rendered fieldsV1.
+        // Kept rather than made anew: the same fields applied again (an operator's steady state) keep their fieldsV1.
         var mine =
-            entries.first { isMine($0) && $0.fields == configPaths }
+            entries.first(where: isMine)
             ?? ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, subresource: subresource, fields: configPaths)
+        mine.fields = configPaths
         mine.apiVersion = apiVersion
         mine.time = now
         entries.removeAll(where: isMine)
