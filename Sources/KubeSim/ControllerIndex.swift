@@ -21,6 +21,6 @@ struct ControllerIndex {
     func names(controlledBy uid: String) -> Set<ObjectName> { names[uid] ?? [] }
 
     static func controllerUID(of object: JSONValue) -> String {
-        object.ownerReferences.first { $0["controller"]?.boolValue == true }?["uid"]?.stringValue ?? ""
+        object.managingController?["uid"]?.stringValue ?? ""
     }
 }

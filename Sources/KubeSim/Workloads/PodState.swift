@@ -20,8 +20,11 @@ extension JSONValue {
     /// Whether `owner` is this object's managing controller.
     func isControlled(by owner: JSONValue) -> Bool {
         guard let uid = owner.uid else { return false }
-        return ownerReferences.contains { $0["uid"]?.stringValue == uid && $0["controller"]?.boolValue == true }
+        return managingController?["uid"]?.stringValue == uid
     }
+
+    /// The ownerReference to this object's managing controller (`controller: true`), if it has one.
+    var managingController: JSONValue? { ownerReferences.first { $0["controller"]?.boolValue == true } }
 
     var labels: [String: String] {
         (self["metadata"]?["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)

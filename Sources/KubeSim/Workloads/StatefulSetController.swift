@@ -44,8 +44,7 @@ actor StatefulSetController: SimulatedController {
         for change in changes.changed(.pods) + changes.changed(.persistentVolumeClaims) {
             let object = change.object
             guard let namespace = object.metadataNamespace, let name = object.metadataName else { continue }
-            let controller = object.ownerReferences.first { $0["controller"]?.boolValue == true }
-            if let controller {
+            if let controller = object.managingController {
                 if controller["kind"]?.stringValue == "StatefulSet", let owner = controller["name"]?.stringValue {
                     names.insert(ObjectName(namespace: namespace, name: owner))
                 }
