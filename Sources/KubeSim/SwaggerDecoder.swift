@@ -40,24 +40,17 @@ struct SwaggerDecoder {
     /// building these strings at each one took a third of the decoder's time.
     private final class Location: Sendable {
         private enum Step {
-            case root
             case field(String, definition: String?)
             case item(Int, element: JSONValue, keys: [String]?)
             case entry(String)
         }
 
-        private let parent: Location?
-        private let step: Step
+        /// The location this one is a step inside of; nil at the root.
+        private let link: (parent: Location, step: Step)?
 
-        init() {
-            parent = nil
-            step = .root
-        }
+        init() { link = nil }
 
-        private init(_ parent: Location, _ step: Step) {
-            self.parent = parent
-            self.step = step
-        }
+        private init(_ parent: Location, _ step: Step) { link = (parent, step) }
 
         /// A field of an object whose swagger definition is `definition` (nil for an inline schema).
         func field(_ name: String, in definition: String?) -> Location { Location(self, .field(name, definition: definition)) }
@@ -67,9 +60,8 @@ struct SwaggerDecoder {
         func entry(_ key: String) -> Location { Location(self, .entry(key)) }
 
         var strict: String {
-            guard let parent else { return "" }
+            guard let (parent, step) = link else { return "" }
             switch step {
-            case .root: return ""
             case .field(let name, _):
                 let base = parent.strict
                 return base.isEmpty ? name : "\(base).\(name)"
@@ -79,9 +71,8 @@ struct SwaggerDecoder {
         }
 
         var apply: String {
-            guard let parent else { return "" }
+            guard let (parent, step) = link else { return "" }
             switch step {
-            case .root: return ""
             case .field(let name, _): return "\(parent.apply).\(name)"
             case .item(let index, let element, let keys): return parent.apply + (keys.flatMap { SwaggerDecoder.applyKey(element, keys: $0) } ?? "[\(index)]")
             case .entry(let key): return "\(parent.apply).\(key)"
@@ -89,13 +80,13 @@ struct SwaggerDecoder {
         }
 
         var goFields: [String] {
-            guard let parent else { return [] }
+            guard let (parent, step) = link else { return [] }
             if case .field(let name, _) = step { return parent.goFields + [name] }
             return parent.goFields
         }
 
         var goStruct: String? {
-            guard let parent else { return nil }
+            guard let (parent, step) = link else { return nil }
             if case .field(_, let definition?) = step { return SwaggerDecoder.structName(definition) }
             return parent.goStruct
         }
