@@ -19,6 +19,13 @@ extension ClusterStore {
         return names.compactMap { store[$0] }
     }
 
+    /// What a controller's pass looks at: every object of a resource on a pass over everything; otherwise those that
+    /// changed and still exist, and those it waits on, in key order.
+    func stored(_ key: StorageKey, concernedBy changes: StoreChanges, waiting: Set<ObjectName>) -> [JSONValue] {
+        if changes.everything { return stored(key) }
+        return stored(key, named: waiting.union(changes.changed(key).filter { !$0.deleted }.compactMap(\.object.objectName)).sorted())
+    }
+
     func resource(_ key: StorageKey) -> APIResource? { registry.preferred(key) }
 
     /// The `pods/binding` subresource as kube-scheduler uses it: sets `spec.nodeName` of a pod not yet bound, a change

@@ -100,12 +100,10 @@ actor Kubelet: SimulatedController {
             current = await store.stored(.pods)
             forget(except: Set(current.compactMap(\.uid)))
         } else {
-            let changed = changes.changed(.pods)
-            for change in changed where change.deleted {
+            for change in changes.changed(.pods) where change.deleted {
                 if let uid = change.object.uid { forget(uid) }
             }
-            let names = waiting.union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
-            current = await store.stored(.pods, named: names.sorted())
+            current = await store.stored(.pods, concernedBy: changes, waiting: waiting)
         }
         if let runtime {
             let claims = await store.stored(.persistentVolumeClaims).compactMap(\.uid)

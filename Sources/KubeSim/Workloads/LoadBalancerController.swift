@@ -7,8 +7,8 @@ actor LoadBalancerController: SimulatedController {
     let store: ClusterStore
     let delay: Duration
     private let services: ControllerClient
-    /// LoadBalancer Services waiting for their address: since when, by the uid asked for.
-    private var requested: [ObjectName: (uid: String, since: ContinuousClock.Instant)] = [:]
+    /// LoadBalancer Services waiting for their address.
+    private var requested = Delays()
 
     let watched: [StorageKey] = [.services]
 
@@ -27,32 +27,26 @@ actor LoadBalancerController: SimulatedController {
     func reconcile(_ changes: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
-        let changed = changes.changed(.services)
-        for change in changed where change.deleted {
-            if let name = change.object.objectName, requested[name]?.uid == change.object.uid { requested[name] = nil }
-        }
-        let names = Set(requested.keys).union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
-        let current = changes.everything ? await store.stored(.services) : await store.stored(.services, named: names.sorted())
-        for service in current where !service.isBeingDeleted {
+        requested.forgetDeleted(changes.changed(.services))
+        for service in await store.stored(.services, concernedBy: changes, waiting: requested.names) where !service.isBeingDeleted {
             guard let uid = service.uid, let name = service.objectName else { continue }
             let ingress = service["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []
             guard service["spec"]?["type"]?.stringValue == "LoadBalancer" else {
-                requested[name] = nil
+                requested.stop(name)
                 if !ingress.isEmpty { await services.updateStatus(of: service, to: ["loadBalancer": .object([:])]) }
                 continue
             }
             guard ingress.isEmpty else {
-                requested[name] = nil
+                requested.stop(name)
                 continue
             }
-            let since = requested[name].flatMap { $0.uid == uid ? $0.since : nil } ?? now
-            requested[name] = (uid, since)
-            if now - since >= delay {
+            let waited = requested.waited(name, uid: uid, now: now)
+            if waited >= delay {
                 var status = service["status"] ?? [:]
                 status["loadBalancer"] = ["ingress": [["hostname": .string(Self.hostname(for: service))]]]
                 await services.updateStatus(of: service, to: status)
             } else {
-                let remaining = delay - (now - since)
+                let remaining = delay - waited
                 nextWake = min(nextWake ?? remaining, remaining)
             }
         }

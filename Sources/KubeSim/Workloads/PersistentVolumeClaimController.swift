@@ -7,8 +7,8 @@ actor PersistentVolumeClaimController: SimulatedController {
     let store: ClusterStore
     let resizeDelay: Duration
     private let claims: ControllerClient
-    /// Claims whose capacity is to follow a grown request: since when, by the uid that asked.
-    private var resizing: [ObjectName: (uid: String, since: ContinuousClock.Instant)] = [:]
+    /// Claims whose capacity is to follow a grown request.
+    private var resizing = Delays()
 
     let watched: [StorageKey] = [.persistentVolumeClaims]
 
@@ -23,14 +23,8 @@ actor PersistentVolumeClaimController: SimulatedController {
     func reconcile(_ changes: StoreChanges) async -> Duration? {
         let now = ContinuousClock.now
         var nextWake: Duration?
-        let changed = changes.changed(.persistentVolumeClaims)
-        for change in changed where change.deleted {
-            if let name = change.object.objectName, resizing[name]?.uid == change.object.uid { resizing[name] = nil }
-        }
-        let names = Set(resizing.keys).union(changed.filter { !$0.deleted }.compactMap(\.object.objectName))
-        let current =
-            changes.everything ? await store.stored(.persistentVolumeClaims) : await store.stored(.persistentVolumeClaims, named: names.sorted())
-        for claim in current where !claim.isBeingDeleted {
+        resizing.forgetDeleted(changes.changed(.persistentVolumeClaims))
+        for claim in await store.stored(.persistentVolumeClaims, concernedBy: changes, waiting: resizing.names) where !claim.isBeingDeleted {
             guard let uid = claim.uid, let name = claim.objectName, let requested = claim["spec"]?["resources"]?["requests"]?["storage"] else { continue }
             var status = claim["status"]?.objectValue ?? [:]
             status["phase"] = "Bound"
@@ -38,23 +32,22 @@ actor PersistentVolumeClaimController: SimulatedController {
             let capacity = status["capacity"]?["storage"]
             if capacity == nil {
                 status["capacity"] = ["storage": requested]
-                resizing[name] = nil
+                resizing.stop(name)
             } else if let capacity, let wanted = PersistentVolumeClaimValidation.quantity(requested),
                 let have = PersistentVolumeClaimValidation.quantity(capacity), wanted > have
             {
-                let since = resizing[name].flatMap { $0.uid == uid ? $0.since : nil } ?? now
-                resizing[name] = (uid, since)
+                let waited = resizing.waited(name, uid: uid, now: now)
                 status["allocatedResources"] = ["storage": requested]
-                if now - since >= resizeDelay {
+                if waited >= resizeDelay {
                     status["capacity"] = ["storage": requested]
                     status["allocatedResources"] = nil
-                    resizing[name] = nil
+                    resizing.stop(name)
                 } else {
-                    let remaining = resizeDelay - (now - since)
+                    let remaining = resizeDelay - waited
                     nextWake = min(nextWake ?? remaining, remaining)
                 }
             } else {
-                resizing[name] = nil
+                resizing.stop(name)
             }
             await claims.updateStatus(of: claim, to: .object(status))
         }
