@@ -173,6 +173,8 @@ import Testing
             let after = try await eventually("rollout complete") { () -> JSONValue? in
                 let set = try await client.get("\(statefulSetsPath)/roll").body
                 let status = set["status"]
+                // The status must be of the patched spec: right after the patch the old one still reads as complete.
+                guard status?["observedGeneration"] != nil, status?["observedGeneration"] == set["metadata"]?["generation"] else { return nil }
                 return status?["updatedReplicas"] == 3 && status?["readyReplicas"] == 3 && status?["currentRevision"] == status?["updateRevision"] ? set : nil
             }
             let newRevision = try #require(after["status"]?["updateRevision"]?.stringValue)
