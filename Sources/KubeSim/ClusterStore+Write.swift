@@ -22,8 +22,10 @@ extension ClusterStore {
         if name.isEmpty {
             throw APIError.invalid(resource, name: "", causes: [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")])
         }
-        if let problem = NameValidation.problem(with: name, for: resource) {
-            throw APIError.invalid(resource, name: name, causes: [("metadata.name", "FieldValueInvalid", "Invalid value: \"\(name)\": \(problem)")])
+        let nameProblems = NameValidation.problems(with: name, for: resource)
+        if !nameProblems.isEmpty {
+            throw APIError.invalid(
+                resource, name: name, causes: nameProblems.map { ("metadata.name", "FieldValueInvalid", "Invalid value: \"\(name)\": \($0)") })
         }
         if resource.key == .customResourceDefinitions {
             try validateCRD(object, resource: resource)

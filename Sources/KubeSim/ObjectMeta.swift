@@ -59,37 +59,19 @@ enum Clock {
 
 /// Name rules from apimachinery's validation.
 enum NameValidation {
-    static func dns1123Subdomain(_ name: String) -> String? {
-        let pattern = #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"#
-        if name.count > 253 { return "must be no more than 253 characters" }
-        if name.range(of: pattern, options: .regularExpression) == nil {
-            return
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-        }
-        return nil
-    }
-
-    static func dns1123Label(_ name: String) -> String? {
-        if name.count > 63 { return "must be no more than 63 characters" }
-        if name.range(of: #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"#, options: .regularExpression) == nil {
-            return
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-        }
-        return nil
-    }
-
     static func pathSegment(_ name: String) -> String? {
         if name == "." || name == ".." { return "may not be '\(name)'" }
         if name.contains("/") || name.contains("%") { return "may not contain '/' or '%'" }
         return nil
     }
 
-    /// The rule a resource's names follow: labels for namespaces, path segments for RBAC, subdomains otherwise.
-    static func problem(with name: String, for resource: APIResource) -> String? {
+    /// The rule a resource's names follow: labels for namespaces and Services, path segments for RBAC, subdomains
+    /// otherwise. Every message the rule gives, as kube-apiserver lists them all.
+    static func problems(with name: String, for resource: APIResource) -> [String] {
         switch (resource.group, resource.plural) {
-        case ("", "namespaces"), ("", "services"): dns1123Label(name)
-        case ("rbac.authorization.k8s.io", _): pathSegment(name)
-        default: dns1123Subdomain(name)
+        case ("", "namespaces"), ("", "services"): ValueFormats.dns1123Label(name)
+        case ("rbac.authorization.k8s.io", _): pathSegment(name).map { [$0] } ?? []
+        default: ValueFormats.dns1123Subdomain(name)
         }
     }
 

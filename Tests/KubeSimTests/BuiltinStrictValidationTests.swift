@@ -314,6 +314,15 @@ struct BuiltinStrictValidationTests {
                     "Unsupported value: \"Cpu\": supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"",
                 ])
 
+            let badName = try await client.post("/api/v1/namespaces/default/configmaps", configMap("Bad_Name", data: [:]))
+            #expect(
+                onlyCause(badName) == [
+                    "metadata.name", "FieldValueInvalid",
+                    "Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+                ])
+            let dottedNamespace = try await client.post("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "team.a"]])
+            #expect(onlyCause(dottedNamespace) == ["metadata.name", "FieldValueInvalid", "Invalid value: \"team.a\": must not contain dots"])
+
             let keys = try await client.post("/api/v1/namespaces/default/configmaps", configMap("c", data: ["a/b": "x"]))
             #expect(
                 onlyCause(keys) == [

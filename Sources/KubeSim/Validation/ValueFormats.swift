@@ -41,9 +41,12 @@ enum ValueFormats {
     /// Label and annotation keys: an optional DNS subdomain prefix and `/`, then a name of at most 63 characters.
     static func qualifiedName(_ value: String) -> [String] {
         let parts = value.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let nameError = regexError(
-            "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-            qualifiedNameFormat, examples: ["MyName", "my.name", "123-abc"])
+        // Built only when a message needs it: every label and annotation key of every write comes through here.
+        var nameError: String {
+            regexError(
+                "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                qualifiedNameFormat, examples: ["MyName", "my.name", "123-abc"])
+        }
         var messages: [String] = []
         let name: String
         switch parts.count {
