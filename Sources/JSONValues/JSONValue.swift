@@ -121,14 +121,7 @@ extension JSONValue {
     }
 
     public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
-        let data = try JSONEncoder().encode(self)
-        return try JSONDecoder().decode(T.self, from: data)
-    }
-
-    public func jsonData(sortedKeys: Bool = true) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = sortedKeys ? [.sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONDecoder().decode(T.self, from: jsonData(sortedKeys: false))
     }
 }
 
@@ -157,7 +150,7 @@ extension JSONValue {
 
     /// JSON with sorted keys, so equal values give equal text (and equal content hashes).
     public var canonicalJSON: String {
-        (try? String(decoding: jsonData(sortedKeys: true), as: UTF8.self)) ?? "null"
+        String(decoding: jsonBytes(sortedKeys: true), as: UTF8.self)
     }
 
     /// The value of a JSON text, read directly (see `JSONTextParser`): much faster than `JSONDecoder`, same values.

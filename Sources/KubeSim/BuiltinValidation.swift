@@ -84,7 +84,7 @@ extension ClusterStore {
             if case .strategic = kind {
                 badValue = GoSyntax.plusV(patch)
             } else {
-                badValue = String(decoding: JSONWriter.data(object, sortedKeys: true), as: UTF8.self)
+                badValue = object.canonicalJSON
             }
             var problem = result.typeError
             if problem == nil, context.fieldValidation == .strict, !result.unknownFields.isEmpty {

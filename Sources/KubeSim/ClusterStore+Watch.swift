@@ -1,5 +1,6 @@
 import Foundation
 import KubeKit
+import NIOCore
 
 /// Which objects a watch follows.
 struct WatchFilter: Sendable {
@@ -37,7 +38,7 @@ struct WatchFilter: Sendable {
 /// An open watch: which objects it follows and where its events go.
 struct Watcher: Sendable {
     var filter: WatchFilter
-    var continuation: AsyncStream<WatchEvent>.Continuation
+    var events: WatchEventQueue
 }
 
 extension ClusterStore {
@@ -48,7 +49,7 @@ extension ClusterStore {
     func watch(
         _ resource: APIResource, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion from: String?,
         backlogLimit: Int? = nil
-    ) throws(APIError) -> (id: UUID, events: AsyncStream<WatchEvent>) {
+    ) throws(APIError) -> (id: UUID, events: WatchEventQueue) {
         let id = UUID()
         let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
         let present = { (object: JSONValue) in self.present(object, as: resource) }
@@ -59,25 +60,20 @@ extension ClusterStore {
             }
             if start < historyFloor {
                 let status = APIError.gone("too old resource version: \(start) (\(historyFloor + 1))").status
-                let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
-                continuation.yield(WatchEvent(type: "ERROR", object: status))
-                continuation.finish()
-                return (id, stream)
+                return (id, .ended(with: [WatchEvent(type: "ERROR", object: status)]))
             }
             initial = history.lazy.filter { $0.resourceVersion > start }.compactMap { filter.event(for: $0, presenting: present) }
         } else {
             initial = matchingObjects(resource.key, namespace: namespace, labels: labels, fields: fields).map { WatchEvent(type: "ADDED", object: present($0)) }
         }
         // The events a watch starts with do not count against its backlog: only the live ones its reader falls behind on.
-        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(
-            bufferingPolicy: backlogLimit.map { .bufferingOldest(initial.count + max(1, $0)) } ?? .unbounded)
-        for event in initial { continuation.yield(event) }
-        watchers[id] = Watcher(filter: filter, continuation: continuation)
-        return (id, stream)
+        let events = WatchEventQueue(initial, capacity: backlogLimit.map { initial.count + max(1, $0) })
+        watchers[id] = Watcher(filter: filter, events: events)
+        return (id, events)
     }
 
     func stopWatch(_ id: UUID) {
-        watchers.removeValue(forKey: id)?.continuation.finish()
+        watchers.removeValue(forKey: id)?.events.end()
     }
 
     /// Sends a BOOKMARK carrying the current resourceVersion: every change up to it has already been delivered.
@@ -87,18 +83,18 @@ extension ClusterStore {
             "kind": .string(watcher.filter.resource.kind), "apiVersion": .string(watcher.filter.resource.apiVersion),
             "metadata": ["resourceVersion": .string(String(currentResourceVersion()))],
         ]
-        watcher.continuation.yield(WatchEvent(type: "BOOKMARK", object: object))
+        watcher.events.append(WatchEvent(type: "BOOKMARK", object: object))
     }
 
     func closeAllWatches() {
-        for watcher in watchers.values { watcher.continuation.finish() }
+        for watcher in watchers.values { watcher.events.end() }
         watchers.removeAll()
     }
 
     /// Sends a change to the watches that see it, serialising it once per form it is seen in (version and
     /// event type) rather than once per watch.
     func deliver(_ entry: HistoryEntry) {
-        var lines: [String: Data] = [:]
+        var lines: [String: ByteBuffer] = [:]
         var tooSlow: [UUID] = []
         for (id, watcher) in watchers {
             guard var event = watcher.filter.event(for: entry, presenting: { self.present($0, as: watcher.filter.resource) }) else { continue }
@@ -106,11 +102,11 @@ extension ClusterStore {
             if let line = lines[form] {
                 event.line = line
             } else {
-                let line = JSONWriter.watchLine(type: event.type, object: event.object)
+                let line = WatchEvent.line(type: event.type, object: event.object)
                 lines[form] = line
                 event.line = line
             }
-            if case .dropped = watcher.continuation.yield(event) { tooSlow.append(id) }
+            if watcher.events.append(event) == .overCapacity { tooSlow.append(id) }
         }
         // Its reader resumes from the last event it read, the dropped one included: the history still holds it.
         for id in tooSlow { stopWatch(id) }

@@ -1,12 +1,25 @@
 import Foundation
 import KubeKit
+import NIOCore
 
 /// One change as watches see it.
 struct WatchEvent: Sendable {
     var type: String  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
     var object: JSONValue
     /// The event already serialised as a JSON watch line, shared by every watch that sees it the same way.
-    var line: Data? = nil
+    var line: ByteBuffer? = nil
+
+    /// One watch line: `{"type":"ADDED","object":{...}}` and a newline.
+    static func line(type: String, object: JSONValue) -> ByteBuffer {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        bytes.append(contentsOf: #"{"type":"#.utf8)
+        JSONValue.string(type).writeJSON(into: &bytes, sortedKeys: false)
+        bytes.append(contentsOf: #","object":"#.utf8)
+        object.writeJSON(into: &bytes, sortedKeys: false)
+        bytes.append(contentsOf: "}\n".utf8)
+        return ByteBuffer(bytes: bytes)
+    }
 }
 
 /// A committed change, kept in the bounded history that watches resume from.
@@ -208,6 +221,6 @@ struct ContinueToken: Sendable {
 
     var encoded: String {
         let json: JSONValue = ["rv": .int(resourceVersion), "namespace": .string(after.namespace), "name": .string(after.name)]
-        return ((try? json.jsonData()) ?? Data()).base64EncodedString()
+        return json.jsonData().base64EncodedString()
     }
 }

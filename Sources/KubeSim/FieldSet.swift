@@ -69,8 +69,8 @@ enum FieldSet {
                 }
                 keyObject[key] = value
             }
-            guard !keyObject.isEmpty, let text = String(data: JSONWriter.data(.object(keyObject), sortedKeys: true), encoding: .utf8) else { return nil }
-            tokens.append("k:" + text)
+            guard !keyObject.isEmpty else { return nil }
+            tokens.append("k:" + JSONValue.object(keyObject).canonicalJSON)
         }
         return Set(tokens).count == tokens.count ? tokens : nil
     }
@@ -167,7 +167,7 @@ enum FieldSet {
                 text += "." + token.dropFirst(2)
             } else if token.hasPrefix("k:"), let keys = decode(token)?.objectValue {
                 let parts = keys.sorted { $0.key < $1.key }.map { key, value -> String in
-                    let rendered = (try? value.jsonData()).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
+                    let rendered = value.canonicalJSON
                     return "\(key)=\(rendered)"
                 }
                 text += "[" + parts.joined(separator: ",") + "]"

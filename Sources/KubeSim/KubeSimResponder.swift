@@ -100,7 +100,7 @@ struct KubeSimResponder: HTTPResponder {
     }
 
     static func json(_ value: JSONValue, status: Int = 200, warnings: [String] = []) -> Response {
-        let data = JSONWriter.data(value)
+        let data = value.jsonData(sortedKeys: false)
         var response = Response(
             status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))

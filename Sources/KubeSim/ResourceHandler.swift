@@ -153,16 +153,21 @@ struct ResourceHandler: Sendable {
             }
             do {
                 var sentColumns = false
-                for await event in events {
-                    var object = event.object
-                    if let table, event.type != "ERROR", event.type != "BOOKMARK" {
-                        object = table.table(for: [object], resourceVersion: object.resourceVersionString, includeColumns: !sentColumns)
-                        sentColumns = true
-                    } else if let line = event.line {
-                        try await writer.write(ByteBuffer(bytes: line))
-                        continue
+                // Everything that waits goes out in one write: a reader that fell behind catches up in one step.
+                while let batch = await events.take() {
+                    var lines: [ByteBuffer] = []
+                    lines.reserveCapacity(batch.count)
+                    for event in batch {
+                        if let table, event.type != "ERROR", event.type != "BOOKMARK" {
+                            let object = table.table(
+                                for: [event.object], resourceVersion: event.object.resourceVersionString, includeColumns: !sentColumns)
+                            sentColumns = true
+                            lines.append(WatchEvent.line(type: event.type, object: object))
+                        } else {
+                            lines.append(event.line ?? WatchEvent.line(type: event.type, object: event.object))
+                        }
                     }
-                    try await writer.write(ByteBuffer(bytes: JSONWriter.watchLine(type: event.type, object: object)))
+                    try await writer.write(contentsOf: lines)
                 }
             } catch {
                 // The client went away; fall through to clean up.

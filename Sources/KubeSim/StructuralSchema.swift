@@ -257,7 +257,7 @@ struct StructuralSchema: Sendable {
         case .double(let number): String(number)
         case .bool(let flag): flag ? "true" : "false"
         case .null: "null"
-        case .array, .object: String(decoding: (try? value.jsonData()) ?? Data(), as: UTF8.self)
+        case .array, .object: value.canonicalJSON
         }
     }
 }

@@ -256,7 +256,7 @@ struct SwaggerDecoder {
     private static func applyKey(_ element: JSONValue, keys: [String]) -> String? {
         let parts = keys.compactMap { key -> String? in
             guard let value = element[key] else { return nil }
-            let rendered = String(decoding: JSONWriter.data(value, sortedKeys: true), as: UTF8.self)
+            let rendered = value.canonicalJSON
             return "\(key)=\(rendered)"
         }
         return parts.isEmpty ? nil : "[" + parts.joined(separator: ",") + "]"

@@ -45,8 +45,7 @@ public struct JSONLogHandler: LogHandler {
         if event.level >= .error {
             fields["caller"] = .string("\(event.file.split(separator: "/").last ?? ""):\(event.line)")
         }
-        guard let data = try? JSONValue.object(fields).jsonData(sortedKeys: true) else { return }
-        write(String(decoding: data, as: UTF8.self))
+        write(JSONValue.object(fields).canonicalJSON)
     }
 
     /// zap's level names, so filters written for Go operators work.

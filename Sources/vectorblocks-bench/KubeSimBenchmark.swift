@@ -180,7 +180,7 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try body.jsonData()))
+        request.body = .bytes(ByteBuffer(bytes: body.jsonBytes()))
         let response = try await client.execute(request, timeout: .seconds(60))
         _ = try await response.body.collect(upTo: 1024 * 1024)
         return response.status.code

@@ -44,7 +44,7 @@ struct TestClient {
             request.body = .bytes(ByteBuffer(string: rawBody))
         } else if let body {
             request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(ByteBuffer(bytes: try body.jsonData()))
+            request.body = .bytes(ByteBuffer(bytes: body.jsonBytes()))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)

@@ -96,7 +96,7 @@ struct ExternalToolsTests {
     /// charts/vectorblocks rendered into vectorblocks-system, with `values` over the defaults.
     func renderOperatorChart(values: JSONValue? = nil) async throws -> ProcessResult {
         var arguments = ["scripts/helm-chart.py", "render", "charts/vectorblocks", "--namespace", OperatorPackage.defaultNamespace]
-        if let values { arguments += ["--values-json", String(decoding: try values.jsonData(), as: UTF8.self)] }
+        if let values { arguments += ["--values-json", values.canonicalJSON] }
         return try await run(try TestVenv.program("python"), arguments)
     }
 

@@ -228,7 +228,7 @@ extension KubeClient {
     ) async throws -> Object {
         let path = try objectPath(resource, namespace: namespace, name: name, subresource: subresource)
         let request = Request(
-            method: .PATCH, path: path, query: options.query, body: try patch.body(), contentType: patch.contentType)
+            method: .PATCH, path: path, query: options.query, body: patch.body(), contentType: patch.contentType)
         return try await decode(Object.self, from: send(request), what: resource.kind)
     }
 

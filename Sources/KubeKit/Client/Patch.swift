@@ -17,10 +17,10 @@ public enum Patch: Sendable, Hashable {
         }
     }
 
-    func body() throws -> Data {
+    func body() -> Data {
         switch self {
-        case .merge(let value), .strategicMerge(let value): return try value.jsonData()
-        case .json(let operations): return try JSONValue.array(operations.map(\.json)).jsonData()
+        case .merge(let value), .strategicMerge(let value): return value.jsonData()
+        case .json(let operations): return JSONValue.array(operations.map(\.json)).jsonData()
         }
     }
 }

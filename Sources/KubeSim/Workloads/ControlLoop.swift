@@ -28,8 +28,8 @@ enum ControlLoop {
                 else { continue }
                 watchIDs.append(id)
                 group.addTask {
-                    for await event in events {
-                        pending.record(key, event)
+                    while let batch = await events.take() {
+                        pending.record(key, batch)
                         signal.yield()
                     }
                     // The store closed the watch: it is shutting down.
@@ -63,8 +63,10 @@ enum ControlLoop {
 private final class PendingChanges: Sendable {
     private let changes = Mutex(StoreChanges.everything)
 
-    func record(_ key: StorageKey, _ event: WatchEvent) {
-        changes.withLock { $0.record(key, type: event.type, object: event.object) }
+    func record(_ key: StorageKey, _ events: [WatchEvent]) {
+        changes.withLock { changes in
+            for event in events { changes.record(key, type: event.type, object: event.object) }
+        }
     }
 
     func markDue() {

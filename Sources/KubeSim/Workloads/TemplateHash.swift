@@ -5,7 +5,7 @@ import KubeKit
 /// value (no vowels, so no words), as in `controller-revision-hash` and `pod-template-hash` labels.
 enum TemplateHash {
     static func of(_ value: JSONValue) -> String {
-        let data = (try? value.jsonData(sortedKeys: true)) ?? Data()
+        let data = value.jsonData(sortedKeys: true)
         return of(bytes: Array(data))
     }
 

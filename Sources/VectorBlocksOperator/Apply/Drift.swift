@@ -80,7 +80,7 @@ extension Drift {
                 if case .object(let values)? = body[field] { hashed[field] = .object(values.mapValues { _ in .null }) }
             }
         }
-        let digest = SHA256.hash(data: try hashed.jsonData(sortedKeys: true))
+        let digest = SHA256.hash(data: hashed.jsonData(sortedKeys: true))
         return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }

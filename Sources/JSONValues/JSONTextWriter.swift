@@ -1,0 +1,89 @@
+import Foundation
+
+/// Writes a `JSONValue` straight to UTF-8 bytes, the bytes `JSONEncoder` writes with `.withoutEscapingSlashes` (and
+/// `.sortedKeys` when asked), without its Codable path, which costs several times as much. Every KubeSim response and
+/// watch event, and every request body and content hash the operator makes, goes through here.
+enum JSONTextWriter {
+    static func write(_ value: JSONValue, into bytes: inout [UInt8], sortedKeys: Bool) {
+        switch value {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double(let number): bytes.append(contentsOf: format(number).utf8)
+        case .string(let text): writeString(text, into: &bytes)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(item, into: &bytes, sortedKeys: sortedKeys)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            func member(_ key: String, _ member: JSONValue) {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                write(member, into: &bytes, sortedKeys: sortedKeys)
+            }
+            if sortedKeys {
+                for key in members.keys.sorted() { member(key, members[key] ?? .null) }
+            } else {
+                for (key, value) in members { member(key, value) }
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ text: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                ])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Integral values print without a fraction, as Go and JSONEncoder print them; JSON has no NaN or infinity, so
+    /// those print as null.
+    private static func format(_ number: Double) -> String {
+        guard number.isFinite else { return "null" }
+        if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
+        return String(number)
+    }
+}
+
+extension JSONValue {
+    /// The value as JSON text: UTF-8 as is, slashes unescaped, keys sorted when asked (for content hashes).
+    public func jsonData(sortedKeys: Bool = true) -> Data {
+        Data(jsonBytes(sortedKeys: sortedKeys))
+    }
+
+    public func jsonBytes(sortedKeys: Bool = true) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        writeJSON(into: &bytes, sortedKeys: sortedKeys)
+        return bytes
+    }
+
+    /// Appends the value's JSON text to `bytes`.
+    public func writeJSON(into bytes: inout [UInt8], sortedKeys: Bool) {
+        JSONTextWriter.write(self, into: &bytes, sortedKeys: sortedKeys)
+    }
+}
