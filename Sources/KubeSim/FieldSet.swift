@@ -22,17 +22,48 @@ enum FieldSet {
     /// `value(at:in:)` finds there, in one walk.
     static func leaves(of object: JSONValue, schema: SchemaNavigator) -> [FieldPath: JSONValue] {
         var result: [FieldPath: JSONValue] = [:]
-        guard case .object(let top) = object else { return result }
+        for (prefix, unit) in units(of: object) {
+            collect(unit.value, steps: unit.steps, prefix: prefix, schema: schema, into: &result)
+        }
+        return result
+    }
+
+    /// What an update changed, walking only the units (top-level fields, and metadata's fields) whose values differ:
+    /// a status write leaves the spec's leaves unvisited.
+    static func changes(from old: JSONValue?, to new: JSONValue, schema: SchemaNavigator) -> FieldChanges {
+        var changes = FieldChanges()
+        let oldUnits = old.map(units(of:)) ?? [:]
+        let newUnits = units(of: new)
+        for (prefix, unit) in newUnits where oldUnits[prefix]?.value != unit.value {
+            changes.differingUnits.insert(prefix)
+            var newLeaves: [FieldPath: JSONValue] = [:]
+            collect(unit.value, steps: unit.steps, prefix: prefix, schema: schema, into: &newLeaves)
+            var oldLeaves: [FieldPath: JSONValue] = [:]
+            if let before = oldUnits[prefix] { collect(before.value, steps: before.steps, prefix: prefix, schema: schema, into: &oldLeaves) }
+            for (path, value) in newLeaves {
+                changes.present.insert(path)
+                if oldLeaves[path] != value { changes.changed.insert(path) }
+            }
+        }
+        for prefix in oldUnits.keys where newUnits[prefix] == nil { changes.differingUnits.insert(prefix) }
+        return changes
+    }
+
+    /// The parts of an object whose leaves are tracked, by path prefix: each top-level field but apiVersion and kind,
+    /// and each metadata field the server does not own.
+    private static func units(of object: JSONValue) -> [FieldPath: (value: JSONValue, steps: [SchemaNavigator.Step])] {
+        var units: [FieldPath: (value: JSONValue, steps: [SchemaNavigator.Step])] = [:]
+        guard case .object(let top) = object else { return units }
         for (key, value) in top where key != "apiVersion" && key != "kind" {
             if key == "metadata", case .object(let metadata) = value {
                 for (field, child) in metadata where !serverOwnedMetadata.contains(field) {
-                    collect(child, steps: [.field("metadata"), .field(field)], prefix: ["f:metadata", "f:" + field], schema: schema, into: &result)
+                    units[["f:metadata", "f:" + field]] = (child, [.field("metadata"), .field(field)])
                 }
                 continue
             }
-            collect(value, steps: [.field(key)], prefix: ["f:" + key], schema: schema, into: &result)
+            units[["f:" + key]] = (value, [.field(key)])
         }
-        return result
+        return units
     }
 
     private static func collect(
@@ -176,5 +207,24 @@ enum FieldSet {
             }
         }
         return text
+    }
+}
+
+/// What an update changed, as field ownership needs it (see `FieldSet.changes`).
+struct FieldChanges {
+    /// Leaf paths whose value is new or different.
+    var changed: Set<FieldPath> = []
+    /// The prefixes of the units that differ: `["f:status"]`, `["f:metadata", "f:labels"]`.
+    var differingUnits: Set<FieldPath> = []
+    /// Every leaf path of the new object within a differing unit.
+    var present: Set<FieldPath> = []
+
+    /// Whether an owned path is still there after the update: its unit is as it was, or the new object has it.
+    func keeps(_ path: FieldPath) -> Bool {
+        present.contains(path) || !differingUnits.contains(Self.unit(of: path))
+    }
+
+    private static func unit(of path: FieldPath) -> FieldPath {
+        Array(path.prefix(path.first == "f:metadata" ? 2 : 1))
     }
 }

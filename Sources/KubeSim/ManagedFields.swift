@@ -65,29 +65,24 @@ enum ManagedFields {
         schema: SchemaNavigator, now: String
     ) {
         var entries = old.map(entries(of:)) ?? []
-        let newLeaves = FieldSet.leaves(of: new, schema: schema)
-        let newPaths = Set(newLeaves.keys)
-        let changed: Set<FieldPath>
-        if let old {
-            let oldLeaves = FieldSet.leaves(of: old, schema: schema)
-            changed = Set(newLeaves.lazy.filter { oldLeaves[$0.key] != $0.value }.map(\.key))
-        } else {
-            changed = newPaths
-        }
-        // Fields that disappeared are owned by nobody any more.
-        for index in entries.indices {
-            entries[index].fields = entries[index].fields.intersection(newPaths).subtracting(changed)
-        }
+        let changes = FieldSet.changes(from: old, to: new, schema: schema)
         let mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now, subresource: subresource, fields: [])
-        if let index = entries.firstIndex(where: { $0.isSame(as: mine) }) {
-            if !changed.isEmpty {
-                entries[index].fields.formUnion(changed)
-                entries[index].time = now
-                entries[index].apiVersion = apiVersion
+        let mineIndex = entries.firstIndex { $0.isSame(as: mine) }
+        // Fields that disappeared are owned by nobody any more; what changed moves to this manager. Each entry's
+        // fields are assigned once, so an entry that ends as it was keeps its rendered fieldsV1.
+        for index in entries.indices {
+            var fields = entries[index].fields.filter { changes.keeps($0) && !changes.changed.contains($0) }
+            if index == mineIndex { fields.formUnion(changes.changed) }
+            entries[index].fields = fields
+        }
+        if let mineIndex {
+            if !changes.changed.isEmpty {
+                entries[mineIndex].time = now
+                entries[mineIndex].apiVersion = apiVersion
             }
-        } else if !changed.isEmpty {
+        } else if !changes.changed.isEmpty {
             var entry = mine
-            entry.fields = changed
+            entry.fields = changes.changed
             entries.append(entry)
         }
         store(entries, in: &new)

@@ -71,4 +71,43 @@ import Testing
         #expect(after.prefix(2).map(\.json) == entries.map(\.json))
         #expect(after.last?.fields == [["f:metadata", "f:annotations", "f:note"]])
     }
+
+    /// The change walk visits only the units that differ, and must find what a walk of every leaf finds.
+    @Test func theChangesAreWhatComparingEveryLeafFinds() {
+        var withStatus = set
+        withStatus["status"] = ["replicas": 2, "readyReplicas": 1]
+        var ready = withStatus
+        ready["status"]?["readyReplicas"] = 2
+        var slimmer = ready
+        slimmer["spec"]?["template"]?["spec"]?["containers"] = [["name": "db", "image": "qdrant/qdrant:v1.12.1"]]
+        slimmer["metadata"]?["labels"] = nil
+        slimmer["metadata"]?["annotations"] = ["note": "x"]
+        for (old, new) in [(nil, set), (set, withStatus), (withStatus, ready), (ready, slimmer), (slimmer, set)] as [(JSONValue?, JSONValue)] {
+            let changes = FieldSet.changes(from: old, to: new, schema: schema)
+            let oldLeaves = old.map { FieldSet.leaves(of: $0, schema: schema) } ?? [:]
+            let newLeaves = FieldSet.leaves(of: new, schema: schema)
+            #expect(changes.changed == Set(newLeaves.filter { oldLeaves[$0.key] != $0.value }.keys))
+            for path in oldLeaves.keys {
+                #expect(changes.keeps(path) == (newLeaves[path] != nil), "\(path)")
+            }
+        }
+        #expect(FieldSet.changes(from: withStatus, to: ready, schema: schema).differingUnits == [["f:status"]])
+    }
+
+    @Test func aManagerWritingItsFieldsAgainKeepsOneEntryWithTheNewTime() throws {
+        var first = set
+        first["status"] = ["replicas": 2, "readyReplicas": 1]
+        ManagedFields.recordUpdate(
+            old: set, new: &first, manager: "kubelet", apiVersion: "apps/v1", subresource: "status", schema: schema, now: "2026-12-05T09:00:00Z")
+        var second = first
+        second["status"]?["readyReplicas"] = 2
+        ManagedFields.recordUpdate(
+            old: first, new: &second, manager: "kubelet", apiVersion: "apps/v1", subresource: "status", schema: schema, now: "2026-12-05T09:01:00Z")
+        let entries = ManagedFields.entries(of: second)
+        let kubelet = try #require(entries.first { $0.manager == "kubelet" })
+        #expect(entries.count { $0.manager == "kubelet" } == 1)
+        #expect(kubelet.fields == [["f:status", "f:replicas"], ["f:status", "f:readyReplicas"]])
+        #expect(kubelet.time == "2026-12-05T09:01:00Z")
+        #expect(kubelet.json["fieldsV1"] == ["f:status": ["f:replicas": [:], "f:readyReplicas": [:]]])
+    }
 }
