@@ -19,5 +19,9 @@ public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible
     /// `namespace/name`, or `name` for cluster-scoped objects, as client-go writes keys.
     public var description: String { namespace.map { "\($0)/\(name)" } ?? name }
 
-    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { lhs.description < rhs.description }
+    /// By namespace, then name, cluster-scoped keys first. No string is built: caches sort thousands of keys per list.
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        let (left, right) = (lhs.namespace ?? "", rhs.namespace ?? "")
+        return left != right ? left < right : lhs.name < rhs.name
+    }
 }

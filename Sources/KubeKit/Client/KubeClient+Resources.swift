@@ -315,9 +315,14 @@ extension KubeClient {
 
     func decode<Value: Decodable>(_ type: Value.Type, from response: Response, what: String) throws -> Value {
         do {
+            // An answer read as JSON (what the reconcilers apply and patch) goes through the one-pass parser: the
+            // Codable path tries each kind of value in turn and throws for every miss.
+            if Value.self == JSONValue.self, let value = try JSONValue.parse(Data(response.body.readableBytesView)) as? Value { return value }
             return try JSONDecoder().decode(Value.self, from: Data(response.body.readableBytesView))
         } catch let error as DecodingError {
             throw KubeClientError.decoding(what: what, reason: error.fieldDescription)
+        } catch let error as JSONSyntaxError {
+            throw KubeClientError.decoding(what: what, reason: error.description)
         }
     }
 
