@@ -160,19 +160,27 @@ enum FieldSet {
     }
 
     /// `FieldsV1` rendering: nested maps, `{}` at leaves.
+    /// The paths as one nested `fieldsV1` map, built as a tree first: inserting each path into the JSON itself copied
+    /// every map on its way down, once per path.
     static func fieldsV1(_ paths: Set<FieldPath>) -> JSONValue {
-        var root: JSONValue = .object([:])
-        for path in paths where !path.isEmpty {
-            root = inserting(path[...], into: root)
+        final class Node {
+            var children: [String: Node] = [:]
+            var json: JSONValue { .object(children.mapValues(\.json)) }
         }
-        return root
-    }
-
-    private static func inserting(_ path: ArraySlice<String>, into node: JSONValue) -> JSONValue {
-        guard let token = path.first else { return node }
-        var map = node.objectValue ?? [:]
-        map[token] = inserting(path.dropFirst(), into: map[token] ?? .object([:]))
-        return .object(map)
+        let root = Node()
+        for path in paths {
+            var node = root
+            for token in path {
+                if let child = node.children[token] {
+                    node = child
+                } else {
+                    let child = Node()
+                    node.children[token] = child
+                    node = child
+                }
+            }
+        }
+        return root.json
     }
 
     static func parse(fieldsV1: JSONValue) -> Set<FieldPath> {
