@@ -38,6 +38,15 @@ public struct NamespacedInformers<Object: KubernetesObject>: Sendable {
         return objects
     }
 
+    /// How many cached objects in a namespace satisfy `predicate`, without copying them out of the caches.
+    public func count(namespace: String, where predicate: @Sendable (Object) -> Bool) async -> Int {
+        var count = 0
+        for informer in informers where informer.namespace == nil || informer.namespace == namespace {
+            count += await informer.cache.count(namespace: namespace, where: predicate)
+        }
+        return count
+    }
+
     public func hasSynced() async -> Bool {
         for informer in informers where !(await informer.hasSynced()) { return false }
         return true

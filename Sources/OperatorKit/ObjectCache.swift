@@ -35,6 +35,12 @@ public actor ObjectCache<Object: KubernetesObject> {
         }
     }
 
+    /// How many objects in a namespace (nil: all) satisfy `predicate`, counted in place: nothing is copied out or sorted.
+    public func count(namespace: String? = nil, where predicate: @Sendable (Object) -> Bool) -> Int {
+        guard let namespace else { return objects.values.count(where: predicate) }
+        return (byNamespace[namespace] ?? []).count { key in objects[key].map(predicate) ?? false }
+    }
+
     /// Objects with an ownerReference to this uid.
     public func owned(by uid: String) -> [Object] {
         (byOwner[uid] ?? []).sorted().compactMap { objects[$0] }

@@ -60,9 +60,9 @@ struct ClientPartsTests {
     }
 
     @Test func watchLinesSplitAcrossAnyChunking() {
-        let events = #"{"type":"ADDED","object":{"a":1}}"# + "\n" + #"{"type":"DELETED","object":{"b":2}}"# + "\n"
+        let events = #"{"type":"ADDED","object":{"a":1}}"# + "\n \r\n\n" + #"{"type":"DELETED","object":{"b":2}}"# + "\n"
         let bytes = Array(events.utf8)
-        for chunkSize in [1, 3, 7, bytes.count] {
+        for chunkSize in [1, 2, 3, 7, bytes.count] {
             var splitter = WatchLineSplitter()
             var lines: [Data] = []
             var index = 0

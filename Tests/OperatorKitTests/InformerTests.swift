@@ -172,6 +172,9 @@ struct InformerTests {
             #expect(databases.compactMap(\.metadata?.name) == ["owned"])
             let orders = await informer.cache.list(selector: try LabelSelector(parsing: "app=orders,tier!=db"))
             #expect(orders.compactMap(\.metadata?.name) == ["other"])
+            #expect(await informer.cache.count(namespace: "default") { $0.metadata?.labels?["app"] == "orders" } == 2)
+            #expect(await informer.cache.count { $0.metadata?.labels?["tier"] == "db" } == 1)
+            #expect(await informer.cache.count(namespace: "elsewhere") { _ in true } == 0)
         }
     }
 

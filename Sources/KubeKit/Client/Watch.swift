@@ -187,18 +187,26 @@ extension KubeClient {
 
 /// Splits a streamed body into the newline-separated JSON documents of a watch, whatever the chunking.
 struct WatchLineSplitter {
-    private var pending = Data()
+    private var pending: [UInt8] = []
+    /// How far `pending` is known to hold no newline: a long line arriving in many chunks is scanned once.
+    private var scanned = 0
 
+    /// The complete lines the chunk finishes, blank ones left out. One pass over raw bytes: searching and trimming a
+    /// `Data` line by line cost an exclusivity check per byte and a copy of the rest per line, which `perf` showed
+    /// as a tenth of the operator's time at 5,000 Clusters.
     mutating func append(_ chunk: ByteBuffer) -> [Data] {
         pending.append(contentsOf: chunk.readableBytesView)
         var lines: [Data] = []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = pending[pending.startIndex..<newline]
-            if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) {
-                lines.append(Data(line))
+        var lineStart = 0
+        pending.withUnsafeBufferPointer { bytes in
+            for index in scanned..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<index])
+                if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { lines.append(Data(line)) }
+                lineStart = index + 1
             }
-            pending.removeSubrange(pending.startIndex...newline)
         }
+        pending.removeFirst(lineStart)
+        scanned = pending.count
         return lines
     }
 }
