@@ -1,8 +1,8 @@
 import Foundation
 
 /// Writes a `JSONValue` straight to UTF-8 bytes, the bytes `JSONEncoder` writes with `.withoutEscapingSlashes` (and
-/// `.sortedKeys` when asked), without its Codable path, which costs several times as much. Every KubeSim response and
-/// watch event, and every request body and content hash the operator makes, goes through here.
+/// `.sortedKeys` when asked), without its Codable path, which costs several times as much. KubeSim's responses and
+/// watch events, the JSON bodies the operator sends and its applied-state hashes go through here.
 enum JSONTextWriter {
     static func write(_ value: JSONValue, into bytes: inout [UInt8], sortedKeys: Bool) {
         switch value {

@@ -308,6 +308,8 @@ extension KubeClient {
     }
 
     func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        // What the reconcilers apply is JSON already: written directly, not through Codable.
+        if let json = value as? JSONValue { return json.jsonData(sortedKeys: false) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return try encoder.encode(value)
