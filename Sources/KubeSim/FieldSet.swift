@@ -159,9 +159,8 @@ enum FieldSet {
         try? JSONValue.parse(String(token.dropFirst(2)))
     }
 
-    /// `FieldsV1` rendering: nested maps, `{}` at leaves.
-    /// The paths as one nested `fieldsV1` map, built as a tree first: inserting each path into the JSON itself copied
-    /// every map on its way down, once per path.
+    /// `FieldsV1` rendering: nested maps, `{}` at leaves. Built as a tree first: inserting each path into the JSON
+    /// itself copied every map on its way down, once per path.
     static func fieldsV1(_ paths: Set<FieldPath>) -> JSONValue {
         final class Node {
             var children: [String: Node] = [:]
