@@ -162,9 +162,16 @@ struct PgvectorReplicationSlotsTests {
 
     /// A standby that received WAL the promoted one never had (here: the promoted one had stopped streaming, and the
     /// promotion was recorded as a previous operator would have) cannot follow the new timeline: the operator has it
-    /// rewound, and it streams again without the rows of the dead timeline.
-    @Test func aStandbyLeftPastTheNewTimelinesForkIsRewound() async throws {
+    /// rewound (or, when it asks for WAL the new primary no longer has, cloned afresh), and it streams again without
+    /// the rows of the dead timeline.
+    @Test func aStandbyLeftPastTheNewTimelinesForkIsRestartedOntoIt() async throws {
         let servers = try await PgvectorSwitchoverTests.startServers()
+        // As the addon configures them: each server keeps 1GB of WAL, so the promoted one still has what came before
+        // the fork.
+        for server in servers {
+            try await server.psql("ALTER SYSTEM SET wal_keep_size = '1GB'")
+            try await server.psql("SELECT pg_reload_conf()")
+        }
         let addressing = PgvectorSwitchoverTests.addressing(servers)
         do {
             try await withKubeSim(workloads: true) { kubeSim, client in
@@ -210,8 +217,13 @@ struct PgvectorReplicationSlotsTests {
                     try await servers[2].psql("SELECT to_regclass('on_the_new_timeline') IS NOT NULL") == "t" ? true : nil
                 }
                 #expect(try await servers[2].psql("SELECT to_regclass('only_on_the_old_timeline') IS NULL") == "t")
-                let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.compactMap(\.reason)
-                #expect(reasons.contains("StandbyRewinding"))
+                // Rewound, as a rule. One loaded run of the full suite saw it cloned afresh instead, at once after the
+                // promotion (before the standbys were re-pointed), with no wal_keep_size then: the operator judged
+                // that the new primary no longer had the WAL the standby's receiver asked for. Either restart brings
+                // it onto the new timeline, which is checked above; the Events say which one it was.
+                let events = try await client.list(CoreV1.Event.self, namespace: "default").items
+                let restarts = events.filter { $0.reason == "StandbyRewinding" || $0.reason == "StandbyRecloning" }
+                #expect(!restarts.isEmpty, "\(events.map { "\($0.reason ?? ""): \($0.message ?? "")" })")
                 await after.stop()
             }
         } catch {
