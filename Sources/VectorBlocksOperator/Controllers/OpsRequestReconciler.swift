@@ -68,9 +68,19 @@ public struct OpsRequestReconciler: Reconciler {
 
     // MARK: Steps
 
+    /// What makes the request invalid, from the caches; a request found invalid there is validated again against
+    /// the API server before it fails, since failing is final and the caches may not yet hold a ClusterVersion, or a
+    /// Cluster's state, written a moment before the request.
+    private func validationProblems(_ ops: OpsRequest, cluster: Cluster) async throws -> [FieldError] {
+        let cached = OpsRequestPlan.validate(ops, cluster: cluster, versions: await caches.versions.cache.list())
+        guard !cached.isEmpty, let name = cluster.metadata?.name else { return cached }
+        let current = try await client.get(Cluster.self, name: name, namespace: cluster.metadata?.namespace)
+        return OpsRequestPlan.validate(ops, cluster: current, versions: try await client.listAll(ClusterVersion.self).items)
+    }
+
     private func start(_ ops: OpsRequest, cluster: Cluster) async throws -> ReconcileResult {
         let name = ops.metadata?.name ?? ""
-        let problems = OpsRequestPlan.validate(ops, cluster: cluster, versions: await caches.versions.cache.list())
+        let problems = try await validationProblems(ops, cluster: cluster)
         guard problems.isEmpty else {
             return try await fail(ops, reason: "ValidateFailed", message: problems.map(\.description).joined(separator: "; "), cluster: cluster)
         }
