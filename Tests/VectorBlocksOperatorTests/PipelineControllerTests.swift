@@ -106,7 +106,10 @@ struct PipelineControllerTests {
                 }
                 #expect(settled.status?.phase == .pending)
                 try await reconciles.waitForMore(5)
-                #expect(try await Self.pipeline(client).metadata?.resourceVersion == settled.metadata?.resourceVersion)
+                let later = try await Self.pipeline(client)
+                #expect(
+                    later.metadata?.resourceVersion == settled.metadata?.resourceVersion,
+                    "the status was rewritten: from \(String(describing: settled.status)) to \(String(describing: later.status))")
 
                 try await client.delete(VectorPipeline.self, name: "documents", namespace: "default")
                 _ = try await eventually("the pipeline and everything it owns to go", timeout: .seconds(120)) { () -> Bool? in
