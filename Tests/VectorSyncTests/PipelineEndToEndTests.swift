@@ -150,10 +150,10 @@ struct PipelineEndToEndTests {
                     var taken = 0
                     while !Task.isCancelled {
                         do {
-                            taken += try await harness.queue.receive(maxMessages: 64, visibility: .seconds(60), wait: .zero).count
-                            try await Task.sleep(for: .milliseconds(200))
+                            // Long-polling, as a worker does: the queue answers as soon as anything is visible.
+                            taken += try await harness.queue.receive(maxMessages: 64, visibility: .seconds(60), wait: .seconds(1)).count
                         } catch {
-                            // Cancelled in a receive as well as in the pause: the batch was written, the worker ends.
+                            // Cancelled in a receive: the batch was written, the worker ends.
                             if Task.isCancelled { break }
                             throw error
                         }
