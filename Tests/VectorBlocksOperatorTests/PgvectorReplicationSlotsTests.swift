@@ -124,18 +124,20 @@ struct PgvectorReplicationSlotsTests {
                 // necessarily `reserved` by the time it is looked at: autovacuum's first pass over the new table writes
                 // its pages again (wal_log_hints) into the next segment, and the renewed slot of a standby that is
                 // away becomes `unreserved` under the 1Mi bound. A timeout says what the slot and the Events were.
-                _ = try await eventually("the slot made again") { () -> Bool? in
-                    let status = try await servers[0].psql(
-                        """
-                        SELECT coalesce(wal_status, 'none') || ' past-burst=' || coalesce((restart_lsn >= '\(switched)'::pg_lsn)::text, 'no')
-                        FROM pg_replication_slots WHERE slot_name = '\(Self.slot(2))'
-                        """)
-                    guard status.hasSuffix("past-burst=true"), !status.hasPrefix("lost") else {
-                        let events = try await client.list(CoreV1.Event.self, namespace: "default").items
-                            .map { "\($0.reason ?? ""): \($0.message ?? "")" }
-                        throw TestSetupError("slot \(Self.slot(2)) is '\(status)'; events: \(events.joined(separator: " | "))")
+                do {
+                    _ = try await eventually("the slot made again") { () -> Bool? in
+                        let status = try await servers[0].psql(
+                            """
+                            SELECT coalesce(wal_status, 'none') || ' past-burst=' || coalesce((restart_lsn >= '\(switched)'::pg_lsn)::text, 'no')
+                            FROM pg_replication_slots WHERE slot_name = '\(Self.slot(2))'
+                            """)
+                        guard status.hasSuffix("past-burst=true"), !status.hasPrefix("lost") else {
+                            throw TestSetupError("slot \(Self.slot(2)) is '\(status)'")
+                        }
+                        return true
                     }
-                    return true
+                } catch {
+                    throw TestSetupError("\(error); events: \(try await Self.eventSummary(client))")
                 }
 
                 // The standby returns as it was: it cannot catch up, so the operator has it cloned afresh.
@@ -223,7 +225,7 @@ struct PgvectorReplicationSlotsTests {
                 // it onto the new timeline, which is checked above; the Events say which one it was.
                 let events = try await client.list(CoreV1.Event.self, namespace: "default").items
                 let restarts = events.filter { $0.reason == "StandbyRewinding" || $0.reason == "StandbyRecloning" }
-                #expect(!restarts.isEmpty, "\(events.map { "\($0.reason ?? ""): \($0.message ?? "")" })")
+                #expect(!restarts.isEmpty, "events: \(Self.eventSummary(events))")
                 await after.stop()
             }
         } catch {
@@ -231,6 +233,15 @@ struct PgvectorReplicationSlotsTests {
             throw error
         }
         for server in servers { try? await server.stop() }
+    }
+
+    /// The Events' reasons and messages, for a failure's message.
+    static func eventSummary(_ events: [CoreV1.Event]) -> String {
+        events.map { "\($0.reason ?? ""): \($0.message ?? "")" }.joined(separator: " | ")
+    }
+
+    static func eventSummary(_ client: KubeClient) async throws -> String {
+        eventSummary(try await client.list(CoreV1.Event.self, namespace: "default").items)
     }
 
     /// Waits until the server's replication slots are `expected`, each `name:t` (in use) or `name:f`.
