@@ -72,14 +72,14 @@ struct KubeSimBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let machine = Figures.machine()
+        print("machine: \(Figures.machine())")
         let server = try await KubeSimServer.start()
         // Every watch holds a connection, so the pool must allow them all beside the writers'.
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: watchers + concurrency + 4)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
-            try await measure(server: server, client: client, machine: machine)
+            try await measure(server: server, client: client)
         } catch {
             try? await client.shutdown()
             try? await server.shutdown()
@@ -89,7 +89,7 @@ struct KubeSimBenchmark: AsyncParsableCommand {
         try await server.shutdown()
     }
 
-    private func measure(server: KubeSimServer, client: HTTPClient, machine: String) async throws {
+    private func measure(server: KubeSimServer, client: HTTPClient) async throws {
         let base = server.baseURL
         for index in 0..<namespaces {
             let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string("bench-\(index)")]]
@@ -159,7 +159,6 @@ struct KubeSimBenchmark: AsyncParsableCommand {
 
         let latencies = results.map(\.latency).sorted()
         delays.sort()
-        print("machine: \(machine)")
         print(
             "KubeSim: \(objects) objects (ConfigMaps, Secrets, Services, Pods) in \(namespaces) namespaces, \(concurrency) concurrent writers, \(watchers) watchers"
         )

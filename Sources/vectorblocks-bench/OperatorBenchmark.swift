@@ -31,7 +31,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let machine = Figures.machine()
+        print("machine: \(Figures.machine())")
         let executable =
             kubeSim
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -108,7 +108,6 @@ struct OperatorBenchmark: AsyncParsableCommand {
 
         let reconciles = metrics.timers(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", "cluster")])
             .flatMap(\.values).sorted()
-        print("machine: \(machine)")
         print("clusters: \(clusters) \(definition) Clusters of 1 replica, \(workers) workers, created in \(Figures.format(created.seconds)) s")
         print("all Running after: \(Figures.format(allRunning.seconds)) s")
         print("cluster reconciles: \(reconciles.count), p50 \(Self.millis(reconciles.percentile(0.5))) ms, p99 \(Self.millis(reconciles.percentile(0.99))) ms")
