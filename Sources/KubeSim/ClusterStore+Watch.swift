@@ -76,6 +76,11 @@ extension ClusterStore {
         watchers.removeValue(forKey: id)?.events.end()
     }
 
+    /// The watches open now, the server's own controllers' included.
+    func openWatchCount() -> Int {
+        watchers.count
+    }
+
     /// Sends a BOOKMARK carrying the current resourceVersion: every change up to it has already been delivered.
     func bookmark(_ id: UUID) {
         guard let watcher = watchers[id] else { return }

@@ -16,6 +16,11 @@ struct KubeSimResponder: HTTPResponder {
     static let maxBodySize = 32 * 1024 * 1024
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        try await respond(to: request)
+    }
+
+    /// The response; the connection plays no part in it, so the in-process transport calls this directly.
+    func respond(to request: Request) async throws -> Response {
         let path = APIPath(path: request.uri.path)
         let query = QueryParameters(request.uri.query)
         let key = Self.accountingKey(request, path: path, query: query)

@@ -23,14 +23,17 @@ public final class KubeSimServer: Sendable {
     let counter: RequestCounter
     let faultInjector: FaultInjector
     let workloads: WorkloadControllers?
+    let responder: FaultInjectingResponder
     private let task: Task<Void, any Error>
     private let serviceGroup: ServiceGroup
 
     private init(
         host: String, port: Int, certificateAuthorityPEM: String?, store: ClusterStore, counter: RequestCounter,
-        faultInjector: FaultInjector, workloads: WorkloadControllers?, task: Task<Void, any Error>, serviceGroup: ServiceGroup
+        faultInjector: FaultInjector, workloads: WorkloadControllers?, responder: FaultInjectingResponder, task: Task<Void, any Error>,
+        serviceGroup: ServiceGroup
     ) {
         self.faultInjector = faultInjector
+        self.responder = responder
         self.workloads = workloads
         self.host = host
         self.certificateAuthorityPEM = certificateAuthorityPEM
@@ -108,7 +111,7 @@ public final class KubeSimServer: Sendable {
         }
         return KubeSimServer(
             host: host, port: actualPort, certificateAuthorityPEM: identity?.certificatePEM, store: store, counter: counter,
-            faultInjector: faultInjector, workloads: workloads, task: task, serviceGroup: serviceGroup)
+            faultInjector: faultInjector, workloads: workloads, responder: responder, task: task, serviceGroup: serviceGroup)
     }
 
     public var baseURL: String { "\(certificateAuthorityPEM == nil ? "http" : "https")://\(host):\(port)" }

@@ -141,6 +141,6 @@ struct ClientPartsTests {
         defer { Task { try await client.shutdown() } }
         let request = KubeClient.Request(
             method: .GET, path: "/api/v1/pods", query: [("labelSelector", "app in (a,b),!canary")])
-        #expect(client.url(for: request) == "http://127.0.0.1:1/api/v1/pods?labelSelector=app%20in%20%28a%2Cb%29%2C%21canary")
+        #expect(client.target(for: request) == "/api/v1/pods?labelSelector=app%20in%20%28a%2Cb%29%2C%21canary")
     }
 }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -13,37 +12,28 @@ import NIOSSL
 public final class KubeClient: Sendable {
     public let configuration: KubeClientConfiguration
     let logger: Logger
-    private let httpClient: HTTPClient
+    private let transport: any KubeTransport
     private let credentials: CredentialProvider
-    private let tlsConfiguration: TLSConfiguration?
     private let metrics: RequestMetrics
     private let writeFence: (any WriteFence)?
 
     /// Bodies larger than this are refused rather than buffered; a list this large should be paginated.
     static let maxResponseBytes = 256 * 1024 * 1024
 
-    static let maxConnections = 512
+    /// A client over HTTP(S) to the configuration's server.
+    public convenience init(configuration: KubeClientConfiguration, logger: Logger = Logger(label: "kubekit")) throws {
+        let transport = try HTTPKubeTransport(configuration: configuration, logger: logger)
+        self.init(configuration: configuration, transport: transport, logger: logger)
+    }
 
-    public init(configuration: KubeClientConfiguration, logger: Logger = Logger(label: "kubekit")) throws {
+    /// A client whose requests `transport` carries; `configuration` still gives the credentials, retries, timeouts
+    /// and the server named in errors.
+    public init(
+        configuration: KubeClientConfiguration, transport: any KubeTransport, logger: Logger = Logger(label: "kubekit")
+    ) {
         self.configuration = configuration
         self.logger = logger
-        let tls =
-            try configuration.server.hasPrefix("https")
-            ? Self.makeTLSConfiguration(configuration.tls, exec: nil) : nil
-        self.tlsConfiguration = tls
-        var clientConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10)))
-        clientConfiguration.decompression = .disabled
-        // A refused connection fails the attempt at once; the client's own retry policy decides what happens next,
-        // so an unreachable server is reported in moments instead of after the connect timeout.
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        // Over HTTP/1.1 every open watch holds a connection (client-go multiplexes them over HTTP/2): an operator
-        // with a dozen informers per watched namespace, plus its workers' requests, needs far more than the default 8.
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.maxConnections
-        self.httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration,
-            backgroundActivityLogger: logger)
+        self.transport = transport
         self.credentials = CredentialProvider(credentials: configuration.credentials)
         self.metrics = RequestMetrics(factory: configuration.metricsFactory)
         self.writeFence = nil
@@ -52,9 +42,8 @@ public final class KubeClient: Sendable {
     private init(sharing client: KubeClient, writeFence: any WriteFence) {
         configuration = client.configuration
         logger = client.logger
-        httpClient = client.httpClient
+        transport = client.transport
         credentials = client.credentials
-        tlsConfiguration = client.tlsConfiguration
         metrics = client.metrics
         self.writeFence = writeFence
     }
@@ -67,7 +56,7 @@ public final class KubeClient: Sendable {
 
     /// Closes the connection pool. Call it once the client is no longer used.
     public func shutdown() async throws {
-        try await httpClient.shutdown()
+        try await transport.shutdown()
     }
 
     /// The namespace calls use when they name none.
@@ -93,12 +82,10 @@ public final class KubeClient: Sendable {
         var body: ByteBuffer
     }
 
-    func url(for request: Request) -> String {
-        var url = configuration.server + request.path
-        if !request.query.isEmpty {
-            url += "?" + request.query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
-        }
-        return url
+    /// The path and the encoded query.
+    func target(for request: Request) -> String {
+        guard !request.query.isEmpty else { return request.path }
+        return request.path + "?" + request.query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
     }
 
     private static let queryAllowed: CharacterSet = {
@@ -175,8 +162,8 @@ public final class KubeClient: Sendable {
         let response = try await start(request, deadline: deadline)
         do {
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            metrics.record(verb: request.verbLabel, code: "\(response.status.code)", since: started)
-            return Response(code: Int(response.status.code), headers: response.headers, body: body)
+            metrics.record(verb: request.verbLabel, code: "\(response.status)", since: started)
+            return Response(code: response.status, headers: response.headers, body: body)
         } catch {
             metrics.record(verb: request.verbLabel, code: "<error>", since: started)
             throw KubeClientError.transport(server: configuration.server, reason: "\(error)")
@@ -185,26 +172,29 @@ public final class KubeClient: Sendable {
 
     /// Sends the request and returns once the response head has arrived, leaving the body to the caller (watches
     /// stream it).
-    func start(_ request: Request, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    func start(_ request: Request, deadline: NIODeadline) async throws -> KubeTransportResponse {
         let started = ContinuousClock.now
         let requestCredentials = try await credentials.current()
-        var httpRequest = HTTPClientRequest(url: url(for: request))
-        httpRequest.method = request.method
-        httpRequest.headers.add(name: "User-Agent", value: configuration.userAgent)
-        httpRequest.headers.add(name: "Accept", value: "application/json")
+        var headers = HTTPHeaders()
+        headers.add(name: "User-Agent", value: configuration.userAgent)
+        headers.add(name: "Accept", value: "application/json")
         if let authorization = requestCredentials.authorization {
-            httpRequest.headers.add(name: "Authorization", value: authorization)
+            headers.add(name: "Authorization", value: authorization)
         }
-        if let body = request.body {
-            httpRequest.headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
-            httpRequest.body = .bytes(ByteBuffer(bytes: body))
+        if request.body != nil {
+            headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
         }
+        var transportRequest = KubeTransportRequest(
+            method: request.method, target: target(for: request), headers: headers,
+            body: request.body.map { ByteBuffer(bytes: $0) })
         if let certificate = requestCredentials.clientCertificatePEM, let key = requestCredentials.clientKeyPEM {
-            httpRequest.tlsConfiguration = try Self.makeTLSConfiguration(
-                configuration.tls, exec: (certificate, key))
+            transportRequest.clientCertificate = .init(certificatePEM: certificate, keyPEM: key)
         }
         do {
-            return try await httpClient.execute(httpRequest, deadline: deadline, logger: logger)
+            return try await transport.execute(transportRequest, deadline: deadline)
+        } catch let error as KubeClientError {
+            metrics.record(verb: request.verbLabel, code: "<error>", since: started)
+            throw error
         } catch {
             metrics.record(verb: request.verbLabel, code: "<error>", since: started)
             throw KubeClientError.transport(server: configuration.server, reason: "\(error)")

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 
@@ -83,7 +82,7 @@ public struct WatchStream<Object: Codable & Sendable>: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         private enum State {
             case unsent
-            case streaming(HTTPClientResponse.Body.AsyncIterator)
+            case streaming(KubeResponseBody.AsyncIterator)
             case finished
         }
 
@@ -148,15 +147,15 @@ extension KubeClient {
     /// Sends a watch request; its body is the stream of events.
     fileprivate func openWatch(
         _ resource: ResourceDescriptor, namespace: String?, options: WatchOptions
-    ) async throws -> HTTPClientResponse.Body.AsyncIterator {
+    ) async throws -> KubeResponseBody.AsyncIterator {
         let request = Request(method: .GET, path: collectionPath(resource, namespace: namespace), query: options.query)
         // The server ends the stream at timeoutSeconds; the client deadline only guards against a dead server.
         let deadline: NIODeadline =
             options.timeoutSeconds.map { .now() + .seconds(Int64($0) + 30) } ?? .now() + .hours(24)
         let response = try await start(request, deadline: deadline)
-        guard response.status.code < 400 else {
+        guard response.status < 400 else {
             let body = try await response.body.collect(upTo: 1024 * 1024)
-            throw Self.apiError(from: Response(code: Int(response.status.code), headers: response.headers, body: body))
+            throw Self.apiError(from: Response(code: response.status, headers: response.headers, body: body))
         }
         return response.body.makeAsyncIterator()
     }

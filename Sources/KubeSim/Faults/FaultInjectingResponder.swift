@@ -12,8 +12,13 @@ struct FaultInjectingResponder: HTTPResponder {
     let injector: FaultInjector
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        try await respond(to: request)
+    }
+
+    /// The response; the connection plays no part in it, so the in-process transport calls this directly.
+    func respond(to request: Request) async throws -> Response {
         let path = APIPath(path: request.uri.path)
-        guard case .resource(let target) = path else { return try await base.respond(to: request, context: context) }
+        guard case .resource(let target) = path else { return try await base.respond(to: request) }
         let query = QueryParameters(request.uri.query)
         let verb = ResourceHandler.verb(request.method, target: target, query: query)
         let latency = await injector.faults.latency
@@ -46,7 +51,7 @@ struct FaultInjectingResponder: HTTPResponder {
             response.headers.append(contentsOf: headers)
             return response
         }
-        var response = try await base.respond(to: request, context: context)
+        var response = try await base.respond(to: request)
         if verb == "watch", response.status == .ok, let drops = await injector.watchDrops() {
             let body = response.body
             response.body = ResponseBody { writer in

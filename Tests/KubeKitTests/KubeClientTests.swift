@@ -7,8 +7,10 @@ import Testing
 @testable import KubeKit
 
 /// Every verb of the client against KubeSim on 127.0.0.1, through HTTP, with the API's real answers.
-@Suite("KubeClient over HTTP")
-struct KubeClientHTTPTests {
+/// Every verb against KubeSim, once over HTTP and once through the in-process transport the controller tests use:
+/// the two must agree.
+@Suite("KubeClient against KubeSim, over HTTP and in-process")
+struct KubeClientTests {
     func configMap(
         _ name: String, namespace: String = "default", labels: [String: String]? = nil, data: [String: String]
     )
@@ -17,8 +19,9 @@ struct KubeClientHTTPTests {
         CoreV1.ConfigMap(data: data, metadata: MetaV1.ObjectMeta(labels: labels, name: name, namespace: namespace))
     }
 
-    @Test func createGetUpdateAndConflictOnStaleResourceVersion() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func createGetUpdateAndConflictOnStaleResourceVersion(over transport: KubeSimClientTransport) async throws
+    {
+        try await withKubeSim(transport: transport) { _, client in
             let created = try await client.create(configMap("settings", data: ["mode": "fast"]))
             #expect(created.metadata?.uid?.isEmpty == false)
             #expect(created.metadata?.resourceVersion != nil)
@@ -47,8 +50,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func notFoundAndInvalidCarryTheServersStatus() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func notFoundAndInvalidCarryTheServersStatus(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             await #expect {
                 try await client.get(CoreV1.ConfigMap.self, name: "absent")
             } throws: { error in
@@ -65,8 +68,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func listWithLabelSelectorsAndPagination() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func listWithLabelSelectorsAndPagination(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             for index in 0..<7 {
                 let tier = index % 2 == 0 ? "db" : "cache"
                 _ = try await client.create(configMap("item-\(index)", labels: ["tier": tier], data: ["i": "\(index)"]))
@@ -92,8 +95,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func patchesMergeJSONAndServerSideApply() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func patchesMergeJSONAndServerSideApply(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             _ = try await client.create(configMap("patched", labels: ["a": "1"], data: ["k": "v"]))
 
             let merged = try await client.patch(
@@ -131,8 +134,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func statusSubresourceAndGeneration() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func statusSubresourceAndGeneration(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             let deployment = AppsV1.Deployment(
                 metadata: MetaV1.ObjectMeta(name: "web", namespace: "default"),
                 spec: AppsV1.DeploymentSpec(
@@ -156,8 +159,9 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func deleteWithPreconditionsFinalizersAndCollections() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func deleteWithPreconditionsFinalizersAndCollections(over transport: KubeSimClientTransport) async throws
+    {
+        try await withKubeSim(transport: transport) { _, client in
             let created = try await client.create(configMap("doomed", data: [:]))
             await #expect {
                 try await client.delete(
@@ -191,8 +195,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func deletePropagationOrphansOrCollectsDependents() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func deletePropagationOrphansOrCollectsDependents(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             func owned(_ name: String, by owner: CoreV1.ConfigMap) -> CoreV1.ConfigMap {
                 var dependent = configMap(name, data: [:])
                 dependent.metadata?.ownerReferences = [
@@ -225,10 +229,12 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func watchDeliversTypedEventsBookmarksAndEndsAtTimeout() async throws {
+    @Test(arguments: KubeSimClientTransport.allCases) func watchDeliversTypedEventsBookmarksAndEndsAtTimeout(
+        over transport: KubeSimClientTransport
+    ) async throws {
         var configuration = KubeSimConfiguration()
         configuration.bookmarkInterval = .milliseconds(200)
-        try await withKubeSim(configuration: configuration) { _, client in
+        try await withKubeSim(configuration: configuration, transport: transport) { _, client in
             let start = try await client.list(CoreV1.ConfigMap.self, namespace: "default")
             let events = client.watch(
                 CoreV1.ConfigMap.self, namespace: "default",
@@ -256,10 +262,10 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func watchFromAVersionOlderThanHistoryIsGone() async throws {
+    @Test(arguments: KubeSimClientTransport.allCases) func watchFromAVersionOlderThanHistoryIsGone(over transport: KubeSimClientTransport) async throws {
         var configuration = KubeSimConfiguration()
         configuration.watchHistoryLimit = 5
-        try await withKubeSim(configuration: configuration) { _, client in
+        try await withKubeSim(configuration: configuration, transport: transport) { _, client in
             let start = try await client.list(CoreV1.ConfigMap.self, namespace: "default")
             for index in 0..<12 {
                 _ = try await client.create(configMap("churn-\(index)", data: [:]))
@@ -275,8 +281,8 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func dynamicAccessToACustomResourceAndDiscovery() async throws {
-        try await withKubeSim { _, client in
+    @Test(arguments: KubeSimClientTransport.allCases) func dynamicAccessToACustomResourceAndDiscovery(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
             let version = try await client.serverVersion()
             #expect(version.major == "1")
             let apps = try #require(try await client.serverResources(groupVersion: "apps/v1"))
@@ -324,11 +330,11 @@ struct KubeClientHTTPTests {
         }
     }
 
-    @Test func bearerTokensAreCheckedAndMetricsRecorded() async throws {
+    @Test(arguments: KubeSimClientTransport.allCases) func bearerTokensAreCheckedAndMetricsRecorded(over transport: KubeSimClientTransport) async throws {
         var configuration = KubeSimConfiguration()
         configuration.tokens = ["good-token": "alice"]
         let metrics = TestMetrics()
-        try await withKubeSim(configuration: configuration, token: "good-token", metricsFactory: metrics) { sim, client in
+        try await withKubeSim(configuration: configuration, token: "good-token", metricsFactory: metrics, transport: transport) { sim, client in
             _ = try await client.list(CoreV1.ConfigMap.self, namespace: "default")
             #expect(metrics.counterTotal(label: "rest_client_requests_total", dimensions: [("verb", "GET"), ("code", "200")]) == 1)
 
