@@ -95,6 +95,12 @@ struct PipelineControllerTests {
                 #expect(Self.condition(sinksReady, .captureInstalled)?.status == "False")
                 #expect(sinksReady.status?.phase == .pending)
 
+                // Idle means nothing more is coming: Pelican's and Emu's pods are available (KubeSim's kubelets make
+                // them Ready after a delay, and the status says so when they are) and nothing installs the capture.
+                _ = try await eventually("Ready=False waiting for the capture, once Pelican and Emu are available") {
+                    let pipeline = try await Self.pipeline(client)
+                    return Self.condition(pipeline, .ready)?.reason == "WaitingForCapture" ? pipeline : nil
+                }
                 // An idle pipeline's status is not rewritten: once settled, the resourceVersion stays across the
                 // looks the controller takes on its interval.
                 let reconciles = ReconcileCounter(metrics, controller: "vectorpipeline")
