@@ -32,8 +32,8 @@ struct OperatorKillTests {
                     "vectorblocks-operator",
                     [
                         "--kubeconfig", kubeconfig, "--leader-election-namespace", "default",
-                        "--leader-election-lease-duration", "6", "--leader-election-renew-deadline", "4",
-                        "--leader-election-retry-period", "1", "--metrics-bind-address", "0",
+                        "--leader-election-lease-duration", "3", "--leader-election-renew-deadline", "2",
+                        "--leader-election-retry-period", "0.5", "--metrics-bind-address", "0",
                         "--health-probe-bind-address", "0", "--log-level", "info",
                     ])
             }
