@@ -86,7 +86,7 @@ struct InformerTests {
     }
 
     @Test func listsThenWatchesAndKeepsTheCacheCurrent() async throws {
-        try await withKubeSim { _, client in
+        try await withKubeSim { server, client in
             _ = try await client.create(configMap("before", labels: ["app": "db"]))
             let informer = Informer<CoreV1.ConfigMap>(
                 client: client, namespace: "default", timing: .init(watchTimeout: 1...2, pageSize: 2))
@@ -105,7 +105,9 @@ struct InformerTests {
             #expect(await informer.cache.keys == [ObjectKey(namespace: "default", name: "during")])
 
             // Watches end every second or two here; changes after a reconnect are still seen.
-            try await Task.sleep(for: .milliseconds(2500))
+            let watches = { await server.requestCounts()[RequestKey(verb: "watch", resource: "configmaps")] ?? 0 }
+            let watchesBefore = await watches()
+            _ = try await eventually("the informer to watch again") { await watches() > watchesBefore ? true : nil }
             _ = try await client.create(configMap("after-reconnect"))
             let later = await log.wait { $0.contains("added after-reconnect") }
             #expect(later.last == "added after-reconnect")
