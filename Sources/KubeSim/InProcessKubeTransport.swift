@@ -44,18 +44,20 @@ struct InProcessKubeTransport: KubeTransport {
         }
     }
 
-    /// What the HTTP server would send for an error the responder throws rather than renders.
+    /// The response, or for an error the responder throws rather than renders, what Hummingbird's server sends for
+    /// it: an `HTTPError`'s status with its message as `{"error":{"message":…}}`, anything else a bare 500.
     private static func response(to request: Request, from responder: FaultInjectingResponder) async throws -> Response {
         do {
             return try await responder.respond(to: request)
         } catch let error as HTTPError {
-            let status = APIError(code: Int(error.status.code), reason: error.status.reasonPhrase, message: error.body ?? error.status.reasonPhrase)
-            return KubeSimResponder.json(status.status, status: status.code)
+            guard let message = error.body else { return Response(status: error.status, headers: error.headers) }
+            var response = KubeSimResponder.json(["error": ["message": .string(message)]], status: Int(error.status.code))
+            response.headers.append(contentsOf: error.headers)
+            return response
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            let status = APIError(code: 500, reason: "InternalError", message: "Internal error occurred: \(error)")
-            return KubeSimResponder.json(status.status, status: status.code)
+            return Response(status: .internalServerError)
         }
     }
 

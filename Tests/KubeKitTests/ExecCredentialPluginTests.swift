@@ -102,7 +102,7 @@ struct ExecCredentialPluginTests {
         #expect(credentials.authorization == nil)
         let pem = try #require(credentials.clientCertificatePEM)
         let keyPEM = try #require(credentials.clientKeyPEM)
-        let tls = try KubeClient.makeTLSConfiguration(.init(), exec: (pem, keyPEM))
+        let tls = try HTTPKubeTransport.makeTLSConfiguration(.init(), exec: (pem, keyPEM))
         #expect(tls.certificateChain.count == 1)
     }
 

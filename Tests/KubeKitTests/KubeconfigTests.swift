@@ -18,7 +18,7 @@ struct KubeconfigTests {
         #expect(configuration.tls.certificateAuthorityPEM == Array(expectedCA))
         #expect(configuration.tls.insecureSkipTLSVerify == false)
         // The TLS configuration builds from the material, so the CA really is a certificate.
-        _ = try KubeClient.makeTLSConfiguration(configuration.tls, exec: nil)
+        _ = try HTTPKubeTransport.makeTLSConfiguration(configuration.tls, exec: nil)
     }
 
     @Test func namedContextOverridesCurrentContext() throws {
@@ -48,7 +48,7 @@ struct KubeconfigTests {
         #expect(configuration.tls.clientCertificatePEM == Array(certificate))
         #expect(configuration.tls.clientKeyPEM != nil)
         #expect(configuration.credentials == .none)
-        let tls = try KubeClient.makeTLSConfiguration(configuration.tls, exec: nil)
+        let tls = try HTTPKubeTransport.makeTLSConfiguration(configuration.tls, exec: nil)
         #expect(tls.certificateChain.count == 1)
         #expect(tls.privateKey != nil)
     }

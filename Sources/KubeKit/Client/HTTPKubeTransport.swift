@@ -19,7 +19,7 @@ public final class HTTPKubeTransport: KubeTransport {
         self.logger = logger
         let tlsConfiguration =
             try configuration.server.hasPrefix("https")
-            ? KubeClient.makeTLSConfiguration(configuration.tls, exec: nil) : nil
+            ? Self.makeTLSConfiguration(configuration.tls, exec: nil) : nil
         var clientConfiguration = HTTPClient.Configuration(
             tlsConfiguration: tlsConfiguration, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10)))
@@ -43,7 +43,7 @@ public final class HTTPKubeTransport: KubeTransport {
             httpRequest.body = .bytes(body)
         }
         if let certificate = request.clientCertificate {
-            httpRequest.tlsConfiguration = try KubeClient.makeTLSConfiguration(
+            httpRequest.tlsConfiguration = try Self.makeTLSConfiguration(
                 tls, exec: (certificate.certificatePEM, certificate.keyPEM))
         }
         let response: HTTPClientResponse
@@ -58,5 +58,38 @@ public final class HTTPKubeTransport: KubeTransport {
 
     public func shutdown() async throws {
         try await httpClient.shutdown()
+    }
+
+    static func makeTLSConfiguration(
+        _ material: KubeClientConfiguration.TLSMaterial, exec: (certificate: [UInt8], key: [UInt8])?
+    ) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if material.insecureSkipTLSVerify {
+            tls.certificateVerification = .none
+        } else if let authority = material.certificateAuthorityPEM {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(authority))
+            } catch {
+                throw KubeConfigurationError.invalidCertificate(
+                    field: "certificate-authority", reason: "not a PEM certificate bundle (\(error))")
+            }
+        }
+        let certificate = exec?.certificate ?? material.clientCertificatePEM
+        let key = exec?.key ?? material.clientKeyPEM
+        if let certificate, let key {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+            } catch {
+                throw KubeConfigurationError.invalidCertificate(
+                    field: "client-certificate", reason: "not a PEM certificate (\(error))")
+            }
+            do {
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            } catch {
+                // The key's bytes are secret: only say what kind of problem it is.
+                throw KubeConfigurationError.invalidCertificate(field: "client-key", reason: "not a PEM private key")
+            }
+        }
+        return tls
     }
 }

@@ -2,13 +2,13 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 
 /// A client of one Kubernetes API server. Typed calls take the generated models (`AppsV1.StatefulSet`); dynamic
 /// calls take a `ResourceDescriptor` and `JSONValue`, for custom resources and kinds known only at run time.
 ///
 /// Reads are retried on 429, 5xx and connection errors; writes are sent once. A 401 is retried once after
-/// refreshing a rotating token or an exec credential.
+/// refreshing a rotating token or an exec credential. Requests travel over a `KubeTransport`: HTTP(S) unless the
+/// client is made with another (KubeSim's in-process transport, in tests).
 public final class KubeClient: Sendable {
     public let configuration: KubeClientConfiguration
     let logger: Logger
@@ -192,11 +192,11 @@ public final class KubeClient: Sendable {
         }
         do {
             return try await transport.execute(transportRequest, deadline: deadline)
-        } catch let error as KubeClientError {
-            metrics.record(verb: request.verbLabel, code: "<error>", since: started)
-            throw error
         } catch {
             metrics.record(verb: request.verbLabel, code: "<error>", since: started)
+            // The transport's own errors pass as they are, and so does an exec plugin's certificate that cannot be
+            // used: a configuration problem, not a connection failure to retry.
+            if error is KubeClientError || error is KubeConfigurationError { throw error }
             throw KubeClientError.transport(server: configuration.server, reason: "\(error)")
         }
     }
@@ -209,38 +209,5 @@ public final class KubeClient: Sendable {
         }
         return KubeAPIError.synthesized(
             code: response.code, body: String(decoding: data, as: UTF8.self), retryAfter: retryAfter)
-    }
-
-    static func makeTLSConfiguration(
-        _ material: KubeClientConfiguration.TLSMaterial, exec: (certificate: [UInt8], key: [UInt8])?
-    ) throws -> TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if material.insecureSkipTLSVerify {
-            tls.certificateVerification = .none
-        } else if let authority = material.certificateAuthorityPEM {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(authority))
-            } catch {
-                throw KubeConfigurationError.invalidCertificate(
-                    field: "certificate-authority", reason: "not a PEM certificate bundle (\(error))")
-            }
-        }
-        let certificate = exec?.certificate ?? material.clientCertificatePEM
-        let key = exec?.key ?? material.clientKeyPEM
-        if let certificate, let key {
-            do {
-                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
-            } catch {
-                throw KubeConfigurationError.invalidCertificate(
-                    field: "client-certificate", reason: "not a PEM certificate (\(error))")
-            }
-            do {
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
-            } catch {
-                // The key's bytes are secret: only say what kind of problem it is.
-                throw KubeConfigurationError.invalidCertificate(field: "client-key", reason: "not a PEM private key")
-            }
-        }
-        return tls
     }
 }
