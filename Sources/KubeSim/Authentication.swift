@@ -60,8 +60,7 @@ struct TokenRequestHandler: Sendable {
 
     func handle(_ request: Request, namespace: String, name: String, verb: String) async throws -> Response {
         guard verb == "create" else { throw APIError.methodNotAllowed() }
-        var request = request
-        let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+        let buffer = try await request.apiBody()
         let body = buffer.readableBytes > 0 ? try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: false) : .object([:])
         let expiration = body["spec"]?["expirationSeconds"]?.intValue ?? 3600
         if expiration < 600 {

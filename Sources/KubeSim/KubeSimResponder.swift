@@ -124,3 +124,15 @@ extension APIPath.ResourcePath {
         return subresource.map { "\(base)/\($0)" } ?? base
     }
 }
+
+extension Request {
+    /// The whole request body, or kube-apiserver's 413 when it is larger than the server takes.
+    func apiBody() async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: KubeSimResponder.maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(KubeSimResponder.maxBodySize)")
+        }
+    }
+}

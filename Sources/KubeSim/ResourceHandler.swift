@@ -199,8 +199,7 @@ struct ResourceHandler: Sendable {
     private func decodeBody(_ request: Request, allowYAML: Bool) async throws -> JSONValue {
         let contentType = request.headers[.contentType] ?? ""
         if contentType.contains("cbor") { throw APIError.unsupportedMediaType(contentType) }
-        var request = request
-        let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+        let buffer = try await request.apiBody()
         if buffer.readableBytes == 0 { throw APIError.badRequest("the request body is empty") }
         if contentType.hasPrefix(ProtobufEnvelope.mediaType) { return try ProtobufEnvelope.decode(Array(buffer.readableBytesView)) }
         return try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: allowYAML)
@@ -238,8 +237,7 @@ struct ResourceHandler: Sendable {
 
     private func deleteOptions(_ request: Request, _ query: QueryParameters) async throws -> DeleteOptions {
         var options = DeleteOptions()
-        var request = request
-        let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+        let buffer = try await request.apiBody()
         if buffer.readableBytes > 0 {
             let body = try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: false)
             if let policy = body["propagationPolicy"]?.stringValue { options.propagation = try propagation(policy) }

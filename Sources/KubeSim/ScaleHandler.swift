@@ -12,8 +12,7 @@ struct ScaleHandler: Sendable {
         case "get":
             return KubeSimResponder.json(Self.scale(of: object))
         case "update", "patch":
-            var request = request
-            let buffer = try await request.collectBody(upTo: KubeSimResponder.maxBodySize)
+            let buffer = try await request.apiBody()
             let body = try RequestBodyDecoder.decode(Data(buffer.readableBytesView), allowYAML: false)
             var scale = Self.scale(of: object)
             if verb == "update" {

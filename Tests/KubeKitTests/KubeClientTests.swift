@@ -68,6 +68,14 @@ struct KubeClientTests {
         }
     }
 
+    @Test(arguments: KubeSimClientTransport.allCases) func aBodyPastTheServersLimitIsRefusedWith413(over transport: KubeSimClientTransport) async throws {
+        try await withKubeSim(transport: transport) { _, client in
+            let large = CoreV1.ConfigMap(data: ["v": String(repeating: "x", count: 33 * 1024 * 1024)], metadata: .init(name: "large"))
+            let error = await #expect(throws: KubeAPIError.self) { _ = try await client.create(large) }
+            #expect(error?.code == 413)
+        }
+    }
+
     @Test(arguments: KubeSimClientTransport.allCases) func listWithLabelSelectorsAndPagination(over transport: KubeSimClientTransport) async throws {
         try await withKubeSim(transport: transport) { _, client in
             for index in 0..<7 {
