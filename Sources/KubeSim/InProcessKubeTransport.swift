@@ -11,8 +11,7 @@ import NIOHTTP1
 /// wire; tests of the client itself and of kubectl use the socket.
 struct InProcessKubeTransport: KubeTransport {
     let responder: FaultInjectingResponder
-    /// The server's base URL and its host and port, as a client over the socket would name them.
-    let server: String
+    /// The server's host and port, as a client over the socket names them.
     let authority: String
 
     func execute(_ request: KubeTransportRequest, deadline: NIODeadline) async throws -> KubeTransportResponse {
@@ -26,10 +25,15 @@ struct InProcessKubeTransport: KubeTransport {
 
     func shutdown() async throws {}
 
-    /// The response, or a transport error once `deadline` passes without one, as when a server stalls.
+    /// No response came by the request's deadline, as when a server stalls.
+    struct DeadlinePassed: Error, CustomStringConvertible {
+        var description: String { "no response before the request's deadline" }
+    }
+
+    /// The response, or `DeadlinePassed` once `deadline` passes without one.
     private func respond(to request: Request, before deadline: NIODeadline) async throws -> Response {
         let remaining = deadline - .now()
-        guard remaining > .zero else { throw KubeClientError.transport(server: server, reason: "the request's deadline has passed") }
+        guard remaining > .zero else { throw DeadlinePassed() }
         return try await withThrowingTaskGroup(of: Response?.self) { group in
             group.addTask { try await Self.response(to: request, from: responder) }
             group.addTask {
@@ -37,9 +41,7 @@ struct InProcessKubeTransport: KubeTransport {
                 return nil
             }
             defer { group.cancelAll() }
-            guard case let response?? = try await group.next() else {
-                throw KubeClientError.transport(server: server, reason: "no response before the request's deadline")
-            }
+            guard case let response?? = try await group.next() else { throw DeadlinePassed() }
             return response
         }
     }
@@ -54,8 +56,8 @@ struct InProcessKubeTransport: KubeTransport {
             var response = KubeSimResponder.json(["error": ["message": .string(message)]], status: Int(error.status.code))
             response.headers.append(contentsOf: error.headers)
             return response
-        } catch is CancellationError {
-            throw CancellationError()
+        } catch let error as CancellationError {
+            throw error
         } catch {
             return Response(status: .internalServerError)
         }
@@ -166,6 +168,6 @@ extension KubeSimServer {
     /// configuration names `baseURL`. Its requests are authenticated, authorized, fault-injected and counted as
     /// requests over the socket are.
     public func inProcessTransport() -> any KubeTransport {
-        InProcessKubeTransport(responder: responder, server: baseURL, authority: "\(host):\(port)")
+        InProcessKubeTransport(responder: responder, authority: "\(host):\(port)")
     }
 }

@@ -43,7 +43,7 @@ import Testing
         }
     }
 
-    @Test func aRequestWithNoAnswerByItsDeadlineFails() async throws {
+    @Test(.timeLimit(.minutes(1))) func aRequestWithNoAnswerByItsDeadlineFails() async throws {
         try await withKubeSim(transport: .inProcess) { server, _ in
             try await server.setFaults(FaultInjection(latency: .seconds(600)))
             let configuration = try KubeClientConfiguration(

@@ -46,12 +46,7 @@ public final class HTTPKubeTransport: KubeTransport {
             httpRequest.tlsConfiguration = try Self.makeTLSConfiguration(
                 tls, exec: (certificate.certificatePEM, certificate.keyPEM))
         }
-        let response: HTTPClientResponse
-        do {
-            response = try await httpClient.execute(httpRequest, deadline: deadline, logger: logger)
-        } catch {
-            throw KubeClientError.transport(server: server, reason: "\(error)")
-        }
+        let response = try await httpClient.execute(httpRequest, deadline: deadline, logger: logger)
         return KubeTransportResponse(
             status: Int(response.status.code), headers: response.headers, body: KubeResponseBody(response.body))
     }

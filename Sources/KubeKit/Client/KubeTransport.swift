@@ -9,7 +9,8 @@ import NIOHTTP1
 /// decoding. A transport only carries one request and its response.
 public protocol KubeTransport: Sendable {
     /// Sends the request and returns once the response head has arrived; the body streams after it (a watch's body
-    /// lasts as long as the watch). Throws `KubeClientError.transport` when no response came by `deadline`.
+    /// lasts as long as the watch). Throws when no response came by `deadline`; the client reports any error that is
+    /// not already a `KubeClientError` or `KubeConfigurationError` as a transport failure, naming its server.
     func execute(_ request: KubeTransportRequest, deadline: NIODeadline) async throws -> KubeTransportResponse
 
     /// Releases the transport's connections. The client calls it once, from its own `shutdown`.
@@ -43,7 +44,7 @@ public struct KubeTransportResponse: Sendable {
     }
 }
 
-/// A response body as the chunks it arrives in.
+/// A response body as the chunks it arrives in; NIOCore's `collect(upTo:)` gathers a body that is not streamed.
 public struct KubeResponseBody: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
 
@@ -65,23 +66,6 @@ public struct KubeResponseBody: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { iterator() }
-
-    /// The whole body; throws `ResponseTooLarge` past `maxBytes` rather than buffering more.
-    public func collect(upTo maxBytes: Int) async throws -> ByteBuffer {
-        var collected = ByteBuffer()
-        for try await var chunk in self {
-            guard collected.readableBytes + chunk.readableBytes <= maxBytes else {
-                throw ResponseTooLarge(limit: maxBytes)
-            }
-            collected.writeBuffer(&chunk)
-        }
-        return collected
-    }
-
-    public struct ResponseTooLarge: Error, CustomStringConvertible {
-        public var limit: Int
-        public var description: String { "the response body is larger than \(limit) bytes" }
-    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         private let nextChunk: () async throws -> ByteBuffer?
