@@ -106,6 +106,10 @@ struct PgvectorReplicationSlotsTests {
                 try await kubeSim.setPodReady(false, Self.pod(2))
                 try await servers[2].stop()
                 try await servers[0].psql("CREATE TABLE filler AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 30000) g")
+                // The first vacuum of the new table writes its pages to WAL again (wal_log_hints): done now, inside the
+                // burst that standby 1 is waited for below, not later by autovacuum, when standby 1 could lag more
+                // than the bound behind it at the checkpoint pg_basebackup makes to clone standby 2, and lose its slot.
+                try await servers[0].psql("VACUUM filler")
                 try await servers[0].psql("SELECT pg_switch_wal()")
                 // Standby 1 stays: on a loaded machine it can lag a whole segment behind the burst, and the checkpoint
                 // would invalidate its slot too (the operator would re-clone it, which this test's servers do not
@@ -121,9 +125,9 @@ struct PgvectorReplicationSlotsTests {
                     return reasons.contains("ReplicationSlotLost") ? true : nil
                 }
                 // Made again, reserving WAL from where the primary was at that moment, past the burst. Not
-                // necessarily `reserved` by the time it is looked at: autovacuum's first pass over the new table writes
-                // its pages again (wal_log_hints) into the next segment, and the renewed slot of a standby that is
-                // away becomes `unreserved` under the 1Mi bound. A timeout says what the slot and the Events were.
+                // necessarily `reserved` by the time it is looked at: any WAL written since (autovacuum's analyze,
+                // the operator's own writes) counts against the 1Mi bound of a standby that is away, and its renewed
+                // slot may be `unreserved`. A timeout says what the slot and the Events were.
                 do {
                     _ = try await eventually("the slot made again") { () -> Bool? in
                         let status = try await servers[0].psql(
