@@ -119,7 +119,13 @@ extension EngineHooks {
         }
         // One whose WAL receiver has not streamed yet (a standby just started) is looked at again soon: whether it
         // can catch up is known only once it asks the primary for WAL.
-        return view.streaming && view.receivedLSN != nil
+        guard view.streaming, view.receivedLSN != nil else { return false }
+        await standbyRestarts.forget(Self.restartKey(name, engine))
+        return true
+    }
+
+    private static func restartKey(_ pod: String, _ engine: EngineComponent) -> String {
+        "\(engine.names.namespace)/\(pod)"
     }
 
     /// Stranded past a fork, and still at the same position a while later: a standby whose restartpoint has not
@@ -138,12 +144,20 @@ extension EngineHooks {
     }
 
     /// Marks the standby's data directory and deletes its pod: the setup script clones the primary afresh or rewinds
-    /// onto it when the StatefulSet makes the pod again (its volume stays).
+    /// onto it when the StatefulSet makes the pod again (its volume stays). A standby restarted before waits out its
+    /// backoff first (`StandbyRestarts`), looked at again meanwhile.
     private func restart(
         _ pod: CoreV1.Pod, for restart: StandbyRestart, engine: EngineComponent, slots: any SlotKeepingEngine, event: (reason: String, message: String),
         report: @Sendable (EventRecorder.EventType, String, String) async -> Void
     ) async throws {
         guard let name = pod.metadata?.name else { return }
+        let key = Self.restartKey(name, engine)
+        if let remaining = await standbyRestarts.backoffRemaining(key) {
+            logger.debug(
+                "a standby that cannot follow its primary waits out its restart backoff",
+                metadata: ["pod": "\(key)", "how": "\(restart)", "remaining": "\(remaining)"])
+            return
+        }
         try await slots.mark(pod, for: restart, in: engine)
         do {
             try await client.delete(
@@ -152,8 +166,11 @@ extension EngineHooks {
             // Gone, or made again since the cache saw it (the uid precondition): the next look sees the new pod.
             return
         }
-        logger.warning("restarting a standby that cannot follow its primary", metadata: ["pod": "\(engine.names.namespace)/\(name)", "how": "\(restart)"])
-        await report(.warning, event.reason, event.message)
+        let backoff = await standbyRestarts.record(key)
+        logger.warning("restarting a standby that cannot follow its primary", metadata: ["pod": "\(key)", "how": "\(restart)"])
+        await report(
+            .warning, event.reason,
+            "\(event.message); if it still cannot follow once back, it is restarted again no sooner than \(backoff.components.seconds)s from now")
     }
 }
 

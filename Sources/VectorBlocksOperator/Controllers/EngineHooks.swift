@@ -24,6 +24,8 @@ struct EngineHooks: Sendable {
     let slotsSettled = SettledReplicationSlots()
     /// Standbys seen stranded past a timeline fork, confirmed on the next look before they are rewound.
     let stalledStandbys = StalledStandbys()
+    /// Standbys restarted to follow their primary, each restarted again only after a backoff.
+    let standbyRestarts = StandbyRestarts()
 
     /// A component whose workload is larger than its spec asks: the engine's verdict, and the replicas to keep.
     struct ScaleIn: Sendable, Hashable {
