@@ -86,39 +86,34 @@ struct PgvectorReplicationSlotsTests {
         for server in servers { try? await server.stop() }
     }
 
+    /// A primary and one standby: a second standby that stayed would be a bystander at the mercy of the 1Mi bound. Any
+    /// WAL written while it lagged a segment behind (on a loaded machine, the burst below), followed by a checkpoint
+    /// (pg_basebackup's, to clone the returning standby), invalidated its slot too, and nothing here clones it.
     @Test
     func aStandbyWhoseSlotWasInvalidatedIsReportedAndClonedAfresh() async throws {
-        let servers = try await PgvectorSwitchoverTests.startServers()
+        let servers = try await PgvectorSwitchoverTests.startServers(standbys: 1)
         let addressing = PgvectorSwitchoverTests.addressing(servers)
         do {
             try await withKubeSim(workloads: true) { kubeSim, client in
                 try await installOperatorPrerequisites(client)
                 let running = RunningOperator(client: client, podAddressing: addressing)
                 var cluster = try exampleCluster("pgvector-cluster.yaml", name: Failover.cluster)
-                cluster.spec.componentSpecs[0].replicas = 3
+                cluster.spec.componentSpecs[0].replicas = 2
                 cluster.spec.componentSpecs[0].replication = ComponentReplication(failoverDelaySeconds: 0, slotMaxWALKeepSize: "1Mi")
                 _ = try await client.create(cluster)
                 _ = try await waitForPhase(.running, Failover.cluster, client: client)
-                try await Self.waitForSlots(on: servers[0], ["\(Self.slot(1)):t", "\(Self.slot(2)):t"])
+                try await Self.waitForSlots(on: servers[0], ["\(Self.slot(1)):t"])
                 #expect(try await servers[0].psql("SHOW max_slot_wal_keep_size") == "1MB")
 
-                // Standby 2 goes away while the primary writes far more WAL than the bound lets its slot keep.
-                try await kubeSim.setPodReady(false, Self.pod(2))
-                try await servers[2].stop()
+                // The standby goes away while the primary writes far more WAL than the bound lets its slot keep.
+                try await kubeSim.setPodReady(false, Self.pod(1))
+                try await servers[1].stop()
                 try await servers[0].psql("CREATE TABLE filler AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 30000) g")
-                // The first vacuum of the new table writes its pages to WAL again (wal_log_hints): done now, inside the
-                // burst that standby 1 is waited for below, not later by autovacuum, when standby 1 could lag more
-                // than the bound behind it at the checkpoint pg_basebackup makes to clone standby 2, and lose its slot.
+                // Its first vacuum writes its pages to WAL again (wal_log_hints): inside the burst, not later, by
+                // autovacuum, against the returning standby's renewed slot.
                 try await servers[0].psql("VACUUM filler")
                 try await servers[0].psql("SELECT pg_switch_wal()")
-                // Standby 1 stays: on a loaded machine it can lag a whole segment behind the burst, and the checkpoint
-                // would invalidate its slot too (the operator would re-clone it, which this test's servers do not
-                // do for it). Its slot holds its flushed position.
                 let switched = try await servers[0].psql("SELECT pg_current_wal_lsn()")
-                _ = try await eventually("standby 1 past the WAL switch") { () -> Bool? in
-                    try await servers[0].psql(
-                        "SELECT restart_lsn >= '\(switched)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(Self.slot(1))'") == "t" ? true : nil
-                }
                 try await servers[0].psql("CHECKPOINT")
                 _ = try await eventually("the invalidated slot reported") { () -> Bool? in
                     let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.compactMap(\.reason)
@@ -133,10 +128,10 @@ struct PgvectorReplicationSlotsTests {
                         let status = try await servers[0].psql(
                             """
                             SELECT coalesce(wal_status, 'none') || ' past-burst=' || coalesce((restart_lsn >= '\(switched)'::pg_lsn)::text, 'no')
-                            FROM pg_replication_slots WHERE slot_name = '\(Self.slot(2))'
+                            FROM pg_replication_slots WHERE slot_name = '\(Self.slot(1))'
                             """)
                         guard status.hasSuffix("past-burst=true"), !status.hasPrefix("lost") else {
-                            throw TestSetupError("slot \(Self.slot(2)) is '\(status)'")
+                            throw TestSetupError("slot \(Self.slot(1)) is '\(status)'")
                         }
                         return true
                     }
@@ -146,14 +141,14 @@ struct PgvectorReplicationSlotsTests {
 
                 // The standby returns as it was: it cannot catch up, so the operator has it cloned afresh.
                 async let recloned: Void = PgvectorSwitchoverTests.restartWhenFenced(
-                    2, servers: servers, primaryPort: servers[0].port, kubeSim: kubeSim, client: client)
-                _ = try await Failover.restartWithSetupScript(servers[2], ordinal: 2, primaryPort: servers[0].port, client: client)
-                try await kubeSim.setPodReady(true, Self.pod(2))
+                    1, servers: servers, primaryPort: servers[0].port, kubeSim: kubeSim, client: client)
+                _ = try await Failover.restartWithSetupScript(servers[1], ordinal: 1, primaryPort: servers[0].port, client: client)
+                try await kubeSim.setPodReady(true, Self.pod(1))
                 try await recloned
-                try await Self.waitForSlots(on: servers[0], ["\(Self.slot(1)):t", "\(Self.slot(2)):t"])
+                try await Self.waitForSlots(on: servers[0], ["\(Self.slot(1)):t"])
                 // WAL the primary no longer had: the rows reached the standby through the fresh clone.
                 _ = try await eventually("the rows on the recloned standby") { () -> Bool? in
-                    (try? await servers[2].psql("SELECT count(*) FROM filler")) == "30000" ? true : nil
+                    (try? await servers[1].psql("SELECT count(*) FROM filler")) == "30000" ? true : nil
                 }
                 let reasons = try await client.list(CoreV1.Event.self, namespace: "default").items.compactMap(\.reason)
                 #expect(reasons.contains("StandbyRecloning"))
