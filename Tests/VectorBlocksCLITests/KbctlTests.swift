@@ -176,8 +176,7 @@ struct KbctlTests {
     }
 
     @Test func createStatesThePolicyItSetsAndDefaultsToOneThatKeepsTheData() async throws {
-        let kbctl = repositoryRoot.appendingPathComponent(".build/debug/kbctl").path
-        try #require(FileManager.default.isExecutableFile(atPath: kbctl), "build kbctl first (swift build --build-tests builds it)")
+        let kbctl = try BuiltProduct.path("kbctl")
         try await withKubeSim { server, client in
             try await installVectorBlocksCRDs(client)
             try await Session(client: client, namespace: "default").enableAddon("qdrant")
@@ -209,8 +208,7 @@ struct KbctlTests {
     }
 
     @Test func theExecutableExitsNonZeroWithTheReason() async throws {
-        let kbctl = repositoryRoot.appendingPathComponent(".build/debug/kbctl").path
-        try #require(FileManager.default.isExecutableFile(atPath: kbctl), "build kbctl first (swift build --build-tests builds it)")
+        let kbctl = try BuiltProduct.path("kbctl")
         let directory = try TemporaryDirectory()
         let unreachable = """
             apiVersion: v1
