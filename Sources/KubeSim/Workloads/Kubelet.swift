@@ -102,6 +102,7 @@ actor Kubelet: SimulatedController {
         } else {
             for change in changes.changed(.pods) where change.deleted {
                 if let uid = change.object.uid { forget(uid) }
+                if let name = change.object.objectName { waiting.remove(name) }
             }
             current = await store.stored(.pods, concernedBy: changes, waiting: waiting)
         }
@@ -110,7 +111,11 @@ actor Kubelet: SimulatedController {
             await runtime.forget(except: Set(current.compactMap(\.uid)), claims: Set(claims))
             await runtime.refreshAll()
         }
-        defer { waiting = stillWaiting }
+        // A test's override runs a pass of its own (`override`), which can interleave with the control loop's at any
+        // await: each pass settles only the pods it looked at, so neither drops a pod the other left waiting (which
+        // then stayed Pending, its wake-up long past).
+        let lookedAt = Set(current.compactMap(\.objectName))
+        defer { waiting = waiting.subtracting(lookedAt).union(stillWaiting) }
         for pod in current {
             guard let uid = pod.uid, let objectName = pod.objectName else { continue }
             if let node = pod["spec"]?["nodeName"]?.stringValue, lostNodes.contains(node) {
