@@ -137,10 +137,11 @@ if [ $# -gt 0 ]; then
     exit
 fi
 # Swift Testing starts the tests in a shuffled order, and a few suites spend a minute or more mostly waiting (leases
-# running out, killed operators replaced, standbys cloned and caught up). Drawn late, they ran on alone at the end of
-# the run while the cores idled; in a second process of their own they start at once and overlap the rest. The same
-# pattern selects one process's tests and skips them in the other, so every test runs exactly once.
-waiting_suites='OperatorKitTests\.LeaderElectorTests|OperatorKillTests|Pgvector(ReplicationSlots|Switchover|Synchronous|Failover)Tests|VectorBlocksOperatorTests\.ClusterControllerTests'
+# running out, killed operators replaced, standbys cloned and caught up, pods run as processes starting). Drawn late,
+# they ran on alone at the end of the run while the cores idled, and drawn early they held test slots the busy tests
+# waited for; in a second process of their own they start at once and overlap the rest. The same pattern selects one
+# process's tests and skips them in the other, so every test runs exactly once.
+waiting_suites='OperatorKitTests\.LeaderElectorTests|OperatorKillTests|Pgvector(ReplicationSlots|Switchover|Synchronous|Failover)Tests|VectorBlocksOperatorTests\.ClusterControllerTests|OnProcessPodsTests|VectorBlocksCLITests\.PlaygroundTests'
 tests="$(swift build "${build_flags[@]}" --show-bin-path)/VectorBlocksPackageTests.xctest"
 ("$tests" --testing-library swift-testing --filter "$waiting_suites" 2>&1 | sed -u 's/^/[waiting suites] /') &
 waiting=$!
