@@ -11,7 +11,7 @@ import VectorBlocksAPI
 
 /// A pipeline from `kubectl apply` to Streaming: the operator's Deployments, run as the `pelican` and `emu` processes
 /// they describe (environment from their ConfigMap and Secrets, their args), copy a composite-keyed table into
-/// pgvector and the Qdrant double; the status follows the source database; Emu's replicas follow a burst of 20,000
+/// pgvector and the Qdrant double; the status follows the source database; Emu's replicas follow a burst of 2,000
 /// changes and return to the minimum once it drains; deleting the pipeline removes its trigger and state, not the
 /// table.
 @Suite("VectorPipeline end to end")
@@ -35,7 +35,7 @@ struct PipelineEndToEndTests {
                     collection: "chunks"),
             ],
             scaling: .init(
-                mode: .backlog, minReplicas: 1, maxReplicas: 4, targetBacklogPerReplica: 5000, scaleUpCooldownSeconds: 0,
+                mode: .backlog, minReplicas: 1, maxReplicas: 4, targetBacklogPerReplica: 500, scaleUpCooldownSeconds: 0,
                 scaleDownCooldownSeconds: 0))
     }
 
@@ -93,17 +93,17 @@ struct PipelineEndToEndTests {
                         try await Fixtures.events(client, about: "documents").first { $0.reason == "PipelineStreaming" }
                     }
 
-                    // Emu stops; a burst of 20,000 changes waits; the operator scales Emu up to the maximum.
+                    // Emu stops; a burst of 2,000 changes waits; the operator scales Emu up to the maximum.
                     await workers[1].kill()
                     try await postgres.psql(
                         """
-                        INSERT INTO docs.chunks SELECT d, 'fr', 'Title ' || d, 'Corps ' || d FROM generate_series(1, 20000) d
+                        INSERT INTO docs.chunks SELECT d, 'fr', 'Title ' || d, 'Corps ' || d FROM generate_series(1, 2000) d
                         """)
                     let scaledUp = try await eventually("Emu scaled up for the burst") { () -> VectorPipeline? in
                         let pipeline = try await Fixtures.pipeline(client)
                         return (pipeline.status?.emuReplicas ?? 0) == 4 ? pipeline : nil
                     }
-                    #expect((scaledUp.status?.backlog ?? 0) > 5000)
+                    #expect((scaledUp.status?.backlog ?? 0) > 500)
                     _ = try await eventually("the Emu Deployment at 4 replicas") {
                         try await client.get(AppsV1.Deployment.self, name: "documents-emu", namespace: "default").spec?.replicas == 4 ? true : nil
                     }
@@ -114,7 +114,7 @@ struct PipelineEndToEndTests {
                         return pipeline.status?.emuReplicas == 1 && pipeline.status?.backlog == 0 ? pipeline : nil
                     }
                     #expect(drained.status?.phase == .streaming)
-                    #expect(try await Self.count(postgres, "SELECT count(*) FROM vectors.chunks") == 21000)
+                    #expect(try await Self.count(postgres, "SELECT count(*) FROM vectors.chunks") == 3000)
                     _ = try await eventually("EmuScaled Events") {
                         try await Fixtures.events(client, about: "documents").first { $0.reason == "EmuScaled" }
                     }
@@ -133,7 +133,7 @@ struct PipelineEndToEndTests {
                     #expect(try await Self.count(postgres, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'vectorsync_%'") == 0)
                     #expect(try await Self.count(postgres, "SELECT count(*) FROM vectorsync.pipelines") == 0)
                     #expect(try await Self.count(postgres, "SELECT count(*) FROM vectorsync.jobs") == 0)
-                    #expect(try await Self.count(postgres, "SELECT count(*) FROM docs.chunks") == 21000)
+                    #expect(try await Self.count(postgres, "SELECT count(*) FROM docs.chunks") == 3000)
                     await running.stop()
                 }
             }

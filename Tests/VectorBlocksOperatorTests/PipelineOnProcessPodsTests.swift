@@ -251,7 +251,7 @@ struct PipelineOnProcessPodsTests {
     }
 
     /// Rows of the burst the backlog scaling works through.
-    static let burst = 6000
+    static let burst = 1500
 
     /// Emu's replicas follow the queue: with its only pod cut off the network, a burst waits in the queue and the
     /// operator scales Emu to its maximum (a backlog of `burst` is three replicas' worth); the new pods drain it, and

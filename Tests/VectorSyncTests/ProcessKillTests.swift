@@ -10,7 +10,7 @@ import Testing
 /// with the vector of its current text.
 @Suite("Pelican and Emu processes killed and PostgreSQL restarted")
 struct ProcessKillTests {
-    static let rows: Int64 = 10_000
+    static let rows: Int64 = 4_000
 
     func startPelican(_ harness: PipelineHarness) throws -> BackgroundProgram {
         // Small transactions make the backfill long enough to be interrupted.
