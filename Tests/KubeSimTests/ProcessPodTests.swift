@@ -25,9 +25,11 @@ struct ProcessPodTests {
                     "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "data"],
                     "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
                 ])
+            let shmFile = "kube-sim-test-\(UUID().uuidString)"
             let script = """
                 echo "$MESSAGE"; echo "uid=$(id -u) groups=$(id -G)"; cat /config/greeting; echo; cat /etc/creds/password; echo
                 echo "host=$(hostname) ip=$POD_IP"; cat /etc/resolv.conf; echo "$(cat /var/lib/data/count 2>/dev/null)x" > /var/lib/data/count; echo "count=$(cat /var/lib/data/count)"
+                echo "shm=$(df -k --output=size /dev/shm | tail -1 | tr -d ' ')"; touch /dev/shm/$SHM_FILE
                 cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; pwd; touch /tmp/ready; echo started; exec sleep 3600
                 """
             let main = shellContainer(
@@ -39,6 +41,7 @@ struct ProcessPodTests {
                         ["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
                         ["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]],
                         ["name": "MESSAGE", "value": "$(GREETING) from $(POD_NAME), $$(NOT_EXPANDED)"],
+                        ["name": "SHM_FILE", "value": .string(shmFile)],
                     ],
                     "volumeMounts": [
                         ["name": "config", "mountPath": "/config"], ["name": "creds", "mountPath": "/etc/creds", "readOnly": true],
@@ -93,6 +96,9 @@ struct ProcessPodTests {
             #expect(log.contains("nameserver \(network.gateway)"))
             #expect(log.contains("options ndots:5"))
             #expect(log.contains("\ndefault\n/work/here\n"))
+            // The container's /dev/shm is its own, of containerd's size, and the host's never sees what it holds.
+            #expect(log.contains("shm=65536\n"))
+            #expect(!FileManager.default.fileExists(atPath: "/dev/shm/\(shmFile)"))
             // The host reaches the pod on its own address.
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(podIP):8080/"), timeout: .seconds(10))
             #expect(response.status.code == 200)

@@ -145,6 +145,9 @@ public final class PostgresServer: Sendable {
         let command = [
             "\(binDirectory)/postgres", "-D", dataDirectory, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=\(directory.path)", "-c", "fsync=off", "-c", "max_connections=200",
+            // Dynamic shared memory as files in the data directory, not in /dev/shm, where a killed server's segments
+            // would outlive the test.
+            "-c", "dynamic_shared_memory_type=mmap",
         ]
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
