@@ -30,6 +30,7 @@ struct ProcessPodTests {
                 echo "$MESSAGE"; echo "uid=$(id -u) groups=$(id -G)"; cat /config/greeting; echo; cat /etc/creds/password; echo
                 echo "host=$(hostname) ip=$POD_IP"; cat /etc/resolv.conf; echo "$(cat /var/lib/data/count 2>/dev/null)x" > /var/lib/data/count; echo "count=$(cat /var/lib/data/count)"
                 echo "shm=$(df -k --output=size /dev/shm | tail -1 | tr -d ' ')"; touch /dev/shm/$SHM_FILE
+                touch /etc/kube-sim-probe 2>/dev/null && echo "etc=writable" || echo "etc=read-only"
                 cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; pwd; touch /tmp/ready; echo started; exec sleep 3600
                 """
             let main = shellContainer(
@@ -98,6 +99,8 @@ struct ProcessPodTests {
             #expect(log.contains("\ndefault\n/work/here\n"))
             // The container's /dev/shm is its own, of containerd's size, and the host's never sees what it holds.
             #expect(log.contains("shm=65536\n"))
+            // /etc holds the secret's new mount point, and is still the host's, read-only.
+            #expect(log.contains("etc=read-only\n"))
             #expect(!FileManager.default.fileExists(atPath: "/dev/shm/\(shmFile)"))
             // The host reaches the pod on its own address.
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(podIP):8080/"), timeout: .seconds(10))

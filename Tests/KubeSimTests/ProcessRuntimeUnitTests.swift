@@ -89,8 +89,10 @@ import Testing
         launch.exists = { ["/etc/hosts", "/etc"].contains($0) }
         launch.isDirectory = { $0 == "/etc" }
         let script = launch.script
-        #expect(launch.splitDirectories == ["/etc"])
-        #expect(script.contains("split_dir '/etc'"))
+        #expect(launch.overlaidDirectories == ["/etc"])
+        #expect(script.contains("overlay_dir '/etc'"))
+        #expect(!script.contains("bind_ro /etc"))
+        #expect(script.contains("mount -o remount,ro \"$R\"'/etc'"))
         #expect(script.contains("bind_ro '/work/pg' \"$R\"'/work/pg'"))
         #expect(!script.contains("bind_ro '/usr/lib/postgresql/16'"))
         #expect(script.contains("mount --bind '/state/claims/c1' \"$R\"'/var/lib/postgresql/data'"))
