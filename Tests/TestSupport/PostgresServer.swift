@@ -128,15 +128,28 @@ public final class PostgresServer: Sendable {
         self.port = try freeLocalPort()
     }
 
+    /// A data directory copied from the build's template (`PostgresTemplates`).
     private func initialise() async throws {
-        if runsAsPostgresUser {
-            let chown = try await run("/bin/chown", ["postgres", directory.path])
-            guard chown.status == 0 else { throw TestSetupError("chown postgres \(directory.path) failed: \(chown.output)") }
+        try await ownByServerUser(directory.path)
+        let template = try await PostgresTemplates.shared.dataDirectory(binDirectory: binDirectory) { [self] parent in
+            try await ownByServerUser(parent)
+            try await initdb(parent + "/data")
+            return parent + "/data"
         }
+        let copy = try await runAsServerUser("/bin/cp", ["-a", template, dataDirectory])
+        guard copy.status == 0 else { throw TestSetupError("copying the template data directory \(template) failed: \(copy.output)") }
+    }
+
+    private func initdb(_ path: String) async throws {
         let result = try await runAsServerUser(
-            "\(binDirectory)/initdb",
-            ["-D", dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+            "\(binDirectory)/initdb", ["-D", path, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
         guard result.status == 0 else { throw TestSetupError("initdb failed (exit \(result.status)): \(result.output)") }
+    }
+
+    private func ownByServerUser(_ path: String) async throws {
+        guard runsAsPostgresUser else { return }
+        let chown = try await run("/bin/chown", ["postgres", path])
+        guard chown.status == 0 else { throw TestSetupError("chown postgres \(path) failed: \(chown.output)") }
     }
 
     /// Starts the server (again) on the same port and data directory and waits until it accepts connections.
