@@ -137,14 +137,15 @@ struct JSONTextParser {
         position += 1
         let start = position
         // The common case: no escapes, so the bytes are the string.
+        // Literal bytes rather than UInt8(ascii:), which is a call per byte unoptimised.
         while position < bytes.count {
             let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
+            if byte == 0x22 {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
                 return try text(raw)
             }
-            if byte == UInt8(ascii: "\\") { break }
+            if byte == 0x5C { break }
             guard byte >= 0x20 else { throw error("a control character in a string must be escaped") }
             position += 1
         }
