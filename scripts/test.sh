@@ -103,7 +103,6 @@ fi
 export VB_TEST_VENV="$venv"
 export VB_POSTGRES_BIN="$pg_bin"
 export VB_POSTGRES_TLS_BIN="$tls_bin"
-export VB_MOTO_SERVER="$venv/bin/moto_server"
 export VB_KUBECTL="${VB_KUBECTL:-$(command -v kubectl || echo /usr/bin/kubectl)}"
 export VB_REPO_ROOT="$repo"
 export VB_MINILM_MODEL_DIR="$minilm_dir"

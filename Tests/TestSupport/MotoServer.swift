@@ -1,48 +1,46 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
-import ProcessSpawning
 #endif
 
-/// moto_server (VB_MOTO_SERVER, installed by scripts/test.sh) on a free port on 127.0.0.1: AWS's APIs (SQS, STS)
-/// with real state, for the tests. Stopped on `stop()` or when released.
+/// A moto server (AWS's SQS, S3 and STS APIs with real state, for the tests) on a free port, forked from the test
+/// process's `MotoForkServer` with empty state. Stopped on `stop()` or when released.
 public final class MotoServer: Sendable {
     public let port: Int
-    private let process: Process
+    private let pid: pid_t
+    private let stopped = Mutex(false)
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
     /// `listening` 0.0.0.0 also lets KubeSim's process pods reach it, at the pod network's gateway.
     public static func start(listening host: String = "127.0.0.1") async throws -> MotoServer {
-        guard let program = ProcessInfo.processInfo.environment["VB_MOTO_SERVER"], !program.isEmpty else {
-            throw TestSetupError("VB_MOTO_SERVER is not set: run the tests with ./scripts/test.sh, which installs moto[server] and sets it")
-        }
-        guard FileManager.default.isExecutableFile(atPath: program) else {
-            throw TestSetupError("VB_MOTO_SERVER=\(program) is not executable: delete .cache/venv and rerun ./scripts/test.sh")
-        }
         let port = try freeLocalPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = ["-H", host, "-p", "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try ProcessSpawner.run(process)
-        let server = MotoServer(port: port, process: process)
+        let server = MotoServer(port: port, pid: try await MotoForkServer.shared.fork(host: host, port: port))
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if server.acceptsConnections() { return server }
-            guard process.isRunning else { throw TestSetupError("moto_server exited with \(process.terminationStatus) before listening on \(port)") }
-            try await Task.sleep(for: .milliseconds(100))
+            guard server.isRunning else { throw TestSetupError("moto (pid \(server.pid)) exited before listening on \(port)") }
+            try await Task.sleep(for: .milliseconds(50))
         }
         server.stop()
-        throw TestSetupError("moto_server did not listen on 127.0.0.1:\(port) within 120 s")
+        throw TestSetupError("moto did not listen on \(host):\(port) within 120 s")
     }
 
-    private init(port: Int, process: Process) {
+    private init(port: Int, pid: pid_t) {
         self.port = port
-        self.process = process
+        self.pid = pid
+    }
+
+    /// Still the fork server's child: a pid the kernel gave to another process after this one ended is not it.
+    private var isRunning: Bool {
+        guard let forkServer = MotoForkServer.shared.pid,
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = stat.range(of: ") ", options: .backwards)
+        else { return false }
+        let fields = stat[afterName.upperBound...].split(separator: " ")
+        return fields.count > 1 && fields[0] != "Z" && pid_t(fields[1]) == forkServer
     }
 
     private func acceptsConnections() -> Bool {
@@ -59,9 +57,15 @@ public final class MotoServer: Sendable {
     }
 
     public func stop() {
-        guard process.isRunning else { return }
-        killProcessTree(process.processIdentifier)
-        process.waitUntilExit()
+        guard
+            stopped.withLock({ stopped in
+                defer { stopped = true }
+                return !stopped
+            }), isRunning
+        else { return }
+        Glibc.kill(pid, SIGKILL)
+        // The fork server lets the kernel reap its children, so the pid goes as soon as the process has.
+        for _ in 0..<500 where isRunning { usleep(10_000) }
     }
 
     deinit { stop() }
