@@ -140,7 +140,7 @@ fi
 # they ran on alone at the end of the run while the cores idled, and drawn early they held test slots the busy tests
 # waited for; in a second process of their own they start at once and overlap the rest. The same pattern selects one
 # process's tests and skips them in the other, so every test runs exactly once.
-waiting_suites='OperatorKitTests\.LeaderElectorTests|OperatorKillTests|Pgvector(ReplicationSlots|Switchover|Synchronous|Failover)Tests|VectorBlocksOperatorTests\.ClusterControllerTests|OnProcessPodsTests|VectorBlocksCLITests\.PlaygroundTests'
+waiting_suites='OperatorKitTests\.LeaderElectorTests|OperatorKillTests|Pgvector(ReplicationSlots|Switchover|Synchronous|Failover)Tests|VectorBlocksOperatorTests\.(ClusterController|OperatorInCluster|PgvectorAdapter|PipelineSinkDeletion)Tests|OnProcessPodsTests|VectorBlocksCLITests\.PlaygroundTests'
 tests="$(swift build "${build_flags[@]}" --show-bin-path)/VectorBlocksPackageTests.xctest"
 ("$tests" --testing-library swift-testing --filter "$waiting_suites" 2>&1 | sed -u 's/^/[waiting suites] /') &
 waiting=$!
