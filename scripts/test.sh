@@ -139,10 +139,11 @@ fi
 # running out, killed operators replaced, standbys cloned and caught up, pods run as processes starting). Drawn late,
 # they ran on alone at the end of the run while the cores idled, and drawn early they held test slots the busy tests
 # waited for; in a second process of their own they start at once and overlap the rest. The same pattern selects one
-# process's tests and skips them in the other, so every test runs exactly once.
+# process's tests and skips them in the other, so every test runs exactly once. The waiting process starts all its
+# suites at once (16 wide): at 6, the replication-slot suite, drawn last, ended the run alone.
 waiting_suites='OperatorKitTests\.LeaderElectorTests|OperatorKillTests|Pgvector(ReplicationSlots|Switchover|Synchronous|Failover)Tests|VectorBlocksOperatorTests\.(ClusterController|OperatorInCluster|PgvectorAdapter|PipelineSinkDeletion)Tests|OnProcessPodsTests|VectorBlocksCLITests\.PlaygroundTests'
 tests="$(swift build "${build_flags[@]}" --show-bin-path)/VectorBlocksPackageTests.xctest"
-("$tests" --testing-library swift-testing --filter "$waiting_suites" 2>&1 | sed -u 's/^/[waiting suites] /') &
+(SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=16 "$tests" --testing-library swift-testing --filter "$waiting_suites" 2>&1 | sed -u 's/^/[waiting suites] /') &
 waiting=$!
 status=0
 "$tests" --testing-library swift-testing --skip "$waiting_suites" || status=$?
