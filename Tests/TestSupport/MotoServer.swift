@@ -57,15 +57,18 @@ public final class MotoServer: Sendable {
     }
 
     public func stop() {
-        guard
-            stopped.withLock({ stopped in
-                defer { stopped = true }
-                return !stopped
-            }), isRunning
-        else { return }
+        let stoppedBefore = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !stoppedBefore, isRunning else { return }
         Glibc.kill(pid, SIGKILL)
         // The fork server lets the kernel reap its children, so the pid goes as soon as the process has.
-        for _ in 0..<500 where isRunning { usleep(10_000) }
+        var waited = 0
+        while isRunning, waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
     }
 
     deinit { stop() }
