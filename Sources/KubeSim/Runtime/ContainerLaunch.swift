@@ -70,7 +70,7 @@ struct ContainerLaunch: Sendable, Equatable {
             "mount --rbind /dev \"$R/dev\"",
             // A container's own /dev/shm, 64 MiB as containerd's: shared memory a SIGKILLed process leaves behind (a
             // PostgreSQL's dynamic segments) goes with the container instead of filling the host's.
-            "mount -t tmpfs -o mode=1777,size=64m shm \"$R/dev/shm\"",
+            "mkdir -p \"$R/dev/shm\" && mount -t tmpfs -o mode=1777,size=64m shm \"$R/dev/shm\"",
             "mount -t proc proc \"$R/proc\"",
             "mount --rbind /sys \"$R/sys\"",
             "mount -t tmpfs -o mode=1777 tmpfs \"$R/tmp\"",
