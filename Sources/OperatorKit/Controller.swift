@@ -1,6 +1,7 @@
 import KubeKit
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 
 /// Runs a reconciler over a work queue fed by informers, as a controller-runtime controller does: `For` the primary
 /// kind, `Owns` the kinds it creates (events map to the controlling owner), and `Watches` anything else through a
@@ -14,6 +15,10 @@ public final class Controller: Sendable {
     private let workers: Int
     private let logger: Logger
     private let metrics: ReconcileMetrics
+    private let startedWorkers = NIOLockedValueBox(false)
+
+    /// Whether the caches synced and the workers started.
+    public var hasStartedWorkers: Bool { startedWorkers.withLockedValue { $0 } }
 
     public init(
         name: String, reconciler: any Reconciler, workers: Int = 4, backoff: WorkQueue<ObjectKey>.Backoff = .init(),
@@ -70,6 +75,7 @@ public final class Controller: Sendable {
     public func run() async {
         guard await sources.waitForSync() else { return }
         logger.info("caches synced, starting workers", metadata: ["workers": "\(workers)"])
+        startedWorkers.withLockedValue { $0 = true }
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {

@@ -112,6 +112,12 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     public var depth: Int { queue.count - queueHead }
 
+    /// Whether `key` is queued, being processed, or waiting out a delay: false means it is handed out again only
+    /// after another `add`.
+    public func holds(_ key: Key) -> Bool {
+        dirty.contains(key) || processing.contains(key) || delayedUntil[key] != nil
+    }
+
     /// How long the longest key still being processed has been (client-go's
     /// `workqueue_longest_running_processor_seconds`); zero when none is.
     public var longestRunningProcessor: Duration {

@@ -80,7 +80,13 @@ struct ControllerTests {
             let running = [Task { await primaries.run() }, Task { await controller.run() }]
             defer { for task in running { task.cancel() } }
             await primaries.waitForSync()
-            try await Task.sleep(for: .milliseconds(300))
+            let app = ObjectKey(namespace: "default", name: "app")
+            _ = try await eventually("the ConfigMap's key queued or reconciled") { () -> Bool? in
+                let queued = await controller.queue.holds(app)
+                let calls = await reconciler.count("app")
+                return queued || calls > 0 ? true : nil
+            }
+            #expect(!controller.hasStartedWorkers)
             #expect(await reconciler.count("app") == 0)
 
             let secretsTask = Task { await secrets.run() }
@@ -109,7 +115,13 @@ struct ControllerTests {
             }
             #expect(await reconciler.waitFor("flaky", calls: 3) == 3)
             #expect(await reconciler.waitFor("polled", calls: 2) == 2)
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await reconciler.waitFor("broken", calls: 1) == 1)
+            // Settled: no key is queued, being processed or waiting out a backoff or requeue, so none is reconciled
+            // again without a new event.
+            for name in ["flaky", "broken", "polled"] {
+                let key = ObjectKey(namespace: "default", name: name)
+                _ = try await eventually("\(name) settled") { await controller.queue.holds(key) ? nil : true }
+            }
             #expect(await reconciler.count("broken") == 1)
             #expect(await reconciler.count("flaky") == 3)
             #expect(await controller.queue.failureCount(ObjectKey(namespace: "default", name: "flaky")) == 0)
