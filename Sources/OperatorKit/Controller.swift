@@ -18,7 +18,7 @@ public final class Controller: Sendable {
     private let startedWorkers = NIOLockedValueBox(false)
 
     /// Whether the caches synced and the workers started.
-    public var hasStartedWorkers: Bool { startedWorkers.withLockedValue { $0 } }
+    var hasStartedWorkers: Bool { startedWorkers.withLockedValue { $0 } }
 
     public init(
         name: String, reconciler: any Reconciler, workers: Int = 4, backoff: WorkQueue<ObjectKey>.Backoff = .init(),

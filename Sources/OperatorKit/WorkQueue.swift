@@ -114,7 +114,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     /// Whether `key` is queued, being processed, or waiting out a delay: false means it is handed out again only
     /// after another `add`.
-    public func holds(_ key: Key) -> Bool {
+    func holds(_ key: Key) -> Bool {
         dirty.contains(key) || processing.contains(key) || delayedUntil[key] != nil
     }
 

@@ -22,37 +22,46 @@ final class MotoForkServer: Sendable {
     /// Held across a request and its answer, which are one line each.
     private let running = Mutex<Running?>(nil)
 
-    /// The fork server's pid, the parent of every server it forked; nil before the first fork.
-    var pid: pid_t? { running.withLock { $0?.process.processIdentifier } }
-
-    /// A moto server forked to listen on `host:port`: its pid.
-    func fork(host: String, port: Int) async throws -> pid_t {
+    /// A server forked to listen on `host`, already listening when this returns: its pid and port.
+    func start(host: String) async throws -> (pid: pid_t, port: Int) {
         try await withCheckedThrowingContinuation { continuation in
             // The request and its answer block on a pipe: a Dispatch thread, not one of Swift's cooperative ones.
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.forkBlocking(host: host, port: port) })
+                continuation.resume(
+                    with: Result {
+                        let answer = try self.request("start \(host)", launching: true).split(separator: " ")
+                        guard answer.count == 2, let pid = pid_t(answer[0]), let port = Int(answer[1]) else {
+                            throw TestSetupError(
+                                "the moto fork server answered \"\(answer.joined(separator: " "))\": run scripts/moto-fork-server.py with .cache/venv's python3 to see why"
+                            )
+                        }
+                        return (pid, port)
+                    })
             }
         }
     }
 
-    private func forkBlocking(host: String, port: Int) throws -> pid_t {
+    /// Kills a server it forked and returns once it is reaped; nothing when the fork server, and so the server, is
+    /// gone.
+    func stop(pid: pid_t) {
+        _ = try? request("stop \(pid)", launching: false)
+    }
+
+    private func request(_ line: String, launching: Bool) throws -> String {
         try running.withLock { running in
-            if running == nil || running?.process.isRunning == false { running = try Self.launch() }
-            guard let server = running else { throw TestSetupError("the moto fork server did not start") }
-            try server.requests.write(contentsOf: Data("\(host) \(port)\n".utf8))
-            let answer = try Self.readLine(server.answers)
-            guard let pid = pid_t(answer) else {
-                throw TestSetupError(
-                    "the moto fork server answered \"\(answer)\" instead of a pid: run scripts/moto-fork-server.py with .cache/venv's python3 to see why")
+            if running?.process.isRunning != true {
+                guard launching else { return "" }
+                running = try Self.launch()
             }
-            return pid
+            guard let server = running else { throw TestSetupError("the moto fork server did not start") }
+            try server.requests.write(contentsOf: Data((line + "\n").utf8))
+            return try Self.readLine(server.answers)
         }
     }
 
     private static func launch() throws -> Running {
-        let python = try TestVenv.program("python3")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
+        process.executableURL = URL(fileURLWithPath: try TestVenv.program("python3"))
         process.arguments = [repositoryFile("scripts/moto-fork-server.py").path]
         let requests = Pipe()
         let answers = Pipe()
